@@ -1,0 +1,1 @@
+"""Codegen: spec → intermediate model → jinja2 templates → SDKs and docs."""

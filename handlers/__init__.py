@@ -1,0 +1,1 @@
+"""The reference API's operation handlers: one module per tag, thin; logic in ``services``."""

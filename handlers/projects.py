@@ -1,0 +1,63 @@
+"""Handlers of the ``Projects`` tag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.services import projects as service
+from specway import context
+from specway.pagination import list_response, page_request
+
+Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+
+def _org() -> str | None:
+    principal = context.principal()
+    return principal.organization_id if principal else None
+
+
+async def list_projects(
+    page: int | None = None,
+    per_page: int | None = None,
+    sort: str = "created_at",
+    order: str = "desc",
+    search: str | None = None,
+    status: str | None = None,
+) -> Response:
+    op = context.operation()
+    request = page_request(op.pagination, page, per_page)
+    async with context.app_state().database.session() as session:
+        rows, total = await service.list_projects(
+            session, _org(), request, sort=sort, order=order, search=search, status=status
+        )
+        items = [service.project_to_dict(p) for p in rows]
+    query = {"sort": sort, "order": order, "search": search, "status": status}
+    body, headers = list_response(op.pagination, items, total, request, context.path(), query)
+    return body, 200, headers
+
+
+async def get_project(project_id: str) -> Response:
+    async with context.app_state().database.session() as session:
+        project = await service.get_project(session, _org(), project_id)
+        return service.project_to_dict(project), 200
+
+
+async def create_project(body: dict[str, Any]) -> Response:
+    async with context.app_state().database.session() as session, session.begin():
+        project = await service.create_project(session, _org(), body)
+        data = service.project_to_dict(project)
+    return data, 201, {"Location": f"{context.path()}/{data['id']}"}
+
+
+async def update_project(project_id: str, body: dict[str, Any]) -> Response:
+    async with context.app_state().database.session() as session, session.begin():
+        project = await service.get_project(session, _org(), project_id)
+        await service.update_project(session, project, body)
+        return service.project_to_dict(project), 200
+
+
+async def delete_project(project_id: str) -> Response:
+    async with context.app_state().database.session() as session, session.begin():
+        project = await service.get_project(session, _org(), project_id)
+        await service.delete_project(session, project)
+    return None, 204

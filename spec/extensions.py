@@ -1,0 +1,302 @@
+"""The typed read of specway's ``x-specway-*`` extensions.
+
+Each extension has a JSON Schema here; a document is checked against them and every mismatch
+becomes a :class:`~spec.problems.Problem` with its pointer and a fix (an unknown key gets the
+closest known one suggested). Values are then read into frozen dataclasses that the runtime and
+codegen share. Inheritance runs document → path item → operation; the operation wins.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+from jsonschema import Draft7Validator
+
+from spec.problems import Problem, pointer
+
+ErrorStyle = Literal["nested", "status-wrapped", "flat", "problem"]
+PaginationStyle = Literal["page", "cursor", "drf", "meta", "keyed", "status-wrapped"]
+FailureMode = Literal["open", "closed"]
+
+KNOWN_PLUGINS = (
+    "request_id",
+    "errors",
+    "cors",
+    "metrics",
+    "auth",
+    "ratelimit",
+    "idempotency",
+    "audit",
+    "webhooks",
+)
+
+_DURATION = {"type": "integer", "minimum": 1}
+_POLICY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["limit", "window"],
+    "properties": {
+        "limit": {"type": "integer", "minimum": 1},
+        "window": _DURATION,
+        "algorithm": {"enum": ["gcra", "sliding-window"]},
+        "key": {"enum": ["principal", "ip", "ip+email"]},
+        "description": {"type": "string"},
+    },
+}
+_POLICY_SET = {
+    "oneOf": [
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
+    ]
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "x-specway-plugins": {"type": "array", "items": {"enum": list(KNOWN_PLUGINS)}},
+    "x-specway-handlers": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.]*$"},
+    "x-specway-errors": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "style": {"enum": ["nested", "status-wrapped", "flat", "problem"]},
+            "code_case": {"enum": ["lower", "upper"]},
+        },
+    },
+    "x-specway-pagination": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "style": {"enum": ["page", "cursor", "drf", "meta", "keyed", "status-wrapped"]},
+            "default_per_page": {"type": "integer", "minimum": 1},
+            "max_per_page": {"type": "integer", "minimum": 1},
+            "key": {"type": "string"},
+        },
+    },
+    "x-specway-ratelimit": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "policies": {
+                "oneOf": [
+                    {"type": "object", "additionalProperties": _POLICY},
+                    {"type": "array", "items": {"type": "string"}},
+                ]
+            },
+            "tiers": {"type": "object", "additionalProperties": _POLICY_SET},
+            "default_tier": {"type": "string"},
+            "anonymous": _POLICY_SET,
+            "failure": {"enum": ["open", "closed"]},
+            "cost": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]},
+            "exempt": {"type": "boolean"},
+        },
+    },
+    "x-specway-audit": {"oneOf": [{"type": "string", "minLength": 1}, {"const": False}]},
+    "x-specway-idempotency": {"type": "boolean"},
+    "x-specway-events": {"type": "array", "items": {"type": "string"}},
+    "x-specway-auth": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "key_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9_]*_$"},
+            "test_key_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9_]*_$"},
+            "token_format": {"enum": ["hex40"]},
+        },
+    },
+}
+
+# Which extensions may stand at which level.
+DOCUMENT_KEYS = frozenset(SCHEMAS) - {"x-specway-audit", "x-specway-events"}
+OPERATION_KEYS = frozenset(
+    {
+        "x-specway-ratelimit",
+        "x-specway-audit",
+        "x-specway-idempotency",
+        "x-specway-events",
+        "x-specway-pagination",
+    }
+)
+PATH_KEYS = OPERATION_KEYS - {"x-specway-events", "x-specway-audit"}
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitPolicy:
+    """One named limit: ``limit`` units per ``window`` seconds."""
+
+    name: str
+    limit: int
+    window: int
+    algorithm: Literal["gcra", "sliding-window"] = "gcra"
+    key: Literal["principal", "ip", "ip+email"] = "principal"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitConfig:
+    """Document-level rate limits: the named policies, tiers and the anonymous set."""
+
+    policies: dict[str, RateLimitPolicy] = field(default_factory=dict)
+    tiers: dict[str, tuple[RateLimitPolicy, ...]] = field(default_factory=dict)
+    default_tier: str | None = None
+    anonymous: tuple[RateLimitPolicy, ...] = ()
+    failure: FailureMode = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRateLimit:
+    """An operation's own rate-limit settings, already merged with its path and document."""
+
+    policies: tuple[RateLimitPolicy, ...] = ()
+    cost: int | str = 1
+    failure: FailureMode = "open"
+    exempt: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorsConfig:
+    style: ErrorStyle = "nested"
+    code_case: Literal["lower", "upper"] = "lower"
+
+
+@dataclass(frozen=True, slots=True)
+class PaginationConfig:
+    style: PaginationStyle = "page"
+    default_per_page: int = 20
+    max_per_page: int = 100
+    key: str = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    key_prefix: str = "sk_live_"
+    test_key_prefix: str = "sk_test_"
+    token_format: Literal["hex40"] = "hex40"  # noqa: S105 - a format name, not a secret
+
+
+def check_extensions(
+    node: dict[str, Any], at: tuple[str | int, ...], allowed: frozenset[str]
+) -> list[Problem]:
+    """Check every ``x-specway-*`` key of ``node`` (a document, path item or operation)."""
+    problems: list[Problem] = []
+    for key, value in node.items():
+        if not isinstance(key, str) or not key.startswith("x-specway-"):
+            continue
+        here = pointer(*at, key)
+        if key not in SCHEMAS:
+            close = difflib.get_close_matches(key, sorted(SCHEMAS), n=1)
+            problems.append(
+                Problem(
+                    here,
+                    f"unknown extension {key!r}",
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else f"use one of {', '.join(sorted(SCHEMAS))}",
+                )
+            )
+            continue
+        if key not in allowed:
+            problems.append(
+                Problem(here, f"{key} is not allowed here", "move it to the right level")
+            )
+            continue
+        for err in sorted(
+            Draft7Validator(SCHEMAS[key]).iter_errors(value), key=lambda e: list(e.path)
+        ):
+            problems.append(_schema_problem(here, err))
+    return problems
+
+
+def _schema_problem(here: str, err: Any) -> Problem:
+    sub = here + pointer(*err.path)
+    if err.validator == "additionalProperties":
+        known = sorted(err.schema.get("properties", {}))
+        extra = (
+            [k for k in err.instance if k not in known] if isinstance(err.instance, dict) else []
+        )
+        bad = extra[0] if extra else "?"
+        close = difflib.get_close_matches(bad, known, n=1)
+        fix = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(known)}"
+        return Problem(sub, f"unknown key {bad!r}", fix)
+    if err.validator == "oneOf" and err.context:
+        best = min(err.context, key=lambda e: len(list(e.path)))
+        return Problem(sub + pointer(*best.path), best.message, "see the extension reference")
+    fix = (
+        f"use one of {err.validator_value}"
+        if err.validator == "enum"
+        else "see the extension reference"
+    )
+    return Problem(sub, err.message, fix)
+
+
+def read_policies(
+    raw: dict[str, Any], at: tuple[str | int, ...]
+) -> tuple[dict[str, RateLimitPolicy], list[Problem]]:
+    """Read ``x-specway-ratelimit.policies`` (a mapping) into :class:`RateLimitPolicy` values."""
+    policies: dict[str, RateLimitPolicy] = {}
+    problems: list[Problem] = []
+    for name, body in (raw.get("policies") or {}).items():
+        if not isinstance(body, dict):
+            continue
+        limit, window = body.get("limit"), body.get("window")
+        if not isinstance(limit, int) or not isinstance(window, int) or limit <= 0 or window <= 0:
+            problems.append(
+                Problem(
+                    pointer(*at, "policies", name),
+                    "limit and window must be positive integers",
+                    "e.g. {limit: 100, window: 60}",
+                )
+            )
+            continue
+        algorithm: Any = body.get("algorithm") or ("gcra" if window <= 60 else "sliding-window")
+        key: Any = body.get("key", "principal")
+        policies[name] = RateLimitPolicy(name, limit, window, algorithm, key)
+    return policies, problems
+
+
+def policy_set(
+    raw: Any,
+    policies: dict[str, RateLimitPolicy],
+    at: tuple[str | int, ...],
+    key: str = "principal",
+) -> tuple[tuple[RateLimitPolicy, ...], list[Problem]]:
+    """Read a tier or anonymous value: a list of policy names or ``{name: limit}`` overrides."""
+    out: list[RateLimitPolicy] = []
+    problems: list[Problem] = []
+    items: list[tuple[str, int | None]]
+    if isinstance(raw, list):
+        items = [(str(n), None) for n in raw]
+    elif isinstance(raw, dict):
+        items = [(str(n), int(v)) for n, v in raw.items()]
+    else:
+        return (), problems
+    for name, override in items:
+        base = policies.get(name)
+        if base is None:
+            if override is None:
+                close = difflib.get_close_matches(name, sorted(policies), n=1)
+                problems.append(
+                    Problem(
+                        pointer(*at, name),
+                        f"unknown rate-limit policy {name!r}",
+                        f"did you mean {close[0]!r}?" if close else "declare it under policies",
+                    )
+                )
+                continue
+            problems.append(
+                Problem(
+                    pointer(*at, name),
+                    f"policy {name!r} overrides a limit but is not declared",
+                    "declare it under x-specway-ratelimit.policies with its window",
+                )
+            )
+            continue
+        limit = override if override is not None else base.limit
+        out.append(
+            RateLimitPolicy(
+                base.name,
+                limit,
+                base.window,
+                base.algorithm,
+                cast(Any, key) if base.key == "principal" else base.key,
+            )
+        )
+    return tuple(out), problems

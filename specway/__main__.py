@@ -1,0 +1,5 @@
+import sys
+
+from specway.cli import main
+
+sys.exit(main())

@@ -1,0 +1,29 @@
+"""Prefixed, unguessable string ids (``proj_…``, ``key_…``) and RFC 3339 UTC timestamps."""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import UTC, datetime
+
+
+def new_id(prefix: str) -> str:
+    """``<prefix>_`` + 80 random bits in lower-case base32 (16 characters)."""
+    return f"{prefix}_{base64.b32encode(os.urandom(10)).decode('ascii').lower()}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """Format as ``2024-02-26T12:00:00Z`` (naive values from SQLite are taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,97 @@
+"""List responses in the pagination style an operation declares (``x-specway-pagination``).
+
+=================  ==========================================================================
+``page``           ``{"data", "pagination": {page, per_page, total, pages}, "links"}`` + Link
+``drf``            ``{"count", "next", "previous", "results"}`` (Django REST framework)
+``meta``           ``{"data", "meta": {current_page, total_pages, total_count}}``
+``keyed``          ``{"<key>": [...]}`` (e.g. ``{"projects": [...]}``)
+``status-wrapped`` ``{"status": "success", "data", "meta": {page, per_page, total_items, …}}``
+=================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from spec import PaginationConfig
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def page_request(config: PaginationConfig, page: int | None, per_page: int | None) -> PageRequest:
+    """Clamp ``page`` and ``per_page`` to the configured defaults and bounds."""
+    size = per_page or config.default_per_page
+    return PageRequest(max(1, page or 1), max(1, min(size, config.max_per_page)))
+
+
+def _url(path: str, query: dict[str, Any], page: int, per_page: int) -> str:
+    params = {k: v for k, v in query.items() if v is not None and k not in ("page", "per_page")}
+    params.update(page=page, per_page=per_page)
+    return f"{path}?{urlencode(params, doseq=True)}"
+
+
+def list_response(
+    config: PaginationConfig,
+    items: list[dict[str, Any]],
+    total: int,
+    request: PageRequest,
+    path: str,
+    query: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``(body, headers)`` for one page of ``items`` out of ``total``."""
+    pages = max(1, math.ceil(total / request.per_page)) if total else 0
+    last = max(pages, 1)
+    page = request.page
+
+    def url(n: int) -> str:
+        return _url(path, query, n, request.per_page)
+
+    links: dict[str, str | None] = {
+        "first": url(1),
+        "prev": url(page - 1) if page > 1 else None,
+        "next": url(page + 1) if page < pages else None,
+        "last": url(last),
+    }
+    link_header = ", ".join(f'<{href}>; rel="{rel}"' for rel, href in links.items() if href)
+    headers = {"Link": link_header, "X-Total-Count": str(total)}
+    if config.style == "drf":
+        return {
+            "count": total,
+            "next": links["next"],
+            "previous": links["prev"],
+            "results": items,
+        }, headers
+    if config.style == "meta":
+        return {
+            "data": items,
+            "meta": {"current_page": page, "total_pages": pages, "total_count": total},
+        }, headers
+    if config.style == "keyed":
+        return {config.key: items}, headers
+    if config.style == "status-wrapped":
+        meta = {
+            "page": page,
+            "per_page": request.per_page,
+            "total_items": total,
+            "total_pages": pages,
+            "has_next": page < pages,
+            "has_previous": page > 1,
+        }
+        return {"status": "success", "data": items, "meta": meta}, headers
+    body = {
+        "data": items,
+        "pagination": {"page": page, "per_page": request.per_page, "total": total, "pages": pages},
+        "links": links,
+    }
+    return body, headers

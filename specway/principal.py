@@ -1,0 +1,36 @@
+"""``Principal``: who is calling. Set by the auth plugin, read by every later stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from specway.types import SCOPE_PRINCIPAL, Scope
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: an API key or a user session, acting in one organisation."""
+
+    kind: Literal["api_key", "session"]
+    id: str
+    organization_id: str | None
+    user_id: str | None = None
+    role: str = "member"
+    scopes: frozenset[str] = frozenset()
+    tier: str | None = None
+    key_id: str | None = None
+    test_mode: bool = False
+
+
+def principal_from_scope(scope: Scope) -> Principal | None:
+    """The principal of this request, or ``None`` (anonymous or before authentication)."""
+    found = scope.get(SCOPE_PRINCIPAL)
+    if isinstance(found, Principal):
+        return found
+    ctx = (scope.get("extensions") or {}).get("connexion_context") or {}
+    info: Any = ctx.get("token_info")
+    if isinstance(info, Principal):
+        return info
+    nested = info.get("principal") if isinstance(info, dict) else None
+    return nested if isinstance(nested, Principal) else None

@@ -1,0 +1,118 @@
+"""``Database``: the async engine and sessions for SQLite (default) or PostgreSQL, by URL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from specway.errors import ConfigError, StorageError
+
+logger = logging.getLogger("specway.storage")
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Database:
+    """One engine per app instance. ``session()`` yields an ``AsyncSession``."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 5.0) -> None:
+        try:
+            parsed = make_url(url)
+        except Exception as exc:
+            raise ConfigError(f"SPECWAY_DATABASE_URL is not a database URL: {exc}") from None
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        self.timeout = timeout
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": timeout}
+        elif self.dialect == "postgresql":
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=timeout)
+            kwargs["connect_args"] = {"timeout": timeout, "command_timeout": max(timeout * 6, 30)}
+        else:
+            raise ConfigError(
+                f"unsupported database {self.dialect!r}: use sqlite+aiosqlite or postgresql+asyncpg"
+            )
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session; commit with ``async with session.begin()`` or ``await session.commit()``."""
+        async with self.sessions() as session:
+            yield session
+
+    async def check(self) -> None:
+        """Raise :class:`StorageError` unless a ``SELECT 1`` answers within the timeout."""
+        try:
+            async with asyncio.timeout(self.timeout), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            where = self.redacted(self.url)
+            reason = f"{type(exc).__name__}: {_first_line(exc)}"
+            raise StorageError(f"database unreachable at {where}: {reason}") from exc
+
+    async def migrate(self) -> None:
+        """Apply every Alembic migration (``alembic upgrade head``) on this engine."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_upgrade)
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageError(
+                f"migration failed: {type(exc).__name__}: {_first_line(exc)}"
+            ) from exc
+
+    @staticmethod
+    def redacted(url: str) -> str:
+        """``url`` with any password hidden, for messages and logs."""
+        try:
+            return make_url(url).render_as_string(hide_password=True)
+        except Exception:
+            return "<invalid url>"
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "heads")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc) or type(exc).__name__
+    return text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__

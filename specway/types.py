@@ -1,0 +1,33 @@
+"""ASGI type aliases used across specway (the same shapes as Starlette's)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Keys specway puts into the ASGI scope. Top-level keys survive Connexion's scope copies.
+SCOPE_STATE = "specway.app"
+SCOPE_REQUEST_ID = "specway.request_id"
+SCOPE_PRINCIPAL = "specway.principal"
+SCOPE_CLIENT_IP = "specway.client_ip"
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of request header ``name`` (lower-case bytes), or ``None``."""
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def operation_id(scope: Scope) -> str | None:
+    """The operationId Connexion's routing stage matched, or ``None`` before/without a match."""
+    routing = (scope.get("extensions") or {}).get("connexion_routing") or {}
+    value = routing.get("operation_id")
+    return str(value) if value else None

@@ -1,0 +1,99 @@
+"""Shared fixtures: settings and app factories, database URLs for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from specway.app import SpecwayApp, create_app
+from specway.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_SPEC = ROOT / "openapi.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_ADMIN_DSN = os.environ.get("SPECWAY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("SPECWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"specway_t_{secrets.token_hex(6)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs on SQLite and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'specway.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'specway.db'}",
+            "secret_key": "test-secret-key-0123456789abcdef",
+            "spec_path": str(REFERENCE_SPEC),
+            "webhook_allowed_networks": ("127.0.0.1/32",),
+            "webhook_allow_http": True,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def app_factory(settings_factory: Callable[..., Settings]) -> Iterator[Callable[..., TestClient]]:
+    """Build an app (reference spec by default) and return a started ``TestClient``."""
+    clients: list[TestClient] = []
+
+    def make(
+        spec: str | Path | None = None,
+        *,
+        plugins: tuple[str, ...] | None = None,
+        handlers: dict[str, Any] | None = None,
+        **settings: Any,
+    ) -> TestClient:
+        app: SpecwayApp = create_app(
+            spec or REFERENCE_SPEC, settings_factory(**settings), plugins=plugins, handlers=handlers
+        )
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in reversed(clients):
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(app_factory: Callable[..., TestClient]) -> TestClient:
+    """The reference API on SQLite with in-memory backends."""
+    return app_factory()
