@@ -7,9 +7,12 @@ import os
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specway.errors import ConfigError
+
+if TYPE_CHECKING:
+    from specway.crypto import SecretBox
 
 logger = logging.getLogger("specway.settings")
 
@@ -104,3 +107,10 @@ class Settings:
         path.chmod(0o600)
         logger.warning("SPECWAY_SECRET_KEY is not set; generated a development key in %s", path)
         return key
+
+
+def secret_box(settings: Settings, purpose: str = "secrets-at-rest") -> SecretBox:
+    """The :class:`~specway.crypto.SecretBox` for ``settings``' current and previous keys."""
+    from specway.crypto import SecretBox
+
+    return SecretBox([settings.resolved_secret_key(), *settings.previous_secret_keys], purpose)
