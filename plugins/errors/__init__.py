@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from plugins.errors.body_limit import BodyLimitMiddleware
 from plugins.errors.envelope import ErrorBody, error_document, render_error, send_error
-from plugins.errors.handlers import ErrorRenderer
+from plugins.errors.handlers import AllowedMethods, ErrorRenderer
 from plugins.errors.validation import validator_map
 from spec import SpecModel
 from specway.builder import AppBuilder
@@ -38,7 +38,7 @@ class ErrorsPlugin:
         self.settings = settings
 
     def install(self, builder: AppBuilder) -> None:
-        renderer = ErrorRenderer(self.spec.errors)
+        renderer = ErrorRenderer(self.spec.errors, AllowedMethods(self.spec))
         builder.add_error_handler(APIError, renderer.api_error)
         builder.add_error_handler(ProblemException, renderer.problem)
         builder.add_error_handler(HTTPException, renderer.http_exception)

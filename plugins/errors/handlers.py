@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from connexion.exceptions import ProblemException
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from plugins.errors.envelope import ErrorBody, render_error
 from plugins.errors.validation import RequestValidationProblem
-from spec import ErrorsConfig
+from spec import ErrorsConfig, SpecModel
 from specway.errors import APIError, StorageError, error_for_status
 from specway.types import SCOPE_REQUEST_ID
 
@@ -35,11 +36,34 @@ _MESSAGES = {
 }
 
 
+class AllowedMethods:
+    """The methods the spec declares for each path template, for ``Allow`` on 405."""
+
+    def __init__(self, spec: SpecModel) -> None:
+        by_path: dict[str, set[str]] = {}
+        for op in spec.operations.values():
+            by_path.setdefault(spec.base_path + op.path, set()).add(op.method.upper())
+        self.routes = [
+            (re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"), methods)
+            for path, methods in by_path.items()
+        ]
+
+    def header(self, path: str) -> str:
+        methods: set[str] = set()
+        for pattern, declared in self.routes:
+            if pattern.match(path):
+                methods |= declared
+        if "GET" in methods:
+            methods.add("HEAD")
+        return ", ".join(sorted(methods))
+
+
 class ErrorRenderer:
     """Renders exceptions as responses in one envelope style."""
 
-    def __init__(self, config: ErrorsConfig) -> None:
+    def __init__(self, config: ErrorsConfig, allowed: AllowedMethods | None = None) -> None:
         self.config = config
+        self.allowed = allowed
 
     def response(
         self, request: ConnexionRequest, error: ErrorBody, headers: dict[str, str] | None = None
@@ -83,6 +107,8 @@ class ErrorRenderer:
         message = _MESSAGES.get(status) or str(exc.detail)
         code = error_for_status(status).code
         headers = dict(exc.headers or {})
+        if status == 405 and self.allowed is not None:
+            headers["Allow"] = self.allowed.header(str(request.scope.get("path", "")))
         return self.response(
             request, ErrorBody(status, code, message, None, self.request_id(request)), headers
         )
