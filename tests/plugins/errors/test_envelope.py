@@ -11,9 +11,9 @@ import yaml
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
+from spec import load_model
 from specway.app import resolve_handlers
 from specway.errors import Conflict
-from spec import load_model
 
 ROOT = Path(__file__).resolve().parents[3]
 STYLES = ["nested", "status-wrapped", "flat", "problem"]
@@ -82,7 +82,7 @@ def styled(
     handlers["getApiIndex"] = _boom
     handlers["getHealth"] = _db_down
     handlers["deleteProject"] = _conflict
-    yield style, app_factory(spec, handlers=handlers, max_body_size=1024)
+    return style, app_factory(spec, handlers=handlers, max_body_size=1024)
 
 
 def check(style: str, response: Any, status: int, code: str) -> dict[str, Any]:
