@@ -174,17 +174,19 @@ def test_database_outage_gives_503_and_recovers(
         app = create_app(ROOT / "openapi.yaml", settings_factory(database_url=url, db_timeout=1.0))
         statuses: list[int] = []
         transport = httpx.ASGITransport(app=app)
-        async with running(app):
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                statuses.append((await client.post("/v1/projects", json={"name": "a"})).status_code)
-                await proxy.cut()
-                down = await client.get("/v1/projects")
-                statuses.append(down.status_code)
-                assert down.json()["error"]["code"] == "service_unavailable"
-                statuses.append((await client.get("/health")).status_code)
-                await proxy.start()
-                statuses.append((await client.get("/v1/projects")).status_code)
-                statuses.append((await client.get("/health")).status_code)
+        async with (
+            running(app),
+            httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        ):
+            statuses.append((await client.post("/v1/projects", json={"name": "a"})).status_code)
+            await proxy.cut()
+            down = await client.get("/v1/projects")
+            statuses.append(down.status_code)
+            assert down.json()["error"]["code"] == "service_unavailable"
+            statuses.append((await client.get("/health")).status_code)
+            await proxy.start()
+            statuses.append((await client.get("/v1/projects")).status_code)
+            statuses.append((await client.get("/health")).status_code)
         return statuses
 
     assert asyncio.run(scenario()) == [201, 503, 503, 200, 200]
