@@ -16,6 +16,7 @@ from plugins.registry import ordered, plugin_class
 from spec import SpecError, SpecModel, load_model
 from specway.builder import AppBuilder
 from specway.errors import ConfigError
+from specway.jsonify import OrjsonJsonifier
 from specway.settings import Settings
 from specway.state import AppState
 from specway.storage.database import Database
@@ -126,6 +127,7 @@ def create_app(
     app = AsyncApp(
         __name__,
         lifespan=lifespan,
+        jsonifier=OrjsonJsonifier(),
         security_map=builder.security_map or None,
         validator_map=builder.validator_map or None,
     )
