@@ -263,9 +263,11 @@ def main() -> int:
                     per_request[case.name][f"redis_cmds_per_req_{endpoint}"] = round(
                         calls / max(result.requests, 1), 3
                     )
+                    rps = result.requests_per_second
                     print(
-                        f"round {round_no + 1} {case.name:17} {endpoint:6} {result.requests_per_second:9.1f} req/s"
-                        f"  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  non-2xx {result.non_2xx}",
+                        f"round {round_no + 1} {case.name:17} {endpoint:6} {rps:9.1f} req/s"
+                        f"  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms"
+                        f"  non-2xx {result.non_2xx}",
                         flush=True,
                     )
         for case in cases:
@@ -327,7 +329,8 @@ def summarise(
             lines.append(
                 f"| {case} | {ep} | {', '.join(f'{r.requests_per_second:.0f}' for r in runs)} | "
                 f"{medians[case][ep]:.0f} | {statistics.median(r.p50_ms for r in runs):.2f} | "
-                f"{statistics.median(r.p99_ms for r in runs):.2f} | {sum(r.non_2xx for r in runs)} |"
+                f"{statistics.median(r.p99_ms for r in runs):.2f} | "
+                f"{sum(r.non_2xx for r in runs)} |"
             )
     lines += ["", "| ratio | " + " | ".join(ENDPOINTS) + " |", "|---|" + "---|" * len(ENDPOINTS)]
     for label, values in ratios.items():
