@@ -28,7 +28,7 @@ from plugins.audit.plan import AuditPlan
 from plugins.audit.redact import redact
 from plugins.buffered_body import ClientDisconnected, read_body, replaying_receive
 from plugins.request_record import client_ip
-from specway.errors import APIError, StorageError
+from specway.errors import APIError, StorageError, error_for_status
 from specway.ids import new_id, utcnow
 from specway.principal import principal_from_scope
 from specway.types import SCOPE_REQUEST_ID, ASGIApp, Message, Receive, Scope, Send, header
@@ -88,9 +88,12 @@ def status_of(exc: BaseException) -> int:
 
 
 def error_code(exc: BaseException) -> str | None:
+    """The envelope's error code for ``exc`` (``None`` for crashes and disconnects)."""
     if isinstance(exc, APIError):
         return exc.code
-    return type(exc).__name__ if isinstance(exc, ProblemException | HTTPException) else None
+    if isinstance(exc, ProblemException | HTTPException):
+        return error_for_status(status_of(exc)).code
+    return None
 
 
 def build_row(
