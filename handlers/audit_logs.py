@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from plugins.audit.query import AuditFilter, entry_to_dict, list_entries
 from specway import context
@@ -13,8 +14,13 @@ Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 ADMIN_ROLES = frozenset({"admin", "owner"})
 
 
+def _query_value(name: str) -> str | None:
+    raw = bytes(context.current_scope().get("query_string") or b"").decode("latin-1")
+    values = parse_qs(raw).get(name)
+    return values[-1] if values else None
+
+
 async def list_audit_logs(
-    user: str | None = None,
     action: str | None = None,
     target_type: str | None = None,
     date_from: str | None = None,
@@ -22,6 +28,9 @@ async def list_audit_logs(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Response:
+    # Connexion passes its security context's ``user`` to a ``user`` argument, so the ``user``
+    # filter is read from the query string itself.
+    user = _query_value("user")
     principal = context.principal()
     if principal is None or principal.role not in ADMIN_ROLES or not principal.organization_id:
         raise Forbidden("Only organisation admins can read the audit log")

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plugins.audit.models import AuditLog
 from specway.errors import BadRequest
-from specway.ids import as_utc, rfc3339
+from specway.ids import as_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,9 @@ def entry_to_dict(entry: AuditLog) -> dict[str, Any]:
     """The API shape of one entry (``AuditLogEntry`` in the spec)."""
     return {
         "id": entry.id,
-        "timestamp": rfc3339(entry.timestamp),
+        "timestamp": as_utc(entry.timestamp)
+        .isoformat(timespec="microseconds")
+        .replace("+00:00", "Z"),
         "action": entry.action,
         "actor_type": entry.actor_type,
         "user_id": entry.user_id,
