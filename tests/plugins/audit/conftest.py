@@ -7,7 +7,7 @@ handler enforces the spec's scopes, so 401 and 403 come from the security stage 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from connexion.security import NO_VALUE
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+import plugins.registry
 import specway.app
 from plugins.audit import annotate
 from plugins.audit.models import AuditLog
@@ -110,7 +111,7 @@ class FakeAuthPlugin:
 @pytest.fixture(autouse=True)
 def fake_auth(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make ``"fake_auth"`` a plugin name ``create_app`` can load."""
-    original = specway.app.plugin_class
+    original = plugins.registry.plugin_class
     monkeypatch.setattr(
         specway.app,
         "plugin_class",
@@ -120,7 +121,7 @@ def fake_auth(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- the audit scenario's handlers --------------------------------------------------------
 
-PASSWORD = "hunter2-SECRET-password"  # noqa: S105
+PASSWORD = "hunter2-SECRET-password"
 
 
 async def login(body: dict[str, Any]) -> Any:
@@ -201,9 +202,9 @@ def audit_rows(client: TestClient) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def rows() -> Iterator[Callable[[TestClient], list[dict[str, Any]]]]:
+def rows() -> Callable[[TestClient], list[dict[str, Any]]]:
     """``rows(client)``: the stored audit rows (see :func:`audit_rows`)."""
-    yield audit_rows
+    return audit_rows
 
 
 @pytest.fixture
