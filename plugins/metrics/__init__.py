@@ -17,7 +17,7 @@ from typing import Any
 
 from plugins.errors import ErrorBody, send_error
 from plugins.metrics import counters
-from plugins.metrics.exposition import CONTENT_TYPE_LATEST, Exposition
+from plugins.metrics.exposition import Exposition
 from plugins.request_record import install_probe, record_of
 from spec import ErrorsConfig, SpecModel
 from specway.builder import AppBuilder
@@ -82,9 +82,10 @@ class MetricsMiddleware:
                 )
                 await send_error(send, self.errors, error, {"WWW-Authenticate": "Bearer"})
                 return
-        body = self.exposition.render()
+        accept = (header(scope, b"accept") or b"").decode("latin-1")
+        body, content_type = self.exposition.render(accept)
         headers = [
-            (b"content-type", CONTENT_TYPE_LATEST.encode()),
+            (b"content-type", content_type.encode()),
             (b"content-length", str(len(body)).encode()),
             (b"cache-control", b"no-store"),
         ]

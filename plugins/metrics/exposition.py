@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, multiprocess
+from prometheus_client.exposition import choose_encoder
 
 from plugins.metrics.counters import REGISTRY
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-__all__ = ["CONTENT_TYPE_LATEST", "MULTIPROC_ENV", "Exposition"]
+__all__ = ["MULTIPROC_ENV", "Exposition"]
 
 
 class Exposition:
@@ -29,5 +30,8 @@ class Exposition:
         else:
             self.registry = REGISTRY
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, accept: str = "") -> tuple[bytes, str]:
+        """``(body, content type)``: the classic text format (0.0.4) unless the scraper's
+        ``Accept`` asks for OpenMetrics or a newer text format."""
+        encoder, content_type = choose_encoder(accept)
+        return encoder(self.registry), content_type
