@@ -214,8 +214,11 @@ class IdempotencyMiddleware:
         }
         sealed = self.box.seal(orjson.dumps(stored).decode(), associated_data=record_key)
         try:
-            await self.backend.finish(record_key, token, sealed, self.options.ttl)
-            counters.idempotency("stored")
+            if await self.backend.finish(record_key, token, sealed, self.options.ttl):
+                counters.idempotency("stored")
+            else:
+                counters.idempotency("lock_expired")
+                logger.warning("request outlived its idempotency lock; response not stored")
         except StorageError:
             counters.backend_error("redis", "idempotency")
             logger.warning("could not store an idempotent response; the key stays reserved")

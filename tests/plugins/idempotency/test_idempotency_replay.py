@@ -195,3 +195,27 @@ def test_redis_down_fails_closed_or_open(make_client: Make) -> None:
     opened = make_client(redis_url=dead, plugin_config={"idempotency": {"failure": "open"}})
     ran = opened.post("/v1/projects", json={"name": "x"}, headers={"Idempotency-Key": _key()})
     assert ran.status_code == 201
+
+
+def test_a_request_that_outlives_its_lock_is_not_stored(make_client: Make, jobs: Any) -> None:
+    client = make_client(SCENARIO, handlers=jobs.handlers())
+    backend = client.app.app.state.services["idempotency"]  # type: ignore[attr-defined]
+    now = [0.0]
+    backend.clock = lambda: now[0]
+    key = {"Idempotency-Key": _key()}
+    body = {"name": "slow", "block": True}
+    results: dict[str, Any] = {}
+    first = threading.Thread(
+        target=lambda: results.update(first=client.post("/v1/jobs", json=body, headers=key))
+    )
+    first.start()
+    try:
+        assert jobs.entered.wait(10)
+        now[0] += 61  # past the 60 s in-flight lock
+    finally:
+        jobs.release.set()
+        first.join(10)
+    assert results["first"].status_code == 201
+    again = client.post("/v1/jobs", json=body, headers=key)
+    assert "idempotent-replayed" not in again.headers
+    assert jobs.calls["createJob"] == 2
