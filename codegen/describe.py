@@ -74,7 +74,10 @@ def constraint_notes(schema: Schema) -> list[str]:
     return notes
 
 
-def _range(low: int | None, high: int | None, unit: str) -> str:
+def _range(low: int | None, high: int | None, units: str) -> str:
+    unit = units.removesuffix("s") if (high if low is None else low) == 1 and (
+        low is None or high is None or low == high
+    ) else units
     if low is not None and high is not None:
         return f"{low}–{high} {unit}" if low != high else f"exactly {low} {unit}"
     if low is not None:

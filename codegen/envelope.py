@@ -87,7 +87,7 @@ def error_codes(declared: list[str], meanings: dict[int, str]) -> tuple[ErrorCod
     codes = declared or list(KNOWN_CODES)
     result = []
     for code in codes:
-        status, default = KNOWN_CODES.get(code, (None, ""))
+        status, default = KNOWN_CODES.get(code.lower(), (None, ""))
         meaning = meanings.get(status, default) if status is not None else default
         result.append(ErrorCode(code=code, status=status, meaning=meaning or code))
     return tuple(sorted(result, key=lambda c: (c.status or 999, c.code)))

@@ -187,9 +187,11 @@ class SdkNames:
 
     @classmethod
     def from_title(cls, title: str) -> SdkNames:
-        """``Specway Platform API`` → ``specway_client``, ``specway-client``, ``SPECWAY_API_KEY``."""
-        parts = [w for w in words(title) if w not in ("api", "the")] or ["api"]
-        stem = parts[0]
+        """``Specway Platform API`` → ``specway_client``; ``KeyNest API`` → ``keynest_client``."""
+        tokens = ["".join(ch for ch in t.lower() if ch.isalnum()) for t in title.split()]
+        stem = next((t for t in tokens if t and t not in ("api", "the")), "api")
+        if stem[0].isdigit():
+            stem = "api" + stem
         return cls(
             python_package=f"{stem}_client",
             python_distribution=f"{stem}-client",

@@ -131,6 +131,7 @@ def python(ir: ApiIR, op: Operation) -> str:
         for name, value in kwargs
     ]
     call = f"{op.sdk.python_call}({', '.join(rendered)})"
+    query_args = ", ".join(f"{name}={py_literal(value)}" for name, value in kwargs[: len(_required_query(op))])
     if len(call) > 80:
         call = f"{op.sdk.python_call}(\n" + "".join(f"    {a},\n" for a in rendered) + ")"
     result = _result_name(ir, op)
@@ -143,7 +144,8 @@ def python(ir: ApiIR, op: Operation) -> str:
     if op.pagination is not None and not op.path_parameters:
         item = _item_name(op)
         lines += ["", "# every page, fetched as you iterate"]
-        lines += [f"for {item} in {op.sdk.python_call.rsplit('.', 1)[0]}.{op.sdk.python_iterator}():"]
+        resource = op.sdk.python_call.rsplit(".", 1)[0]
+        lines += [f"for {item} in {resource}.{op.sdk.python_iterator}({query_args}):"]
         lines += [f"    print({item})"]
     return "\n".join(lines)
 
@@ -169,7 +171,9 @@ def typescript(ir: ApiIR, op: Operation) -> str:
     ]
     if op.pagination is not None and not op.path_parameters:
         item = _camel(_item_name(op))
-        iterator = f"{op.sdk.ts_call.rsplit('.', 1)[0]}.{op.sdk.ts_iterator}()"
+        query = {p.ts_name: p.example for p in op.query_parameters if p.required}
+        resource = op.sdk.ts_call.rsplit(".", 1)[0]
+        iterator = f"{resource}.{op.sdk.ts_iterator}({ts_literal(query) if query else ''})"
         lines += ["", "// every page, fetched as you iterate"]
         lines += [f"for await (const {item} of {iterator}) {{", f"  console.log({item});", "}"]
     return "\n".join(lines)
