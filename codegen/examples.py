@@ -180,7 +180,7 @@ class ExampleSynthesizer:
                 result[prop.name] = self._value(prop.schema, direction, prop.name, stack, index)
             except _Skip:
                 if prop.required:
-                    if not prop.schema.nullable and not sub.nullable:
+                    if not prop.schema.accepts_null:
                         raise
                     result[prop.name] = None
         return result

@@ -95,6 +95,11 @@ class Schema:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
+    def accepts_null(self) -> bool:
+        """Whether ``null`` validates: OpenAPI 3.0.3 ties ``nullable`` to a sibling ``type``."""
+        return self.nullable and "type" in self.raw
+
+    @property
     def required_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.properties if p.required)
 

@@ -191,7 +191,7 @@ def _tokens(at: str) -> list[str]:
 
 def must_contain(schema: Schema) -> frozenset[str]:
     """Names of component schemas that every valid instance of ``schema`` must contain."""
-    if schema.nullable:
+    if schema.accepts_null:
         return frozenset()
     if schema.kind == "ref" and schema.ref:
         return frozenset({schema.ref})
@@ -238,7 +238,7 @@ def unrenderable_cycles(schemas: Mapping[str, Schema]) -> list[Problem]:
                             pointer("components", "schemas", start),
                             "schema cycle " + " → ".join(ordered) + " cannot be rendered: "
                             "every instance would have to contain itself",
-                            "make one property on the cycle optional or nullable",
+                            "make one property on the cycle optional (or nullable with a type)",
                         )
                     )
             elif len(path) < len(edges):

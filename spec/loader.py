@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from spec.problems import Problem, SpecError
+from spec.problems import Problem, SpecError, escape_pointer_token
 
 Document = dict[str, Any]
 
@@ -69,7 +69,10 @@ class _Bundler:
             ref = node.get("$ref")
             if isinstance(ref, str):
                 return self.follow(ref, base, at, stack)
-            return {k: self.walk(v, base, f"{at}/{k}", stack) for k, v in node.items()}
+            return {
+                k: self.walk(v, base, f"{at}/{escape_pointer_token(k)}", stack)
+                for k, v in node.items()
+            }
         if isinstance(node, list):
             return [self.walk(v, base, f"{at}/{i}", stack) for i, v in enumerate(node)]
         return node
