@@ -1,4 +1,4 @@
-"""Words for schemas in reference docs: type labels, constraint notes, literals in three languages."""
+"""Words for schemas in reference docs: type labels, constraint notes and code literals."""
 
 from __future__ import annotations
 
@@ -75,11 +75,13 @@ def constraint_notes(schema: Schema) -> list[str]:
 
 
 def _range(low: int | None, high: int | None, units: str) -> str:
-    unit = units.removesuffix("s") if (high if low is None else low) == 1 and (
-        low is None or high is None or low == high
-    ) else units
+    unit = (
+        units.removesuffix("s")
+        if (high if low is None else low) == 1 and (low is None or high is None or low == high)
+        else units
+    )
     if low is not None and high is not None:
-        return f"{low}–{high} {unit}" if low != high else f"exactly {low} {unit}"
+        return f"{low}\N{EN DASH}{high} {unit}" if low != high else f"exactly {low} {unit}"
     if low is not None:
         return f"at least {low} {unit}"
     return f"at most {high} {unit}"

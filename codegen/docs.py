@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +122,15 @@ def filter_example(ir: ApiIR, op: Operation) -> str:
 
 def _context(ir: ApiIR) -> dict[str, Any]:
     paginated = [op for op in ir.operations if op.pagination is not None]
-    filtered = [op for op in ir.operations if any(filter_params(op).values()) and op.method == "get"]
+    filtered = [
+        op for op in ir.operations if any(filter_params(op).values()) and op.method == "get"
+    ]
     api_key_op = next(
-        (op for op in ir.operations if op.method == "post" and op.path.rstrip("/").endswith("api-keys")),
+        (
+            op
+            for op in ir.operations
+            if op.method == "post" and op.path.rstrip("/").endswith("api-keys")
+        ),
         None,
     )
     first_list = paginated[0] if paginated else None
@@ -131,11 +138,17 @@ def _context(ir: ApiIR) -> dict[str, Any]:
     if first_list is not None and first_list.pagination and first_list.pagination.item_schema:
         ref = first_list.pagination.item_schema.ref
         items = [ir.schema(ref).example] if ref else []
-    page_style = first_list.pagination.style if first_list and first_list.pagination else ir.pagination.style
-    page_key = first_list.pagination.key if first_list and first_list.pagination else ir.pagination.key
+    page_style = (
+        first_list.pagination.style if first_list and first_list.pagination else ir.pagination.style
+    )
+    page_key = (
+        first_list.pagination.key if first_list and first_list.pagination else ir.pagination.key
+    )
     policies = {p.name for p in ir.rate_limits.policies}
     rate_limited_ops = [
-        op for op in ir.operations if op.rate_limit.policies or op.rate_limit.exempt or op.rate_limit.cost != 1
+        op
+        for op in ir.operations
+        if op.rate_limit.policies or op.rate_limit.exempt or op.rate_limit.cost != 1
     ]
     tightest = min(
         (p for tier in ir.rate_limits.tiers for p in tier.policies),
@@ -148,7 +161,10 @@ def _context(ir: ApiIR) -> dict[str, Any]:
         "filtered": filtered,
         "api_key_op": api_key_op,
         "pagination_example": pagination_example(
-            page_style, page_key, items or [{"id": "…"}], first_list.path if first_list else "/items"
+            page_style,
+            page_key,
+            items or [{"id": "…"}],
+            first_list.path if first_list else "/items",
         ),
         "page_style": page_style,
         "rate_limited_ops": rate_limited_ops,
@@ -160,7 +176,12 @@ def _context(ir: ApiIR) -> dict[str, Any]:
             429,
             "rate_limited",
             "Rate limit exceeded",
-            {"policy": tightest.name, "limit": tightest.limit, "window": tightest.window, "retry_after": 12}
+            {
+                "policy": tightest.name,
+                "limit": tightest.limit,
+                "window": tightest.window,
+                "retry_after": 12,
+            }
             if tightest
             else None,
         ),
@@ -172,7 +193,7 @@ def _context(ir: ApiIR) -> dict[str, Any]:
     }
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     "md_cell": md_cell,
     "md_html": md_html,
     "md_inline_html": md_inline_html,

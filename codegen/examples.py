@@ -69,13 +69,11 @@ class ExampleSynthesizer:
         root = dict(raw_schema(schema))
         root["components"] = {"schemas": dict(self.components)}
         validator = OAS30Validator(root, format_checker=oas30_format_checker)
-        return validator.is_valid(value)
+        return bool(validator.is_valid(value))
 
     # -- synthesis --------------------------------------------------------------------------
 
-    def example(
-        self, schema: Schema, direction: Direction | None = None, hint: str = ""
-    ) -> Any:
+    def example(self, schema: Schema, direction: Direction | None = None, hint: str = "") -> Any:
         """An example for ``schema`` (the spec's own if it validates)."""
         try:
             return self._value(schema, direction, hint, (), 0)
@@ -263,9 +261,13 @@ class ExampleSynthesizer:
         integer = schema.kind == "integer"
 
         def fits(v: float) -> bool:
-            if c.minimum is not None and (v < c.minimum or (c.exclusive_minimum and v == c.minimum)):
+            if c.minimum is not None and (
+                v < c.minimum or (c.exclusive_minimum and v == c.minimum)
+            ):
                 return False
-            if c.maximum is not None and (v > c.maximum or (c.exclusive_maximum and v == c.maximum)):
+            if c.maximum is not None and (
+                v > c.maximum or (c.exclusive_maximum and v == c.maximum)
+            ):
                 return False
             return not c.multiple_of or math.isclose(v / c.multiple_of, round(v / c.multiple_of))
 
@@ -290,4 +292,3 @@ def raw_schema(schema: Schema) -> dict[str, Any]:
     if schema.kind == "ref" and schema.ref:
         return {"$ref": COMPONENT_PREFIX + schema.ref}
     return schema.raw
-

@@ -155,7 +155,9 @@ def sdk_methods(operations: list[tuple[str, str]]) -> dict[str, SdkMethod]:
     Short names where they are unique within a resource, full snake-case operationIds where
     the short ones collide. Callers check the result for remaining collisions.
     """
-    short: dict[str, str] = {op_id: "_".join(short_method_words(op_id, tag)) for op_id, tag in operations}
+    short: dict[str, str] = {
+        op_id: "_".join(short_method_words(op_id, tag)) for op_id, tag in operations
+    }
     seen: dict[tuple[str, str], list[str]] = {}
     for op_id, tag in operations:
         seen.setdefault((resource_name(tag), short[op_id]), []).append(op_id)

@@ -19,7 +19,7 @@ from codegen.ir import (
     SecurityScheme,
     Tag,
 )
-from codegen.naming import python_identifier, resource_name, sdk_methods
+from codegen.naming import SdkMethod, python_identifier, resource_name, sdk_methods
 from codegen.schemas import SchemaReader
 from spec import OperationModel, Problem, SpecModel
 from spec.naming import snake
@@ -71,8 +71,8 @@ class OperationReader:
         self._check_resource_collisions(names)
         methods = sdk_methods([(op.operation_id, op.tags[0]) for op in model.operations.values()])
         by_resource: dict[tuple[str, str], list[str]] = {}
-        for op_id, method in methods.items():
-            by_resource.setdefault((method.resource, method.method), []).append(op_id)
+        for op_id, sdk in methods.items():
+            by_resource.setdefault((sdk.resource, sdk.method), []).append(op_id)
         for (resource, method), op_ids in sorted(by_resource.items()):
             if len(op_ids) > 1:
                 self.problems.append(
@@ -108,7 +108,7 @@ class OperationReader:
                     )
                 )
 
-    def operation(self, op: OperationModel, sdk: Any) -> Operation:
+    def operation(self, op: OperationModel, sdk: SdkMethod) -> Operation:
         params = self.parameters(op)
         body = self.body(op)
         self._check_argument_collisions(op, params, body)
@@ -347,7 +347,10 @@ def collect_scopes(model: SpecModel, tags: tuple[Tag, ...]) -> tuple[Scope, ...]
             for scope in op.scopes:
                 users.setdefault(scope, []).append(op.operation_id)
     order = list(SCOPE_MEANINGS)
-    names = sorted(set(users) | set(declared), key=lambda s: (s not in order, order.index(s) if s in order else 0, s))
+    names = sorted(
+        set(users) | set(declared),
+        key=lambda s: (s not in order, order.index(s) if s in order else 0, s),
+    )
     return tuple(
         Scope(
             name=name,

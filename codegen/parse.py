@@ -262,4 +262,3 @@ def _errors(model: SpecModel, schemas: Mapping[str, Schema]) -> Errors:
         codes=error_codes(declared, meanings),
         schema=error_schema_name,
     )
-

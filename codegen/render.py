@@ -49,7 +49,8 @@ def environment(
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=lambda name: name is not None and ".html" in name,
+        # HTML templates escape everything; Markdown ones must not (they emit code blocks).
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
     )
     env.globals["GENERATED"] = GENERATED
     env.filters.update(filters or {})
@@ -75,7 +76,9 @@ def manifest_text(files: Mapping[str, str]) -> str:
 def write_tree(files: Mapping[str, str], out: Path) -> None:
     """Write ``files`` (relative path → text) as the whole content of ``out``, atomically."""
     out = out.resolve()
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).exists())):
+    if out.exists() and (
+        not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).exists())
+    ):
         raise CodegenError(
             [
                 Problem(

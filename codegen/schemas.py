@@ -68,20 +68,25 @@ class SchemaReader:
             "deprecated": bool(raw.get("deprecated", False)),
             "raw": raw,
         }
-        for key, kind in (("oneOf", "one_of"), ("anyOf", "any_of"), ("allOf", "all_of")):
+        combinators: tuple[tuple[str, SchemaKind], ...] = (
+            ("oneOf", "one_of"),
+            ("anyOf", "any_of"),
+            ("allOf", "all_of"),
+        )
+        for key, combinator in combinators:
             parts = raw.get(key)
             if isinstance(parts, list):
                 variants = tuple(
                     self.read(part, f"{at}/{key}/{i}", _inlining) for i, part in enumerate(parts)
                 )
                 return Schema(
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=combinator,
                     variants=variants,
                     discriminator=self._discriminator(raw.get("discriminator")),
                     properties=self._properties(raw, at, _inlining),
                     **common,
                 )
-        kind = _TYPES.get(str(raw.get("type")))
+        kind: SchemaKind | None = _TYPES.get(str(raw.get("type")))
         if kind is None:
             kind = "object" if "properties" in raw else "array" if "items" in raw else "any"
         if kind == "object":
@@ -115,7 +120,11 @@ class SchemaReader:
             if target is not None:
                 if ref in inlining:
                     self.problems.append(
-                        Problem(at, f"$ref cycle through {ref!r} cannot be rendered", "move it to components/schemas")
+                        Problem(
+                            at,
+                            f"$ref cycle through {ref!r} cannot be rendered",
+                            "move it to components/schemas",
+                        )
                     )
                     return Schema(kind="any", pointer=at)
                 return self.read(target, at, (*inlining, ref))

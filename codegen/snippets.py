@@ -119,7 +119,9 @@ def _item_name(op: Operation) -> str:
 def python(ir: ApiIR, op: Operation) -> str:
     """The Python SDK call for ``op``."""
     args = [py_literal(p.example) for p in op.path_parameters]
-    kwargs: list[tuple[str, Any]] = [(p.python_name, p.example) for p in op.query_parameters if p.required]
+    kwargs: list[tuple[str, Any]] = [
+        (p.python_name, p.example) for p in op.query_parameters if p.required
+    ]
     fields = _body_fields(op)
     binary = _multipart_binary_fields(ir, op)
     if fields is not None:
@@ -131,7 +133,9 @@ def python(ir: ApiIR, op: Operation) -> str:
         for name, value in kwargs
     ]
     call = f"{op.sdk.python_call}({', '.join(rendered)})"
-    query_args = ", ".join(f"{name}={py_literal(value)}" for name, value in kwargs[: len(_required_query(op))])
+    query_args = ", ".join(
+        f"{name}={py_literal(value)}" for name, value in kwargs[: len(_required_query(op))]
+    )
     if len(call) > 80:
         call = f"{op.sdk.python_call}(\n" + "".join(f"    {a},\n" for a in rendered) + ")"
     result = _result_name(ir, op)

@@ -1,4 +1,4 @@
-"""``specway codegen``: the committed reference is fresh, staleness is listed, templates override."""
+"""``specway codegen``: the committed docs are fresh, staleness is listed, templates override."""
 
 from __future__ import annotations
 
@@ -38,10 +38,13 @@ def test_user_templates_override_by_name(tmp_path: Path) -> None:
     templates.mkdir()
     shutil.copy(ROOT / "codegen" / "templates" / "docs" / "_macros.md.j2", templates)
     (templates / "models.md.j2").write_text(
-        "<!-- {{ GENERATED }} -->\n# Our models\n{% for s in ir.schemas %}- {{ s.model }}\n{% endfor %}"
+        "<!-- {{ GENERATED }} -->\n# Our models\n"
+        "{% for s in ir.schemas %}- {{ s.model }}\n{% endfor %}"
     )
     out = tmp_path / "out"
-    rc = main(["codegen", "docs", "--spec", str(spec), "--out", str(out), "--templates", str(templates)])
+    rc = main(
+        ["codegen", "docs", "--spec", str(spec), "--out", str(out), "--templates", str(templates)]
+    )
     assert rc == 0
     assert (out / "models.md").read_text().splitlines()[1] == "# Our models"
     assert "# Minimal — API reference" in (out / "README.md").read_text()

@@ -44,7 +44,9 @@ def _schemas(ir: ApiIR) -> Iterator[tuple[str, Schema, str]]:
 def _cases() -> Iterator[Any]:
     for scenario in GOLDEN_SCENARIOS:
         for strip in (False, True):
-            yield pytest.param(scenario, strip, id=f"{scenario}-{'synthesised' if strip else 'spec'}")
+            yield pytest.param(
+                scenario, strip, id=f"{scenario}-{'synthesised' if strip else 'spec'}"
+            )
 
 
 @pytest.mark.parametrize(("scenario", "strip"), list(_cases()))
@@ -60,9 +62,7 @@ def test_every_example_validates(scenario: str, strip: bool) -> None:
     for where, schema, direction in _schemas(ir):
         value = synth.example(schema, direction)  # type: ignore[arg-type]
         root = {**raw_schema(schema), "components": {"schemas": components}}
-        errors = list(
-            OAS30Validator(root, format_checker=oas30_format_checker).iter_errors(value)
-        )
+        errors = list(OAS30Validator(root, format_checker=oas30_format_checker).iter_errors(value))
         assert not errors, f"{scenario} {where}: {value!r}: {errors[0].message}"
         checked += 1
     assert checked >= len(ir.schemas)
@@ -84,7 +84,8 @@ def test_pattern_examples_match(pattern: str) -> None:
     import re
 
     text = example_for_pattern(pattern)
-    assert text is not None and re.search(pattern, text)
+    assert text is not None
+    assert re.search(pattern, text)
 
 
 def test_synthesis_respects_bounds_and_formats() -> None:
@@ -99,10 +100,17 @@ def test_synthesis_respects_bounds_and_formats() -> None:
         {"type": "string", "minLength": 12},
         {"type": "string", "maxLength": 3},
         {"type": "string", "format": "uuid"},
-        {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}, "minItems": 2,
-         "uniqueItems": True},
+        {
+            "type": "array",
+            "items": {"type": "string", "enum": ["a", "b"]},
+            "minItems": 2,
+            "uniqueItems": True,
+        },
         {"type": "object", "minProperties": 2, "additionalProperties": {"type": "integer"}},
     ]
     for raw in cases:
         value = synth.example(reader.read(raw, "/x"))
-        assert OAS30Validator(raw, format_checker=oas30_format_checker).is_valid(value), (raw, value)
+        assert OAS30Validator(raw, format_checker=oas30_format_checker).is_valid(value), (
+            raw,
+            value,
+        )

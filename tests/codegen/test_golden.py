@@ -29,4 +29,5 @@ def test_output_is_deterministic_and_marked(scenario: str) -> None:
     assert first == second
     for name, text in first.items():
         assert GENERATED in text.splitlines()[0], name
-        assert text.endswith("\n") and not text.endswith("\n\n"), name
+        assert text.endswith("\n"), name
+        assert not text.endswith("\n\n"), name

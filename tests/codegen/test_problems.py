@@ -67,8 +67,16 @@ def test_every_problem_is_reported_at_once(write_spec: Callable[[dict[str, Any]]
     )
     doc["components"] = {
         "schemas": {
-            "A": {"type": "object", "required": ["b"], "properties": {"b": {"$ref": "#/components/schemas/B"}}},
-            "B": {"type": "object", "required": ["a"], "properties": {"a": {"$ref": "#/components/schemas/A"}}},
+            "A": {
+                "type": "object",
+                "required": ["b"],
+                "properties": {"b": {"$ref": "#/components/schemas/B"}},
+            },
+            "B": {
+                "type": "object",
+                "required": ["a"],
+                "properties": {"a": {"$ref": "#/components/schemas/A"}},
+            },
             "Alias": {"$ref": "#/components/schemas/Alias2"},
             "Alias2": {"allOf": [{"$ref": "#/components/schemas/Alias"}]},
             "user_name": {"type": "string"},
