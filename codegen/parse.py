@@ -221,30 +221,33 @@ def _error_schema_codes(schema: Schema | None, schemas: Mapping[str, Schema]) ->
     return find(schema, 0)
 
 
+def _json_schema_ref(model: SpecModel, response: Any) -> str | None:
+    """The component schema name of a response's JSON (or problem+json) body, if any."""
+    content = (model.resolve(response) or {}).get("content") or {}
+    media = content.get("application/json") or content.get("application/problem+json") or {}
+    ref = (media.get("schema") or {}).get("$ref")
+    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+
+
 def _errors(model: SpecModel, schemas: Mapping[str, Schema]) -> Errors:
     document = model.document
     responses = (document.get("components") or {}).get("responses") or {}
     meanings: dict[int, str] = {}
-    error_schema: Schema | None = None
-    error_schema_name: str | None = None
-    for item in responses.values():
-        item = model.resolve(item)
-        content = (item or {}).get("content") or {}
-        media = content.get("application/json") or content.get("application/problem+json")
-        raw = (media or {}).get("schema")
-        if isinstance(raw, dict) and error_schema is None:
-            ref = raw.get("$ref")
-            if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in schemas:
-                error_schema_name = ref.rsplit("/", 1)[-1]
-                error_schema = schemas[error_schema_name]
+    candidates: list[Any] = []  # error responses of operations first, then shared ones
     for path_item in (document.get("paths") or {}).values():
         for method in HTTP_METHODS:
             op = (path_item or {}).get(method) if isinstance(path_item, dict) else None
             for status, resp in ((op or {}).get("responses") or {}).items():
                 status = str(status)
+                if status == "default" or status[0] in "45":
+                    candidates.append(resp)
                 if status.isdigit() and status[0] in "45":
                     text = str((model.resolve(resp) or {}).get("description") or "")
                     meanings.setdefault(int(status), text)
+    candidates += list(responses.values())
+    names = (_json_schema_ref(model, response) for response in candidates)
+    error_schema_name = next((name for name in names if name in schemas), None)
+    error_schema = schemas[error_schema_name] if error_schema_name else None
     declared = _error_schema_codes(error_schema, schemas)
     cfg = model.errors
     return Errors(
