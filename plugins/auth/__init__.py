@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from connexion.exceptions import OAuthProblem
+
 from plugins.auth.roles import SCOPES
 from plugins.auth.runtime import AuthRuntime
-from plugins.auth.security import security_map
+from plugins.auth.security import challenge_handler, security_map
 from spec import SpecModel
 from specway.builder import AppBuilder
 from specway.errors import ConfigError
@@ -62,6 +64,7 @@ class AuthPlugin:
         runtime = AuthRuntime(self.spec, self.settings, builder.state.database, **self.config)
         builder.state.services["auth"] = runtime
         builder.security_map.update(security_map(runtime.authenticator))
+        builder.add_error_handler(OAuthProblem, challenge_handler(self.spec.errors))
         builder.on_startup(runtime.start)
         builder.on_shutdown(runtime.stop)
         ping = getattr(runtime.backend, "ping", None)

@@ -30,10 +30,13 @@ def unauthorized(
     message: str = "Authentication required", *, invalid: bool = False
 ) -> Unauthorized:
     """A 401 carrying the RFC 6750 challenge (``error="invalid_token"`` when one was sent)."""
-    challenge = f'Bearer realm="{REALM}"'
-    if invalid:
-        challenge += ', error="invalid_token"'
-    return Unauthorized(message, headers={"WWW-Authenticate": challenge})
+    return Unauthorized(message, headers={"WWW-Authenticate": challenge(invalid=invalid)})
+
+
+def challenge(*, invalid: bool = False) -> str:
+    """The ``WWW-Authenticate`` value."""
+    value = f'Bearer realm="{REALM}"'
+    return value + ', error="invalid_token"' if invalid else value
 
 
 class Authenticator:

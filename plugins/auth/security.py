@@ -6,11 +6,13 @@ per request. ``bearerAuth`` is ``http``/``bearer`` (``Authorization: Bearer <key
 ``tokenAuth`` is an ``apiKey`` scheme on the ``Authorization`` header with the ``Token`` prefix
 (``Authorization: Token <session token>``, as KeyNest).
 
-A verifier never returns "no credentials" to Connexion: a missing or foreign header is a 401
-with ``WWW-Authenticate``, so every refusal leaves in the error envelope with the challenge.
-When an operation accepts both schemes Connexion tries each and raises the most specific error
-(403 before 401). On success the principal goes to ``scope["specway.principal"]`` and into
-Connexion's ``token_info``.
+A verifier answers "not mine" (Connexion's ``NO_VALUE``) for a missing header or another
+scheme, and raises 401 (with ``WWW-Authenticate``) or 403 for a credential in its own scheme
+that fails. When no accepted scheme was used at all, Connexion raises ``OAuthProblem``, which
+:func:`challenge_handler` renders as a 401 with the challenge; so every refusal leaves in the
+error envelope with ``WWW-Authenticate``. When an operation accepts both schemes Connexion
+raises the most specific error (403 before 401). On success the principal goes to
+``scope["specway.principal"]`` and into Connexion's ``token_info``.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from connexion.security import AbstractSecurityHandler
+from connexion.exceptions import OAuthProblem
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.security import NO_VALUE, AbstractSecurityHandler
 
-from plugins.auth.authenticator import Authenticator, unauthorized
+from plugins.auth.authenticator import Authenticator, challenge, unauthorized
+from plugins.errors.handlers import ErrorRenderer
+from spec import ErrorsConfig
 from specway.errors import ConfigError, Forbidden
 from specway.principal import Principal
 from specway.types import SCOPE_CLIENT_IP, SCOPE_PRINCIPAL, Scope, header
 
-Verifier = Callable[[Any], Awaitable[dict[str, Any]]]
+Verifier = Callable[[Any], Awaitable[Any]]
 
 
 def client_ip(scope: Scope) -> str | None:
@@ -52,14 +58,14 @@ def make_verifier(
     """The per-operation check: right scheme, valid credential, every required scope."""
     needed = sorted(required)
 
-    async def verify(request: Any) -> dict[str, Any]:
+    async def verify(request: Any) -> Any:
         scope: Scope = request.scope
         raw = header(scope, b"authorization")
         if raw is None:
-            raise unauthorized()
+            return NO_VALUE
         given_scheme, _, credential = raw.strip().partition(b" ")
         if given_scheme.lower() != scheme:
-            raise unauthorized("Unsupported authorization scheme", invalid=True)
+            return NO_VALUE
         try:
             token = credential.strip().decode("ascii")
         except UnicodeDecodeError:
@@ -96,3 +102,17 @@ def security_map(authenticator: Authenticator) -> dict[str, type[AbstractSecurit
             return make_verifier(authenticator, b"token", frozenset(required_scopes or ()))
 
     return {"bearer": BearerHandler, "apiKey": TokenHandler}
+
+
+def challenge_handler(
+    errors: ErrorsConfig,
+) -> Callable[[ConnexionRequest, OAuthProblem], ConnexionResponse]:
+    """Render Connexion's "no credentials for any accepted scheme" 401 with the challenge."""
+    renderer = ErrorRenderer(errors)
+
+    def handle(request: ConnexionRequest, exc: OAuthProblem) -> ConnexionResponse:
+        exc.detail = "Authentication required"
+        exc.headers = {**(exc.headers or {}), "WWW-Authenticate": challenge()}
+        return renderer.problem(request, exc)
+
+    return handle
