@@ -87,4 +87,13 @@ async def get_api_key(session: AsyncSession, principal: Principal, key_id: str) 
 
 
 async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: str) -> None:
+    """Admins revoke any key of their organisation; others only keys they made."""
+    key = await store.get_api_key(session, str(principal.organization_id), key_id)
+    if principal.role != "admin" and (
+        principal.user_id is None or key.created_by != principal.user_id
+    ):
+        raise Forbidden(
+            "Only admins can revoke keys made by someone else",
+            details={"required_role": "admin", "role": principal.role},
+        )
     await store.revoke_api_key(session, str(principal.organization_id), key_id)

@@ -17,7 +17,14 @@ from specway.app import create_app
 from specway.ids import utcnow
 from specway.settings import Settings
 from tests.conftest import REFERENCE_SPEC
-from tests.plugins.auth.conftest import bearer, runtime_of, token_headers, with_peer_header
+from tests.plugins.auth.support import (
+    bearer,
+    mint_key,
+    register,
+    runtime_of,
+    token_headers,
+    with_peer_header,
+)
 
 GOOD_FORMAT_UNKNOWN_KEY = KeyFormat().generate()
 BAD_CHECKSUM = GOOD_FORMAT_UNKNOWN_KEY[:-1] + ("a" if GOOD_FORMAT_UNKNOWN_KEY[-1] != "a" else "b")
@@ -63,8 +70,6 @@ def test_bad_credentials_get_401_envelope_with_challenge_and_no_echo(
 
 def test_valid_key_and_session_pass(
     app_factory: Callable[..., TestClient],
-    register: Callable[..., dict[str, Any]],
-    mint_key: Callable[..., dict[str, Any]],
 ) -> None:
     client = app_factory()
     user = register(client)
@@ -76,8 +81,6 @@ def test_valid_key_and_session_pass(
 
 def test_missing_scope_is_403_naming_it(
     app_factory: Callable[..., TestClient],
-    register: Callable[..., dict[str, Any]],
-    mint_key: Callable[..., dict[str, Any]],
 ) -> None:
     client = app_factory()
     user = register(client)
@@ -94,8 +97,6 @@ def test_missing_scope_is_403_naming_it(
 
 def test_expired_key_is_401(
     app_factory: Callable[..., TestClient],
-    register: Callable[..., dict[str, Any]],
-    mint_key: Callable[..., dict[str, Any]],
 ) -> None:
     client = app_factory()
     user = register(client)
@@ -121,9 +122,7 @@ def test_expired_key_is_401(
     assert "www-authenticate" in response.headers
 
 
-def test_expiry_in_the_past_is_refused_at_creation(
-    app_factory: Callable[..., TestClient], register: Callable[..., dict[str, Any]]
-) -> None:
+def test_expiry_in_the_past_is_refused_at_creation(app_factory: Callable[..., TestClient]) -> None:
     client = app_factory()
     user = register(client)
     response = client.post(
@@ -137,8 +136,6 @@ def test_expiry_in_the_past_is_refused_at_creation(
 
 def test_ip_allow_list(
     settings_factory: Callable[..., Settings],
-    register: Callable[..., dict[str, Any]],
-    mint_key: Callable[..., dict[str, Any]],
 ) -> None:
     app = create_app(REFERENCE_SPEC, settings_factory())
     with TestClient(with_peer_header(app), raise_server_exceptions=False) as client:
@@ -166,8 +163,6 @@ def test_ip_allow_list(
 
 def test_principal_reaches_handlers_with_plan_as_tier(
     app_factory: Callable[..., TestClient],
-    register: Callable[..., dict[str, Any]],
-    mint_key: Callable[..., dict[str, Any]],
 ) -> None:
     client = app_factory()
     user = register(client)
@@ -188,8 +183,6 @@ def test_principal_reaches_handlers_with_plan_as_tier(
 
 def test_cache_answers_without_the_database(
     app_factory: Callable[..., TestClient],
-    register: Callable[..., dict[str, Any]],
-    mint_key: Callable[..., dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client = app_factory()
