@@ -11,12 +11,13 @@ Only :func:`display` data (prefix and last four characters) is ever shown after 
 
 from __future__ import annotations
 
+import re
 import secrets
 import zlib
 from dataclasses import dataclass
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_INDEX = {c: i for i, c in enumerate(ALPHABET)}
+_BASE62 = re.compile(r"[0-9A-Za-z]+")
 ENTROPY_BYTES = 32
 # 62**43 > 2**256, so 43 characters hold any 32-byte value; 62**6 > 2**32 holds any CRC32.
 BODY_LENGTH = 43
@@ -70,7 +71,7 @@ class KeyFormat:
         if prefix is None or len(token) != len(prefix) + BODY_LENGTH + CHECKSUM_LENGTH:
             return False
         rest = token[len(prefix) :]
-        if not all(c in _INDEX for c in rest):
+        if _BASE62.fullmatch(rest) is None:
             return False
         body, check = rest[:BODY_LENGTH], rest[BODY_LENGTH:]
         return secrets.compare_digest(checksum(prefix + body), check)
