@@ -105,3 +105,11 @@ def test_last_used_at_is_written_in_batches(app_factory: Callable[..., TestClien
     assert written >= 1
     after = client.get(f"/v1/api-keys/{key['id']}", headers=auth).json()
     assert after["last_used_at"] is not None
+
+
+def test_absurd_page_numbers_are_an_empty_page(app_factory: Callable[..., TestClient]) -> None:
+    client = app_factory()
+    auth = token_headers(register(client)["token"])
+    response = client.get("/v1/api-keys", params={"page": 10**20}, headers=auth)
+    assert response.status_code == 200
+    assert response.json()["data"] == []
