@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from specway.ids import new_id, utcnow
+from specway.ids import new_id, rfc3339, utcnow
 from specway.storage import Base
 
 
@@ -82,8 +82,6 @@ class ApiKey(Base):
 
     def metadata_dict(self) -> dict[str, Any]:
         """Everything about the key that may be shown again (never the secret)."""
-        from specway.ids import rfc3339
-
         return {
             "id": self.id,
             "name": self.name,

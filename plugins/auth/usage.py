@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,8 +49,8 @@ class UsageRecorder:
             return 0
         try:
             async with self.database.session() as session, session.begin():
-                for table, times in ((ApiKey.__table__, keys), (Session.__table__, sessions)):
-                    assert isinstance(table, Table)
+                tables = (cast(Table, ApiKey.__table__), cast(Table, Session.__table__))
+                for table, times in zip(tables, (keys, sessions), strict=True):
                     if times:
                         # Core executemany: rows deleted meanwhile are simply not matched.
                         statement = (
