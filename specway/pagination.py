@@ -29,10 +29,14 @@ class PageRequest:
         return (self.page - 1) * self.per_page
 
 
+# Far past any real list, and small enough that the OFFSET fits a 64-bit integer in SQL.
+MAX_PAGE = 10_000_000
+
+
 def page_request(config: PaginationConfig, page: int | None, per_page: int | None) -> PageRequest:
     """Clamp ``page`` and ``per_page`` to the configured defaults and bounds."""
     size = per_page or config.default_per_page
-    return PageRequest(max(1, page or 1), max(1, min(size, config.max_per_page)))
+    return PageRequest(min(max(1, page or 1), MAX_PAGE), max(1, min(size, config.max_per_page)))
 
 
 def _url(path: str, query: dict[str, Any], page: int, per_page: int) -> str:

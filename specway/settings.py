@@ -56,6 +56,8 @@ class Settings:
     db_pool_size: int = 10
     db_timeout: float = 5.0
     auth_cache_size: int = 10_000
+    # scrypt N = 2**auth_scrypt_log_n for new password hashes (see plugins/auth/passwords.py).
+    auth_scrypt_log_n: int = 15
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -178,6 +178,13 @@ def test_database_outage_gives_503_and_recovers(
             running(app),
             httpx.AsyncClient(transport=transport, base_url="http://t") as client,
         ):
+            token = (
+                await client.post(
+                    "/v1/auth/register",
+                    json={"email": "outage@example.com", "password": "correct-horse-battery"},
+                )
+            ).json()["token"]
+            client.headers["Authorization"] = f"Token {token}"
             statuses.append((await client.post("/v1/projects", json={"name": "a"})).status_code)
             await proxy.cut()
             down = await client.get("/v1/projects")

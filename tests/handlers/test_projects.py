@@ -4,11 +4,16 @@ from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
+from tests.conftest import AuthIdentity
+
 
 def test_project_crud_and_list_envelope(
-    app_factory: Callable[..., TestClient], database_url: str
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+    database_url: str,
 ) -> None:
     client = app_factory(database_url=database_url)
+    client.headers.update(auth_factory(client).headers)
     created = client.post("/v1/projects", json={"name": "Alpha", "config": {"region": "us-west-2"}})
     assert created.status_code == 201
     project = created.json()
@@ -41,9 +46,12 @@ def test_project_crud_and_list_envelope(
 
 
 def test_pagination_filters_and_sorting(
-    app_factory: Callable[..., TestClient], database_url: str
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+    database_url: str,
 ) -> None:
     client = app_factory(database_url=database_url)
+    client.headers.update(auth_factory(client).headers)
     for i in range(7):
         status = "archived" if i % 3 == 0 else "active"
         assert (

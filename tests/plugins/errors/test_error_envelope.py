@@ -71,8 +71,11 @@ def _conflict(**_: Any) -> Any:
 
 @pytest.fixture(params=STYLES)
 def styled(
-    request: pytest.FixtureRequest, tmp_path: Path, app_factory: Callable[..., TestClient]
-) -> Iterator[tuple[str, TestClient]]:
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., Any],
+) -> tuple[str, TestClient]:
     style: str = request.param
     doc = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     doc["x-specway-errors"] = {"style": style}
@@ -82,7 +85,9 @@ def styled(
     handlers["getApiIndex"] = _boom
     handlers["getHealth"] = _db_down
     handlers["deleteProject"] = _conflict
-    return style, app_factory(spec, handlers=handlers, max_body_size=1024)
+    client = app_factory(spec, handlers=handlers, max_body_size=1024)
+    client.headers.update(auth_factory(client).headers)
+    return style, client
 
 
 def check(style: str, response: Any, status: int, code: str) -> dict[str, Any]:
@@ -184,10 +189,19 @@ def test_database_outage_is_503(styled: tuple[str, TestClient]) -> None:
     assert response.headers["retry-after"] == "5"
 
 
-def test_upper_case_codes(tmp_path: Path, app_factory: Callable[..., TestClient]) -> None:
+def test_upper_case_codes(
+    tmp_path: Path, app_factory: Callable[..., TestClient], auth_factory: Callable[..., Any]
+) -> None:
     doc = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     doc["x-specway-errors"] = {"style": "nested", "code_case": "upper"}
     spec = tmp_path / "openapi.yaml"
     spec.write_text(yaml.safe_dump(doc), encoding="utf-8")
     client = app_factory(spec)
+    client.headers.update(auth_factory(client).headers)
     assert client.get("/v1/projects/proj_missing").json()["error"]["code"] == "NOT_FOUND"
+    assert (
+        client.get("/v1/projects/proj_missing", headers={"Authorization": "Bearer nope"}).json()[
+            "error"
+        ]["code"]
+        == "UNAUTHORIZED"
+    )

@@ -1,0 +1,40 @@
+"""Handlers of the ``API Keys`` tag: create (secret shown once), list, get, revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.services import api_keys as service
+from handlers.services.access import auth_runtime, current_principal
+from specway import context
+from specway.pagination import list_response, page_request
+
+Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+
+async def list_api_keys(page: int | None = None, per_page: int | None = None) -> Response:
+    op = context.operation()
+    request = page_request(op.pagination, page, per_page)
+    async with context.app_state().database.session() as session:
+        items, total = await service.list_api_keys(session, current_principal(), request)
+    body, headers = list_response(op.pagination, items, total, request, context.path(), {})
+    return body, 200, headers
+
+
+async def create_api_key(body: dict[str, Any]) -> Response:
+    async with context.app_state().database.session() as session, session.begin():
+        data = await service.create_api_key(session, auth_runtime(), current_principal(), body)
+    headers = {"Location": f"{context.path()}/{data['id']}", "Cache-Control": "no-store"}
+    return data, 201, headers
+
+
+async def get_api_key(key_id: str) -> Response:
+    async with context.app_state().database.session() as session:
+        return await service.get_api_key(session, current_principal(), key_id), 200
+
+
+async def revoke_api_key(key_id: str) -> Response:
+    async with context.app_state().database.session() as session, session.begin():
+        await service.revoke_api_key(session, current_principal(), key_id)
+    await auth_runtime().invalidate()
+    return None, 204

@@ -1,0 +1,99 @@
+"""API keys as the API shows them: created within the caller's organisation, never with more
+scopes than the caller holds, the secret returned once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plugins.auth import AuthRuntime
+from plugins.auth import api_keys as store
+from plugins.auth.models import ApiKey
+from specway.errors import BadRequest, Forbidden
+from specway.pagination import PageRequest
+from specway.principal import Principal
+
+
+def key_to_dict(key: ApiKey) -> dict[str, Any]:
+    return key.metadata_dict()
+
+
+def _expiry(raw: Any) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise BadRequest(
+            "expires_at must be an RFC 3339 date-time",
+            details=[{"field": "expires_at", "in": "body", "reason": "not a date-time"}],
+        ) from None
+
+
+def _plan(runtime: AuthRuntime, raw: Any) -> str | None:
+    if raw is None:
+        return runtime.default_plan
+    if runtime.plans and raw not in runtime.plans:
+        raise BadRequest(
+            f"Unknown plan {raw!r}",
+            details=[
+                {"field": "plan", "in": "body", "reason": f"use one of {', '.join(runtime.plans)}"}
+            ],
+        )
+    return str(raw)
+
+
+async def create_api_key(
+    session: AsyncSession, runtime: AuthRuntime, principal: Principal, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Mint a key in the caller's organisation; 403 naming scopes the caller does not hold."""
+    scopes = store.check_scopes(body.get("scopes") or [])
+    missing = sorted(set(scopes) - principal.scopes)
+    if missing:
+        raise Forbidden(
+            f"You cannot grant scopes you do not hold: {', '.join(missing)}",
+            details={"missing_scopes": missing},
+        )
+    created = await store.create_api_key(
+        session,
+        hasher=runtime.hasher,
+        key_format=runtime.key_format,
+        organization_id=str(principal.organization_id),
+        name=body["name"],
+        scopes=scopes,
+        created_by=principal.user_id,
+        expires_at=_expiry(body.get("expires_at")),
+        allowed_ips=body.get("allowed_ips") or [],
+        plan=_plan(runtime, body.get("plan")),
+        test_mode=bool(body.get("test_mode", False)),
+    )
+    return {**key_to_dict(created.row), "key": created.secret}
+
+
+async def list_api_keys(
+    session: AsyncSession, principal: Principal, page: PageRequest
+) -> tuple[list[dict[str, Any]], int]:
+    rows, total = await store.list_api_keys(
+        session, principal.organization_id, offset=page.offset, limit=page.per_page
+    )
+    return [key_to_dict(k) for k in rows], total
+
+
+async def get_api_key(session: AsyncSession, principal: Principal, key_id: str) -> dict[str, Any]:
+    return key_to_dict(await store.get_api_key(session, str(principal.organization_id), key_id))
+
+
+async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: str) -> None:
+    """Admins revoke any key of their organisation; others only keys they made."""
+    key = await store.get_api_key(session, str(principal.organization_id), key_id)
+    if principal.role != "admin" and (
+        principal.user_id is None or key.created_by != principal.user_id
+    ):
+        raise Forbidden(
+            "Only admins can revoke keys made by someone else",
+            details={"required_role": "admin", "role": principal.role},
+        )
+    await store.revoke_api_key(session, str(principal.organization_id), key_id)

@@ -1,0 +1,151 @@
+"""Registration, login, logout and profile: input rules and response shapes.
+
+Storage lives in :mod:`plugins.auth.accounts`; password hashing runs in a worker thread and
+outside any transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plugins.auth import AuthRuntime, accounts
+from plugins.auth.authenticator import unauthorized
+from plugins.auth.models import Organization, User
+from plugins.auth.passwords import (
+    burn_verification,
+    hash_password_async,
+    needs_rehash,
+    password_problems,
+    verify_password_async,
+)
+from specway.errors import BadRequest, NotFound
+from specway.ids import rfc3339
+from specway.principal import Principal
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+INVALID_LOGIN = "Invalid email or password"
+
+
+def user_to_dict(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "full_name": f"{user.first_name} {user.last_name}".strip(),
+        "date_joined": rfc3339(user.created_at),
+    }
+
+
+def profile_to_dict(user: User) -> dict[str, Any]:
+    return {
+        **user_to_dict(user),
+        "last_login": rfc3339(user.last_login_at),
+        "is_active": user.is_active,
+    }
+
+
+def _org_ref(org: Organization) -> dict[str, str]:
+    return {"id": org.id, "name": org.name}
+
+
+def _field_error(field: str, reason: str, message: str) -> BadRequest:
+    return BadRequest(message, details=[{"field": field, "in": "body", "reason": reason}])
+
+
+def check_registration(body: dict[str, Any]) -> None:
+    """400 naming the field for a malformed email, a weak password or a mismatched confirmation."""
+    email = str(body.get("email", ""))
+    if not _EMAIL.match(email.strip()):
+        raise _field_error("email", "not an email address", "Invalid email address")
+    password = str(body.get("password", ""))
+    problems = password_problems(password, email=email, username=str(body.get("username") or ""))
+    if problems:
+        raise _field_error("password", "; ".join(problems), "Password is too weak")
+    confirm = body.get("confirm_password")
+    if confirm is not None and confirm != password:
+        raise _field_error("confirm_password", "does not match password", "Passwords differ")
+
+
+async def register(
+    session: AsyncSession, runtime: AuthRuntime, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Create the user, their personal organisation and a first session."""
+    check_registration(body)
+    # Hash before looking the email up: a taken email costs the same time as a free one.
+    password_hash = await hash_password_async(body["password"], runtime.password_params)
+    async with session.begin():
+        user, org = await accounts.register_user(
+            session,
+            email=body["email"],
+            password_hash=password_hash,
+            username=body.get("username"),
+            first_name=body.get("first_name", ""),
+            last_name=body.get("last_name", ""),
+        )
+        created = await accounts.create_session(session, runtime.hasher, user, org.id)
+        return {
+            "message": "User registered successfully",
+            "token": created.token,
+            "user": user_to_dict(user),
+            "organization": _org_ref(org),
+        }
+
+
+async def login(
+    session: AsyncSession, runtime: AuthRuntime, body: dict[str, Any]
+) -> dict[str, Any]:
+    """A new session for valid credentials; one answer for unknown email and wrong password."""
+    password = str(body["password"])
+    async with session.begin():
+        user = await accounts.find_user_by_email(session, str(body["email"]))
+    if user is None:
+        await burn_verification(password, runtime.password_params)
+        raise unauthorized(INVALID_LOGIN)
+    if not await verify_password_async(password, user.password_hash) or not user.is_active:
+        raise unauthorized(INVALID_LOGIN)
+    new_hash = None
+    if needs_rehash(user.password_hash, runtime.password_params):
+        new_hash = await hash_password_async(password, runtime.password_params)
+    async with session.begin():
+        user = await accounts.get_user(session, user.id)
+        if new_hash is not None:
+            user.password_hash = new_hash
+        requested = body.get("organization_id")
+        org_id = await accounts.session_organization(session, user, requested)
+        if org_id is None:
+            if requested is not None:
+                raise _field_error(
+                    "organization_id", "not a member", "You are not a member of that organization"
+                )
+            org = await accounts.create_organization(
+                session, accounts.personal_organization_name(user), "", user.id
+            )
+            user.default_organization_id = org.id
+            org_id = org.id
+        org_row = await session.get(Organization, org_id)
+        created = await accounts.create_session(session, runtime.hasher, user, org_id)
+        return {
+            "token": created.token,
+            "user": user_to_dict(user),
+            "organization": _org_ref(org_row) if org_row else {"id": org_id, "name": ""},
+        }
+
+
+async def logout(session: AsyncSession, runtime: AuthRuntime, principal: Principal) -> None:
+    """Revoke the caller's session; every process refuses the token within a second."""
+    if principal.kind != "session":
+        raise BadRequest("Logout ends a session; revoke API keys with DELETE /v1/api-keys/{key_id}")
+    async with session.begin():
+        await accounts.revoke_session(session, principal.id)
+    await runtime.invalidate()
+
+
+async def profile(session: AsyncSession, principal: Principal) -> dict[str, Any]:
+    if principal.user_id is None:
+        raise NotFound("This API key was made from the CLI and has no user")
+    return profile_to_dict(await accounts.get_user(session, principal.user_id))

@@ -1,0 +1,214 @@
+"""Organisations and members as the API shows them (seed 004's shape: ``member_count``,
+``project_count``, ``user_role``).
+
+Visibility: a session sees the organisations its user belongs to; an API key only its own. Any
+other id is 404, never 403, so existence does not leak. Changes need the admin role in the
+organisation addressed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.models import Project
+from plugins.auth import accounts
+from plugins.auth.models import Membership, Organization, User
+from specway.errors import Conflict, Forbidden, NotFound
+from specway.ids import rfc3339, utcnow
+from specway.pagination import PageRequest
+from specway.principal import Principal
+
+_MEMBERS = (
+    select(func.count())
+    .where(Membership.organization_id == Organization.id)
+    .correlate(Organization)
+    .scalar_subquery()
+)
+_PROJECTS = (
+    select(func.count())
+    .where(Project.organization_id == Organization.id)
+    .correlate(Organization)
+    .scalar_subquery()
+)
+
+
+def _not_found(org_id: str) -> NotFound:
+    return NotFound(
+        f"Organization {org_id} not found",
+        details={"resource_type": "organization", "resource_id": org_id},
+    )
+
+
+def org_to_dict(org: Organization, role: str, members: int, projects: int) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "name": org.name,
+        "description": org.description,
+        "created_at": rfc3339(org.created_at),
+        "updated_at": rfc3339(org.updated_at),
+        "member_count": int(members),
+        "project_count": int(projects),
+        "user_role": role,
+    }
+
+
+async def role_in(session: AsyncSession, principal: Principal, org_id: str) -> str:
+    """The caller's role in ``org_id``; 404 when the caller cannot see it."""
+    if principal.kind == "api_key" or principal.user_id is None:
+        if org_id != principal.organization_id:
+            raise _not_found(org_id)
+        return principal.role
+    found = await accounts.membership(session, org_id, principal.user_id)
+    if found is None:
+        raise _not_found(org_id)
+    return found.role
+
+
+def require_admin(role: str) -> None:
+    if role != "admin":
+        raise Forbidden(
+            "Only organization admins can do this",
+            details={"required_role": "admin", "role": role},
+        )
+
+
+async def get_organization(
+    session: AsyncSession, principal: Principal, org_id: str
+) -> dict[str, Any]:
+    role = await role_in(session, principal, org_id)
+    row = (
+        await session.execute(
+            select(Organization, _MEMBERS, _PROJECTS).where(Organization.id == org_id)
+        )
+    ).first()
+    if row is None:
+        raise _not_found(org_id)
+    return org_to_dict(row[0], role, row[1], row[2])
+
+
+async def list_organizations(
+    session: AsyncSession, principal: Principal, page: PageRequest
+) -> tuple[list[dict[str, Any]], int]:
+    if principal.kind == "api_key" or principal.user_id is None:
+        org = await get_organization(session, principal, str(principal.organization_id))
+        return ([org] if page.page == 1 else []), 1
+    base = (
+        select(Organization, Membership.role, _MEMBERS, _PROJECTS)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == principal.user_id)
+    )
+    total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    rows = await session.execute(
+        base.order_by(Organization.created_at, Organization.id)
+        .offset(page.offset)
+        .limit(page.per_page)
+    )
+    return [org_to_dict(o, role, m, p) for o, role, m, p in rows], int(total)
+
+
+async def create_organization(
+    session: AsyncSession, principal: Principal, body: dict[str, Any]
+) -> dict[str, Any]:
+    if principal.kind != "session" or principal.user_id is None:
+        raise Forbidden(
+            "API keys act only within their own organization; create organizations with a "
+            "session token",
+            details={"reason": "session_required"},
+        )
+    org = await accounts.create_organization(
+        session, body["name"], body.get("description", ""), principal.user_id
+    )
+    return org_to_dict(org, "admin", 1, 0)
+
+
+async def update_organization(
+    session: AsyncSession, principal: Principal, org_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    require_admin(await role_in(session, principal, org_id))
+    org = await session.get(Organization, org_id)
+    if org is None:
+        raise _not_found(org_id)
+    for field in ("name", "description"):
+        if field in body:
+            setattr(org, field, body[field])
+    org.updated_at = utcnow()
+    await session.flush()
+    return await get_organization(session, principal, org_id)
+
+
+async def delete_organization(session: AsyncSession, principal: Principal, org_id: str) -> None:
+    """Delete the organisation and everything in it. The caller invalidates auth caches."""
+    require_admin(await role_in(session, principal, org_id))
+    await session.execute(delete(Project).where(Project.organization_id == org_id))
+    await accounts.delete_organization(session, org_id)
+
+
+def member_to_dict(user: User, membership: Membership) -> dict[str, Any]:
+    return {
+        "user_id": user.id,
+        "email": user.email,
+        "username": user.username,
+        "full_name": f"{user.first_name} {user.last_name}".strip(),
+        "role": membership.role,
+        "joined_at": rfc3339(membership.created_at),
+    }
+
+
+async def list_members(
+    session: AsyncSession, principal: Principal, org_id: str, page: PageRequest
+) -> tuple[list[dict[str, Any]], int]:
+    await role_in(session, principal, org_id)
+    base = (
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == org_id)
+    )
+    total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    rows = await session.execute(
+        base.order_by(Membership.created_at, Membership.id).offset(page.offset).limit(page.per_page)
+    )
+    return [member_to_dict(u, m) for u, m in rows], int(total)
+
+
+async def add_member(
+    session: AsyncSession, principal: Principal, org_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    require_admin(await role_in(session, principal, org_id))
+    user = await accounts.find_user_by_email(session, str(body["email"]))
+    if user is None:
+        raise NotFound("No user with this email", details=[{"field": "email", "in": "body"}])
+    if await accounts.membership(session, org_id, user.id) is not None:
+        raise Conflict("This user is already a member")
+    membership = Membership(
+        organization_id=org_id,
+        user_id=user.id,
+        role=body.get("role", "member"),
+        created_at=utcnow(),
+    )
+    session.add(membership)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict("This user is already a member") from None
+    return member_to_dict(user, membership)
+
+
+async def remove_member(
+    session: AsyncSession, principal: Principal, org_id: str, user_id: str
+) -> None:
+    """Remove a member (never the last admin). The caller invalidates auth caches."""
+    require_admin(await role_in(session, principal, org_id))
+    found = await accounts.membership(session, org_id, user_id)
+    if found is None:
+        raise NotFound(
+            f"Member {user_id} not found",
+            details={"resource_type": "member", "resource_id": user_id},
+        )
+    if found.role == "admin" and await accounts.admin_count(session, org_id) <= 1:
+        raise Conflict("An organization needs at least one admin")
+    await session.delete(found)
+    await session.flush()

@@ -1,0 +1,47 @@
+"""The revocation version in Redis: one ``INCR``-ed key shared by every process."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from specway.errors import StorageError
+
+VERSION_KEY = "specway:auth:revocation-version"
+
+
+class RedisRevocationBackend:
+    """``GET``/``INCR`` of one key; short socket timeouts and no retries, failures wrapped."""
+
+    def __init__(self, url: str, *, socket_timeout: float = 0.25, key: str = VERSION_KEY) -> None:
+        self.key = key
+        self._redis: Redis = Redis.from_url(
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+
+    async def version(self) -> int:
+        try:
+            raw = await self._redis.get(self.key)
+        except (RedisError, OSError) as exc:
+            raise StorageError(f"redis: {type(exc).__name__}") from exc
+        return int(raw) if raw is not None else 0
+
+    async def bump(self) -> int:
+        try:
+            return int(await self._redis.incr(self.key))
+        except (RedisError, OSError) as exc:
+            raise StorageError(f"redis: {type(exc).__name__}") from exc
+
+    async def ping(self) -> None:
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as exc:
+            raise StorageError(f"redis: {type(exc).__name__}") from exc
+
+    async def close(self) -> None:
+        await self._redis.aclose()
