@@ -86,8 +86,8 @@ def refusal(address: IPAddress) -> str | None:
             and address in ipaddress.IPv6Network("fc00::/7"),
             "unique-local",
         ),
-        (address.is_private, "private"),
         (address.is_reserved, "reserved"),
+        (address.is_private, "private"),
         (not address.is_global, "not globally routable"),
     )
     for refused, reason in checks:
