@@ -93,7 +93,9 @@ class Receiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -113,8 +115,10 @@ class Receiver:
 
 
 class FakeClock:
+    """Starts at the real time (whole seconds), so signatures verify until it is moved."""
+
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
+        self.now = start or datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now
