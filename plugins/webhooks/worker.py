@@ -1,12 +1,13 @@
 """The delivery worker: claim due deliveries with a lease, send them, record each attempt.
 
-Claiming is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` on PostgreSQL (an
-atomic ``UPDATE`` under SQLite's single writer) that stamps a fresh lease token and expiry on up
-to ``batch_size`` due deliveries of enabled endpoints. A delivery whose lease ran out — its
-worker crashed or hung — is due again. Results are written back only while the worker still
-holds the lease, so two workers never record the same attempt; a worker that lost its lease
-discards its result (the delivery was possibly sent twice: delivery is at-least-once and
-receivers dedupe on ``webhook-id``).
+Claiming selects up to ``batch_size`` due deliveries of enabled endpoints (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so concurrent workers take disjoint rows) and stamps them with a fresh
+lease token and expiry in the same transaction; the ``UPDATE`` repeats the "due and not leased"
+conditions, which makes it a compare-and-set under SQLite's single writer. A delivery whose
+lease ran out (its worker crashed or hung) is due again. Results are written back only while
+the worker still holds the lease, so two workers never record the same attempt; a worker that
+lost its lease discards its result (the delivery was possibly sent twice: delivery is
+at-least-once and receivers dedupe on ``webhook-id``).
 """
 
 from __future__ import annotations
@@ -109,9 +110,16 @@ class WebhookWorker:
         if self.database.dialect == "postgresql":
             due = due.with_for_update(of=D, skip_locked=True)
         async with self.database.session() as session, session.begin():
+            # Two statements, not UPDATE … IN (subquery): PostgreSQL may run a LIMIT … SKIP
+            # LOCKED subquery more than once and so lease more rows than asked for. The
+            # rows stay locked until commit; the conditions repeated in the UPDATE make it a
+            # compare-and-set where there are no row locks (SQLite).
+            ids = list((await session.execute(due)).scalars())
+            if not ids:
+                return []
             await session.execute(
                 update(D)
-                .where(D.id.in_(due.scalar_subquery()), D.status == "pending", free)
+                .where(D.id.in_(ids), D.status == "pending", free)
                 .values(lease_token=token, lease_expires_at=now + self.lease)
                 .execution_options(synchronize_session=False)
             )
