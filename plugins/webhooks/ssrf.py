@@ -115,10 +115,12 @@ class SSRFGuard:
         *,
         allow_http: bool = False,
         resolver: Resolver = system_resolver,
+        resolve_timeout: float = 5.0,
     ) -> None:
         self.allowed = parse_networks(allowed_networks)
         self.allow_http = allow_http
         self.resolver = resolver
+        self.resolve_timeout = resolve_timeout
 
     def check_syntax(self, url: str) -> tuple[str, str, int]:
         """``(scheme, host, port)`` of a well-formed webhook URL, or :class:`UnsafeURLError`."""
@@ -160,7 +162,10 @@ class SSRFGuard:
             addresses = [str(literal)]
         else:
             try:
-                addresses = await self.resolver(host, port)
+                async with asyncio.timeout(self.resolve_timeout):
+                    addresses = await self.resolver(host, port)
+            except TimeoutError as exc:  # before OSError, its base class
+                raise UnsafeURLError(f"URL host {host!r} did not resolve in time") from exc
             except (OSError, UnicodeError) as exc:
                 raise UnsafeURLError(f"URL host {host!r} does not resolve") from exc
             if not addresses:

@@ -102,6 +102,19 @@ async def test_allowed_networks_are_exempt() -> None:
         await guard.resolve("https://127.0.0.2/hook")
 
 
+@pytest.mark.anyio
+async def test_slow_dns_is_refused() -> None:
+    import asyncio
+
+    async def hang(host: str, port: int) -> list[str]:
+        await asyncio.Event().wait()
+        return []
+
+    guard = SSRFGuard(resolver=hang, resolve_timeout=0.05)
+    with pytest.raises(UnsafeURLError, match="in time"):
+        await guard.resolve("https://slow.example/hook")
+
+
 def test_bad_allow_list_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="WEBHOOK_ALLOWED_NETWORKS"):
         SSRFGuard(["not-a-cidr"])
