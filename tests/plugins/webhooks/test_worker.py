@@ -172,3 +172,23 @@ async def test_claims_skip_deliveries_of_disabled_endpoints(
             endpoint = (await session.execute(select(WebhookEndpoint))).scalar_one()
             endpoint.enabled = True
         assert await env.worker().run_once() == 2
+
+
+async def test_a_commit_wakes_an_idle_worker_at_once(
+    tmp_path: Path, reference_model: SpecModel, receiver: Receiver
+) -> None:
+    """The running worker polls only every 60 s here: only the commit's wake-up delivers."""
+    async with webhook_env(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", reference_model) as env:
+        worker = env.worker(poll_interval=60)
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        try:
+            await setup(env, receiver.url, 0)
+            for _ in range(20):  # let the worker reach its idle wait
+                await asyncio.sleep(0)
+            async with env.database.session() as session, session.begin():
+                await emit_event(session, "user.created", USER)
+            await asyncio.to_thread(receiver.wait_for, 1, 10)
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 10)
