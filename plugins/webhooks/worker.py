@@ -235,7 +235,17 @@ class WebhookWorker:
         """Claim one batch and deliver it; the number of deliveries attempted."""
         claimed = await self.claim()
         if claimed:
-            await asyncio.gather(*(self.deliver(c) for c in claimed))
+            results = await asyncio.gather(
+                *(self.deliver(c) for c in claimed), return_exceptions=True
+            )
+            for item, outcome in zip(claimed, results, strict=True):
+                if isinstance(outcome, BaseException):
+                    # Unrecorded: the lease runs out and the delivery is tried again.
+                    logger.error(
+                        "webhook delivery %s: recording the attempt failed",
+                        item.delivery_id,
+                        exc_info=outcome,
+                    )
         return len(claimed)
 
     def wake(self) -> None:
@@ -250,6 +260,10 @@ class WebhookWorker:
                     done = await self.run_once()
                 except (SQLAlchemyError, StorageError, OSError):
                     logger.exception("webhook worker: database error; retrying")
+                    done = 0
+                except Exception:
+                    # A background loop must outlive any one bad batch.
+                    logger.exception("webhook worker: unexpected error; retrying")
                     done = 0
                 if done:
                     continue
