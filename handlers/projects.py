@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.services import projects as service
+from plugins.webhooks import emit_event
 from specway import context
 from specway.pagination import list_response, page_request
 
@@ -46,6 +47,13 @@ async def create_project(body: dict[str, Any]) -> Response:
     async with context.app_state().database.session() as session, session.begin():
         project = await service.create_project(session, _org(), body)
         data = service.project_to_dict(project)
+        await emit_event(
+            session,
+            "project.created",
+            {"project": data},
+            organization_id=project.organization_id,
+            project_id=project.id,
+        )
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 
@@ -53,11 +61,27 @@ async def update_project(project_id: str, body: dict[str, Any]) -> Response:
     async with context.app_state().database.session() as session, session.begin():
         project = await service.get_project(session, _org(), project_id)
         await service.update_project(session, project, body)
-        return service.project_to_dict(project), 200
+        data = service.project_to_dict(project)
+        await emit_event(
+            session,
+            "project.updated",
+            {"project": data},
+            organization_id=project.organization_id,
+            project_id=project.id,
+        )
+    return data, 200
 
 
 async def delete_project(project_id: str) -> Response:
     async with context.app_state().database.session() as session, session.begin():
         project = await service.get_project(session, _org(), project_id)
+        data = service.project_to_dict(project)
         await service.delete_project(session, project)
+        await emit_event(
+            session,
+            "project.deleted",
+            {"project": data},
+            organization_id=project.organization_id,
+            project_id=project.id,
+        )
     return None, 204

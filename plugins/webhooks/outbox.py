@@ -1,0 +1,131 @@
+"""``emit_event``: write an event and its deliveries in the caller's transaction (an outbox).
+
+Nothing is sent here. The event row and one pending delivery per matching, enabled endpoint are
+added to the caller's session; if that transaction rolls back they vanish with it, and if it
+commits a worker picks the deliveries up (in-process workers are woken right after the commit).
+The webhooks service travels with the session (``session.info``), put there by the plugin, so
+handlers need nothing but their session to emit.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from plugins.webhooks.catalogue import EventPayloadError, matches
+from plugins.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from plugins.webhooks.service import WebhookService
+from specway.storage.database import Database
+
+logger = logging.getLogger("specway.webhooks")
+
+SESSION_KEY = "specway.webhooks"
+_UNSET: Any = object()
+
+
+def attach(database: Database, service: WebhookService) -> None:
+    """Make every session of ``database`` carry ``service`` so ``emit_event`` can find it."""
+    info = dict(database.sessions.kw.get("info") or {})
+    info[SESSION_KEY] = service
+    database.sessions.configure(info=info)
+
+
+def service_of(session: AsyncSession) -> WebhookService | None:
+    found = session.info.get(SESSION_KEY)
+    return found if isinstance(found, WebhookService) else None
+
+
+def _current_organization() -> str | None:
+    from specway import context
+
+    try:
+        principal = context.principal()
+    except (LookupError, RuntimeError, KeyError):
+        return None
+    return principal.organization_id if principal else None
+
+
+async def emit_event(
+    session: AsyncSession,
+    type: str,
+    data: dict[str, Any],
+    *,
+    organization_id: str | None = _UNSET,
+    project_id: str | None = None,
+    endpoint_id: str | None = None,
+) -> WebhookEvent | None:
+    """Record event ``type`` with payload ``data`` in ``session``'s transaction.
+
+    ``data`` must match the event's schema in ``x-webhooks`` (:class:`EventPayloadError` in
+    development; logged and dropped in production). Deliveries go to the enabled endpoints of
+    ``organization_id`` (default: the current request's principal's organisation) whose filter
+    selects ``type`` and that are not scoped to another project than ``project_id``;
+    ``endpoint_id`` targets exactly one endpoint whatever its filter (test events). Returns the
+    event row, or ``None`` when the webhooks plugin is not installed or the event was dropped.
+    """
+    service = service_of(session)
+    if service is None:
+        logger.debug("webhooks plugin not installed; event %s not recorded", type)
+        return None
+    try:
+        service.catalogue.validate(type, data)
+    except EventPayloadError:
+        if service.strict_payloads:
+            raise
+        logger.exception("webhook event dropped: its payload does not match the schema")
+        return None
+    org = _current_organization() if organization_id is _UNSET else organization_id
+    now = service.now()
+    event = WebhookEvent(
+        organization_id=org, project_id=project_id, type=type, data=data, created_at=now
+    )
+    session.add(event)
+    await session.flush()
+    query = select(WebhookEndpoint).where(
+        WebhookEndpoint.enabled.is_(True),
+        WebhookEndpoint.organization_id.is_(None)
+        if org is None
+        else WebhookEndpoint.organization_id == org,
+    )
+    if endpoint_id is not None:
+        query = query.where(WebhookEndpoint.id == endpoint_id)
+    endpoints = (await session.execute(query)).scalars().all()
+    targets = [
+        e
+        for e in endpoints
+        if endpoint_id is not None
+        or (matches(e.events, type) and e.project_id in (None, project_id))
+    ]
+    for endpoint in targets:
+        session.add(
+            WebhookDelivery(
+                organization_id=org,
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                status="pending",
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    await session.flush()
+    if targets:
+        wake_after_commit(session, service)
+    return event
+
+
+def wake_after_commit(session: AsyncSession, service: WebhookService) -> None:
+    sync: Session = session.sync_session
+    if not sa_event.contains(sync, "after_commit", _after_commit):
+        sa_event.listen(sync, "after_commit", _after_commit)
+
+
+def _after_commit(session: Session) -> None:
+    service = session.info.get(SESSION_KEY)
+    if isinstance(service, WebhookService):
+        service.notify()
