@@ -41,9 +41,18 @@ def _field(error: ValidationError) -> str:
     return ".".join(parts)
 
 
+def _secret(error: ValidationError) -> bool:
+    """Whether the failing value is a secret: its schema is ``writeOnly`` or a password."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    return bool(schema.get("writeOnly")) or schema.get("format") == "password"
+
+
 def _reason(error: ValidationError) -> str:
     if error.validator == "required":
         return "required"
+    if _secret(error):
+        # jsonschema quotes the instance ("'…' is too long"); a secret must never be echoed.
+        return f"does not satisfy {error.validator} {error.validator_value!r}"
     message = str(error.message)
     return message if len(message) <= 200 else message[:197] + "..."
 
