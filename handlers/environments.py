@@ -121,9 +121,7 @@ async def export_environment(environment_id: str) -> Response:
     actor = current_actor()
     state = context.app_state()
     async with state.database.session() as session:
-        environment = await service.get_environment(
-            session, actor.organization_id, environment_id
-        )
+        environment = await service.get_environment(session, actor.organization_id, environment_id)
         text = await transfer.export_environment(
             session,
             current_secret_box(),
@@ -153,9 +151,7 @@ async def import_environment(
     text = transfer.decode_upload(raw)
     actor = current_actor()
     async with context.app_state().database.session() as session, session.begin():
-        environment = await service.get_environment(
-            session, actor.organization_id, environment_id
-        )
+        environment = await service.get_environment(session, actor.organization_id, environment_id)
         report = await transfer.import_environment(
             session, actor, current_secret_box(), environment, text
         )

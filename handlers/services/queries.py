@@ -16,7 +16,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 from specway.pagination import PageRequest
 
 
-def owned_by(column: InstrumentedAttribute[Any], organization_id: str | None) -> ColumnElement[bool]:
+def owned_by(
+    column: InstrumentedAttribute[Any], organization_id: str | None
+) -> ColumnElement[bool]:
     """Rows of ``organization_id``; ``None`` means "no organisation" (authentication off)."""
     if organization_id is None:
         return column.is_(None)

@@ -49,9 +49,7 @@ async def export_environment(
     ).scalar_one()
     variables = (
         await session.execute(
-            select(Variable)
-            .where(Variable.environment_id == environment.id)
-            .order_by(Variable.key)
+            select(Variable).where(Variable.environment_id == environment.id).order_by(Variable.key)
         )
     ).scalars()
     header = (

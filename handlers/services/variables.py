@@ -172,7 +172,9 @@ async def get_variable(
 async def _key_taken(
     session: AsyncSession, environment_id: str, key: str, exclude: str | None = None
 ) -> bool:
-    query = select(Variable.id).where(Variable.environment_id == environment_id, Variable.key == key)
+    query = select(Variable.id).where(
+        Variable.environment_id == environment_id, Variable.key == key
+    )
     if exclude is not None:
         query = query.where(Variable.id != exclude)
     return (await session.execute(query.limit(1))).first() is not None
