@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 PLUGINS = ("request_id", "errors")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def unsecured_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference spec with every operation's ``security`` emptied."""
     document: dict[str, Any] = yaml.safe_load((ROOT / "openapi.yaml").read_text("utf-8"))
