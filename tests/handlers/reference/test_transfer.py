@@ -177,6 +177,13 @@ def test_import_refuses_bad_files(platform_factory: Callable[..., TestClient]) -
     assert no_file.status_code == 400
     field_not_file = platform.post(path, files={"file": (None, b"A=1\n")})
     assert field_not_file.status_code == 400
+    malformed = platform.post(  # found by schemathesis: was Starlette's unhandled error, a 500
+        path,
+        content=b"--b0undary\r\nTrue--b0undary--\r\n",
+        headers={"content-type": "multipart/form-data; boundary=b0undary"},
+    )
+    assert malformed.status_code == 400
+    assert "multipart" in malformed.json()["error"]["details"][0]["reason"]
     assert upload(platform, "env_nothere", b"A=1\n").status_code == 404
 
 
