@@ -12,7 +12,7 @@ from handlers.services import environments as service
 from handlers.services import transfer
 from handlers.services.projects import get_project
 from specway import context
-from specway.errors import BadRequest
+from specway.errors import BadRequest, Forbidden
 from specway.ids import utcnow
 from specway.pagination import list_response, page_request
 
@@ -119,6 +119,9 @@ async def delete_environment(environment_id: str) -> Response:
 
 async def export_environment(environment_id: str) -> Response:
     actor = current_actor()
+    if not actor.can_read_values:
+        # The operation's `read` scope already says so; this holds even if security changes.
+        raise Forbidden("Exporting values needs the 'read' scope")
     state = context.app_state()
     async with state.database.session() as session:
         environment = await service.get_environment(session, actor.organization_id, environment_id)

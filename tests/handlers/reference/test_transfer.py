@@ -193,6 +193,17 @@ def test_default_body_limit_also_gives_413(platform: TestClient) -> None:
     assert response.status_code == 413
 
 
+def test_export_needs_read_access(platform: TestClient) -> None:
+    project_id = make_project(platform, org="org_a")
+    env = make_environment(platform, project_id, org="org_a")
+    make_variable(platform, env["id"], "API_KEY", "a-secret", org="org_a")
+    denied = platform.get(
+        f"/v1/environments/{env['id']}/export", headers=as_org("org_a", "write,delete")
+    )
+    assert denied.status_code == 403
+    assert "a-secret" not in denied.text
+
+
 @pytest.mark.parametrize("scopes", ["write", "read,write"])
 def test_import_result_never_contains_values(platform: TestClient, scopes: str) -> None:
     project_id = make_project(platform, org="org_a")
