@@ -37,11 +37,18 @@ class Database:
         self.url = url
         self.dialect = parsed.get_backend_name()
         self.timeout = timeout
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        kwargs: dict[str, Any] = {}
         if self.dialect == "sqlite":
+            # A local file never drops a connection: no ping per checkout.
             kwargs["connect_args"] = {"timeout": timeout}
         elif self.dialect == "postgresql":
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=timeout)
+            # pre-ping: after an outage, stale pooled connections are replaced, not handed out.
+            kwargs.update(
+                pool_pre_ping=True,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=timeout,
+            )
             kwargs["connect_args"] = {"timeout": timeout, "command_timeout": max(timeout * 6, 30)}
         else:
             raise ConfigError(

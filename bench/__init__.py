@@ -1,0 +1,1 @@
+"""specway's benchmark harness (``python -m bench``); figures are ratios from one run."""

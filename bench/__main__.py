@@ -1,0 +1,359 @@
+"""``python -m bench``: side-by-side throughput of the framework floor and specway.
+
+Every server runs one uvicorn worker pinned to core 0; wrk runs pinned to core 1. All servers
+start first, then each round runs every case and endpoint, the order reversed on every other
+round (A B C D, D C B A, ...), so drift on a noisy machine hits all cases alike. Results:
+``bench/results/<date>.json`` and a Markdown table with medians and the ratios the issue asks
+for ((b)/(a), (c)/(b)).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+from bench.wrk import WrkResult, run_wrk
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+ENDPOINTS = {
+    "get": ("GET", "/v1/projects/{id}"),
+    "create": ("POST", "/v1/projects"),
+    "list": ("GET", "/v1/projects?page=2"),
+}
+
+
+@dataclass
+class Case:
+    name: str
+    factory: str
+    env: dict[str, str]
+    auth: bool = False
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    project_id: str = "proj_benchbenchbench01"
+    query_file: Path | None = None
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [PY, "-m", "specway", *args], env=env, capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+
+
+def mint_key(env: dict[str, str]) -> str | None:
+    """An API key for the benchmark (admin scopes, top tier) when the auth plugin exists."""
+    help_text = subprocess.run(
+        [PY, "-m", "specway", "--help"], capture_output=True, text=True, check=False
+    ).stdout
+    if "keys" not in help_text:
+        return None
+    _cli(env, "db", "upgrade")
+    out = _cli(
+        env,
+        "keys",
+        "generate",
+        "--name",
+        "bench",
+        "--scope",
+        "read",
+        "--scope",
+        "write",
+        "--scope",
+        "delete",
+        "--scope",
+        "admin",
+        "--plan",
+        "enterprise",
+    )
+    return next(line.split()[-1] for line in out.splitlines() if "_live_" in line or "sk_" in line)
+
+
+def start(case: Case, workdir: Path) -> None:
+    case.port = free_port()
+    log = (workdir / f"{case.name}.log").open("wb")
+    case.proc = subprocess.Popen(
+        [
+            "taskset",
+            "-c",
+            "0",
+            PY,
+            "-m",
+            "uvicorn",
+            case.factory,
+            "--factory",
+            "--port",
+            str(case.port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=case.env,
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{case.port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/v1", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        raise RuntimeError(
+            f"{case.name} did not start: {(workdir / f'{case.name}.log').read_text()}"
+        )
+    if case.factory.endswith("specway_real"):
+        with httpx.Client(base_url=base, headers=case.headers) as client:
+            ids = [
+                client.post("/v1/projects", json={"name": f"p{i}"}).json()["id"] for i in range(60)
+            ]
+        case.project_id = ids[0]
+
+
+def rss_kib(proc: subprocess.Popen[bytes]) -> int:
+    for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def lua_script(workdir: Path, case: Case, method: str) -> Path:
+    lines = [f'wrk.method = "{method}"']
+    for key, value in {**case.headers, "Content-Type": "application/json"}.items():
+        lines.append(f'wrk.headers["{key}"] = "{value}"')
+    if method == "POST":
+        lines.append('wrk.body = \'{"name": "bench project", "config": {"region": "us-west-2"}}\'')
+    path = workdir / f"{case.name}-{method}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def redis_calls(client: redis.Redis | None) -> int:
+    if client is None:
+        return 0
+    stats: dict[str, Any] = client.info("commandstats")  # type: ignore[assignment]
+    return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--cases", default="floor,specway_fixed,specway_sqlite,specway_postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--postgres-dsn", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="specway-bench-"))
+    base_env = {
+        **os.environ,
+        "SPECWAY_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "SPECWAY_WEBHOOK_WORKER": "false",
+        "SPECWAY_ACCESS_LOG": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    rconn = redis.Redis.from_url(args.redis_url)
+    rconn.flushdb()
+    pg_db = f"specway_bench_{os.getpid()}"
+    wanted = args.cases.split(",")
+    cases: list[Case] = []
+    if "floor" in wanted:
+        cases.append(Case("floor", "bench.apps:floor", dict(base_env)))
+    stack_env = {**base_env, "SPECWAY_REDIS_URL": args.redis_url}
+    if "specway_fixed" in wanted:
+        cases.append(
+            Case(
+                "specway_fixed",
+                "bench.apps:specway_fixed",
+                {**stack_env, "SPECWAY_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/fixed.db"},
+                auth=True,
+            )
+        )
+    if "specway_sqlite" in wanted:
+        cases.append(
+            Case(
+                "specway_sqlite",
+                "bench.apps:specway_real",
+                {**stack_env, "SPECWAY_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/real.db"},
+                auth=True,
+            )
+        )
+    if "specway_postgres" in wanted:
+        subprocess.run(["psql", args.postgres_dsn, "-qc", f'CREATE DATABASE "{pg_db}"'], check=True)
+        cases.append(
+            Case(
+                "specway_postgres",
+                "bench.apps:specway_real",
+                {
+                    **stack_env,
+                    "SPECWAY_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}",
+                },
+                auth=True,
+            )
+        )
+    results: dict[str, dict[str, list[WrkResult]]] = {
+        c.name: {e: [] for e in ENDPOINTS} for c in cases
+    }
+    per_request: dict[str, dict[str, float]] = {c.name: {} for c in cases}
+    rss: dict[str, dict[str, int]] = {}
+    try:
+        for case in cases:
+            case.query_file = workdir / f"{case.name}.queries"
+            case.env["SPECWAY_BENCH_QUERY_COUNT"] = str(case.query_file)
+            if case.auth:
+                key = mint_key(case.env)
+                if key:
+                    case.headers["Authorization"] = f"Bearer {key}"
+            start(case, workdir)
+        for case in cases:  # warm-up
+            assert case.proc is not None
+            run_wrk(
+                f"http://127.0.0.1:{case.port}/v1/projects/{case.project_id}",
+                core=1,
+                seconds=2,
+                connections=args.connections,
+                script=lua_script(workdir, case, "GET"),
+            )
+            rss[case.name] = {"after_warmup_kib": rss_kib(case.proc)}
+        for round_no in range(args.rounds):
+            order = cases if round_no % 2 == 0 else list(reversed(cases))
+            for case in order:
+                for endpoint, (method, path) in ENDPOINTS.items():
+                    url = f"http://127.0.0.1:{case.port}" + path.replace("{id}", case.project_id)
+                    before = redis_calls(rconn)
+                    result = run_wrk(
+                        url,
+                        core=1,
+                        seconds=args.seconds,
+                        connections=args.connections,
+                        script=lua_script(workdir, case, method),
+                    )
+                    calls = redis_calls(rconn) - before
+                    results[case.name][endpoint].append(result)
+                    per_request[case.name][f"redis_cmds_per_req_{endpoint}"] = round(
+                        calls / max(result.requests, 1), 3
+                    )
+                    rps = result.requests_per_second
+                    print(
+                        f"round {round_no + 1} {case.name:17} {endpoint:6} {rps:9.1f} req/s"
+                        f"  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms"
+                        f"  non-2xx {result.non_2xx}",
+                        flush=True,
+                    )
+        for case in cases:
+            assert case.proc is not None
+            rss[case.name]["end_kib"] = rss_kib(case.proc)
+            total = sum(r.requests for runs in results[case.name].values() for r in runs)
+            rss[case.name]["requests_served"] = total
+    finally:
+        for case in cases:
+            if case.proc:
+                case.proc.terminate()
+                case.proc.wait(timeout=20)
+        if "specway_postgres" in wanted:
+            subprocess.run(
+                [
+                    "psql",
+                    args.postgres_dsn,
+                    "-qc",
+                    f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)',
+                ],
+                check=False,
+            )
+    report = summarise(results, per_request, rss, args)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
+    out = ROOT / "bench" / "results" / f"{stamp}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    (ROOT / "bench" / "results" / f"{stamp}.md").write_text(report["markdown"])
+    print(report["markdown"])
+    print(f"written: {out}")
+    return 0
+
+
+def summarise(
+    results: dict[str, dict[str, list[WrkResult]]],
+    per_request: dict[str, dict[str, float]],
+    rss: dict[str, dict[str, int]],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    medians = {
+        case: {
+            ep: statistics.median(r.requests_per_second for r in runs) for ep, runs in eps.items()
+        }
+        for case, eps in results.items()
+    }
+    ratios: dict[str, dict[str, float]] = {}
+    for num, den, label in (
+        ("specway_fixed", "floor", "b/a"),
+        ("specway_sqlite", "specway_fixed", "c/b"),
+        ("specway_postgres", "specway_fixed", "d/b"),
+    ):
+        if num in medians and den in medians:
+            ratios[label] = {ep: round(medians[num][ep] / medians[den][ep], 3) for ep in ENDPOINTS}
+    lines = [
+        "| case | endpoint | runs (req/s) | median | p50 ms | p99 ms | non-2xx |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for case, eps in results.items():
+        for ep, runs in eps.items():
+            lines.append(
+                f"| {case} | {ep} | {', '.join(f'{r.requests_per_second:.0f}' for r in runs)} | "
+                f"{medians[case][ep]:.0f} | {statistics.median(r.p50_ms for r in runs):.2f} | "
+                f"{statistics.median(r.p99_ms for r in runs):.2f} | "
+                f"{sum(r.non_2xx for r in runs)} |"
+            )
+    lines += ["", "| ratio | " + " | ".join(ENDPOINTS) + " |", "|---|" + "---|" * len(ENDPOINTS)]
+    for label, values in ratios.items():
+        lines.append(f"| {label} | " + " | ".join(f"{values[ep]:.3f}" for ep in ENDPOINTS) + " |")
+    return {
+        "settings": {
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "connections": args.connections,
+            "server_core": 0,
+            "wrk_core": 1,
+        },
+        "runs": {
+            c: {ep: [asdict(r) for r in runs] for ep, runs in eps.items()}
+            for c, eps in results.items()
+        },
+        "medians": medians,
+        "ratios": ratios,
+        "per_request": per_request,
+        "rss": rss,
+        "markdown": "\n".join(lines) + "\n",
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""ASGI app factories the benchmark serves (uvicorn ``--factory``).
+
+``floor``: a bare Connexion 3 AsyncApp on the same openapi.yaml, validation on, no plugins,
+handlers returning fixed objects. ``specway_fixed``: specway's full plugin stack with the same
+fixed handlers (isolates our overhead). ``specway_real``: the real handlers and database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from sqlalchemy import event
+
+from spec import load_model, load_spec_document
+from specway.app import SpecwayApp, create_app
+from specway.settings import Settings
+
+SPEC = Path(
+    os.environ.get("SPECWAY_SPEC_PATH", Path(__file__).resolve().parent.parent / "openapi.yaml")
+)
+PROJECT = {
+    "id": "proj_benchbenchbench01",
+    "name": "Bench",
+    "description": "",
+    "status": "active",
+    "organization": None,
+    "config": {"environment": "production", "region": "us-west-2"},
+    "created_at": "2024-02-26T12:00:00Z",
+    "updated_at": "2024-02-26T12:00:00Z",
+}
+PAGE = {
+    "data": [PROJECT] * 20,
+    "pagination": {"page": 2, "per_page": 20, "total": 60, "pages": 3},
+    "links": {
+        "first": "/v1/projects?page=1",
+        "prev": "/v1/projects?page=1",
+        "next": "/v1/projects?page=3",
+        "last": "/v1/projects?page=3",
+    },
+}
+
+
+async def _get(**_: Any) -> Any:
+    return PROJECT, 200
+
+
+async def _list(**_: Any) -> Any:
+    return PAGE, 200
+
+
+async def _create(**_: Any) -> Any:
+    return PROJECT, 201
+
+
+async def _other(**_: Any) -> Any:
+    return {}, 200
+
+
+def fixed_handlers() -> dict[str, Callable[..., Any]]:
+    model = load_model(SPEC)
+    handlers: dict[str, Callable[..., Any]] = dict.fromkeys(model.operations, _other)
+    handlers.update(getProject=_get, listProjects=_list, createProject=_create)
+    return handlers
+
+
+class _Fixed(Resolver):  # type: ignore[misc]
+    def __init__(self, handlers: dict[str, Callable[..., Any]]) -> None:
+        super().__init__()
+        self.handlers = handlers
+
+    def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
+        return self.handlers[operation_id]
+
+
+def floor() -> AsyncApp:
+    app = AsyncApp(__name__)
+    app.add_api(
+        load_spec_document(SPEC),
+        resolver=_Fixed(fixed_handlers()),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
+    )
+    return app
+
+
+def _count_queries(app: SpecwayApp) -> SpecwayApp:
+    """Count SQL statements into a file the harness reads (queries per request)."""
+    path = os.environ.get("SPECWAY_BENCH_QUERY_COUNT")
+    if path:
+        counter = {"n": 0}
+
+        def count(*_: Any) -> None:
+            counter["n"] += 1
+            if counter["n"] % 100 == 0:
+                Path(path).write_text(str(counter["n"]))
+
+        event.listen(app.state.database.engine.sync_engine, "before_cursor_execute", count)
+    return app
+
+
+def specway_fixed() -> SpecwayApp:
+    return create_app(SPEC, Settings.from_env(), handlers=fixed_handlers())
+
+
+def specway_real() -> SpecwayApp:
+    return _count_queries(create_app(SPEC, Settings.from_env()))
