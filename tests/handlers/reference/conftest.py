@@ -45,8 +45,8 @@ def platform_factory(
     """Start the reference API (request_id + errors) behind :class:`PrincipalFromHeaders`."""
     clients: list[TestClient] = []
 
-    def make(**settings: Any) -> TestClient:
-        app = create_app(unsecured_spec, settings_factory(**settings), plugins=PLUGINS)
+    def make(*, plugins: tuple[str, ...] = PLUGINS, **settings: Any) -> TestClient:
+        app = create_app(unsecured_spec, settings_factory(**settings), plugins=plugins)
         client = TestClient(PrincipalFromHeaders(app), raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
