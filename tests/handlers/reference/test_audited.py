@@ -56,5 +56,5 @@ def test_audit_rows_never_hold_values(platform_factory: Callable[..., TestClient
     rows = audit_rows(client)
     actions = {row["action"] for row in rows}
     assert {"variable.created", "variable.updated", "variable.deleted"} <= actions
-    assert "environment.imported" in actions
+    assert "variable.imported" in actions
     assert MARKER not in orjson.dumps(rows, default=str).decode()
