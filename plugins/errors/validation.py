@@ -18,6 +18,7 @@ from connexion.validators import (
     ParameterValidator,
 )
 from jsonschema import ValidationError
+from starlette.formparsers import MultiPartException
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
@@ -41,9 +42,18 @@ def _field(error: ValidationError) -> str:
     return ".".join(parts)
 
 
+def _secret(error: ValidationError) -> bool:
+    """Whether the failing value is a secret: its schema is ``writeOnly`` or a password."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    return bool(schema.get("writeOnly")) or schema.get("format") == "password"
+
+
 def _reason(error: ValidationError) -> str:
     if error.validator == "required":
         return "required"
+    if _secret(error):
+        # jsonschema quotes the instance ("'…' is too long"); a secret must never be echoed.
+        return f"does not satisfy {error.validator} {error.validator_value!r}"
     message = str(error.message)
     return message if len(message) <= 200 else message[:197] + "..."
 
@@ -109,6 +119,18 @@ class ParametersValidator(ParameterValidator):  # type: ignore[misc]
             raise RequestValidationProblem(details)
 
 
+class MultipartBodyValidator(MultiPartFormDataValidator):  # type: ignore[misc]
+    """Multipart validation where a malformed body is a 400, not Starlette's unhandled error."""
+
+    async def _parse(self, stream: Any, scope: Any) -> Any:
+        try:
+            return await super()._parse(stream, scope)
+        except MultiPartException as exc:
+            raise RequestValidationProblem(
+                [{"field": "", "in": "body", "reason": f"malformed multipart body: {exc.message}"}]
+            ) from exc
+
+
 def validator_map() -> dict[str, Any]:
     """The ``validator_map`` for Connexion: our JSON and parameter validators."""
     return {
@@ -117,7 +139,7 @@ def validator_map() -> dict[str, Any]:
             {
                 "*/*json": JSONBodyValidator,
                 "application/x-www-form-urlencoded": FormDataValidator,
-                "multipart/form-data": MultiPartFormDataValidator,
+                "multipart/form-data": MultipartBodyValidator,
             }
         ),
     }

@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "specway.cli.keys",
     "specway.cli.webhooks",
     "specway.cli.codegen",
+    "specway.cli.secrets",
 )
 
 

@@ -41,7 +41,16 @@ def test_derived_action(operation_id: str, action: str) -> None:
 
 def test_plans_of_the_reference_and_scenario_specs() -> None:
     reference = build_plans(load_spec(REFERENCE_SPEC))
-    assert set(reference) == {"createProject", "updateProject", "deleteProject"}
+    mutating = {
+        op.operation_id for op in load_spec(REFERENCE_SPEC).operations.values() if op.mutating
+    }
+    assert set(reference) == mutating
+    assert {"createProject", "updateProject", "deleteProject"} <= set(reference)
+    # A variable's value is never kept, only the body's field names.
+    assert reference["createVariable"].body_fields_only
+    assert reference["updateVariable"].body_fields_only
+    assert reference["importEnvironment"].action == "variable.imported"
+    assert reference["importEnvironment"].parent_params == ("environment_id",)
     assert reference["createProject"].id_from_response
     assert reference["updateProject"].target_param == "project_id"
     assert not reference["createProject"].body_fields_only

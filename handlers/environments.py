@@ -1,0 +1,161 @@
+"""Handlers of the ``Environments`` tag, including .env export and import."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.datastructures import UploadFile
+
+from handlers.runtime import current_actor, current_secret_box
+from handlers.services import environments as service
+from handlers.services import transfer
+from handlers.services.projects import get_project
+from specway import context
+from specway.errors import BadRequest, Forbidden
+from specway.ids import utcnow
+from specway.pagination import list_response, page_request
+
+Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+async def list_environments(
+    page: int | None = None,
+    per_page: int | None = None,
+    sort: str = "created_at",
+    order: str = "desc",
+    search: str | None = None,
+    project: str | None = None,
+    environment_type: str | None = None,
+) -> Response:
+    op = context.operation()
+    request = page_request(op.pagination, page, per_page)
+    async with context.app_state().database.session() as session:
+        views, total = await service.list_environments(
+            session,
+            current_actor().organization_id,
+            request,
+            project_id=project,
+            environment_type=environment_type,
+            search=search,
+            sort=sort,
+            order=order,
+        )
+        items = [view.to_dict() for view in views]
+    query = {
+        "sort": sort,
+        "order": order,
+        "search": search,
+        "project": project,
+        "environment_type": environment_type,
+    }
+    body, headers = list_response(op.pagination, items, total, request, context.path(), query)
+    return body, 200, headers
+
+
+async def list_project_environments(
+    project_id: str,
+    page: int | None = None,
+    per_page: int | None = None,
+    sort: str = "created_at",
+    order: str = "desc",
+    environment_type: str | None = None,
+) -> Response:
+    op = context.operation()
+    request = page_request(op.pagination, page, per_page)
+    organization_id = current_actor().organization_id
+    async with context.app_state().database.session() as session:
+        await get_project(session, organization_id, project_id)
+        views, total = await service.list_environments(
+            session,
+            organization_id,
+            request,
+            project_id=project_id,
+            environment_type=environment_type,
+            sort=sort,
+            order=order,
+        )
+        items = [view.to_dict() for view in views]
+    query = {"sort": sort, "order": order, "environment_type": environment_type}
+    body, headers = list_response(op.pagination, items, total, request, context.path(), query)
+    return body, 200, headers
+
+
+async def get_environment(environment_id: str) -> Response:
+    async with context.app_state().database.session() as session:
+        environment = await service.get_environment(
+            session, current_actor().organization_id, environment_id
+        )
+        view = await service.view_environment(session, environment)
+        return view.to_dict(), 200
+
+
+async def create_environment(body: dict[str, Any]) -> Response:
+    async with context.app_state().database.session() as session, session.begin():
+        environment = await service.create_environment(session, current_actor(), body)
+        data = (await service.view_environment(session, environment)).to_dict()
+    return data, 201, {"Location": f"{context.path()}/{data['id']}"}
+
+
+async def update_environment(environment_id: str, body: dict[str, Any]) -> Response:
+    async with context.app_state().database.session() as session, session.begin():
+        environment = await service.get_environment(
+            session, current_actor().organization_id, environment_id
+        )
+        await service.update_environment(session, environment, body)
+        return (await service.view_environment(session, environment)).to_dict(), 200
+
+
+async def delete_environment(environment_id: str) -> Response:
+    async with context.app_state().database.session() as session, session.begin():
+        environment = await service.get_environment(
+            session, current_actor().organization_id, environment_id
+        )
+        await service.delete_environment(session, environment)
+    return None, 204
+
+
+async def export_environment(environment_id: str) -> Response:
+    actor = current_actor()
+    if not actor.can_read_values:
+        # The operation's `read` scope already says so; this holds even if security changes.
+        raise Forbidden("Exporting values needs the 'read' scope")
+    state = context.app_state()
+    async with state.database.session() as session:
+        environment = await service.get_environment(session, actor.organization_id, environment_id)
+        text = await transfer.export_environment(
+            session,
+            current_secret_box(),
+            environment,
+            generator=state.spec.title,
+            organization=actor.organization_id or "-",
+            now=utcnow(),
+        )
+    filename = _UNSAFE_FILENAME.sub("_", environment.name) or "environment"
+    headers = {
+        "Content-Type": "text/plain; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{filename}.env"',
+        "Cache-Control": "no-store",
+    }
+    return text, 200, headers
+
+
+async def import_environment(
+    environment_id: str, file: UploadFile | None = None, body: dict[str, Any] | None = None
+) -> Response:
+    if not isinstance(file, UploadFile):
+        raise BadRequest(
+            "Upload the .env file as a file part named 'file' (curl -F file=@.env)",
+            details=[{"field": "file", "in": "body", "reason": "must be a file part"}],
+        )
+    raw = await file.read(transfer.MAX_IMPORT_BYTES + 1)
+    text = transfer.decode_upload(raw)
+    actor = current_actor()
+    async with context.app_state().database.session() as session, session.begin():
+        environment = await service.get_environment(session, actor.organization_id, environment_id)
+        report = await transfer.import_environment(
+            session, actor, current_secret_box(), environment, text
+        )
+    return report.to_dict(), 200

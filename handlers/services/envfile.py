@@ -1,0 +1,203 @@
+""".env files: write variables so any value survives, and read them back line by line.
+
+Writing: a value made only of "safe" characters is written bare (``KEY=value``, as in the
+seed's export); any other value is double-quoted with ``\\``, ``"``, newline, carriage return
+and tab escaped, so spaces, ``#``, ``=``, quotes, newlines and any unicode survive. These are
+escapes python-dotenv and Docker read the same way.
+
+Reading (what people put in real files): blank lines and ``#`` comments, an optional
+``export`` prefix, spaces around ``=``, bare values (a `` #`` starts an inline comment),
+single-quoted values (literal, as in a shell), double-quoted values (escapes ``\\n \\r \\t \\\\
+\\" \\' \\$``; an unknown escape keeps its backslash), quoted values spanning lines, CRLF line
+ends and a leading byte-order mark. Every line that cannot be read becomes a
+:class:`LineError` with its line number and a reason; the lines around it are still read.
+
+An own reader rather than python-dotenv's: python-dotenv reports a bad line without a reason
+and accepts keys our API refuses; the import summary needs both, per line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_BARE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+\Z")
+_WRITE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_READ_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "'": "'", "$": "$"}
+_BLANK = " \t"
+_INLINE_COMMENT = re.compile(r"[ \t]#")
+_QUOTE_NAMES = {'"': "double-quoted", "'": "single-quoted"}
+
+
+def is_valid_key(key: str) -> bool:
+    """Whether ``key`` is a variable name our API accepts (``[A-Za-z_][A-Za-z0-9_]*``)."""
+    return _KEY.match(key) is not None
+
+
+def format_value(value: str) -> str:
+    """``value`` as it stands right of ``=``: bare when safe, else double-quoted and escaped."""
+    if _BARE.match(value):
+        return value
+    return '"' + "".join(_WRITE_ESCAPES.get(ch, ch) for ch in value) + '"'
+
+
+def comment_text(text: str) -> str:
+    """``text`` made safe for a ``#`` comment line (control characters become spaces)."""
+    return "".join(" " if ord(ch) < 32 or ch in "\x7f\x85\u2028\u2029" else ch for ch in text)
+
+
+def render_dotenv(variables: Iterable[tuple[str, str]], header: Iterable[str] = ()) -> str:
+    """A .env document: ``# header`` lines, a blank line, then ``KEY=value`` per variable."""
+    lines = [f"# {comment_text(line)}" for line in header]
+    if lines:
+        lines.append("")
+    lines += [f"{key}={format_value(value)}" for key, value in variables]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ``KEY=value`` read from a file; ``line`` is where it starts (from 1)."""
+
+    line: int
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    """A line that could not be read: its number, the key when one was found, and why."""
+
+    line: int
+    key: str | None
+    reason: str
+
+
+@dataclass(slots=True)
+class ParsedDotenv:
+    """Everything read from one file, in file order."""
+
+    entries: list[Entry] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, str]:
+        """The variables, a later line winning over an earlier one with the same key."""
+        return {entry.key: entry.value for entry in self.entries}
+
+
+class _Unreadable(Exception):
+    def __init__(self, reason: str, key: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.key = key
+
+
+class _Reader:
+    """A cursor over the whole text: quoted values may run past the end of their line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def line_number(self, pos: int) -> int:
+        return self.text.count("\n", 0, pos) + 1
+
+    def end_of_line(self, pos: int) -> int:
+        found = self.text.find("\n", pos)
+        return len(self.text) if found < 0 else found
+
+    def skip_blanks(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in _BLANK:
+            self.pos += 1
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+
+def parse_dotenv(text: str) -> ParsedDotenv:
+    """Read a .env document; unreadable lines become :class:`LineError` values, not exceptions."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    reader = _Reader(text)
+    parsed = ParsedDotenv()
+    while reader.pos < len(text):
+        start = reader.pos
+        line_end = reader.end_of_line(start)
+        reader.skip_blanks()
+        if reader.pos >= line_end or reader.peek() == "#":
+            reader.pos = line_end + 1
+            continue
+        try:
+            key, value = _binding(reader, line_end)
+        except _Unreadable as exc:
+            parsed.errors.append(LineError(reader.line_number(start), exc.key, exc.reason))
+            reader.pos = line_end + 1
+            continue
+        parsed.entries.append(Entry(reader.line_number(start), key, value))
+    return parsed
+
+
+def _binding(reader: _Reader, line_end: int) -> tuple[str, str]:
+    text = reader.text
+    if text.startswith("export", reader.pos) and text[reader.pos + 6 : reader.pos + 7] in _BLANK:
+        reader.pos += 6
+        reader.skip_blanks()
+    equals = text.find("=", reader.pos, line_end)
+    if equals < 0:
+        raise _Unreadable("not a KEY=value line (no '=')")
+    key = text[reader.pos : equals].rstrip(_BLANK)
+    if not is_valid_key(key):
+        raise _Unreadable(f"invalid key: keys must match {KEY_PATTERN}", key[:200] or None)
+    after_equals = reader.pos = equals + 1
+    reader.skip_blanks()
+    quote = reader.peek()
+    if quote in ('"', "'"):
+        value = _quoted(reader, quote, key)
+        reader.skip_blanks()
+        end = reader.end_of_line(reader.pos)
+        rest = text[reader.pos : end]
+        if rest and not rest.startswith("#"):
+            if end > line_end:  # the "closing" quote was another line's opening one
+                raise _Unreadable(f"unterminated {_QUOTE_NAMES[quote]} value", key)
+            raise _Unreadable("unexpected text after the closing quote", key)
+        reader.pos = end + 1
+        return key, value
+    # From just after "=", so that "KEY= # note" is an empty value with a comment.
+    raw = text[after_equals:line_end]
+    reader.pos = line_end + 1
+    comment = _INLINE_COMMENT.search(raw)
+    if comment:
+        raw = raw[: comment.start()]
+    return key, raw.strip(_BLANK)
+
+
+def _quoted(reader: _Reader, quote: str, key: str) -> str:
+    text = reader.text
+    pos = reader.pos + 1
+    if quote == "'":
+        close = text.find("'", pos)
+        if close < 0:
+            raise _Unreadable(f"unterminated {_QUOTE_NAMES[quote]} value", key)
+        reader.pos = close + 1
+        return text[pos:close]
+    out: list[str] = []
+    while pos < len(text):
+        ch = text[pos]
+        if ch == '"':
+            reader.pos = pos + 1
+            return "".join(out)
+        if ch == "\\" and pos + 1 < len(text):
+            nxt = text[pos + 1]
+            out.append(_READ_ESCAPES.get(nxt, "\\" + nxt))
+            pos += 2
+            continue
+        out.append(ch)
+        pos += 1
+    raise _Unreadable(f"unterminated {_QUOTE_NAMES[quote]} value", key)
+
+
+def dotenv_of(variables: Mapping[str, str]) -> str:
+    """Shorthand: ``variables`` as a .env document without a header, in key order."""
+    return render_dotenv(sorted(variables.items()))

@@ -1,0 +1,52 @@
+"""Query helpers the workspace, environment and variable services share.
+
+``owned_by`` is the tenant filter every query of theirs goes through; ``fetch_page`` counts,
+sorts (with the id as tie-breaker, so pages never overlap) and cuts one page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from specway.pagination import PageRequest
+
+
+def owned_by(
+    column: InstrumentedAttribute[Any], organization_id: str | None
+) -> ColumnElement[bool]:
+    """Rows of ``organization_id``; ``None`` means "no organisation" (authentication off)."""
+    if organization_id is None:
+        return column.is_(None)
+    return column == organization_id
+
+
+def like_pattern(search: str) -> str:
+    """A case-insensitive ``LIKE`` pattern for ``search``, its wildcards taken literally."""
+    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def fetch_page(
+    session: AsyncSession,
+    query: Select[Any],
+    page: PageRequest,
+    *,
+    sortable: Mapping[str, InstrumentedAttribute[Any]],
+    sort: str,
+    order: str,
+    default_sort: str,
+    tie_breaker: InstrumentedAttribute[Any],
+) -> tuple[list[Any], int]:
+    """``(rows, total)``: one page of ``query`` sorted by ``sort``/``order``."""
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    column = sortable.get(sort, sortable[default_sort])
+    ordering = column.asc() if order == "asc" else column.desc()
+    result = await session.execute(
+        query.order_by(ordering, tie_breaker.asc()).offset(page.offset).limit(page.per_page)
+    )
+    return list(result.all()), int(total)
