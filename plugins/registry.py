@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "ratelimit": "plugins.ratelimit:RateLimitPlugin",
     "idempotency": "plugins.idempotency:IdempotencyPlugin",
     "audit": "plugins.audit:AuditPlugin",
+    "project_metrics": "plugins.project_metrics:ProjectMetricsPlugin",
     "webhooks": "plugins.webhooks:WebhooksPlugin",
 }
 
@@ -34,6 +35,7 @@ INSTALL_ORDER: tuple[str, ...] = (
     "ratelimit",
     "idempotency",
     "audit",
+    "project_metrics",
     "webhooks",
 )
 

@@ -29,6 +29,7 @@ KNOWN_PLUGINS = (
     "ratelimit",
     "idempotency",
     "audit",
+    "project_metrics",
     "webhooks",
 )
 
