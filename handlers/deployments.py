@@ -50,8 +50,13 @@ async def list_deployments(
     async with context.app_state().database.session() as session:
         project = await get_project(session, _org(), project_id)
         rows, total = await service.list_deployments(
-            session, project.organization_id, project.id, request,
-            status=status, sort=sort, order=order,
+            session,
+            project.organization_id,
+            project.id,
+            request,
+            status=status,
+            sort=sort,
+            order=order,
         )
         items = [service.deployment_to_dict(d) for d in rows]
     query = {"sort": sort, "order": order, "status": status}

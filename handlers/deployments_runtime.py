@@ -16,9 +16,7 @@ def _log_sink(recorder: Any) -> LogSink:
 
     def sink(project_id: str, organization_id: str, level: str, message: str) -> None:
         recorder.record_line(
-            LogLine(
-                project_id, organization_id, datetime.now(UTC), level, "deployments", message
-            )
+            LogLine(project_id, organization_id, datetime.now(UTC), level, "deployments", message)
         )
 
     return sink

@@ -179,9 +179,7 @@ async def stream_project_logs(
                 limit=REPLAY_LIMIT,
             )
         lines = [
-            LogLine(
-                project, org, r.timestamp, r.level, r.component, r.message, r.request_id
-            )
+            LogLine(project, org, r.timestamp, r.level, r.component, r.message, r.request_id)
             for r in rows
         ]
         return [line for line in lines if int(line.event_id) > after]
@@ -211,4 +209,3 @@ async def stream_project_logs(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-

@@ -15,10 +15,13 @@ from specway.errors import ServiceUnavailable, StorageError
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
 
-async def ping_redis(url: str, timeout: float) -> None:
+async def ping_redis(url: str, socket_timeout: float) -> None:
     """One ``PING`` on a short-lived connection; raises when Redis does not answer in time."""
     client = Redis.from_url(
-        url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+        url,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=socket_timeout,
+        retry_on_timeout=False,
     )
     try:
         await client.ping()

@@ -101,7 +101,9 @@ def _decode(body: bytes, content_type: str) -> Any:
     return body.decode("utf-8", "replace")
 
 
-async def _call(app: ASGIApp, scope: Scope, body: bytes | None) -> tuple[int, dict[str, str], bytes]:
+async def _call(
+    app: ASGIApp, scope: Scope, body: bytes | None
+) -> tuple[int, dict[str, str], bytes]:
     status = 0
     headers: dict[str, str] = {}
     chunks: list[bytes] = []
@@ -145,7 +147,9 @@ async def run_batch(
         request_id = f"{batch_id}.{index + 1}"
         result: dict[str, Any] = {"index": index, "method": op.method, "path": op.path}
         if op.target[0].rstrip("/") == BATCH_PATH:
-            error = ErrorBody(400, "invalid_request", "A batch can't contain a batch", None, request_id)
+            error = ErrorBody(
+                400, "invalid_request", "A batch can't contain a batch", None, request_id
+            )
             result.update(status=400, headers={}, body=error_document(errors, error))
             results.append(result)
             continue

@@ -32,8 +32,13 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 def _field(error: ValidationError) -> str:
     parts = [str(p) for p in error.absolute_path]
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set((error.schema or {}).get("properties", {}))
+    schema = error.schema
+    if (
+        error.validator == "additionalProperties"
+        and isinstance(error.instance, dict)
+        and isinstance(schema, dict)
+    ):
+        allowed = set(schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)
         if extra:
             parts.append(extra[0])

@@ -26,7 +26,7 @@ FAILED = "deployment.failed"
 async def emit_deployment_event(
     session: AsyncSession, event_type: str, data: dict[str, Any]
 ) -> None:
-    """Emit ``event_type`` with ``data`` (``{"deployment": {...}}``) in ``session``'s transaction."""
+    """Emit ``event_type`` with ``data`` (``{"deployment": …}``) in ``session``'s transaction."""
     # WIRE AFTER MERGE: `from plugins.webhooks import emit_event`
     #                   `await emit_event(session, event_type, data)`
     logger.debug("event %s for %s (webhooks not wired)", event_type, data["deployment"]["id"])

@@ -22,12 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.models_deployments import Deployment
+from handlers.services import deployment_events as events
 from handlers.services import deployments as service
-from handlers.services.deployment_events import (
-    COMPLETED,
-    FAILED,
-    emit_deployment_event,
-)
 from specway.storage.database import Database
 
 logger = logging.getLogger("specway.deployments")
@@ -118,10 +114,8 @@ class DeploymentRunner:
             if deployment is None or deployment.status != "in_progress":
                 return
             await service.finish(session, deployment, error)
-            event = COMPLETED if deployment.status == "completed" else FAILED
-            await emit_deployment_event(
-                session, event, {"deployment": service.deployment_to_dict(deployment)}
-            )
+            event = events.COMPLETED if deployment.status == "completed" else events.FAILED
+            await events.emit_deployment_event(session, event, service.event_data(deployment))
         if error is None:
             job.log(f"Deployment {job.id} of {job.version} completed")
         else:
@@ -151,8 +145,8 @@ class DeploymentRunner:
             stale, pending = await service.stale_and_pending(session, self.timeout)
             for deployment in stale:
                 await service.finish(session, deployment, "interrupted: the gateway stopped")
-                await emit_deployment_event(
-                    session, FAILED, {"deployment": service.deployment_to_dict(deployment)}
+                await events.emit_deployment_event(
+                    session, events.FAILED, service.event_data(deployment)
                 )
         for deployment_id in pending:
             self.submit(deployment_id)
@@ -163,4 +157,3 @@ class DeploymentRunner:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.wait_idle()
-

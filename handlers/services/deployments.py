@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.models import Project
 from handlers.models_deployments import ACTIVE_STATUSES, Deployment
+from handlers.services import deployment_events as events
 from handlers.services.configuration import merge_patch, validated_config
-from handlers.services.deployment_events import CREATED, emit_deployment_event
 from specway.errors import BadRequest, Conflict, NotFound
 from specway.ids import rfc3339, utcnow
 from specway.pagination import PageRequest
@@ -53,6 +53,16 @@ def deployment_to_dict(deployment: Deployment) -> dict[str, Any]:
         "started_at": rfc3339(deployment.started_at),
         "finished_at": rfc3339(deployment.finished_at),
     }
+
+
+def event_data(deployment: Deployment) -> dict[str, Any]:
+    """``data`` of the ``deployment.*`` events."""
+    body = deployment_to_dict(deployment)
+    environment = (deployment.config or {}).get("environment")
+    if environment:
+        body["environment"] = environment
+    body["completed_at"] = body["finished_at"] if deployment.status == "completed" else None
+    return {"deployment": body}
 
 
 def check_version(version: str) -> str:
@@ -148,7 +158,9 @@ async def create_deployment(
             details={"deployment_id": active.id, "status": active.status},
         )
     base = {} if replace_config else (project.config or {})
-    config = validated_config(merge_patch(base, config_changes or {}), config_schema, prefix="config")
+    config = validated_config(
+        merge_patch(base, config_changes or {}), config_schema, prefix="config"
+    )
     last = (
         await session.execute(
             select(func.max(Deployment.sequence)).where(Deployment.project_id == project.id)
@@ -174,7 +186,7 @@ async def create_deployment(
         raise Conflict(
             "Another deployment of this project was created at the same time; retry"
         ) from None
-    await emit_deployment_event(session, CREATED, {"deployment": deployment_to_dict(deployment)})
+    await events.emit_deployment_event(session, events.CREATED, event_data(deployment))
     return deployment
 
 
@@ -216,9 +228,7 @@ async def claim(session: AsyncSession, deployment_id: str) -> Deployment | None:
     return found
 
 
-async def finish(
-    session: AsyncSession, deployment: Deployment, error: str | None
-) -> Deployment:
+async def finish(session: AsyncSession, deployment: Deployment, error: str | None) -> Deployment:
     """Complete ``deployment`` (its config becomes the project's) or fail it with ``error``."""
     now = utcnow()
     if error is None:
@@ -242,9 +252,7 @@ async def stale_and_pending(
     """Deployments ``in_progress`` for longer than ``stale_after`` seconds, and pending ids."""
     cutoff: datetime = utcnow() - timedelta(seconds=stale_after)
     stale = await session.execute(
-        select(Deployment).where(
-            Deployment.status == "in_progress", Deployment.started_at < cutoff
-        )
+        select(Deployment).where(Deployment.status == "in_progress", Deployment.started_at < cutoff)
     )
     pending = await session.execute(
         select(Deployment.id).where(Deployment.status == "pending").order_by(Deployment.created_at)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from plugins.project_metrics.recorder import LogLine, TrafficRecorder, level_for_status
 from specway.principal import principal_from_scope
@@ -41,9 +42,10 @@ class ProjectTrafficMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # Shared with the copies Connexion's routing makes, so its results are visible here.
-        scope.setdefault("extensions", {})
-        scope.setdefault("path_params", {})
+        # Shared with the copies Connexion's routing makes, so its results land in them. Kept
+        # by reference: routers below may rebind ``scope["path_params"]`` to a dict of theirs.
+        extensions = scope.setdefault("extensions", {})
+        path_params = scope.setdefault("path_params", {})
         started = time.perf_counter()
         recorded = False
 
@@ -51,7 +53,7 @@ class ProjectTrafficMiddleware:
             nonlocal recorded
             if message["type"] == "http.response.start" and not recorded:
                 recorded = True
-                self._record(scope, int(message["status"]), started)
+                self._record(scope, extensions, path_params, int(message["status"]), started)
             await send(message)
 
         try:
@@ -59,18 +61,25 @@ class ProjectTrafficMiddleware:
         except BaseException:
             if not recorded:
                 recorded = True
-                self._record(scope, 500, started)
+                self._record(scope, extensions, path_params, 500, started)
             raise
 
-    def _record(self, scope: Scope, status: int, started: float) -> None:
-        op_id = operation_id(scope)
+    def _record(
+        self,
+        scope: Scope,
+        extensions: dict[str, Any],
+        path_params: dict[str, Any],
+        status: int,
+        started: float,
+    ) -> None:
+        op_id = operation_id({"extensions": extensions})
         plan = self.plans.get(op_id) if op_id else None
         if plan is None:
             return
-        project_id = scope["path_params"].get("project_id")
+        project_id = path_params.get("project_id")
         if not isinstance(project_id, str) or not _PROJECT_ID.match(project_id):
             return
-        principal = principal_from_scope(scope)
+        principal = principal_from_scope({**scope, "extensions": extensions})
         organization_id = (principal.organization_id if principal else None) or ""
         request_id = scope.get(SCOPE_REQUEST_ID)
         method = str(scope["method"])
@@ -96,4 +105,3 @@ class ProjectTrafficMiddleware:
                     request_id,
                 )
             )
-

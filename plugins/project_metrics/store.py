@@ -25,10 +25,9 @@ CHUNK = 1000
 
 
 def _upsert_statement(dialect: str, rows: list[dict[str, Any]]) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = dialect_insert(metric_buckets).values(rows)
     return stmt.on_conflict_do_update(
         index_elements=["project_id", "organization_id", "minute"],
@@ -153,5 +152,7 @@ async def read_logs(
 
 async def prune(session: AsyncSession, metric_cutoff_minute: int, log_cutoff: datetime) -> None:
     """Delete buckets before ``metric_cutoff_minute`` and lines before ``log_cutoff``."""
-    await session.execute(delete(metric_buckets).where(metric_buckets.c.minute < metric_cutoff_minute))
+    await session.execute(
+        delete(metric_buckets).where(metric_buckets.c.minute < metric_cutoff_minute)
+    )
     await session.execute(delete(log_lines).where(log_lines.c.timestamp < log_cutoff))
