@@ -65,7 +65,7 @@ def client(platform_app: Callable[..., TestClient]) -> TestClient:
 
 
 @pytest.fixture
-def db_client(platform_app: Callable[..., TestClient], database_url: str) -> TestClient:
+def db_client(database_url: str, platform_app: Callable[..., TestClient]) -> TestClient:
     return platform_app(database_url=database_url)
 
 
