@@ -42,10 +42,11 @@ def parse_time(value: str | None, name: str) -> datetime | None:
 def time_window(
     start_time: str | None, end_time: str | None, *, default: timedelta | None = DEFAULT_WINDOW
 ) -> tuple[datetime | None, datetime | None]:
-    """``(start, end)``; ``end`` defaults to now and ``start`` to ``end - default``."""
+    """``(start, end)``; with a ``default`` span, ``end`` defaults to now and ``start`` to
+    ``end - default``; without one, missing bounds stay open."""
     start = parse_time(start_time, "start_time")
     end = parse_time(end_time, "end_time")
-    if end is None and (default is not None or start is not None):
+    if end is None and default is not None:
         end = datetime.now(UTC)
     if start is None and default is not None and end is not None:
         start = end - default
