@@ -176,7 +176,8 @@ def test_rollback_redeploys_the_previous_version_and_restores_its_config(
     config_url = f"/v1/projects/{project['id']}/config"
     base = f"/v1/projects/{project['id']}/deployments"
     first = client.post(
-        base, json={"version": "v1.0.0", "config": {"environment": "staging", "region": "eu-west-1"}}
+        base,
+        json={"version": "v1.0.0", "config": {"environment": "staging", "region": "eu-west-1"}},
     ).json()
     wait_idle(client)
     first_rollback = client.post(f"{base}/{first['id']}/rollback")

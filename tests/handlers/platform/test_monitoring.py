@@ -91,7 +91,12 @@ def test_a_day_at_one_minute_and_bad_ranges(client: TestClient) -> None:
     week = {"start_time": "2024-01-01T00:00:00Z", "end_time": "2024-01-08T00:00:00Z"}
     hourly = client.get(url, params={**week, "interval": "1h"}).json()
     assert len(hourly["metrics"]["requests"]["values"]) == 168
-    assert len(client.get(url, params={**week, "interval": "5m"}).json()["metrics"]["errors"]["values"]) == 2016
+    assert (
+        len(
+            client.get(url, params={**week, "interval": "5m"}).json()["metrics"]["errors"]["values"]
+        )
+        == 2016
+    )
 
 
 def test_logs_hold_request_and_audit_lines(client: TestClient) -> None:
