@@ -97,7 +97,8 @@ def test_lifecycle_success_makes_config_active(
     wait_idle(client)
     done = client.get(f"{base}/{deployment['id']}").json()
     assert done["status"] == "completed"
-    assert done["started_at"] is not None and done["finished_at"] is not None
+    assert done["started_at"] is not None
+    assert done["finished_at"] is not None
     assert done["error"] is None
     assert client.get(f"/v1/projects/{project['id']}/config").json() == {
         "region": "us-west-2",

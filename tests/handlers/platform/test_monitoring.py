@@ -47,7 +47,8 @@ def test_metrics_count_the_requests_made(
     assert sum(p["value"] for p in busy) == 8
     p50 = [p["value"] for p in metrics["metrics"]["latency_p50_ms"]["values"] if p["value"]]
     p95 = [p["value"] for p in metrics["metrics"]["latency_p95_ms"]["values"] if p["value"]]
-    assert p50 and p95 and all(a <= b for a, b in zip(p50, p95, strict=True))
+    assert p50
+    assert all(a <= b for a, b in zip(p50, p95, strict=True))
     quiet = [p for p in metrics["metrics"]["latency_p50_ms"]["values"] if not p["value"]]
     assert all(p["value"] is None for p in quiet)
 
@@ -161,13 +162,15 @@ def test_stream_receives_a_line_the_test_caused(client: TestClient) -> None:
         caused = client.get(f"{base}/config")
         request_id = caused.headers["x-request-id"]
         seen = []
-        for event_id, data in _events(stream.iter_lines()):
+        event_id = None
+        for event_id, data in _events(stream.iter_lines()):  # noqa: B007 - used after
             seen.append(data)
             if data["request_id"] == request_id:
                 break
         assert seen[-1]["request_id"] == request_id
         assert seen[-1]["message"].startswith(f"GET {base}/config 200 ")
-        assert event_id is not None and event_id.isdigit()
+        assert event_id is not None
+        assert event_id.isdigit()
 
     # Reconnecting with Last-Event-ID first replays what came after it.
     later = client.get(f"{base}/deployments")
