@@ -79,7 +79,7 @@ class ProjectTrafficMiddleware:
         project_id = path_params.get("project_id")
         if not isinstance(project_id, str) or not _PROJECT_ID.match(project_id):
             return
-        principal = principal_from_scope({**scope, "extensions": extensions})
+        principal = principal_from_scope({"extensions": extensions})
         organization_id = (principal.organization_id if principal else None) or ""
         request_id = scope.get(SCOPE_REQUEST_ID)
         method = str(scope["method"])

@@ -49,7 +49,10 @@ class LogLine:
     @property
     def event_id(self) -> str:
         """Microseconds since the epoch: the SSE ``id`` a reconnecting client resumes after."""
-        return str(int(self.timestamp.timestamp() * 1_000_000))
+        stamp = self.timestamp
+        if stamp.tzinfo is None:  # SQLite hands back naive UTC
+            stamp = stamp.replace(tzinfo=UTC)
+        return str(int(stamp.timestamp() * 1_000_000))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,7 +102,7 @@ class TrafficRecorder:
         self._subscribers: dict[tuple[str, str], set[asyncio.Queue[LogLine]]] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._last_prune = 0.0
+        self._last_prune: float | None = None
 
     # -- the request path: memory only ---------------------------------------------------
 
@@ -242,7 +245,7 @@ class TrafficRecorder:
 
     async def _run(self) -> None:
         while True:
-            if time.monotonic() - self._last_prune >= PRUNE_EVERY:
+            if self._last_prune is None or time.monotonic() - self._last_prune >= PRUNE_EVERY:
                 self._last_prune = time.monotonic()
                 try:
                     await self.prune()
