@@ -133,3 +133,38 @@ def test_subscribers_get_lines_of_their_project_only(tmp_path: Any) -> None:
         return [line.message]
 
     assert asyncio.run(run()) == ["GET /v1/projects/proj_a 200 1ms"]
+
+
+def test_a_day_at_one_minute_is_one_query(database_url: str) -> None:
+    from sqlalchemy import event
+
+    async def run() -> tuple[int, int, list[str]]:
+        database = await _database(database_url)
+        try:
+            start = int(datetime(2024, 2, 26, tzinfo=UTC).timestamp() // 60)
+            rows = [
+                {"project_id": project, "organization_id": "o", "minute": start + i}
+                | {name: 1 for name in store.COUNTERS}
+                for project in ("proj_a", "proj_b")
+                for i in range(1440)
+            ]
+            async with database.session() as session, session.begin():
+                await session.execute(insert(metric_buckets), rows)
+            statements: list[str] = []
+
+            def count(*args: Any) -> None:
+                statements.append(str(args[2]))
+
+            event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+            async with database.session() as session:
+                day = await store.series(session, "proj_a", "o", start, start + 1440, 1)
+                hourly = await store.series(session, "proj_a", "o", start, start + 1440, 60)
+            return len(day), len(hourly), statements
+        finally:
+            await database.dispose()
+
+    day, hourly, statements = asyncio.run(run())
+    assert (day, hourly) == (1440, 24)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2  # one per read
+    assert "GROUP BY" in selects[0].upper()
