@@ -17,6 +17,7 @@ BUILTIN: dict[str, str] = {
     "request_id": "plugins.request_id:RequestIdPlugin",
     "errors": "plugins.errors:ErrorsPlugin",
     "metrics": "plugins.metrics:MetricsPlugin",
+    "access_log": "plugins.access_log:AccessLogPlugin",
     "cors": "plugins.cors:CorsPlugin",
     "auth": "plugins.auth:AuthPlugin",
     "ratelimit": "plugins.ratelimit:RateLimitPlugin",
@@ -29,6 +30,7 @@ BUILTIN: dict[str, str] = {
 INSTALL_ORDER: tuple[str, ...] = (
     "request_id",
     "metrics",
+    "access_log",
     "errors",
     "cors",
     "auth",
@@ -39,8 +41,9 @@ INSTALL_ORDER: tuple[str, ...] = (
     "webhooks",
 )
 
-# Always installed: without them no request id or envelope exists.
-REQUIRED: tuple[str, ...] = ("request_id", "errors")
+# Always installed: without them no request id or envelope exists. ``access_log`` decides by
+# ``SPECWAY_ACCESS_LOG`` whether it adds anything.
+REQUIRED: tuple[str, ...] = ("request_id", "access_log", "errors")
 
 
 def plugin_class(name: str) -> Any:

@@ -25,6 +25,7 @@ KNOWN_PLUGINS = (
     "errors",
     "cors",
     "metrics",
+    "access_log",
     "auth",
     "ratelimit",
     "idempotency",

@@ -15,6 +15,7 @@ from connexion.resolver import Resolver
 from plugins.registry import ordered, plugin_class
 from spec import SpecError, SpecModel, load_model
 from specway.builder import AppBuilder
+from specway.docs_routes import ReferenceRoutes
 from specway.errors import ConfigError
 from specway.jsonify import OrjsonJsonifier
 from specway.settings import Settings
@@ -147,7 +148,9 @@ def create_app(
     )
     for route in builder.routes:
         app.add_url_rule(route.path, route.name, route.endpoint, methods=route.methods)
-    asgi: ASGIApp = app
+    # Docs and the bundled spec: before Connexion (no auth, no rate limit), inside the outer
+    # plugin wrappers (so they still get a request id).
+    asgi: ASGIApp = ReferenceRoutes(app, model)
     for outer in reversed(builder.outer):
         asgi = outer.cls(asgi, **outer.options)
     # The outermost app, for handlers that dispatch sub-requests through the whole pipeline.

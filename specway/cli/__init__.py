@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "specway.cli.serve",
     "specway.cli.spec",
     "specway.cli.db",
+    "specway.cli.codegen",
 )
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 import uvicorn
 
@@ -43,11 +47,42 @@ def preflight(settings: Settings) -> None:
     asyncio.run(check())
 
 
+def prepare_metrics_dir(workers: int) -> Callable[[], None]:
+    """Set up prometheus-client's multiprocess mode for several workers; returns the cleanup.
+
+    Each worker then writes its metric values to files in ``PROMETHEUS_MULTIPROC_DIR`` and any
+    worker's ``/metrics`` sums them all. A directory the operator chose is emptied of stale
+    ``*.db`` files (as prometheus-client requires between runs); otherwise a temporary one is
+    created and removed on exit. One worker keeps the faster in-process registry.
+    """
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        return lambda: None
+    if workers <= 1:
+        return lambda: None
+    created = tempfile.mkdtemp(prefix="specway-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = created
+    return lambda: shutil.rmtree(created, ignore_errors=True)
+
+
 def serve(args: argparse.Namespace) -> int:
     if args.spec:
         os.environ["SPECWAY_SPEC_PATH"] = args.spec
     settings = Settings.from_env()
     preflight(settings)
+    cleanup = prepare_metrics_dir(args.workers)
+    try:
+        run(args)
+    finally:
+        cleanup()
+    return 0
+
+
+def run(args: argparse.Namespace) -> None:
     uvicorn.run(
         "specway.asgi:build",
         factory=True,
@@ -62,4 +97,3 @@ def serve(args: argparse.Namespace) -> int:
         server_header=False,
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
     )
-    return 0

@@ -1,0 +1,132 @@
+"""``AuditWriter``: audit rows leave the request path through a bounded queue, in batches.
+
+A request only does ``put_nowait``; one background task takes whatever has queued up (up to
+``batch_size`` rows) and inserts it in one statement, so under load batches grow by themselves.
+A full queue drops the row, counts it and logs (at most every few seconds); it never blocks or
+fails the request. :meth:`stop` drains the queue on a graceful shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import insert
+
+from plugins.audit.models import AuditLog
+from plugins.metrics import counters
+from specway.storage.database import Database
+
+logger = logging.getLogger("specway.audit")
+
+Row = dict[str, Any]
+_RETRY_DELAYS = (0.2, 1.0)
+_DROP_LOG_EVERY = 10.0
+
+
+class AuditWriter:
+    """Queues audit rows and writes them to ``database`` in batches."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        max_queue: int = 10_000,
+        batch_size: int = 500,
+        shutdown_timeout: float = 10.0,
+    ) -> None:
+        self.database = database
+        self.max_queue = max_queue
+        self.batch_size = batch_size
+        self.shutdown_timeout = shutdown_timeout
+        self.queue: asyncio.Queue[Row] | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.dropped = 0
+        self.written = 0
+        self._last_drop_log = 0.0
+
+    def submit(self, row: Row) -> bool:
+        """Queue ``row``; ``False`` (counted and logged) when the queue is full or stopped."""
+        if self.queue is not None and self.task is not None:
+            try:
+                self.queue.put_nowait(row)
+                return True
+            except asyncio.QueueFull:
+                pass
+        self._drop(1, "queue full" if self.task is not None else "writer not running")
+        return False
+
+    async def start(self) -> None:
+        """Create the queue and the background task (in the serving event loop)."""
+        self.queue = asyncio.Queue(self.max_queue)
+        self.task = asyncio.create_task(self._run(self.queue), name="specway-audit-writer")
+
+    async def flush(self) -> None:
+        """Wait until every row queued so far is written (or given up on)."""
+        if self.queue is not None:
+            await self.queue.join()
+
+    async def stop(self) -> None:
+        """Write what is queued (up to ``shutdown_timeout``), then end the background task."""
+        task, self.task = self.task, None
+        if task is None or self.queue is None:
+            return
+        try:
+            await asyncio.wait_for(self.queue.join(), self.shutdown_timeout)
+        except TimeoutError:
+            left = self.queue.qsize()
+            self._drop(left, "shutdown timeout")
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _run(self, queue: asyncio.Queue[Row]) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self.batch_size and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await self._write(batch)
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+    async def _write(self, batch: list[Row]) -> None:
+        for attempt, delay in enumerate((*_RETRY_DELAYS, None)):
+            try:
+                async with self.database.session() as session, session.begin():
+                    await session.execute(insert(AuditLog), batch)
+            except Exception as exc:
+                counters.backend_error("database", "audit")
+                if delay is None:
+                    logger.error(
+                        "audit write failed, %d rows lost: %s", len(batch), type(exc).__name__
+                    )
+                    self._drop(len(batch), "write failed", log=False)
+                    return
+                logger.warning(
+                    "audit write failed (attempt %d): %s", attempt + 1, type(exc).__name__
+                )
+                await asyncio.sleep(delay)
+            else:
+                self.written += len(batch)
+                counters.audit_events("written", len(batch))
+                return
+
+    def _drop(self, count: int, reason: str, *, log: bool = True) -> None:
+        if count <= 0:
+            return
+        self.dropped += count
+        counters.audit_events("dropped", count)
+        now = time.monotonic()
+        if log and now - self._last_drop_log >= _DROP_LOG_EVERY:
+            self._last_drop_log = now
+            logger.warning(
+                "audit events dropped (%s): %d so far",
+                reason,
+                self.dropped,
+                extra={"dropped": count},
+            )

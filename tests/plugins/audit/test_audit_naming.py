@@ -1,0 +1,55 @@
+"""Action names and audit plans derived from the spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plugins.audit.plan import build_plans, derive_action
+from specway.app import load_spec
+
+ROOT = Path(__file__).resolve().parents[3]
+REFERENCE_SPEC = ROOT / "openapi.yaml"
+SCENARIO_SPEC = ROOT / "tests" / "fixtures" / "audit" / "openapi.yaml"
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "action"),
+    [
+        ("createProject", "project.created"),
+        ("deleteProject", "project.deleted"),
+        ("updateProject", "project.updated"),
+        ("revokeApiKey", "api_key.revoked"),
+        ("createAPIKey", "api_key.created"),
+        ("rotateWebhookSecret", "webhook_secret.rotated"),
+        ("redeliverWebhookDelivery", "webhook_delivery.redelivered"),
+        ("copyEnvironment", "environment.copied"),
+        ("importVariables", "variable.imported"),
+        ("setVariable", "variable.set"),
+        ("resetPassword", "password.reset"),
+        ("addMember", "member.added"),
+        ("batchCreateProjects", "project.batch_created"),
+        ("login", "auth.login"),
+        ("logout", "auth.logout"),
+        ("listAuditLogs", "audit_log.listed"),
+    ],
+)
+def test_derived_action(operation_id: str, action: str) -> None:
+    assert derive_action(operation_id) == action
+
+
+def test_plans_of_the_reference_and_scenario_specs() -> None:
+    reference = build_plans(load_spec(REFERENCE_SPEC))
+    assert set(reference) == {"createProject", "updateProject", "deleteProject"}
+    assert reference["createProject"].id_from_response
+    assert reference["updateProject"].target_param == "project_id"
+    assert not reference["createProject"].body_fields_only
+    scenario = build_plans(load_spec(SCENARIO_SPEC))
+    assert "updateThing" not in scenario  # x-specway-audit: false
+    assert "listThings" not in scenario  # reads are not audited unless they name an action
+    assert scenario["createThing"].action == "thing.made"
+    assert scenario["setVariable"].body_fields_only
+    assert scenario["createWebhook"].body_fields_only  # nested signing.secret
+    assert scenario["login"].body_fields_only
+    assert scenario["revokeApiKey"].target_param == "key_id"

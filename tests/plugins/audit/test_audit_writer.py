@@ -1,0 +1,133 @@
+"""The background writer: batches, a full queue drops without blocking, shutdown flushes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from plugins.audit.models import AuditLog
+from plugins.audit.writer import AuditWriter
+from plugins.metrics import counters
+from specway.ids import new_id, utcnow
+from specway.storage.database import Database
+
+Auth = Callable[[str], dict[str, str]]
+
+
+def _row(i: int) -> dict[str, Any]:
+    return {
+        "id": new_id("aud"),
+        "timestamp": utcnow(),
+        "organization_id": "org_a",
+        "action": "thing.made",
+        "actor_type": "anonymous",
+        "method": "POST",
+        "path": f"/v1/things/{i}",
+        "status": 201,
+        "details": {},
+    }
+
+
+async def _count(database: Database) -> int:
+    async with database.session() as session:
+        return int((await session.execute(select(func.count(AuditLog.id)))).scalar_one())
+
+
+def _dropped() -> float:
+    return float(counters.AUDIT_EVENTS.labels("dropped")._value.get())
+
+
+def test_stop_writes_everything_queued(database_url: str) -> None:
+    async def run() -> tuple[int, int]:
+        database = Database(database_url)
+        await database.migrate()
+        writer = AuditWriter(database, batch_size=100)
+        await writer.start()
+        for i in range(1000):
+            assert writer.submit(_row(i))
+        # Nothing has been awaited since the submits: every row is still queued.
+        assert writer.queue is not None
+        assert writer.queue.qsize() == 1000
+        await writer.stop()
+        try:
+            return await _count(database), writer.written
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(run()) == (1000, 1000)
+
+
+def test_full_queue_drops_counts_and_never_blocks(tmp_path: Path) -> None:
+    async def run() -> tuple[list[bool], int, int]:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+        await database.migrate()
+        writer = AuditWriter(database, max_queue=2)
+        assert writer.submit(_row(0)) is False  # not started yet: dropped, not queued
+        await writer.start()
+        accepted = [writer.submit(_row(i)) for i in range(5)]
+        await writer.stop()
+        try:
+            return accepted, writer.dropped, await _count(database)
+        finally:
+            await database.dispose()
+
+    before = _dropped()
+    accepted, dropped, stored = asyncio.run(run())
+    assert accepted == [True, True, False, False, False]
+    assert (dropped, stored) == (4, 2)
+    assert _dropped() - before == 4
+
+
+def test_requests_succeed_while_the_queue_is_full(
+    app_factory: Callable[..., TestClient], auth: Auth, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = app_factory(plugins=("audit", "fake_auth"))
+    writer: AuditWriter = client.app.state.services["audit"]  # type: ignore[attr-defined]
+    assert client.portal is not None
+    gate = client.portal.call(asyncio.Event)
+    original = writer._write
+
+    async def blocked_write(batch: list[dict[str, Any]]) -> None:
+        await gate.wait()
+        await original(batch)
+
+    writer._write = blocked_write  # type: ignore[method-assign]
+    writer.max_queue = 1
+    client.portal.call(writer.stop)
+    client.portal.call(writer.start)
+    statuses = [
+        client.post("/v1/projects", json={"name": f"p{i}"}, headers=auth("admin-a")).status_code
+        for i in range(4)
+    ]
+    assert statuses == [201, 201, 201, 201]
+    # One row is being written (blocked), one waits in the queue, two were dropped.
+    assert writer.dropped == 2
+    assert "audit events dropped" in caplog.text
+    client.portal.call(gate.set)
+    client.portal.call(writer.flush)
+    assert writer.written == 2
+
+
+def test_graceful_shutdown_flushes(
+    app_factory: Callable[..., TestClient], tmp_path: Path, auth: Auth
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shutdown.db'}"
+    client = app_factory(plugins=("audit", "fake_auth"), database_url=url)
+    for i in range(25):
+        client.post("/v1/projects", json={"name": f"p{i}"}, headers=auth("admin-a"))
+    client.__exit__(None, None, None)
+
+    async def count() -> int:
+        database = Database(url)
+        try:
+            return await _count(database)
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(count()) == 25
