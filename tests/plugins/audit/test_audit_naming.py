@@ -41,7 +41,15 @@ def test_derived_action(operation_id: str, action: str) -> None:
 
 def test_plans_of_the_reference_and_scenario_specs() -> None:
     reference = build_plans(load_spec(REFERENCE_SPEC))
-    assert set(reference) == {"createProject", "updateProject", "deleteProject"}
+    assert set(reference) == {
+        "createProject",
+        "updateProject",
+        "deleteProject",
+        "createDeployment",
+        "rollbackDeployment",
+        "updateProjectConfig",
+        "executeBatch",
+    }
     assert reference["createProject"].id_from_response
     assert reference["updateProject"].target_param == "project_id"
     assert not reference["createProject"].body_fields_only
