@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from functools import partial
 from typing import Any
+
+from redis.asyncio import Redis
 
 from specway import context
 from specway.errors import ServiceUnavailable, StorageError
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+
+async def ping_redis(url: str, socket_timeout: float) -> None:
+    """One ``PING`` on a short-lived connection; raises when Redis does not answer in time."""
+    client = Redis.from_url(
+        url,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=socket_timeout,
+        retry_on_timeout=False,
+    )
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
 
 
 async def get_health() -> Response:
@@ -24,10 +42,16 @@ async def get_health() -> Response:
         }
     except StorageError:
         checks["database"] = {"status": "down"}
-    for name, probe in state.services.get("health_checks", {}).items():
+    probes = dict(state.services.get("health_checks", {}))
+    if state.settings.redis_url and "redis" not in probes:
+        probes["redis"] = partial(
+            ping_redis, state.settings.redis_url, state.settings.redis_socket_timeout
+        )
+    for name, probe in probes.items():
         started = time.perf_counter()
         try:
-            await probe()
+            async with asyncio.timeout(state.settings.db_timeout):
+                await probe()
             checks[name] = {
                 "status": "ok",
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2),

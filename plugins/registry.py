@@ -23,6 +23,7 @@ BUILTIN: dict[str, str] = {
     "ratelimit": "plugins.ratelimit:RateLimitPlugin",
     "idempotency": "plugins.idempotency:IdempotencyPlugin",
     "audit": "plugins.audit:AuditPlugin",
+    "project_metrics": "plugins.project_metrics:ProjectMetricsPlugin",
     "webhooks": "plugins.webhooks:WebhooksPlugin",
 }
 
@@ -36,6 +37,7 @@ INSTALL_ORDER: tuple[str, ...] = (
     "ratelimit",
     "idempotency",
     "audit",
+    "project_metrics",
     "webhooks",
 )
 

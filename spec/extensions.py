@@ -30,6 +30,7 @@ KNOWN_PLUGINS = (
     "ratelimit",
     "idempotency",
     "audit",
+    "project_metrics",
     "webhooks",
 )
 

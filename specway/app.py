@@ -108,6 +108,8 @@ def create_app(
         cls = plugin_class(name)
         plugin = cls((plugin_config or {}).get(name, {}), model, settings)
         plugin.install(builder)
+    if handlers is None:
+        install_handlers_package(model, builder)
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -151,7 +153,16 @@ def create_app(
     asgi: ASGIApp = ReferenceRoutes(app, model)
     for outer in reversed(builder.outer):
         asgi = outer.cls(asgi, **outer.options)
+    # The outermost app, for handlers that dispatch sub-requests through the whole pipeline.
+    state.services["asgi_app"] = asgi
     return SpecwayApp(app, asgi, state)
+
+
+def install_handlers_package(model: SpecModel, builder: AppBuilder) -> None:
+    """Call ``install(builder)`` of the spec's handlers package, if it defines one."""
+    install = getattr(importlib.import_module(model.handlers_package), "install", None)
+    if callable(install):
+        install(builder)
 
 
 async def startup(state: AppState, builder: AppBuilder) -> None:

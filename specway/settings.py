@@ -58,6 +58,14 @@ class Settings:
     auth_cache_size: int = 10_000
     # scrypt N = 2**auth_scrypt_log_n for new password hashes (see plugins/auth/passwords.py).
     auth_scrypt_log_n: int = 15
+    # Per-project traffic metrics and request logs (plugin ``project_metrics``).
+    project_metrics_retention_days: int = 30
+    project_logs_retention_days: int = 7
+    project_metrics_flush_interval: float = 1.0
+    log_stream_max_seconds: float = 300.0
+    log_stream_heartbeat: float = 15.0
+    # Background deployments: a step running longer than this fails the deployment.
+    deployment_timeout: float = 600.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

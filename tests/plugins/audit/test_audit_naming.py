@@ -51,6 +51,9 @@ def test_plans_of_the_reference_and_scenario_specs() -> None:
     assert reference["updateVariable"].body_fields_only
     assert reference["importEnvironment"].action == "variable.imported"
     assert reference["importEnvironment"].parent_params == ("environment_id",)
+    assert {"createDeployment", "rollbackDeployment", "updateProjectConfig", "executeBatch"} <= set(
+        reference
+    )
     assert reference["createProject"].id_from_response
     assert reference["updateProject"].target_param == "project_id"
     assert not reference["createProject"].body_fields_only

@@ -1,0 +1,43 @@
+"""Handlers of the ``Configuration`` tag: a project's active config, read and merge-patched."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from handlers.services.configuration import merge_patch, validated_config
+from handlers.services.projects import get_project
+from specway import context
+from specway.errors import BadRequest
+from specway.ids import utcnow
+
+Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+
+def _org() -> str | None:
+    principal = context.principal()
+    return principal.organization_id if principal else None
+
+
+async def get_project_config(project_id: str) -> Response:
+    async with context.app_state().database.session() as session:
+        project = await get_project(session, _org(), project_id)
+        return dict(project.config or {}), 200
+
+
+async def update_project_config(project_id: str, body: Any) -> Response:
+    """Apply ``body`` as a JSON Merge Patch (RFC 7396) and validate the result."""
+    if not isinstance(body, dict):
+        raise BadRequest(
+            "The patch must be a JSON object",
+            details=[{"field": "", "in": "body", "reason": "not an object"}],
+        )
+    schema = cast(
+        dict[str, Any],
+        context.app_state().spec.resolve({"$ref": "#/components/schemas/ProjectConfig"}),
+    )
+    async with context.app_state().database.session() as session, session.begin():
+        project = await get_project(session, _org(), project_id)
+        config = validated_config(merge_patch(project.config or {}, body), schema)
+        project.config = config
+        project.updated_at = utcnow()
+    return config, 200

@@ -1,0 +1,211 @@
+"""Handlers of the ``Monitoring`` tag: a project's metrics, logs and live log stream.
+
+The data is the gateway's own traffic for the project, recorded by the ``project_metrics``
+plugin; readers flush what this process recorded first, so a request is visible to the next
+read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import orjson
+from starlette.responses import StreamingResponse
+
+from handlers.services import monitoring
+from handlers.services.projects import get_project
+from plugins.project_metrics import SERVICE, LogLine, TrafficRecorder, format_timestamp, store
+from specway import context
+from specway.errors import BadRequest, ServiceUnavailable
+from specway.pagination import list_response, page_request
+from specway.types import header
+
+Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+SCOPE_BATCH = "specway.batch"
+REPLAY_LIMIT = 1000
+
+
+def _org() -> str | None:
+    principal = context.principal()
+    return principal.organization_id if principal else None
+
+
+def _recorder() -> TrafficRecorder:
+    recorder = context.app_state().services.get(SERVICE)
+    if recorder is None:
+        raise ServiceUnavailable("Project metrics are off: enable the project_metrics plugin")
+    return cast(TrafficRecorder, recorder)
+
+
+async def _project_key(project_id: str) -> tuple[str, str]:
+    """``(project id, organisation key)`` of a project visible to the caller (404 otherwise)."""
+    async with context.app_state().database.session() as session:
+        project = await get_project(session, _org(), project_id)
+    return project.id, _org() or ""
+
+
+async def get_project_metrics(
+    project_id: str,
+    start_time: str | None = None,
+    end_time: str | None = None,
+    interval: str = "1m",
+) -> Response:
+    start, end = monitoring.metrics_range(start_time, end_time)
+    window = monitoring.series_window(start, end, interval)
+    recorder = _recorder()
+    project, org = await _project_key(project_id)
+    await recorder.flush()
+    async with context.app_state().database.session() as session:
+        rows = await store.series(session, project, org, window.first, window.end, window.step)
+    body = {
+        "project_id": project,
+        "start_time": format_timestamp(start),
+        "end_time": format_timestamp(end),
+        "interval": interval,
+        "metrics": monitoring.metric_series(window, rows),
+    }
+    return body, 200
+
+
+def _line_dict(row: Any) -> dict[str, Any]:
+    return {
+        "timestamp": format_timestamp(row.timestamp),
+        "level": row.level,
+        "component": row.component,
+        "message": row.message,
+        "request_id": row.request_id,
+    }
+
+
+async def get_project_logs(
+    project_id: str,
+    start_time: str | None = None,
+    end_time: str | None = None,
+    level: str | None = None,
+    component: str | None = None,
+    page: int | None = None,
+    per_page: int | None = None,
+    order: str = "desc",
+) -> Response:
+    start, end = monitoring.time_window(start_time, end_time, default=None)
+    levels = monitoring.levels_from(level)
+    op = context.operation()
+    request = page_request(op.pagination, page, per_page)
+    recorder = _recorder()
+    project, org = await _project_key(project_id)
+    await recorder.flush()
+    async with context.app_state().database.session() as session:
+        rows, total = await store.read_logs(
+            session,
+            project,
+            org,
+            start=start,
+            end=end,
+            levels=levels,
+            component=component,
+            descending=order != "asc",
+            offset=request.offset,
+            limit=request.per_page,
+        )
+    items = [_line_dict(row) for row in rows]
+    query = {
+        "start_time": start_time,
+        "end_time": end_time,
+        "level": level,
+        "component": component,
+        "order": order,
+    }
+    body, headers = list_response(op.pagination, items, total, request, context.path(), query)
+    return body, 200, headers
+
+
+def _event(line: LogLine) -> bytes:
+    return (
+        b"id: "
+        + line.event_id.encode()
+        + b"\nevent: log\ndata: "
+        + orjson.dumps(line.to_dict())
+        + b"\n\n"
+    )
+
+
+def _last_event_id() -> int | None:
+    raw = header(context.current_scope(), b"last-event-id")
+    if not raw:
+        return None
+    try:
+        return int(raw.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest(
+            "Invalid 'Last-Event-ID': not an id this stream sent",
+            details=[{"field": "Last-Event-ID", "in": "header", "reason": "not a log event id"}],
+        ) from None
+
+
+async def stream_project_logs(
+    project_id: str, level: str | None = None, component: str | None = None
+) -> StreamingResponse:
+    """Server-Sent Events: one ``log`` event per new line, resuming after ``Last-Event-ID``."""
+    if context.current_scope().get(SCOPE_BATCH):
+        raise BadRequest("A log stream can't be part of a batch")
+    levels = monitoring.levels_from(level)
+    last_id = _last_event_id()
+    recorder = _recorder()
+    project, org = await _project_key(project_id)
+    state = context.app_state()
+    settings = state.settings
+
+    def wanted(line: LogLine) -> bool:
+        return (levels is None or line.level in levels) and (
+            component is None or line.component == component
+        )
+
+    async def replay(after: int) -> list[LogLine]:
+        await recorder.flush()
+        since = datetime.fromtimestamp(after / 1_000_000, UTC)
+        async with state.database.session() as session:
+            rows, _ = await store.read_logs(
+                session,
+                project,
+                org,
+                start=since,
+                end=None,
+                levels=levels,
+                component=component,
+                descending=False,
+                limit=REPLAY_LIMIT,
+            )
+        lines = [
+            LogLine(project, org, r.timestamp, r.level, r.component, r.message, r.request_id)
+            for r in rows
+        ]
+        return [line for line in lines if int(line.event_id) > after]
+
+    async def events() -> AsyncIterator[bytes]:
+        async with recorder.subscribe(project, org) as queue:
+            yield b"retry: 3000\n: connected\n\n"
+            newest = -1
+            if last_id is not None:
+                for line in await replay(last_id):
+                    newest = max(newest, int(line.event_id))
+                    yield _event(line)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + settings.log_stream_max_seconds
+            while (remaining := deadline - loop.time()) > 0:
+                try:
+                    async with asyncio.timeout(min(settings.log_stream_heartbeat, remaining)):
+                        line = await queue.get()
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if wanted(line) and int(line.event_id) > newest:
+                    yield _event(line)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
