@@ -1,0 +1,72 @@
+"""The Redis backend: ``limiter.lua`` checks and records every policy of a request at once.
+
+One ``EVALSHA`` per request (redis-py's script object loads the script again on ``NOSCRIPT``,
+e.g. after a Redis restart or failover). The connection uses hiredis when installed, has its
+retries switched off and short socket timeouts, and the whole call is bounded by the same timeout:
+a dead or hung Redis answers with :class:`~specway.errors.StorageError` within
+``redis_socket_timeout``, and the limiter applies the failure mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from importlib.resources import files
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from plugins.ratelimit.algorithms import Verdict
+from plugins.ratelimit.backends import PolicyCheck
+from specway.errors import StorageError
+
+LUA_SOURCE = files("plugins.ratelimit").joinpath("limiter.lua").read_text(encoding="utf-8")
+
+
+class RedisBackend:
+    """Rate-limit state in Redis (or Redis Cluster: a request's keys share one hash tag)."""
+
+    name = "redis"
+
+    def __init__(self, url: str, *, socket_timeout: float) -> None:
+        self.url = url
+        self.timeout = socket_timeout
+        self.client: Redis = Redis.from_url(
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_error=[],
+            health_check_interval=0,
+            lib_name=None,
+            lib_version=None,
+        )
+        self.script = self.client.register_script(LUA_SOURCE)
+
+    async def hit(self, checks: Sequence[PolicyCheck], cost: int) -> list[Verdict]:
+        keys = [check.key for check in checks]
+        args: list[Any] = [cost]
+        for check in checks:
+            args += (check.algorithm, check.limit, check.window_ms)
+        try:
+            async with asyncio.timeout(self.timeout):
+                reply = await self.script(keys=keys, args=args)
+        except Exception as exc:  # any failure of the store becomes the failure mode
+            raise StorageError(f"rate-limit backend failed: {type(exc).__name__}") from exc
+        values = [int(v) for v in reply]
+        return [
+            Verdict(bool(values[i]), values[i + 1], values[i + 2], values[i + 3])
+            for i in range(2, len(values), 4)
+        ]
+
+    async def ping(self) -> None:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self.client.ping()
+        except Exception as exc:
+            raise StorageError(f"rate-limit backend failed: {type(exc).__name__}") from exc
+
+    async def close(self) -> None:
+        await self.client.aclose()
