@@ -60,7 +60,8 @@ class RateLimitPlugin:
         self.settings = settings
         self.plans = compile_plans(spec_model)
         self.client_ip = ClientIPResolver(settings.trusted_proxies)
-        backend: RateLimitBackend = config.get("backend") or backend_for(settings)
+        given: RateLimitBackend | None = config.get("backend")
+        backend = given if given is not None else backend_for(settings)
         stats = RateLimitStats()
         breaker = CircuitBreaker(
             stats,

@@ -62,7 +62,18 @@ def gcra(
         reset = math.ceil(base - now)
         return Verdict(False, _gcra_remaining(base, now, window_ms, interval), reset, retry), None
     remaining = _gcra_remaining(new_tat, now, window_ms, interval)
-    return Verdict(True, remaining, math.ceil(new_tat - now), 0), new_tat
+    verdict = Verdict(True, remaining, math.ceil(new_tat - now), 0)
+    return verdict, new_tat
+
+
+def unconsumed(verdict: Verdict, cost: int, limit: int) -> Verdict:
+    """An admitting verdict as reported when another policy rejected the request.
+
+    Nothing was recorded, so the ``cost`` units it counted as spent are still there.
+    """
+    if not verdict.allowed:
+        return verdict
+    return Verdict(True, min(limit, verdict.remaining + cost), verdict.reset_ms, 0)
 
 
 def _gcra_remaining(tat: float, now: float, window_ms: float, interval: float) -> int:

@@ -96,6 +96,13 @@ end
 
 if not all_allowed then
   reply[1] = 0
+  -- Nothing is recorded: policies that admitted still have the units they counted as spent.
+  for i = 1, #KEYS do
+    local at = 2 + 4 * (i - 1)
+    if reply[at + 1] == 1 then
+      reply[at + 2] = math.min(tonumber(ARGV[3 * i]), reply[at + 2] + cost)
+    end
+  end
 elseif cost > 0 then
   for _, w in ipairs(writes) do
     if w[1] == 1 then

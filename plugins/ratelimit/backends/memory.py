@@ -12,7 +12,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from plugins.ratelimit.algorithms import GCRA, SlidingState, Verdict, gcra, sliding_window
+from plugins.ratelimit.algorithms import (
+    GCRA,
+    SlidingState,
+    Verdict,
+    gcra,
+    sliding_window,
+    unconsumed,
+)
 from plugins.ratelimit.backends import PolicyCheck
 
 _SWEEP_EVERY = 4096
@@ -45,7 +52,9 @@ class MemoryBackend:
                 if state is not None:
                     writes.append((check.key, float((state[0] + 2) * check.window_ms), state))
             verdicts.append(verdict)
-        if cost > 0 and all(v.allowed for v in verdicts):
+        if not all(v.allowed for v in verdicts):
+            return [unconsumed(v, cost, c.limit) for v, c in zip(verdicts, checks, strict=True)]
+        if cost > 0:
             for key, expires_at, new_state in writes:
                 self._state[key] = (expires_at, new_state)
             self._writes += 1
@@ -57,7 +66,9 @@ class MemoryBackend:
         for key in [k for k, (expires, _) in self._state.items() if expires <= now]:
             del self._state[key]
 
-    def __len__(self) -> int:
+    @property
+    def size(self) -> int:
+        """Entries held (expired ones included until the next sweep)."""
         return len(self._state)
 
     async def ping(self) -> None:
