@@ -89,6 +89,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        ip = self.client_ip(scope)
         op_id = operation_id(scope)
         plan = self.plans.get(op_id) if op_id else None
         if plan is None:
@@ -99,7 +100,6 @@ class RateLimitMiddleware:
         if not policy_set.policies:
             await self.app(scope, receive, send)
             return
-        ip = self.client_ip(scope)
         body: Any = None
         if plan.cost.needs_body or policy_set.needs_email:
             body, receive = await _read_json(receive)

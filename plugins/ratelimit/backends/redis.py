@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -30,11 +30,15 @@ class RedisBackend:
 
     name = "redis"
 
-    def __init__(self, url: str, *, socket_timeout: float) -> None:
+    def __init__(self, url: str, *, socket_timeout: float, max_connections: int = 64) -> None:
         self.url = url
         self.timeout = socket_timeout
-        self.client: Redis = Redis.from_url(
+        # A blocking pool: a burst of concurrent requests waits (within the timeout) for a
+        # connection instead of failing with MaxConnectionsError, which would fail them open.
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=max_connections,
+            timeout=socket_timeout,
             socket_timeout=socket_timeout,
             socket_connect_timeout=socket_timeout,
             retry=Retry(NoBackoff(), 0),
@@ -43,6 +47,7 @@ class RedisBackend:
             lib_name=None,
             lib_version=None,
         )
+        self.client: Redis = Redis(connection_pool=pool)
         self.script = self.client.register_script(LUA_SOURCE)
 
     async def hit(self, checks: Sequence[PolicyCheck], cost: int) -> list[Verdict]:
@@ -70,3 +75,4 @@ class RedisBackend:
 
     async def close(self) -> None:
         await self.client.aclose()
+        await self.client.connection_pool.disconnect()
