@@ -1,4 +1,4 @@
-"""Client IP resolution, cost rules, headers, the circuit breaker and the limiter's failure modes."""
+"""Client IP, cost rules, headers, the circuit breaker and the limiter's failure modes."""
 
 from __future__ import annotations
 
