@@ -2,14 +2,14 @@
 
 One ``EVALSHA`` per request (redis-py's script object loads the script again on ``NOSCRIPT``,
 e.g. after a Redis restart or failover). The connection uses hiredis when installed, has its
-retries switched off and short socket timeouts, and the whole call is bounded by the same timeout:
-a dead or hung Redis answers with :class:`~specway.errors.StorageError` within
-``redis_socket_timeout``, and the limiter applies the failure mode.
+retries switched off, and every call is bounded by ``redis_socket_timeout``: a dead or hung Redis
+answers with :class:`~specway.errors.StorageError` within that time and the limiter applies the
+failure mode. Only while this process's own event loop lags (a flood of requests) is the wait
+stretched, see :mod:`plugins.ratelimit.deadline`, so that overload never fails open.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 
 from plugins.ratelimit.algorithms import Verdict
 from plugins.ratelimit.backends import PolicyCheck
+from plugins.ratelimit.deadline import LagAwareDeadline
 from specway.errors import StorageError
 
 LUA_SOURCE = files("plugins.ratelimit").joinpath("limiter.lua").read_text(encoding="utf-8")
@@ -30,17 +31,28 @@ class RedisBackend:
 
     name = "redis"
 
-    def __init__(self, url: str, *, socket_timeout: float, max_connections: int = 64) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        socket_timeout: float,
+        max_connections: int = 64,
+        overload_cap: float | None = None,
+    ) -> None:
         self.url = url
         self.timeout = socket_timeout
-        # A blocking pool: a burst of concurrent requests waits (within the timeout) for a
-        # connection instead of failing with MaxConnectionsError, which would fail them open.
+        # The deadline of each call: ``socket_timeout``, stretched (up to ``overload_cap``) only
+        # while this process's event loop is lagging; the driver's own timeouts are a backstop.
+        cap = overload_cap if overload_cap is not None else max(2.0, 8 * socket_timeout)
+        self.deadline = LagAwareDeadline(socket_timeout, cap)
+        # A blocking pool: a burst of concurrent requests waits for a connection instead of
+        # failing with MaxConnectionsError (which would fail them open); the deadline bounds it.
         pool = BlockingConnectionPool.from_url(
             url,
             max_connections=max_connections,
-            timeout=socket_timeout,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
+            timeout=None,
+            socket_timeout=cap,
+            socket_connect_timeout=cap,
             retry=Retry(NoBackoff(), 0),
             retry_on_error=[],
             health_check_interval=0,
@@ -56,7 +68,7 @@ class RedisBackend:
         for check in checks:
             args += (check.algorithm, check.limit, check.window_ms)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with self.deadline():
                 reply = await self.script(keys=keys, args=args)
         except Exception as exc:  # any failure of the store becomes the failure mode
             raise StorageError(f"rate-limit backend failed: {type(exc).__name__}") from exc
@@ -68,11 +80,12 @@ class RedisBackend:
 
     async def ping(self) -> None:
         try:
-            async with asyncio.timeout(self.timeout):
+            async with self.deadline():
                 await self.client.ping()
         except Exception as exc:
             raise StorageError(f"rate-limit backend failed: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
+        self.deadline.stop()
         await self.client.aclose()
         await self.client.connection_pool.disconnect()

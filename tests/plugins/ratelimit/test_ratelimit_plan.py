@@ -67,8 +67,9 @@ def test_scenario_plans_per_audience() -> None:
     assert items.policy_set(principal("platinum")) is items.default
     assert items.policy_set(principal(None)) is items.default
     assert items.default.names == ("burst", "hourly")
-    assert items.default.policy_header == b'"burst";q=20;w=60, "hourly";q=30;w=3600'
+    assert items.default.policy_header == b'"burst";q=20;w=3600, "hourly";q=30;w=3600'
     assert [p.algorithm for p in items.default.policies] == [GCRA, SLIDING_WINDOW]
+    assert plans["getQuota"].default.policies[2].algorithm == SLIDING_WINDOW
     login = plans["login"].policy_set(None)
     assert login.names == ("burst", "hourly", "login")
     assert login.needs_email
@@ -89,7 +90,7 @@ def test_keys_share_one_hash_tag_per_request() -> None:
     keyed = login.policy_set(principal("pro")).checks("p:", principal("pro"), "10.0.0.1", None)
     assert keyed[0].key == "p:{k:key_1}:burst"
     assert keyed[2].key.startswith("p:{k:key_1}:login:ip:10.0.0.1:e:")
-    assert keyed[0].window_ms == 60_000
+    assert keyed[0].window_ms == 3_600_000
 
 
 def test_no_tiers_means_every_policy_for_everyone() -> None:
