@@ -1,11 +1,12 @@
 """The Redis backend: ``limiter.lua`` checks and records every policy of a request at once.
 
-One ``EVALSHA`` per request (redis-py's script object loads the script again on ``NOSCRIPT``,
-e.g. after a Redis restart or failover). The connection uses hiredis when installed, has its
-retries switched off, and every call is bounded by ``redis_socket_timeout``: a dead or hung Redis
-answers with :class:`~specway.errors.StorageError` within that time and the limiter applies the
-failure mode. Only while this process's own event loop lags (a flood of requests) is the wait
-stretched, see :mod:`plugins.ratelimit.deadline`, so that overload never fails open.
+One ``EVALSHA`` per request, sent in an automatic pipeline with the other requests of the same
+event-loop iteration (:mod:`~plugins.ratelimit.backends.pipeline`), the script loaded again on
+``NOSCRIPT`` (after a Redis restart or failover). The connection uses hiredis when installed,
+has its retries switched off, and every call is bounded by ``redis_socket_timeout``: a dead or
+hung Redis answers with :class:`~specway.errors.StorageError` within that time and the limiter
+applies the failure mode. Only while this process's own event loop lags (a flood of requests)
+is the wait stretched, see :mod:`plugins.ratelimit.deadline`, so that overload never fails open.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from redis.backoff import NoBackoff
 
 from plugins.ratelimit.algorithms import Verdict
 from plugins.ratelimit.backends import PolicyCheck
+from plugins.ratelimit.backends.pipeline import AutoPipeline
 from plugins.ratelimit.deadline import LagAwareDeadline
 from specway.errors import StorageError
 
@@ -60,16 +62,15 @@ class RedisBackend:
             lib_version=None,
         )
         self.client: Redis = Redis(connection_pool=pool)
-        self.script = self.client.register_script(LUA_SOURCE)
+        sha = self.client.register_script(LUA_SOURCE).sha
+        self.pipeline = AutoPipeline(self.client, LUA_SOURCE, sha, self.deadline)
 
     async def hit(self, checks: Sequence[PolicyCheck], cost: int) -> list[Verdict]:
-        keys = [check.key for check in checks]
-        args: list[Any] = [cost]
+        args: list[Any] = [len(checks), *(check.key for check in checks), cost]
         for check in checks:
             args += (check.algorithm, check.limit, check.window_ms)
         try:
-            async with self.deadline():
-                reply = await self.script(keys=keys, args=args)
+            reply = await self.pipeline.evalsha(args)
         except Exception as exc:  # any failure of the store becomes the failure mode
             raise StorageError(f"rate-limit backend failed: {type(exc).__name__}") from exc
         values = [int(v) for v in reply]
@@ -86,6 +87,7 @@ class RedisBackend:
             raise StorageError(f"rate-limit backend failed: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
+        await self.pipeline.close()
         self.deadline.stop()
         await self.client.aclose()
         await self.client.connection_pool.disconnect()
