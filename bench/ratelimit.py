@@ -108,6 +108,12 @@ def start_server(workdir: Path, spec: Path, redis_url: str, name: str) -> Server
     return Server(proc, base, f"/v1/projects/{created.json()['id']}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(url: str, duration: int, connections: int) -> dict[str, float]:
     out = subprocess.run(
         ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{duration}s", url],
@@ -187,8 +193,10 @@ def main() -> int:
                 settle(admin)
                 admin.config_resetstat()
                 window, before = limited_requests(admin)
+                cpu_before = cpu_seconds(server.proc.pid)
                 run = run_wrk(server.base + server.project_path, args.duration, args.connections)
                 settle(admin)
+                cpu = cpu_seconds(server.proc.pid) - cpu_before
                 calls = command_stats(admin)
                 calls.pop("config|resetstat", None)
                 calls.pop("hmget", None)  # ours, reading the quota below (twice)
@@ -202,9 +210,12 @@ def main() -> int:
                 run["client_commands_per_request"] = sum(client_side.values()) / per
                 run["all_commands_per_request"] = sum(calls.values()) / per
                 run["load_average_1m"] = round(os.getloadavg()[0], 2)
+                # CPU the server spent per request: robust to other load on a shared machine.
+                run["server_cpu_us_per_request"] = round(1e6 * cpu / per, 1)
                 results[case].append(run)
                 print(
                     f"round {round_ + 1} limiter {case:3}: {run['rps']:8.0f} req/s  "
+                    f"server CPU {run['server_cpu_us_per_request']:6.0f} us/request  "
                     f"latency {run['latency_avg']:>8}  non-2xx {run['non_2xx']}  "
                     f"redis round trips/request {run['client_commands_per_request']:.3f} "
                     f"(evalsha {run['evalsha_per_request']:.3f}, incl. inside the script "
@@ -216,6 +227,8 @@ def main() -> int:
             server.stop()
         redis_proc.terminate()
         redis_proc.wait(timeout=10)
+    cpu_off = statistics.median(r["server_cpu_us_per_request"] for r in results["off"])
+    cpu_on = statistics.median(r["server_cpu_us_per_request"] for r in results["on"])
     off = statistics.median(r["rps"] for r in results["off"])
     on = statistics.median(r["rps"] for r in results["on"])
     summary = {
@@ -223,6 +236,10 @@ def main() -> int:
         "median_rps_off": round(off),
         "median_rps_on": round(on),
         "limiter_cost_percent": round(100 * (off - on) / off, 1),
+        "median_server_cpu_us_per_request_off": cpu_off,
+        "median_server_cpu_us_per_request_on": cpu_on,
+        # When the server is CPU-bound, throughput is 1 / CPU per request.
+        "limiter_cost_percent_by_cpu": round(100 * (1 - cpu_off / cpu_on), 1),
         "redis_round_trips_per_request": round(
             statistics.median(r["client_commands_per_request"] for r in results["on"]), 3
         ),

@@ -1,8 +1,9 @@
 -- specway rate limiter: every policy of one request, checked and recorded in one round trip.
 --
--- KEYS[i]      the state of policy i (all keys of a request share one {hash tag})
--- ARGV[1]      the request's cost (units)
--- ARGV[2+3k..] per policy: algorithm (1 = GCRA, 2 = sliding-window counter), limit, window (ms)
+-- KEYS[i]  the state of policy i (all keys of a request share one {hash tag})
+-- ARGV[1]  the request's cost (units)
+-- ARGV[2]  per policy, space-separated: algorithm (1 = GCRA, 2 = sliding-window counter),
+--          limit, window (ms); e.g. "1 100 60000 2 1000 3600000"
 --
 -- Reply: {allowed_all, now_ms, then per policy: allowed, remaining, reset_ms, retry_ms}.
 -- Nothing is written unless every policy admits the request, so a rejection consumes nothing.
@@ -11,6 +12,10 @@
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 local cost = tonumber(ARGV[1])
+local spec = {}
+for number in string.gmatch(ARGV[2], '%S+') do
+  spec[#spec + 1] = tonumber(number)
+end
 local EPSILON = 1e-9
 
 local function gcra_slack(interval)
@@ -31,9 +36,9 @@ local all_allowed = true
 
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local algorithm = tonumber(ARGV[3 * i - 1])
-  local limit = tonumber(ARGV[3 * i])
-  local window = tonumber(ARGV[3 * i + 1])
+  local algorithm = spec[3 * i - 2]
+  local limit = spec[3 * i - 1]
+  local window = spec[3 * i]
   local allowed, remaining, reset, retry = 0, 0, 0, 0
 
   if algorithm == 1 then
@@ -100,7 +105,7 @@ if not all_allowed then
   for i = 1, #KEYS do
     local at = 2 + 4 * (i - 1)
     if reply[at + 1] == 1 then
-      reply[at + 2] = math.min(tonumber(ARGV[3 * i]), reply[at + 2] + cost)
+      reply[at + 2] = math.min(spec[3 * i - 1], reply[at + 2] + cost)
     end
   end
 elseif cost > 0 then

@@ -33,11 +33,13 @@ class CompiledPolicy:
     window: int  # seconds
     algorithm: int
     key: str  # principal | ip | ip+email
+    spec: bytes  # the numbers as the Redis script reads them
 
     @classmethod
     def of(cls, policy: RateLimitPolicy) -> CompiledPolicy:
         algorithm = GCRA if policy.algorithm == "gcra" else SLIDING_WINDOW
-        return cls(policy.name, policy.limit, policy.window, algorithm, policy.key)
+        spec = f"{algorithm} {policy.limit} {policy.window * 1000}".encode()
+        return cls(policy.name, policy.limit, policy.window, algorithm, policy.key, spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class PolicySet:
                 key = base + p.name + ip_part
             else:
                 key = base + p.name + ip_part + ":e:" + _email_digest(email)
-            out.append(PolicyCheck(key, p.algorithm, p.limit, p.window * 1000))
+            out.append(PolicyCheck(key, p.algorithm, p.limit, p.window * 1000, p.spec))
         return out
 
 

@@ -24,6 +24,11 @@ class PolicyCheck:
     algorithm: int  # algorithms.GCRA or algorithms.SLIDING_WINDOW
     limit: int
     window_ms: int
+    # b"<algorithm> <limit> <window_ms>", precompiled by the plan for the Redis script's ARGV.
+    spec: bytes = b""
+
+    def script_spec(self) -> bytes:
+        return self.spec or f"{self.algorithm} {self.limit} {self.window_ms}".encode()
 
 
 class RateLimitBackend(Protocol):

@@ -67,8 +67,7 @@ class RedisBackend:
 
     async def hit(self, checks: Sequence[PolicyCheck], cost: int) -> list[Verdict]:
         args: list[Any] = [len(checks), *(check.key for check in checks), cost]
-        for check in checks:
-            args += (check.algorithm, check.limit, check.window_ms)
+        args.append(b" ".join(check.script_spec() for check in checks))
         try:
             reply = await self.pipeline.evalsha(args)
         except Exception as exc:  # any failure of the store becomes the failure mode
