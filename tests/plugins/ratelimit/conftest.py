@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from rl_support import REDIS_URL, SCENARIOS, FakeClock, LiveServer, PrivateRedis, wait_until
+from rl_support import (
+    REDIS_URL,
+    SCENARIOS,
+    BackendCase,
+    FakeClock,
+    LiveServer,
+    PrivateRedis,
+    wait_until,
+)
 from starlette.testclient import TestClient
 
-from plugins.ratelimit.backends.memory import MemoryBackend
-from plugins.ratelimit.backends.redis import RedisBackend
 from specway.app import create_app
 from specway.settings import Settings
 
@@ -39,22 +44,6 @@ def key_prefix() -> Iterator[str]:
             client.delete(*keys)
     finally:
         client.close()
-
-
-@dataclass
-class BackendCase:
-    """One backend under test, with what a test needs to know about it."""
-
-    kind: str
-    clock: FakeClock | None  # the memory backend's injected clock; None for Redis
-    settings: dict[str, Any] = field(default_factory=dict)
-    config: dict[str, Any] = field(default_factory=dict)
-
-    def backend(self) -> MemoryBackend | RedisBackend:
-        if self.kind == "memory":
-            assert self.clock is not None
-            return MemoryBackend(clock=self.clock)
-        return RedisBackend(REDIS_URL, socket_timeout=0.5)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -11,12 +11,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis
+
+from plugins.ratelimit.backends.memory import MemoryBackend
+from plugins.ratelimit.backends.redis import RedisBackend
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -162,3 +166,19 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         return self.log_path.read_text(errors="replace")
+
+
+@dataclass
+class BackendCase:
+    """One backend under test, with what a test needs to know about it."""
+
+    kind: str
+    clock: FakeClock | None  # the memory backend's injected clock; None for Redis
+    settings: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def backend(self) -> MemoryBackend | RedisBackend:
+        if self.kind == "memory":
+            assert self.clock is not None
+            return MemoryBackend(clock=self.clock)
+        return RedisBackend(REDIS_URL, socket_timeout=0.5)

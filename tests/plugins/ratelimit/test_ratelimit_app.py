@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import BackendCase
-from rl_support import ROOT
+from rl_support import ROOT, BackendCase
 from starlette.testclient import TestClient
 
 from plugins.ratelimit import RateLimiter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -211,6 +212,29 @@ async def test_one_evalsha_per_request_and_reload_after_script_flush(
         verdicts = await backend.hit(checks, 1)
         assert all(v.allowed for v in verdicts)
         assert verdicts[0].remaining == 78
+    finally:
+        admin.close()
+        await backend.close()
+
+
+@pytest.mark.redis
+async def test_concurrent_calls_share_pipelines_and_survive_a_lost_script(
+    private_redis: PrivateRedis,
+) -> None:
+    backend = RedisBackend(private_redis.url, socket_timeout=0.5)
+    admin = redis.Redis(port=private_redis.port)
+    burst = PolicyCheck("{p}:burst", GCRA, 40, 3_600_000)
+    try:
+        await backend.hit([burst], 1)
+        admin.script_flush()  # every call of the next batch meets NOSCRIPT
+        admin.config_resetstat()
+        verdicts = await asyncio.gather(*(backend.hit([burst], 1) for _ in range(50)))
+        assert sorted(v[0].remaining for v in verdicts if v[0].allowed) == list(range(39))
+        assert sum(not v[0].allowed for v in verdicts) == 11
+        calls = {k: v["calls"] for k, v in admin.info("commandstats").items()}
+        assert calls["cmdstat_script|load"] == 1
+        clients = admin.info("stats")["total_connections_received"]
+        assert clients < 10  # one pipeline per loop iteration, not one connection per call
     finally:
         admin.close()
         await backend.close()

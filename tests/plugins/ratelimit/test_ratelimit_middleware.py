@@ -11,8 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import BackendCase
-from rl_support import SCENARIOS
+from rl_support import SCENARIOS, BackendCase
 
 from plugins.ratelimit.client_ip import ClientIPResolver
 from plugins.ratelimit.limiter import RateLimiter
