@@ -11,6 +11,7 @@ is the wait stretched, see :mod:`plugins.ratelimit.deadline`, so that overload n
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
@@ -25,6 +26,7 @@ from plugins.ratelimit.backends.pipeline import AutoPipeline
 from plugins.ratelimit.deadline import LagAwareDeadline
 from specway.errors import StorageError
 
+logger = logging.getLogger("specway.ratelimit")
 LUA_SOURCE = files("plugins.ratelimit").joinpath("limiter.lua").read_text(encoding="utf-8")
 
 
@@ -86,6 +88,13 @@ class RedisBackend:
             raise StorageError(f"rate-limit backend failed: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
+        if self.pipeline.batches:
+            logger.info(
+                "rate-limit redis: %d calls in %d pipelines (%.1f per round trip)",
+                self.pipeline.calls,
+                self.pipeline.batches,
+                self.pipeline.calls / self.pipeline.batches,
+            )
         await self.pipeline.close()
         self.deadline.stop()
         await self.client.aclose()
