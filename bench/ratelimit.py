@@ -91,7 +91,7 @@ def start_server(workdir: Path, spec: Path, redis_url: str, name: str) -> Server
         **os.environ,
         "SPECWAY_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / (name + '.db')}",
         "SPECWAY_SECRET_KEY": "bench-secret-key-0123456789abcdef",
-        "SPECWAY_REDIS_URL": redis_url,
+        "SPECWAY_REDIS_URL": redis_url if name != "memory" else "",
         "SPECWAY_WEBHOOK_WORKER": "false",
         "SPECWAY_ACCESS_LOG": "false",
     }
@@ -164,6 +164,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs per case (alternating)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per server")
+    parser.add_argument(
+        "--memory", action="store_true", help="also run the limiter on its memory backend"
+    )
     args = parser.parse_args()
     for tool in ("wrk", "taskset", "redis-server"):
         if shutil.which(tool) is None:
@@ -180,15 +183,15 @@ def main() -> int:
     wait_for(admin.ping, "redis-server")
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     servers: dict[str, Server] = {}
-    results: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+    cases = ("off", "on", "memory") if args.memory else ("off", "on")
+    results: dict[str, list[dict[str, Any]]] = {case: [] for case in cases}
     try:
-        for case in ("off", "on"):
-            servers[case] = start_server(
-                workdir, write_spec(workdir, case == "on"), redis_url, case
-            )
+        for case in cases:
+            spec = write_spec(workdir, case != "off")
+            servers[case] = start_server(workdir, spec, redis_url, case)
             run_wrk(servers[case].base + servers[case].project_path, args.warmup, args.connections)
         for round_ in range(args.rounds):
-            for case in ("off", "on") if round_ % 2 == 0 else ("on", "off"):
+            for case in cases if round_ % 2 == 0 else tuple(reversed(cases)):
                 server = servers[case]
                 settle(admin)
                 admin.config_resetstat()
@@ -214,7 +217,7 @@ def main() -> int:
                 run["server_cpu_us_per_request"] = round(1e6 * cpu / per, 1)
                 results[case].append(run)
                 print(
-                    f"round {round_ + 1} limiter {case:3}: {run['rps']:8.0f} req/s  "
+                    f"round {round_ + 1} limiter {case:6}: {run['rps']:8.0f} req/s  "
                     f"server CPU {run['server_cpu_us_per_request']:6.0f} us/request  "
                     f"latency {run['latency_avg']:>8}  non-2xx {run['non_2xx']}  "
                     f"redis round trips/request {run['client_commands_per_request']:.3f} "
@@ -240,6 +243,9 @@ def main() -> int:
         "median_server_cpu_us_per_request_on": cpu_on,
         # When the server is CPU-bound, throughput is 1 / CPU per request.
         "limiter_cost_percent_by_cpu": round(100 * (1 - cpu_off / cpu_on), 1),
+        "median_rps_memory_backend": round(statistics.median(r["rps"] for r in results["memory"]))
+        if args.memory
+        else None,
         "redis_round_trips_per_request": round(
             statistics.median(r["client_commands_per_request"] for r in results["on"]), 3
         ),
