@@ -300,6 +300,31 @@ def test_forbidden_by_scope_and_by_role(
     assert {r["details"]["error"] for r in found} == {"forbidden"}
 
 
+def test_refusal_by_ip_allow_list_names_the_key(
+    app_factory: Callable[..., TestClient], auth_factory: Identity, rows: Rows
+) -> None:
+    client = app_factory(plugins=PLUGINS)
+    admin = auth_factory(client)
+    fenced = client.post(
+        "/v1/api-keys",
+        json={"name": "office only", "scopes": ["read"], "allowed_ips": ["203.0.113.0/24"]},
+        headers=admin.session_headers,
+    )
+    assert fenced.status_code == 201
+    refused = client.get("/v1/projects", headers=bearer(fenced.json()["key"]))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["details"] == {"reason": "ip_not_allowed"}
+
+    (row,) = [r for r in rows(client) if r["status"] == 403]
+    assert row["action"] == "auth.forbidden"
+    assert row["actor_type"] == "api_key"
+    assert row["api_key_id"] == fenced.json()["id"]
+    assert row["user_id"] == admin.user_id
+    assert row["organization_id"] == admin.organization_id
+    assert row["details"] == {"attempted_action": "project.listed", "error": "forbidden"}
+    assert fenced.json()["key"] not in str(row)
+
+
 def test_opted_out_operation_is_not_recorded(
     scenario_client: Callable[..., TestClient],
     issuer: Callable[..., TestClient],
