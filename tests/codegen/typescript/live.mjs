@@ -64,8 +64,9 @@ const seen = [];
 for await (const project of client.projects.listAll({ per_page: 3, sort: "name", order: "asc" })) {
   seen.push(project.name);
 }
+const requests = listCalls.length;
 const firstPage = await client.projects.list({ per_page: 3 });
-out.pagination = { created: names, seen, requests: listCalls.length, total: firstPage.pagination.total };
+out.pagination = { created: names, seen, requests, total: firstPage.pagination.total, pages: firstPage.pagination.pages };
 
 // --- idempotency: the same key twice is one project ---------------------------------------------
 const key = `sdk-ts-${Date.now()}`;
