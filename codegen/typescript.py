@@ -318,9 +318,7 @@ def generate_typescript(ir: ApiIR, templates: Path | None = None) -> dict[str, s
         "event_models": sorted(
             n.model
             for n in ir.schemas
-            if any(
-                _mentions(sdk.event_data(e.schema), n.model) for e in ir.webhooks if e.schema
-            )
+            if any(_mentions(sdk.event_data(e.schema), n.model) for e in ir.webhooks if e.schema)
         ),
     }
     files = {

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from ts_support import HERE, run
 
 
@@ -18,13 +17,16 @@ def seen(node: str, compiled_sdk: Path) -> dict[str, Any]:
     return result
 
 
-def test_429_is_retried_after_retry_after_with_the_same_idempotency_key(seen: dict[str, Any]) -> None:
+def test_429_is_retried_after_retry_after_with_the_same_idempotency_key(
+    seen: dict[str, Any],
+) -> None:
     r = seen["retryAfter"]
     assert r["id"] == "prj_1"
     assert r["attempts"] == 2
     assert r["sleeps"] == [2000]
     first, second = r["keys"]
-    assert first and first == second
+    assert first
+    assert first == second
     assert r["auth"] == "Bearer sk_test_x"
     assert r["body"] == {"name": "p"}
 
@@ -49,7 +51,8 @@ def test_429_without_retries_is_a_rate_limit_error(seen: dict[str, Any]) -> None
 
 def test_5xx_backs_off_exponentially_with_jitter(seen: dict[str, Any]) -> None:
     r = seen["backoff"]
-    assert r["id"] == "prj_1" and r["attempts"] == 3
+    assert r["id"] == "prj_1"
+    assert r["attempts"] == 3
     first, second = r["sleeps"]
     assert 375 <= first <= 500
     assert 750 <= second <= 1000

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ts_support import HERE, ROOT, run
+from ts_support import HERE, ROOT
 
 sys.path.insert(0, str(ROOT))
-from tests.contract.conftest import start_server  # noqa: E402
+from tests.contract.conftest import start_server
 
 
 @pytest.fixture(scope="module")
@@ -73,16 +73,20 @@ def test_crud(seen: dict[str, Any]) -> None:
 
 def test_404_carries_the_servers_request_id(seen: dict[str, Any]) -> None:
     nf = seen["notFound"]
-    assert nf["name"] == "NotFoundError" and nf["isNotFound"] is True
-    assert nf["status"] == 404 and nf["code"] == "not_found"
-    assert nf["requestId"] and nf["requestId"] == nf["headerRequestId"]
+    assert nf["name"] == "NotFoundError"
+    assert nf["isNotFound"] is True
+    assert nf["status"] == 404
+    assert nf["code"] == "not_found"
+    assert nf["requestId"]
+    assert nf["requestId"] == nf["headerRequestId"]
 
 
 def test_auto_pagination_walks_every_page(seen: dict[str, Any]) -> None:
     page = seen["pagination"]
     assert sorted(page["seen"]) == sorted(page["created"])  # the CRUD project was deleted
     assert page["seen"] == sorted(page["seen"])
-    assert page["total"] == 7 and page["pages"] == 3
+    assert page["total"] == 7
+    assert page["pages"] == 3
     assert page["requests"] == 3  # 3 + 3 + 1
 
 
@@ -92,8 +96,11 @@ def test_idempotency_key_replays_the_first_create(seen: dict[str, Any]) -> None:
 
 def test_error_classes(seen: dict[str, Any]) -> None:
     bad = seen["badRequest"]
-    assert bad["isBadRequest"] and bad["status"] == 400 and bad["code"] == "invalid_request"
-    assert bad["hasDetails"] and bad["requestId"]
+    assert bad["isBadRequest"]
+    assert bad["status"] == 400
+    assert bad["code"] == "invalid_request"
+    assert bad["hasDetails"]
+    assert bad["requestId"]
     assert seen["unauthorized"] == {"isAuth": True, "status": 401, "code": "unauthorized"}
 
 
@@ -101,7 +108,9 @@ def test_a_real_delivery_verifies(seen: dict[str, Any]) -> None:
     hook = seen["webhook"]
     assert hook["event"] == "project.created"
     assert hook["projectId"] == hook["expectedProjectId"]
-    assert {k: v for k, v in hook.items() if k not in ("event", "projectId", "expectedProjectId")} == {
+    assert {
+        k: v for k, v in hook.items() if k not in ("event", "projectId", "expectedProjectId")
+    } == {
         "webhookId": True,
         "fromText": True,
         "xSignatureOnly": True,

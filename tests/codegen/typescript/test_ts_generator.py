@@ -31,14 +31,15 @@ def test_registered_and_deterministic() -> None:
         else:
             assert GENERATED in text.splitlines()[0], name
     package = json.loads(first["package.json"])
-    assert package["name"] == "specway-client" and package["type"] == "module"
+    assert package["name"] == "specway-client"
+    assert package["type"] == "module"
     assert "dependencies" not in package  # zero runtime dependencies
     assert package["engines"] == {"node": ">=20"}
 
 
 def test_check_reports_a_stale_sdk_file(tmp_path: Path) -> None:
     ir = load_ir(ROOT / "openapi.yaml")
-    for name, generator in GENERATORS.items():
+    for generator in GENERATORS.values():
         fill(tmp_path / generator.default_out, generator.render(ir, None))
     assert check(ir, tmp_path) == []
     (tmp_path / "sdk/typescript/src/core.ts").write_text("// edited\n")
