@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 from ts_support import HERE, ROOT
 
-sys.path.insert(0, str(ROOT))
 from tests.contract.conftest import start_server
 
 
