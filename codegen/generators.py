@@ -16,6 +16,7 @@ from pathlib import Path
 from codegen.docs import generate_docs
 from codegen.ir import ApiIR
 from codegen.render import fill, stale_files, write_tree
+from codegen.typescript import generate_typescript
 
 Render = Callable[[ApiIR, Path | None], dict[str, str]]
 
@@ -33,6 +34,12 @@ class Generator:
 GENERATORS: dict[str, Generator] = {
     "docs": Generator(
         "docs", "docs/reference", generate_docs, "API reference in Markdown plus one HTML page"
+    ),
+    "typescript": Generator(
+        "typescript",
+        "sdk/typescript",
+        generate_typescript,
+        "TypeScript SDK: ESM + .d.ts, zero runtime dependencies",
     ),
 }
 
