@@ -68,6 +68,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "style": {"enum": ["nested", "status-wrapped", "flat", "problem"]},
             "code_case": {"enum": ["lower", "upper"]},
+            "codes": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+            },
+            "field_details": {"enum": ["list", "map"]},
+            "retry_after_field": {"type": "boolean"},
         },
     },
     "x-specway-pagination": {
@@ -184,8 +190,19 @@ class OperationRateLimit:
 
 @dataclass(frozen=True, slots=True)
 class ErrorsConfig:
+    """How errors leave: envelope ``style``, code spelling and detail layout.
+
+    ``codes`` renames codes (``{not_found: RESOURCE_NOT_FOUND}``), applied before
+    ``code_case``; ``field_details: map`` turns the field list ``[{field, reason}]`` into the
+    Django REST framework layout ``{field: [message]}``; ``retry_after_field`` copies a
+    ``Retry-After`` header into the body as ``retry_after`` (seconds).
+    """
+
     style: ErrorStyle = "nested"
     code_case: Literal["lower", "upper"] = "lower"
+    codes: dict[str, str] = field(default_factory=dict)
+    field_details: Literal["list", "map"] = "list"
+    retry_after_field: bool = False
 
 
 @dataclass(frozen=True, slots=True)
