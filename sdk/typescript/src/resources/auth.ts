@@ -16,7 +16,7 @@ export class AuthResource {
   /**
    * Register a user
    *
-   * Creates a user and their personal organisation (the user is its admin) and returns a session token. Passwords are hashed with scrypt; weak passwords are refused with 400 naming the field.
+   * Creates a user and their personal organisation (the user is its admin) and returns a session token. Passwords are hashed with scrypt; weak passwords are refused with 400 naming the field. Not idempotent by key (the response carries a session token; a retry gets 409 for the taken email).
    *
    * `POST /v1/auth/register`
    */
@@ -39,7 +39,7 @@ export class AuthResource {
   /**
    * Log in
    *
-   * Exchanges email and password for a 40-hex session token (`Authorization Token <token>` or `Bearer <token>`). An unknown email and a wrong password get the same 401. Rate limited by the strict `login` policy (per IP and email).
+   * Exchanges email and password for a 40-hex session token (`Authorization Token <token>` or `Bearer <token>`). An unknown email and a wrong password get the same 401; failed logins are audited as `auth.failed`. Rate limited by the strict `login` policy (per IP and email). Not idempotent by key (a retry simply opens another session).
    *
    * `POST /v1/auth/login`
    */
