@@ -83,7 +83,7 @@ def test_two_workers_share_metrics_and_log_each_request(tmp_path: Path) -> None:
         try:
             _wait_ready(base, proc)
             assert not stale.exists()
-            sent = 0
+            sent = ok = 0
             with ThreadPoolExecutor(max_workers=16) as pool:
                 # Spread requests until both workers have served some (new connection each).
                 for _ in range(20):
@@ -97,13 +97,15 @@ def test_two_workers_share_metrics_and_log_each_request(tmp_path: Path) -> None:
                             range(32),
                         )
                     )
-                    assert statuses == [200] * 32
+                    # Anonymous calls meet the per-IP limit of each worker's memory limiter.
+                    assert set(statuses) <= {200, 429}
                     sent += 32
+                    ok += statuses.count(200)
                     if len(_worker_pids(prom_dir)) >= 2:
                         break
             assert len(_worker_pids(prom_dir)) >= 2, "only one worker served requests"
             # Whichever worker answers the scrape, it reports every worker's requests.
-            assert [_index_count(base) for _ in range(8)] == [float(sent)] * 8
+            assert [_index_count(base) for _ in range(8)] == [float(ok)] * 8
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)
