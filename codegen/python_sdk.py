@@ -245,14 +245,15 @@ def client_imports(resources: tuple[ResourcePlan, ...], types: PythonTypes) -> d
     texts: list[str] = []
     for r in resources:
         for m in r.methods:
-            texts += [a.annotation for a in m.args] + [m.returns, m.decode]
+            texts += [a.annotation for a in m.args] + [m.returns, m.decode, m.path]
             if m.page:
                 texts += [m.page.item_annotation, m.page.item_decode]
     names = {n for text in texts for n in _IDENT.findall(text)}
     models = {types.named[n].model for n in types.named}
     union_decoders = {f"_decode_{a.model}" for a in types.aliases.values() if a.variants}
     return {
-        "models": sorted((names & models) | (names & union_decoders), key=str.lower),
+        "models": sorted(names & models, key=str.lower) + sorted(names & union_decoders),
+        "path_segment": "path_segment" in names,
         "literal": "Literal" in names,
         "datetime": "datetime" in names,
         "unset": "Unset" in names,
@@ -272,6 +273,7 @@ def model_imports(models: list[ModelPlan], aliases: list[AliasPlan]) -> dict[str
     return {
         "literal": "Literal" in names,
         "datetime": "datetime" in names,
+        "any": "Any" in names,
         "types": helpers,
     }
 
