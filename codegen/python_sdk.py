@@ -97,9 +97,7 @@ class PythonSdkPlanner:
     def resources(self) -> tuple[ResourcePlan, ...]:
         result = []
         for tag in self.ir.tags:
-            methods = tuple(
-                plan for op in tag.operations if (plan := self.method(op)) is not None
-            )
+            methods = tuple(plan for op in tag.operations if (plan := self.method(op)) is not None)
             if not methods:
                 continue
             attribute = tag.operations[0].sdk.resource

@@ -45,8 +45,18 @@ def mint_key(workdir: Path) -> str:
     }
     scopes = [arg for scope in ("read", "write", "delete", "admin") for arg in ("--scope", scope)]
     done = subprocess.run(
-        [sys.executable, "-m", "specway", "keys", "generate", "--name", "sdk", *scopes]
-        + ["--spec", str(ROOT / "openapi.yaml")],
+        [
+            sys.executable,
+            "-m",
+            "specway",
+            "keys",
+            "generate",
+            "--name",
+            "sdk",
+            *scopes,
+            "--spec",
+            str(ROOT / "openapi.yaml"),
+        ],
         cwd=workdir,
         env=env,
         capture_output=True,

@@ -66,9 +66,9 @@ def test_pagination_across_several_pages(live: LiveServer) -> None:
 def test_not_found_carries_the_servers_request_id(live: LiveServer) -> None:
     seen: list[httpx.Response] = []
     http = httpx.Client(event_hooks={"response": [seen.append]})
-    with Client(api_key=live.api_key, base_url=live.base_url, http_client=http) as client:
-        with pytest.raises(NotFoundError) as caught:
-            client.projects.get(project_id="proj_doesnotexist0")
+    client = Client(api_key=live.api_key, base_url=live.base_url, http_client=http)
+    with pytest.raises(NotFoundError) as caught:
+        client.projects.get(project_id="proj_doesnotexist0")
     error = caught.value
     assert error.status == 404
     assert error.code == "not_found"
