@@ -2,6 +2,7 @@
 # Both create .venv and install the exact pins from requirements/lock.txt on first use.
 PYTHON ?= python3
 VENV := .venv
+TS_TOOLS := tools/ts/node_modules/.package-lock.json
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -15,10 +16,14 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e sdk/python
 	touch $(STAMP)
 
+# The pinned TypeScript compiler for the sdk/typescript tests (skipped there when node is missing).
+$(TS_TOOLS): tools/ts/package.json tools/ts/package-lock.json
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix tools/ts --no-audit --no-fund; fi
+
 serve: $(STAMP)
 	$(BIN)/specway serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+test: $(STAMP) $(TS_TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -17,6 +17,7 @@ from codegen.docs import generate_docs
 from codegen.ir import ApiIR
 from codegen.python_sdk import generate_python
 from codegen.render import fill, stale_files, write_tree
+from codegen.typescript import generate_typescript
 
 Render = Callable[[ApiIR, Path | None], dict[str, str]]
 
@@ -37,6 +38,12 @@ GENERATORS: dict[str, Generator] = {
     ),
     "python": Generator(
         "python", "sdk/python", generate_python, "typed Python SDK (sync and async clients)"
+    ),
+    "typescript": Generator(
+        "typescript",
+        "sdk/typescript",
+        generate_typescript,
+        "TypeScript SDK: ESM + .d.ts, zero runtime dependencies",
     ),
 }
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from handlers.services import organizations as service
 from handlers.services.access import auth_runtime, current_principal
+from plugins.audit import annotate
 from specway import context
 from specway.pagination import list_response, page_request
 
@@ -57,7 +58,10 @@ async def list_members(
 
 async def add_member(org_id: str, body: dict[str, Any]) -> Response:
     async with context.app_state().database.session() as session, session.begin():
-        return await service.add_member(session, current_principal(), org_id, body), 201
+        member = await service.add_member(session, current_principal(), org_id, body)
+    # The response names the member by ``user_id``, not ``id``: tell the audit row.
+    annotate(context.current_scope(), target_id=member["user_id"])
+    return member, 201
 
 
 async def remove_member(org_id: str, user_id: str) -> Response:

@@ -35,6 +35,11 @@ KNOWN_PLUGINS = (
 )
 
 _DURATION = {"type": "integer", "minimum": 1}
+# A request's cost read from the request itself, in OpenAPI runtime-expression syntax: a JSON
+# pointer into the body (an array costs its length, a number its value) or a query/header value.
+COST_EXPRESSION = r"^\$request\.(body(#(/[^/]*)*)?|query\.[A-Za-z0-9_.~-]+|header\.[A-Za-z0-9-]+)$"
+# Keys of x-specway-ratelimit that only mean something at document level.
+DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous")
 _POLICY = {
     "type": "object",
     "additionalProperties": False,
@@ -63,6 +68,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "style": {"enum": ["nested", "status-wrapped", "flat", "problem"]},
             "code_case": {"enum": ["lower", "upper"]},
+            "codes": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+            },
+            "field_details": {"enum": ["list", "map"]},
+            "retry_after_field": {"type": "boolean"},
         },
     },
     "x-specway-pagination": {
@@ -89,7 +100,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "default_tier": {"type": "string"},
             "anonymous": _POLICY_SET,
             "failure": {"enum": ["open", "closed"]},
-            "cost": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]},
+            "cost": {
+                "oneOf": [
+                    {"type": "integer", "minimum": 0},
+                    {"type": "string", "pattern": COST_EXPRESSION},
+                ]
+            },
             "exempt": {"type": "boolean"},
         },
     },
@@ -130,11 +146,17 @@ class RateLimitPolicy:
     window: int
     algorithm: Literal["gcra", "sliding-window"] = "gcra"
     key: Literal["principal", "ip", "ip+email"] = "principal"
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class RateLimitConfig:
-    """Document-level rate limits: the named policies, tiers and the anonymous set."""
+    """Document-level rate limits: the named policies, tiers and the anonymous set.
+
+    Already resolved by the model: with no ``tiers`` declared, every policy forms one tier
+    named ``default``; with no ``anonymous`` declared, anonymous callers get the default tier's
+    policies keyed by client IP. ``anonymous: {}`` (declared but empty) leaves them unlimited.
+    """
 
     policies: dict[str, RateLimitPolicy] = field(default_factory=dict)
     tiers: dict[str, tuple[RateLimitPolicy, ...]] = field(default_factory=dict)
@@ -142,10 +164,23 @@ class RateLimitConfig:
     anonymous: tuple[RateLimitPolicy, ...] = ()
     failure: FailureMode = "open"
 
+    def for_tier(self, tier: str | None) -> tuple[RateLimitPolicy, ...]:
+        """The policies of ``tier``; an unknown or missing tier gets the default tier's."""
+        if tier is not None and tier in self.tiers:
+            return self.tiers[tier]
+        if self.default_tier is not None:
+            return self.tiers.get(self.default_tier, ())
+        return ()
+
 
 @dataclass(frozen=True, slots=True)
 class OperationRateLimit:
-    """An operation's own rate-limit settings, already merged with its path and document."""
+    """An operation's own rate-limit settings, already merged with its path and document.
+
+    ``policies`` are the operation's extra policies (e.g. ``login``), applied on top of the
+    caller's tier or the anonymous set; ``cost`` is a fixed number of units or a runtime
+    expression (:data:`COST_EXPRESSION`) such as ``$request.body#/operations``.
+    """
 
     policies: tuple[RateLimitPolicy, ...] = ()
     cost: int | str = 1
@@ -155,8 +190,19 @@ class OperationRateLimit:
 
 @dataclass(frozen=True, slots=True)
 class ErrorsConfig:
+    """How errors leave: envelope ``style``, code spelling and detail layout.
+
+    ``codes`` renames codes (``{not_found: RESOURCE_NOT_FOUND}``), applied before
+    ``code_case``; ``field_details: map`` turns the field list ``[{field, reason}]`` into the
+    Django REST framework layout ``{field: [message]}``; ``retry_after_field`` copies a
+    ``Retry-After`` header into the body as ``retry_after`` (seconds).
+    """
+
     style: ErrorStyle = "nested"
     code_case: Literal["lower", "upper"] = "lower"
+    codes: dict[str, str] = field(default_factory=dict)
+    field_details: Literal["list", "map"] = "list"
+    retry_after_field: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +296,8 @@ def read_policies(
             continue
         algorithm: Any = body.get("algorithm") or ("gcra" if window <= 60 else "sliding-window")
         key: Any = body.get("key", "principal")
-        policies[name] = RateLimitPolicy(name, limit, window, algorithm, key)
+        description = str(body.get("description", ""))
+        policies[name] = RateLimitPolicy(name, limit, window, algorithm, key, description)
     return policies, problems
 
 
@@ -267,7 +314,18 @@ def policy_set(
     if isinstance(raw, list):
         items = [(str(n), None) for n in raw]
     elif isinstance(raw, dict):
-        items = [(str(n), int(v)) for n, v in raw.items()]
+        items = []
+        for n, v in raw.items():
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                problems.append(
+                    Problem(
+                        pointer(*at, str(n)),
+                        f"limit override {v!r} for policy {n!r} is not a positive integer",
+                        f"e.g. {{{n}: 1000}}",
+                    )
+                )
+                continue
+            items.append((str(n), v))
     else:
         return (), problems
     for name, override in items:
@@ -299,6 +357,7 @@ def policy_set(
                 base.window,
                 base.algorithm,
                 cast(Any, key) if base.key == "principal" else base.key,
+                base.description,
             )
         )
     return tuple(out), problems

@@ -13,7 +13,7 @@ from typing import Any
 from openapi_spec_validator import OpenAPIV30SpecValidator
 
 from spec.loader import Document
-from spec.model import HTTP_METHODS, build_model
+from spec.model import HTTP_METHODS, SpecModel, build_model
 from spec.problems import Level, Problem, pointer
 
 ERROR_SCHEMA_NAMES = frozenset({"Error", "ErrorEnvelope", "Problem"})
@@ -45,9 +45,10 @@ def validate_document(document: Document, file: str = "") -> list[Problem]:
 def lint_document(document: Document, file: str = "") -> list[Problem]:
     """Every problem of ``document``: schema errors, extension errors and house rules."""
     problems = validate_document(document, file)
-    _, model_problems = build_model(document, file)
+    model, model_problems = build_model(document, file)
     problems += model_problems
     problems += [_with_file(p, file) for p in _house_rules(document)]
+    problems += [_with_file(p, file) for p in _ratelimit_rules(model)]
     return sorted(problems, key=lambda p: (p.pointer, p.message))
 
 
@@ -143,6 +144,40 @@ def _house_rules(document: Document) -> list[Problem]:
                                 "add example: {...} under the media type",
                             )
                         )
+    return problems
+
+
+def _ratelimit_rules(model: SpecModel) -> list[Problem]:
+    """Warn when a rate-limited operation does not document what the limiter may answer."""
+    if "ratelimit" not in model.plugins:
+        return []
+    config = model.ratelimit
+    limited_by_default = bool(config.anonymous) or any(config.tiers.values())
+    problems: list[Problem] = []
+    for op in model.operations.values():
+        if op.ratelimit.exempt or not (limited_by_default or op.ratelimit.policies):
+            continue
+        responses = op.raw.get("responses") or {}
+        if "429" not in {str(code) for code in responses}:
+            problems.append(
+                Problem(
+                    op.pointer + "/responses",
+                    "rate-limited operation does not document 429",
+                    "add '429': {$ref: '#/components/responses/TooManyRequests'}, "
+                    "or x-specway-ratelimit: {exempt: true}",
+                    Level.WARNING,
+                )
+            )
+        if op.ratelimit.failure == "closed" and "503" not in {str(c) for c in responses}:
+            problems.append(
+                Problem(
+                    op.pointer + "/responses",
+                    "operation fails closed when the rate limiter is down but does not "
+                    "document 503",
+                    "add '503': {$ref: '#/components/responses/ServiceUnavailable'}",
+                    Level.WARNING,
+                )
+            )
     return problems
 
 

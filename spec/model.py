@@ -6,13 +6,14 @@ looked up here by operationId, never in the raw document.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
 
 from spec.extensions import (
     DOCUMENT_KEYS,
+    DOCUMENT_ONLY_RATELIMIT_KEYS,
     OPERATION_KEYS,
     PATH_KEYS,
     AuthConfig,
@@ -168,14 +169,23 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
     for tier, raw in (rl_raw.get("tiers") or {}).items():
         tiers[tier], p = policy_set(raw, policies, ("x-specway-ratelimit", "tiers", tier))
         problems += p
-    anonymous, p = policy_set(
-        rl_raw.get("anonymous"), policies, ("x-specway-ratelimit", "anonymous"), key="ip"
-    )
-    problems += p
+    if not tiers and policies and "tiers" not in rl_raw:
+        tiers = {"default": tuple(policies.values())}
+    default_tier = rl_raw.get("default_tier") or (next(iter(tiers)) if tiers else None)
+    if "anonymous" in rl_raw:
+        anonymous, p = policy_set(
+            rl_raw.get("anonymous"), policies, ("x-specway-ratelimit", "anonymous"), key="ip"
+        )
+        problems += p
+    else:
+        anonymous = tuple(
+            replace(policy, key="ip") if policy.key == "principal" else policy
+            for policy in tiers.get(str(default_tier), ())
+        )
     ratelimit = RateLimitConfig(
         policies=policies,
         tiers=tiers,
-        default_tier=rl_raw.get("default_tier") or (next(iter(tiers)) if tiers else None),
+        default_tier=default_tier,
         anonymous=anonymous,
         failure=rl_raw.get("failure", "open"),
     )
@@ -275,6 +285,24 @@ def _operation(
         found, p = _named_policies(model, names, (*at, "x-specway-ratelimit", "policies"))
         op_policies = list(found)
         problems.extend(p)
+    elif isinstance(names, dict):
+        problems.append(
+            Problem(
+                pointer(*at, "x-specway-ratelimit", "policies"),
+                "an operation names its extra policies; it cannot define them",
+                "declare them under the document's x-specway-ratelimit.policies and list "
+                "their names here, e.g. policies: [login]",
+            )
+        )
+    for key in DOCUMENT_ONLY_RATELIMIT_KEYS:
+        if key in rl:
+            problems.append(
+                Problem(
+                    pointer(*at, "x-specway-ratelimit", key),
+                    f"x-specway-ratelimit.{key} is only read at document level",
+                    "move it to the document's x-specway-ratelimit",
+                )
+            )
     ratelimit = OperationRateLimit(
         policies=tuple(op_policies),
         cost=rl.get("cost", 1),

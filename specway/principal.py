@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from specway.types import SCOPE_PRINCIPAL, Scope
+from specway.types import SCOPE_PRINCIPAL, SCOPE_REFUSED_PRINCIPAL, Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +34,12 @@ def principal_from_scope(scope: Scope) -> Principal | None:
         return info
     nested = info.get("principal") if isinstance(info, dict) else None
     return nested if isinstance(nested, Principal) else None
+
+
+def refused_principal(scope: Scope) -> Principal | None:
+    """Who presented a valid credential that was refused with 403 (scope, IP), else ``None``.
+
+    Never the request's principal: only for recording the refusal.
+    """
+    found = scope.get(SCOPE_REFUSED_PRINCIPAL)
+    return found if isinstance(found, Principal) else None

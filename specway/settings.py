@@ -38,6 +38,8 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///./specway.db"
     redis_url: str | None = None
     redis_socket_timeout: float = 0.25
+    # Prefix of every rate-limit key in Redis (several deployments can share one Redis).
+    ratelimit_key_prefix: str = "specway:rl:"
     secret_key: str | None = None
     secret_key_file: str = ".specway-secret-key"  # noqa: S105 - a file name
     # Older keys still accepted for decryption while rotating (comma-separated).

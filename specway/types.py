@@ -15,6 +15,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 SCOPE_STATE = "specway.app"
 SCOPE_REQUEST_ID = "specway.request_id"
 SCOPE_PRINCIPAL = "specway.principal"
+# A valid credential that was refused (403): who it was, for the audit log only.
+SCOPE_REFUSED_PRINCIPAL = "specway.principal.refused"
 SCOPE_CLIENT_IP = "specway.client_ip"
 
 

@@ -103,11 +103,13 @@ def client(app_factory: Callable[..., TestClient]) -> TestClient:
 
 
 ALL_SCOPES = ("read", "write", "delete", "admin")
+PASSWORD = "correct-horse-battery"
+ROLE_SCOPES = {"admin": ALL_SCOPES, "member": ("read", "write", "delete"), "viewer": ("read",)}
 
 
 @dataclass
 class AuthIdentity:
-    """A registered user, their personal organisation and an API key minted for them."""
+    """A registered user, the organisation they act in and an API key minted for them."""
 
     email: str
     user_id: str
@@ -116,6 +118,46 @@ class AuthIdentity:
     key: str
     key_id: str
     headers: dict[str, str] = field(default_factory=dict)
+    password: str = PASSWORD
+
+    @property
+    def session_headers(self) -> dict[str, str]:
+        """``Authorization: Token <session token>``: act as the user's session, not the key."""
+        return {"Authorization": f"Token {self.session_token}"}
+
+
+def _register(client: TestClient) -> dict[str, Any]:
+    email = f"user-{secrets.token_hex(6)}@example.com"
+    registered = client.post("/v1/auth/register", json={"email": email, "password": PASSWORD})
+    assert registered.status_code == 201, registered.text
+    body: dict[str, Any] = registered.json()
+    body["email"] = email
+    return body
+
+
+def _mint_key(client: TestClient, token: str, scopes: tuple[str, ...]) -> dict[str, Any]:
+    created = client.post(
+        "/v1/api-keys",
+        json={"name": "test key", "scopes": list(scopes)},
+        headers={"Authorization": f"Token {token}"},
+    )
+    assert created.status_code == 201, created.text
+    key: dict[str, Any] = created.json()
+    return key
+
+
+def _identity(
+    email: str, user_id: str, organization_id: str, token: str, key: dict[str, Any]
+) -> AuthIdentity:
+    return AuthIdentity(
+        email=email,
+        user_id=user_id,
+        organization_id=organization_id,
+        session_token=token,
+        key=key["key"],
+        key_id=key["id"],
+        headers={"Authorization": f"Bearer {key['key']}"},
+    )
 
 
 @pytest.fixture
@@ -123,33 +165,51 @@ def auth_factory() -> Callable[..., AuthIdentity]:
     """Make an authenticated caller on a client of the reference API (auth plugin on).
 
     ``identity = auth_factory(client, scopes=("read",))`` registers a fresh user (with their own
-    organisation) and mints an API key with ``scopes`` (default: all four); send
-    ``headers=identity.headers`` (``Authorization: Bearer <key>``). Each call is a new tenant.
+    organisation, of which they are admin) and mints an API key with ``scopes`` (default: all
+    four); send ``headers=identity.headers`` (``Authorization: Bearer <key>``), or
+    ``identity.session_headers`` to act as the session. Each call is a new tenant.
     """
 
     def make(client: TestClient, scopes: tuple[str, ...] = ALL_SCOPES) -> AuthIdentity:
-        email = f"user-{secrets.token_hex(6)}@example.com"
-        registered = client.post(
-            "/v1/auth/register", json={"email": email, "password": "correct-horse-battery"}
-        )
-        assert registered.status_code == 201, registered.text
-        body = registered.json()
+        body = _register(client)
         token = body["token"]
-        created = client.post(
-            "/v1/api-keys",
-            json={"name": "test key", "scopes": list(scopes)},
-            headers={"Authorization": f"Token {token}"},
+        key = _mint_key(client, token, scopes)
+        return _identity(body["email"], body["user"]["id"], body["organization"]["id"], token, key)
+
+    return make
+
+
+@pytest.fixture
+def member_factory() -> Callable[..., AuthIdentity]:
+    """Make another user of an existing organisation, over HTTP.
+
+    ``member_factory(client, admin, role="member", scopes=None)`` registers a user, has
+    ``admin`` (an :class:`AuthIdentity` with the admin scope) add them to ``admin``'s
+    organisation with ``role``, logs them in there and mints their key there (default scopes:
+    all their role allows). The identity's session and key both act in that organisation.
+    """
+
+    def make(
+        client: TestClient,
+        admin: AuthIdentity,
+        role: str = "member",
+        scopes: tuple[str, ...] | None = None,
+    ) -> AuthIdentity:
+        body = _register(client)
+        org = admin.organization_id
+        added = client.post(
+            f"/v1/organizations/{org}/members",
+            json={"email": body["email"], "role": role},
+            headers=admin.headers,
         )
-        assert created.status_code == 201, created.text
-        key = created.json()
-        return AuthIdentity(
-            email=email,
-            user_id=body["user"]["id"],
-            organization_id=body["organization"]["id"],
-            session_token=token,
-            key=key["key"],
-            key_id=key["id"],
-            headers={"Authorization": f"Bearer {key['key']}"},
+        assert added.status_code == 201, added.text
+        login = client.post(
+            "/v1/auth/login",
+            json={"email": body["email"], "password": PASSWORD, "organization_id": org},
         )
+        assert login.status_code == 200, login.text
+        token = login.json()["token"]
+        key = _mint_key(client, token, scopes or ROLE_SCOPES[role])
+        return _identity(body["email"], body["user"]["id"], org, token, key)
 
     return make

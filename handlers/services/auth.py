@@ -1,7 +1,8 @@
 """Registration, login, logout and profile: input rules and response shapes.
 
 Storage lives in :mod:`plugins.auth.accounts`; password hashing runs in a worker thread and
-outside any transaction.
+outside any transaction. Registration and login (failed ones too, when the email belongs to an
+account) name the account in their audit row: these calls carry no principal of their own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plugins.audit import annotate
 from plugins.auth import AuthRuntime, accounts
 from plugins.auth.authenticator import unauthorized
 from plugins.auth.models import Organization, User
@@ -21,6 +23,7 @@ from plugins.auth.passwords import (
     password_problems,
     verify_password_async,
 )
+from specway import context
 from specway.errors import BadRequest, NotFound
 from specway.ids import rfc3339
 from specway.principal import Principal
@@ -51,6 +54,11 @@ def profile_to_dict(user: User) -> dict[str, Any]:
 
 def _org_ref(org: Organization) -> dict[str, str]:
     return {"id": org.id, "name": org.name}
+
+
+def _audit_account(user_id: str, organization_id: str | None) -> None:
+    """Name the account this anonymous call was about in its audit row (if audit is on)."""
+    annotate(context.current_scope(), user_id=user_id, organization_id=organization_id)
 
 
 def _field_error(field: str, reason: str, message: str) -> BadRequest:
@@ -88,6 +96,7 @@ async def register(
             last_name=body.get("last_name", ""),
         )
         created = await accounts.create_session(session, runtime.hasher, user, org.id)
+        _audit_account(user.id, org.id)
         return {
             "message": "User registered successfully",
             "token": created.token,
@@ -107,6 +116,9 @@ async def login(
         await burn_verification(password, runtime.password_params)
         raise unauthorized(INVALID_LOGIN)
     if not await verify_password_async(password, user.password_hash) or not user.is_active:
+        # The same answer as for an unknown email; only the audit row (read by the account's
+        # organisation admins) says whose password was tried.
+        _audit_account(user.id, user.default_organization_id)
         raise unauthorized(INVALID_LOGIN)
     new_hash = None
     if needs_rehash(user.password_hash, runtime.password_params):
@@ -129,6 +141,7 @@ async def login(
             org_id = org.id
         org_row = await session.get(Organization, org_id)
         created = await accounts.create_session(session, runtime.hasher, user, org_id)
+        _audit_account(user.id, org_id)
         return {
             "token": created.token,
             "user": user_to_dict(user),

@@ -119,3 +119,39 @@ async def update_project(session: AsyncSession, project: Project, data: dict[str
 async def delete_project(session: AsyncSession, project: Project) -> None:
     await session.delete(project)
     await session.flush()
+
+
+async def project_summaries(
+    session: AsyncSession, projects: list[Project]
+) -> dict[str, dict[str, Any]]:
+    """Per project id: its organisation's name, its creator's name and its environment count."""
+    from handlers.models_platform import Environment
+    from plugins.auth.models import Organization, User
+
+    ids = [p.id for p in projects]
+    if not ids:
+        return {}
+    count_rows = await session.execute(
+        select(Environment.project_id, func.count(Environment.id))
+        .where(Environment.project_id.in_(ids))
+        .group_by(Environment.project_id)
+    )
+    counts: dict[str, int] = {str(pid): int(n) for pid, n in count_rows.all()}
+    org_ids = {p.organization_id for p in projects if p.organization_id}
+    org_rows = await session.execute(
+        select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+    )
+    orgs: dict[str, str] = {str(oid): str(name) for oid, name in org_rows.all()}
+    user_ids = {p.created_by for p in projects if p.created_by}
+    users = {
+        u.id: f"{u.first_name} {u.last_name}".strip() or u.email
+        for u in (await session.execute(select(User).where(User.id.in_(user_ids)))).scalars()
+    }
+    return {
+        p.id: {
+            "organization_name": orgs.get(p.organization_id or ""),
+            "created_by_name": users.get(p.created_by or ""),
+            "environment_count": int(counts.get(p.id, 0)),
+        }
+        for p in projects
+    }

@@ -30,7 +30,7 @@ from plugins.buffered_body import ClientDisconnected, read_body, replaying_recei
 from plugins.request_record import client_ip
 from specway.errors import APIError, StorageError, error_for_status
 from specway.ids import new_id, utcnow
-from specway.principal import principal_from_scope
+from specway.principal import principal_from_scope, refused_principal
 from specway.types import SCOPE_REQUEST_ID, ASGIApp, Message, Receive, Scope, Send, header
 from specway.types import operation_id as routed_operation
 
@@ -105,8 +105,13 @@ def build_row(
     status: int,
     details: dict[str, Any],
 ) -> dict[str, Any]:
-    """The ``audit_logs`` row for this request (principal and note read from ``scope``)."""
+    """The ``audit_logs`` row for this request (principal and note read from ``scope``).
+
+    A 403 refusing a valid credential names that credential's principal as the actor.
+    """
     principal = principal_from_scope(scope)
+    if principal is None and status == 403:
+        principal = refused_principal(scope)
     note: dict[str, Any] = scope.get(SCOPE_AUDIT_NOTE) or {}
     if note.get("details"):
         details = {**details, **note["details"]}

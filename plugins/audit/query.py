@@ -1,4 +1,5 @@
-"""Read the audit log: filters, tenant isolation and opaque cursor pagination.
+"""Read the audit log: filters, tenant isolation and opaque cursor pagination (or numbered
+pages, for APIs that document them).
 
 Entries come newest first, ordered by ``(timestamp, id)``. A cursor is the position of the last
 entry of a page, base64url-encoded; the next page starts strictly after it, so entries written
@@ -13,12 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plugins.audit.models import AuditLog
 from specway.errors import BadRequest
 from specway.ids import as_utc
+from specway.pagination import PageRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,3 +156,14 @@ def entry_to_dict(entry: AuditLog) -> dict[str, Any]:
         "request_id": entry.request_id,
         "details": entry.details or {},
     }
+
+
+async def page_entries(
+    session: AsyncSession, organization_id: str, flt: AuditFilter, page: PageRequest
+) -> tuple[list[AuditLog], int]:
+    """One numbered page of ``organization_id``'s entries (newest first) and their total."""
+    query = _filtered(organization_id, flt)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    query = query.order_by(AuditLog.timestamp.desc(), AuditLog.id.desc())
+    rows = await session.execute(query.offset(page.offset).limit(page.per_page))
+    return list(rows.scalars()), int(total)

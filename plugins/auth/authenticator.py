@@ -76,19 +76,32 @@ class Authenticator:
 
     async def authenticate(self, token: str, client_ip: str | None) -> Principal:
         """The principal ``token`` stands for, after expiry and IP checks."""
+        return self.admit(await self.identify(token), client_ip)
+
+    async def identify(self, token: str) -> ResolvedCredential:
+        """The live credential ``token`` stands for (its principal is set); 401 otherwise.
+
+        Checks shape, hash and expiry but not where the request comes from: see :meth:`admit`.
+        """
         kind = self.kind_of(token)
         digest = self.hasher.digest(token)
         entry = self.cache.get(digest) if self.cache_trusted else None
         if entry is None:
             entry = await self._load(kind, token)
-        principal = entry.principal
-        if principal is None or not self.hasher.matches(entry.digest, digest):
+        if entry.principal is None or not self.hasher.matches(entry.digest, digest):
             raise unauthorized(
                 "Invalid API key" if kind == "api_key" else "Invalid or expired session token",
                 invalid=True,
             )
         if entry.expires_at is not None and entry.expires_at <= time.time():
             raise unauthorized("API key has expired", invalid=True)
+        return entry
+
+    def admit(self, entry: ResolvedCredential, client_ip: str | None) -> Principal:
+        """The identified principal, if its IP allow-list admits ``client_ip`` (403 if not)."""
+        principal = entry.principal
+        if principal is None:  # identify() never returns such an entry
+            raise unauthorized("Invalid credentials", invalid=True)
         if entry.networks and not _allowed(client_ip, entry):
             raise Forbidden(
                 "Requests from this IP address are not allowed for this API key",

@@ -12,7 +12,10 @@ that fails. When no accepted scheme was used at all, Connexion raises ``OAuthPro
 :func:`challenge_handler` renders as a 401 with the challenge; so every refusal leaves in the
 error envelope with ``WWW-Authenticate``. When an operation accepts both schemes Connexion
 raises the most specific error (403 before 401). On success the principal goes to
-``scope["specway.principal"]`` and into Connexion's ``token_info``.
+``scope["specway.principal"]`` and into Connexion's ``token_info``. A valid credential refused
+with 403 (missing scope, IP outside the allow-list) leaves its principal in
+``scope["specway.principal.refused"]`` only, so the audit log can name who was refused while no
+later stage treats the request as theirs.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from plugins.errors.handlers import ErrorRenderer
 from spec import ErrorsConfig
 from specway.errors import ConfigError, Forbidden
 from specway.principal import Principal
-from specway.types import SCOPE_CLIENT_IP, SCOPE_PRINCIPAL, Scope, header
+from specway.types import SCOPE_CLIENT_IP, SCOPE_PRINCIPAL, SCOPE_REFUSED_PRINCIPAL, Scope, header
 
 Verifier = Callable[[Any], Awaitable[Any]]
 
@@ -70,14 +73,21 @@ def make_verifier(
             token = credential.strip().decode("ascii")
         except UnicodeDecodeError:
             raise unauthorized("Invalid credentials", invalid=True) from None
-        principal = await authenticator.authenticate(token, client_ip(scope))
-        missing = required - principal.scopes
-        if missing:
-            names = sorted(missing)
-            raise Forbidden(
-                f"Missing scope: {', '.join(names)}",
-                details={"missing_scopes": names, "required_scopes": needed},
-            )
+        entry = await authenticator.identify(token)
+        try:
+            principal = authenticator.admit(entry, client_ip(scope))
+            missing = required - principal.scopes
+            if missing:
+                names = sorted(missing)
+                raise Forbidden(
+                    f"Missing scope: {', '.join(names)}",
+                    details={"missing_scopes": names, "required_scopes": needed},
+                )
+        except Forbidden:
+            # Known but not allowed here: say who was refused (for the audit log), without
+            # making them this request's principal.
+            scope[SCOPE_REFUSED_PRINCIPAL] = entry.principal
+            raise
         scope[SCOPE_PRINCIPAL] = principal
         return token_info(principal)
 

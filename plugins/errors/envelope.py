@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -34,13 +34,51 @@ class ErrorBody:
 
 
 def _code(config: ErrorsConfig, code: str) -> str:
+    code = config.codes.get(code, code)
     return code.upper() if config.code_case == "upper" else code
+
+
+# Django REST framework's wording for the reasons our validators report.
+_FIELD_MESSAGES = {"required": "This field is required."}
+
+
+def _details(config: ErrorsConfig, details: Any) -> Any:
+    """``details`` in the configured layout: the field list as is, or ``{field: [message]}``."""
+    if config.field_details != "map" or not isinstance(details, list):
+        return details
+    if not all(isinstance(d, dict) and "field" in d for d in details):
+        return details
+    fields: dict[str, list[str]] = {}
+    for item in details:
+        reason = str(item.get("reason", ""))
+        name = str(item["field"]) or "non_field_errors"
+        fields.setdefault(name, []).append(_FIELD_MESSAGES.get(reason, reason))
+    return fields
+
+
+def retry_after_seconds(headers: dict[str, str] | None) -> int | None:
+    """The ``Retry-After`` header (delay in seconds) of ``headers``, if there is one."""
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after" and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
+def with_retry_after(
+    config: ErrorsConfig, error: ErrorBody, headers: dict[str, str] | None
+) -> ErrorBody:
+    """``error`` with ``retry_after`` in its body when the style asks for it and one is known."""
+    seconds = retry_after_seconds(headers) if config.retry_after_field else None
+    if seconds is None:
+        return error
+    return replace(error, extra={**(error.extra or {}), "retry_after": seconds})
 
 
 def error_document(config: ErrorsConfig, error: ErrorBody) -> dict[str, Any]:
     """The JSON document for ``error`` in the configured style."""
     code = _code(config, error.code)
     extra = error.extra or {}
+    details = _details(config, error.details)
     if config.style == "problem":
         doc: dict[str, Any] = {
             "type": "about:blank",
@@ -50,14 +88,14 @@ def error_document(config: ErrorsConfig, error: ErrorBody) -> dict[str, Any]:
             "code": code,
             "request_id": error.request_id,
         }
-        if error.details is not None:
-            doc["details"] = error.details
+        if details is not None:
+            doc["details"] = details
         doc.update(extra)
         return doc
     if config.style == "flat":
         doc = {
             "error": error.message,
-            "details": error.details if error.details is not None else {},
+            "details": details if details is not None else {},
             "code": code,
             "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "request_id": error.request_id,
@@ -65,8 +103,8 @@ def error_document(config: ErrorsConfig, error: ErrorBody) -> dict[str, Any]:
         doc.update(extra)
         return doc
     inner: dict[str, Any] = {"code": code, "message": error.message, "request_id": error.request_id}
-    if error.details is not None:
-        inner["details"] = error.details
+    if details is not None:
+        inner["details"] = details
     inner.update(extra)
     if config.style == "status-wrapped":
         return {"status": "error", "error": inner}
@@ -90,6 +128,7 @@ async def send_error(
     send: Any, config: ErrorsConfig, error: ErrorBody, headers: dict[str, str] | None = None
 ) -> None:
     """Send ``error`` as a complete ASGI response (for pure ASGI middleware)."""
+    error = with_retry_after(config, error, headers)
     body, media = render_error(config, error)
     raw = [
         (b"content-type", media.encode()),

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
-from plugins.errors.envelope import ErrorBody, render_error
+from plugins.errors.envelope import ErrorBody, render_error, with_retry_after
 from plugins.errors.validation import RequestValidationProblem
 from spec import ErrorsConfig, SpecModel
 from specway.errors import APIError, StorageError, error_for_status
@@ -68,7 +68,7 @@ class ErrorRenderer:
     def response(
         self, request: ConnexionRequest, error: ErrorBody, headers: dict[str, str] | None = None
     ) -> ConnexionResponse:
-        body, media = render_error(self.config, error)
+        body, media = render_error(self.config, with_retry_after(self.config, error, headers))
         out = dict(headers or {})
         if error.request_id:
             out["X-Request-ID"] = error.request_id

@@ -2,7 +2,8 @@
 
 Sits after security and rate limiting, before request validation. For an operation that opts in,
 a request with the header is fingerprinted (method, path, query, body) and its key — scoped to
-the principal, or to the client IP when anonymous — reserved in the backend:
+the principal (see :func:`caller_scope`), or to the client IP when anonymous — reserved in the
+backend:
 
 - new key: the request runs; a response the handler returned (status < 500) is stored, sealed
   with the app's secret key, before its last byte leaves, so a retry never finds it half-done;
@@ -58,12 +59,14 @@ class IdempotencyOptions:
 
 
 def caller_scope(scope: Scope) -> str:
-    """Whose keys these are: the principal (user or API key), else the client IP."""
+    """Whose keys these are: the API key; for a session, its user in the session's
+    organisation (a new login there keeps its keys; another organisation has its own); else,
+    anonymous, the client IP."""
     principal = principal_from_scope(scope)
     if principal is None:
         return f"ip:{client_ip(scope)}"
     if principal.kind == "session":
-        return f"user:{principal.user_id or principal.id}"
+        return f"user:{principal.user_id or principal.id}@{principal.organization_id or ''}"
     return f"key:{principal.key_id or principal.id}"
 
 

@@ -1,8 +1,8 @@
 """``specway codegen [--check]`` and ``specway codegen <generator> --out DIR``.
 
-Without a generator, regenerates every committed output (``docs/reference`` now; the SDKs when
-they land) under ``--root``; with ``--check`` it writes nothing and exits 1 listing each stale
-file. Spec problems are reported all at once, with their JSON pointers (exit 2).
+Without a generator, regenerates every committed output (``docs/reference``,
+``sdk/typescript``, …) under ``--root``; with ``--check`` it writes nothing and exits 1
+listing each stale file. Spec problems are reported all at once, with their JSON pointers (exit 2).
 """
 
 from __future__ import annotations

@@ -5,32 +5,34 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from specway.app import create_app
 from specway.logs import JsonFormatter
-from specway.principal import Principal
-from specway.settings import Settings
-from specway.types import SCOPE_PRINCIPAL, Receive, Scope, Send
 
 
 def test_one_json_line_per_request(
-    app_factory: Callable[..., TestClient], caplog: pytest.LogCaptureFixture
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = app_factory(plugins=("metrics",))
+    client = app_factory(plugins=("metrics", "auth"))
+    me = auth_factory(client)
     with caplog.at_level(logging.INFO, logger="specway.access"):
         created = client.post(
-            "/v1/projects?api_key=qs-SECRET",
+            f"/v1/projects?api_key=qs-SECRET&other={me.key}",
             json={"name": "logged"},
-            headers={"Authorization": "Bearer hdr-SECRET", "X-Request-ID": "req-from-client"},
+            headers={**me.headers, "X-Request-ID": "req-from-client"},
         )
-        missing = client.get("/v1/projects/proj_nothere")
+        missing = client.get("/v1/projects/proj_nothere", headers=me.headers)
+        refused = client.get("/v1/projects", headers={"Authorization": "Bearer hdr-SECRET"})
     records = [r for r in caplog.records if r.name == "specway.access"]
-    assert len(records) == 2
+    assert len(records) == 3
     lines = [json.loads(JsonFormatter().format(r)) for r in records]
-    first, second = lines
+    first, second, third = lines
+    assert created.status_code == 201
     assert first["request_id"] == "req-from-client" == created.headers["x-request-id"]
     assert first["operation_id"] == "createProject"
     assert first["method"] == "POST"
@@ -38,11 +40,18 @@ def test_one_json_line_per_request(
     assert first["status"] == 201
     assert first["duration_ms"] > 0
     assert first["client_ip"] == "testclient"
-    assert first["principal_id"] is None
+    assert first["principal_id"] == me.key_id
+    assert first["organization_id"] == me.organization_id
     assert first["message"] == "POST /v1/projects 201"
     assert second["status"] == missing.status_code == 404
     assert second["operation_id"] == "getProject"
-    assert "SECRET" not in json.dumps(lines)
+    assert second["principal_id"] == me.key_id
+    assert third["status"] == refused.status_code == 401
+    assert third["operation_id"] == "listProjects"
+    assert third["principal_id"] is None
+    dump = json.dumps(lines)
+    assert "SECRET" not in dump
+    assert me.key not in dump
 
 
 def test_can_be_turned_off(
@@ -55,17 +64,19 @@ def test_can_be_turned_off(
 
 
 def test_principal_is_logged(
-    settings_factory: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app = create_app(settings=settings_factory(), plugins=())
-    principal = Principal("api_key", "key_log", "org_log", key_id="key_log")
-
-    async def with_principal(scope: Scope, receive: Receive, send: Send) -> None:
-        scope[SCOPE_PRINCIPAL] = principal
-        await app(scope, receive, send)
-
-    with TestClient(with_principal) as client, caplog.at_level(logging.INFO, "specway.access"):
-        assert client.get("/v1/projects").status_code == 200
-    (record,) = [r for r in caplog.records if r.name == "specway.access"]
-    assert record.__dict__["principal_id"] == "key_log"
-    assert record.__dict__["organization_id"] == "org_log"
+    client = app_factory(plugins=("auth",))
+    me = auth_factory(client)
+    with caplog.at_level(logging.INFO, "specway.access"):
+        assert client.get("/v1/projects", headers=me.headers).status_code == 200
+        assert client.get("/v1/projects", headers=me.session_headers).status_code == 200
+    by_key, by_session = [r for r in caplog.records if r.name == "specway.access"]
+    assert by_key.__dict__["principal_id"] == me.key_id
+    assert by_key.__dict__["organization_id"] == me.organization_id
+    # A session is logged by its session id (never the token itself).
+    assert by_session.__dict__["principal_id"].startswith("sess_")
+    assert by_session.__dict__["principal_id"] != me.session_token
+    assert by_session.__dict__["organization_id"] == me.organization_id

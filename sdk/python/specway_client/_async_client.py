@@ -324,7 +324,7 @@ class AsyncAuthResource:
     ) -> RegisterResponse:
         """Register a user
 
-        Creates a user and their personal organisation (the user is its admin) and returns a session token. Passwords are hashed with scrypt; weak passwords are refused with 400 naming the field.
+        Creates a user and their personal organisation (the user is its admin) and returns a session token. Passwords are hashed with scrypt; weak passwords are refused with 400 naming the field. Not idempotent by key (the response carries a session token; a retry gets 409 for the taken email).
 
         Args:
             password: At least 8 characters, not a common password, not your email or username.
@@ -355,7 +355,7 @@ class AsyncAuthResource:
     ) -> LoginResponse:
         """Log in
 
-        Exchanges email and password for a 40-hex session token (`Authorization Token <token>` or `Bearer <token>`). An unknown email and a wrong password get the same 401. Rate limited by the strict `login` policy (per IP and email).
+        Exchanges email and password for a 40-hex session token (`Authorization Token <token>` or `Bearer <token>`). An unknown email and a wrong password get the same 401; failed logins are audited as `auth.failed`. Rate limited by the strict `login` policy (per IP and email). Not idempotent by key (a retry simply opens another session).
 
         Args:
             organization_id: Organisation the session acts in (default the user's own).
@@ -700,7 +700,7 @@ class AsyncApiKeysResource:
     ) -> ApiKeyCreated:
         """Create an API key
 
-        Mints a key (`sk_live_…` + 32 random bytes in base62 + checksum) and returns the secret exactly once. A key acts with its creator's role capped by its scopes, so scopes beyond the caller's are refused (403); members can make keys, only admins can grant `admin`. Optional expiry (401 afterwards), IP allow-list in CIDR notation (403 from elsewhere) and plan.
+        Mints a key (`sk_live_…` + 32 random bytes in base62 + checksum) and returns the secret exactly once. A key acts with its creator's role capped by its scopes, so scopes beyond the caller's are refused (403); members can make keys, only admins can grant `admin`. Optional expiry (401 afterwards), IP allow-list in CIDR notation (403 from elsewhere) and plan. Not idempotent by key, so the secret is never stored for a replay; a retried call mints another key (revoke the spare).
 
         Args:
             expires_at: After this instant the key is refused with 401.

@@ -22,6 +22,9 @@ SCENARIO_SPEC = ROOT / "tests" / "fixtures" / "audit" / "openapi.yaml"
         ("updateProject", "project.updated"),
         ("revokeApiKey", "api_key.revoked"),
         ("createAPIKey", "api_key.created"),
+        ("createApiKey", "api_key.created"),
+        ("registerUser", "user.registered"),
+        ("removeMember", "member.removed"),
         ("rotateWebhookSecret", "webhook_secret.rotated"),
         ("redeliverWebhookDelivery", "webhook_delivery.redelivered"),
         ("copyEnvironment", "environment.copied"),
@@ -54,9 +57,30 @@ def test_plans_of_the_reference_and_scenario_specs() -> None:
     assert {"createDeployment", "rollbackDeployment", "updateProjectConfig", "executeBatch"} <= set(
         reference
     )
+    assert {"registerUser", "loginUser", "logoutUser", "createOrganization", "addMember"} <= set(
+        reference
+    )
+    assert reference["loginUser"].action == "auth.login"
     assert reference["createProject"].id_from_response
     assert reference["updateProject"].target_param == "project_id"
     assert not reference["createProject"].body_fields_only
+    # Named in the spec: the derived names would be user.registered, user.logged_in...
+    assert {op: reference[op].action for op in ("registerUser", "loginUser", "logoutUser")} == {
+        "registerUser": "auth.register",
+        "loginUser": "auth.login",
+        "logoutUser": "auth.logout",
+    }
+    # Passwords: only the field names of these bodies are kept.
+    assert reference["registerUser"].body_fields_only
+    assert reference["loginUser"].body_fields_only
+    assert reference["createApiKey"].action == "api_key.created"
+    assert reference["createApiKey"].id_from_response
+    assert reference["revokeApiKey"].target_param == "key_id"
+    assert reference["removeMember"].target_param == "user_id"
+    assert reference["removeMember"].parent_params == ("org_id",)
+    assert reference["addMember"].action == "member.added"
+    assert reference["addMember"].parent_params == ("org_id",)
+    assert reference["updateOrganization"].target_param == "org_id"
     scenario = build_plans(load_spec(SCENARIO_SPEC))
     assert "updateThing" not in scenario  # x-specway-audit: false
     assert "listThings" not in scenario  # reads are not audited unless they name an action

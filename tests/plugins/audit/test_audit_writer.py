@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +17,10 @@ from plugins.metrics import counters
 from specway.ids import new_id, utcnow
 from specway.storage.database import Database
 
-Auth = Callable[[str], dict[str, str]]
+if TYPE_CHECKING:
+    from tests.conftest import AuthIdentity
+
+Identity = Callable[..., "AuthIdentity"]
 
 
 def _row(i: int) -> dict[str, Any]:
@@ -85,9 +88,13 @@ def test_full_queue_drops_counts_and_never_blocks(tmp_path: Path) -> None:
 
 
 def test_requests_succeed_while_the_queue_is_full(
-    app_factory: Callable[..., TestClient], auth: Auth, caplog: pytest.LogCaptureFixture
+    app_factory: Callable[..., TestClient],
+    issuer: Callable[..., TestClient],
+    auth_factory: Identity,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    client = app_factory(plugins=("audit", "fake_auth"))
+    admin = auth_factory(issuer())
+    client = app_factory(plugins=("auth", "audit"))
     writer: AuditWriter = client.app.state.services["audit"]  # type: ignore[attr-defined]
     assert client.portal is not None
     gate = client.portal.call(asyncio.Event)
@@ -102,7 +109,7 @@ def test_requests_succeed_while_the_queue_is_full(
     client.portal.call(writer.stop)
     client.portal.call(writer.start)
     statuses = [
-        client.post("/v1/projects", json={"name": f"p{i}"}, headers=auth("admin-a")).status_code
+        client.post("/v1/projects", json={"name": f"p{i}"}, headers=admin.headers).status_code
         for i in range(4)
     ]
     assert statuses == [201, 201, 201, 201]
@@ -115,12 +122,17 @@ def test_requests_succeed_while_the_queue_is_full(
 
 
 def test_graceful_shutdown_flushes(
-    app_factory: Callable[..., TestClient], tmp_path: Path, auth: Auth
+    app_factory: Callable[..., TestClient],
+    issuer: Callable[..., TestClient],
+    auth_factory: Identity,
+    tmp_path: Path,
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'shutdown.db'}"
-    client = app_factory(plugins=("audit", "fake_auth"), database_url=url)
+    admin = auth_factory(issuer(database_url=url))
+    client = app_factory(plugins=("auth", "audit"), database_url=url)
     for i in range(25):
-        client.post("/v1/projects", json={"name": f"p{i}"}, headers=auth("admin-a"))
+        response = client.post("/v1/projects", json={"name": f"p{i}"}, headers=admin.headers)
+        assert response.status_code == 201
     client.__exit__(None, None, None)
 
     async def count() -> int:

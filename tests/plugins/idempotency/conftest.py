@@ -1,4 +1,8 @@
-"""Idempotency fixtures: apps on the memory or the real Redis backend, with test principals."""
+"""Idempotency fixtures: apps on the memory or the real Redis backend, with the real auth plugin.
+
+Callers of the reference API are real users and keys (``auth_factory``); the scenario spec's
+operations are public, so there the caller is the client IP.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,8 @@ from starlette.testclient import TestClient
 
 from specway.app import create_app
 from specway.errors import NotFound
-from specway.principal import Principal
 from specway.settings import Settings
-from specway.types import SCOPE_PRINCIPAL, ASGIApp, Receive, Scope, Send, header
+from specway.types import ASGIApp, Receive, Scope, Send, header
 
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = ROOT / "openapi.yaml"
@@ -25,18 +28,16 @@ SCENARIO = ROOT / "tests" / "fixtures" / "idempotency" / "openapi.yaml"
 REDIS_URL = os.environ.get("SPECWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-class PrincipalHeader:
-    """Test double for the auth plugin: ``X-Test-Key: <id>`` makes an API-key principal."""
+def with_peer_header(app: ASGIApp) -> ASGIApp:
+    """Test-only wrapper: ``X-Test-Peer: <ip>`` sets the socket peer address of the request."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        peer = header(scope, b"x-test-peer") if scope["type"] == "http" else None
+        if peer:
+            scope["client"] = (peer.decode(), 40000)
+        await app(scope, receive, send)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = header(scope, b"x-test-key") if scope["type"] == "http" else None
-        if key:
-            name = key.decode()
-            scope[SCOPE_PRINCIPAL] = Principal("api_key", name, "org_a", key_id=name)
-        await self.app(scope, receive, send)
+    return wrapped
 
 
 class Jobs:
@@ -90,7 +91,9 @@ def backend(request: pytest.FixtureRequest) -> dict[str, Any]:
 def make_client(
     settings_factory: Callable[..., Settings],
 ) -> Iterator[Callable[..., TestClient]]:
-    """``make_client(spec=..., handlers=..., plugin_config=..., **settings)``: a started client."""
+    """``make_client(spec=..., handlers=..., plugin_config=..., **settings)``: a started client
+    of an app with the auth and idempotency plugins (``peer_header=True``: ``X-Test-Peer``
+    sets the client address)."""
     clients: list[TestClient] = []
 
     def make(
@@ -98,17 +101,19 @@ def make_client(
         *,
         handlers: dict[str, Callable[..., Any]] | None = None,
         plugin_config: dict[str, dict[str, Any]] | None = None,
-        client: tuple[str, int] = ("testclient", 50000),
+        peer_header: bool = False,
         **settings: Any,
     ) -> TestClient:
-        app = create_app(
+        app: ASGIApp = create_app(
             spec,
             settings_factory(**settings),
             handlers=handlers,
-            plugins=("idempotency",),
+            plugins=("auth", "idempotency"),
             plugin_config=plugin_config,
         )
-        test_client = TestClient(PrincipalHeader(app), raise_server_exceptions=False, client=client)
+        if peer_header:
+            app = with_peer_header(app)
+        test_client = TestClient(app, raise_server_exceptions=False)
         test_client.__enter__()
         clients.append(test_client)
         return test_client

@@ -31,14 +31,25 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-def test_counters_move_as_requests_are_made(app_factory: Callable[..., TestClient]) -> None:
-    client = app_factory(plugins=("metrics",))
+def test_counters_move_as_requests_are_made(
+    app_factory: Callable[..., TestClient], auth_factory: Callable[..., Any]
+) -> None:
+    client = app_factory()  # the spec's plugins: metrics and the real auth among them
+    writer = auth_factory(client, scopes=("read", "write"))
     before = scrape(client)
     for name in ("a", "b"):
-        assert client.post("/v1/projects", json={"name": name}).status_code == 201
-    assert client.post("/v1/projects", json={}).status_code == 400
+        assert (
+            client.post("/v1/projects", json={"name": name}, headers=writer.headers).status_code
+            == 201
+        )
+    assert client.post("/v1/projects", json={}, headers=writer.headers).status_code == 400
     assert client.get("/nowhere").status_code == 404
     assert client.get("/v1/audit-logs").status_code == 401
+    bad_key = {"Authorization": f"Bearer {writer.key}x"}
+    assert client.get("/v1/audit-logs", headers=bad_key).status_code == 401
+    assert client.get("/v1/audit-logs", headers=writer.headers).status_code == 403
+    wrong = {"email": writer.email, "password": "not-the-password"}
+    assert client.post("/v1/auth/login", json=wrong).status_code == 401
     after = scrape(client)
 
     def delta(name: str, **labels: str) -> float:
@@ -48,13 +59,17 @@ def test_counters_move_as_requests_are_made(app_factory: Callable[..., TestClien
     assert delta(requests, operation="createProject", method="POST", status="201") == 2
     assert delta(requests, operation="createProject", method="POST", status="400") == 1
     assert delta(requests, operation="unmatched", method="GET", status="404") == 1
-    assert delta(requests, operation="listAuditLogs", method="GET", status="401") == 1
+    assert delta(requests, operation="listAuditLogs", method="GET", status="401") == 2
+    assert delta(requests, operation="listAuditLogs", method="GET", status="403") == 1
     latency = "specway_http_request_duration_seconds"
     assert delta(f"{latency}_count", operation="createProject", method="POST") == 3
     assert delta(f"{latency}_bucket", operation="createProject", method="POST", le="+Inf") == 3
     assert delta(f"{latency}_sum", operation="createProject", method="POST") > 0
     failures = "specway_auth_failures_total"
-    assert delta(failures, operation="listAuditLogs", reason="unauthenticated") == 1
+    assert delta(failures, operation="listAuditLogs", reason="unauthenticated") == 2
+    assert delta(failures, operation="listAuditLogs", reason="forbidden") == 1
+    assert delta(failures, operation="loginUser", reason="unauthenticated") == 1
+    assert delta(failures, operation="createProject", reason="unauthenticated") == 0
 
 
 def test_crashes_are_counted_as_500(app_factory: Callable[..., TestClient]) -> None:

@@ -1,0 +1,1 @@
+"""Example products served by specway, one per seed document (``examples/<name>/openapi.yaml``)."""

@@ -1,0 +1,7 @@
+"""``Organizations``: list, create and get, as in the reference API."""
+
+from __future__ import annotations
+
+from handlers.organizations import create_organization, get_organization, list_organizations
+
+__all__ = ["create_organization", "get_organization", "list_organizations"]

@@ -1,0 +1,1 @@
+"""VersionTwo (seed 000): ``/v1``, Bearer keys, keyed lists, nested lowercase error codes."""

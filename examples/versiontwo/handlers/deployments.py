@@ -1,0 +1,12 @@
+"""``Deployments``: the reference handlers."""
+
+from __future__ import annotations
+
+from handlers.deployments import (
+    create_deployment,
+    get_deployment,
+    list_deployments,
+    rollback_deployment,
+)
+
+__all__ = ["create_deployment", "get_deployment", "list_deployments", "rollback_deployment"]

@@ -1,0 +1,7 @@
+"""``Monitoring``: the reference handlers."""
+
+from __future__ import annotations
+
+from handlers.monitoring import get_project_logs, get_project_metrics
+
+__all__ = ["get_project_logs", "get_project_metrics"]

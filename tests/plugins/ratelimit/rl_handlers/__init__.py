@@ -1,0 +1,1 @@
+"""Handlers of the rate-limit scenario spec (``tests/fixtures/ratelimit/openapi.yaml``)."""
