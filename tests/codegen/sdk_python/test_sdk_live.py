@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import httpx
@@ -120,3 +121,35 @@ def test_webhook_delivery_verifies(live: LiveServer, receiver: Receiver) -> None
     assert event.id == got.headers["webhook-id"]
     only_body = {"X-Signature": got.headers["x-signature"]}
     assert verify_webhook(got.body, only_body, hook.secret).id == event.id
+
+
+def test_rate_limited_login_is_retried_then_surfaced(live: LiveServer) -> None:
+    """The login policy (10/min per ip+email, GCRA) answers 429 on the 11th attempt."""
+    from specway_client import RateLimitError
+
+    email = f"rl-{uuid.uuid4().hex[:8]}@example.com"
+    password = "correct horse battery staple"
+    with Client(base_url=live.base_url, api_key="") as anonymous:
+        anonymous.auth.register_user(email=email, password=password)
+    waited: list[float] = []
+    strict = Client(base_url=live.base_url, api_key="", max_retries=0)
+    for _ in range(10):
+        strict.auth.login_user(email=email, password=password)
+    with pytest.raises(RateLimitError) as caught:
+        strict.auth.login_user(email=email, password=password)
+    assert caught.value.status == 429
+    assert caught.value.retry_after is not None
+    assert 0 < caught.value.retry_after <= 60
+    assert caught.value.rate_limit.limit is not None
+    assert caught.value.request_id
+
+    def sleep(seconds: float) -> None:  # really wait: the server's clock must move on
+        waited.append(seconds)
+        time.sleep(seconds)
+
+    with Client(base_url=live.base_url, api_key="", sleep=sleep) as patient:
+        logged_in = patient.auth.login_user(email=email, password=password)
+    assert logged_in.token
+    assert len(waited) == 1
+    assert waited[0] <= caught.value.retry_after
+    strict.close()
