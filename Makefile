@@ -13,6 +13,7 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements/lock.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e sdk/python
 	touch $(STAMP)
 
 # The pinned TypeScript compiler for the sdk/typescript tests (skipped there when node is missing).

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from codegen.docs import generate_docs
 from codegen.ir import ApiIR
+from codegen.python_sdk import generate_python
 from codegen.render import fill, stale_files, write_tree
 from codegen.typescript import generate_typescript
 
@@ -34,6 +35,9 @@ class Generator:
 GENERATORS: dict[str, Generator] = {
     "docs": Generator(
         "docs", "docs/reference", generate_docs, "API reference in Markdown plus one HTML page"
+    ),
+    "python": Generator(
+        "python", "sdk/python", generate_python, "typed Python SDK (sync and async clients)"
     ),
     "typescript": Generator(
         "typescript",

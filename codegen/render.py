@@ -121,8 +121,18 @@ def stale_files(expected: Path, actual: Path) -> list[str]:
         if not root.is_dir():
             return {}
         return {
-            p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and not _build_artifact(p.relative_to(root))
         }
 
     want, have = listing(expected), listing(actual)
     return sorted(rel for rel in want.keys() | have.keys() if want.get(rel) != have.get(rel))
+
+
+_ARTIFACT_DIRS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "build"})
+
+
+def _build_artifact(rel: Path) -> bool:
+    """Files tools leave next to generated code (``pip install -e``, caches): not compared."""
+    return any(part in _ARTIFACT_DIRS or part.endswith(".egg-info") for part in rel.parts)
