@@ -111,8 +111,12 @@ class Load:
         *,
         threads: int = 8,
         timeout: float = 10.0,
+        keepalive: bool = True,
     ) -> None:
         self.base_url = base_url
+        # Without keep-alive each request opens its own connection: a refused connect then
+        # means "never reached the server", and a dropped one "lost in flight".
+        self.limits = httpx.Limits(max_keepalive_connections=None if keepalive else 0)
         self.request = request
         self.threads = threads
         self.timeout = timeout
@@ -128,7 +132,9 @@ class Load:
             return self._counter
 
     def _loop(self) -> None:
-        with httpx.Client(base_url=self.base_url, timeout=self.timeout) as client:
+        with httpx.Client(
+            base_url=self.base_url, timeout=self.timeout, limits=self.limits
+        ) as client:
             while not self._stop.is_set():
                 started = time.monotonic()
                 try:
