@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import secrets
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fault_components import ROOT, SECRET_KEY, PostgresCluster, RedisServer
 from fault_harness import REPORT_PATH, Report, SecretLedger
+
+# The webhooks tests' receiver, fake clock and worker environment are reused by the scenarios.
+sys.path.insert(0, str(ROOT / "tests" / "plugins" / "webhooks"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
