@@ -20,17 +20,16 @@ from urllib.parse import parse_qsl
 
 import orjson
 from connexion.exceptions import ProblemException
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from plugins.audit.plan import AuditPlan
 from plugins.audit.redact import redact
 from plugins.buffered_body import ClientDisconnected, read_body, replaying_receive
 from plugins.request_record import client_ip
-from specway.errors import APIError, StorageError, error_for_status
+from specway.errors import APIError, error_for_status
 from specway.ids import new_id, utcnow
 from specway.principal import principal_from_scope, refused_principal
+from specway.storage.outage import is_outage
 from specway.types import SCOPE_REQUEST_ID, ASGIApp, Message, Receive, Scope, Send, header
 from specway.types import operation_id as routed_operation
 
@@ -80,9 +79,7 @@ def status_of(exc: BaseException) -> int:
         return int(exc.status_code)
     if isinstance(exc, asyncio.CancelledError | ClientDisconnected):
         return 499
-    if isinstance(exc, StorageError | OperationalError | PoolTimeout | ConnectionError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    ):
+    if is_outage(exc):
         return 503
     return 500
 

@@ -8,14 +8,13 @@ from typing import Any
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from plugins.errors.envelope import ErrorBody, render_error, with_retry_after
 from plugins.errors.validation import RequestValidationProblem
 from spec import ErrorsConfig, SpecModel
-from specway.errors import APIError, StorageError, error_for_status
+from specway.errors import APIError, error_for_status
+from specway.storage.outage import is_outage
 from specway.types import SCOPE_REQUEST_ID
 
 logger = logging.getLogger("specway.errors")
@@ -125,9 +124,7 @@ class ErrorRenderer:
     def unhandled(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         if isinstance(exc, APIError):
             return self.api_error(request, exc)
-        if isinstance(exc, StorageError | OperationalError | PoolTimeout | ConnectionError) or (
-            isinstance(exc, DBAPIError) and exc.connection_invalidated
-        ):
+        if is_outage(exc):
             return self.unavailable(request, exc)
         logger.exception("unhandled error (request_id=%s)", self.request_id(request), exc_info=exc)
         error = ErrorBody(500, "internal_error", _MESSAGES[500], None, self.request_id(request))

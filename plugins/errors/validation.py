@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -58,6 +59,40 @@ def _reason(error: ValidationError) -> str:
     return message if len(message) <= 200 else message[:197] + "..."
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key repeated within one JSON object of ``body`` (already valid JSON), if any.
+
+    Parsers disagree on ``{"a": 1, "a": 2}`` (first wins, last wins, error), so a body that
+    means one thing to the gateway and another to a downstream service is refused (400).
+    orjson cannot report duplicates; the standard library's pairs hook can (a second parse,
+    bounded by the body size limit); bodies without any object skip it.
+    """
+    if b"{" not in body:
+        return None
+    try:
+        json.loads(body, object_pairs_hook=_reject_duplicates)
+    except _DuplicateKey as exc:
+        return exc.key
+    except (ValueError, RecursionError):
+        return None  # orjson accepted it; nothing more to say here
+    return None
+
+
 class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """JSON body validation with every error listed; parses with orjson."""
 
@@ -66,11 +101,17 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         if not body.strip():
             return None
         try:
-            return orjson.loads(body)
+            parsed = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise RequestValidationProblem(
                 [{"field": "", "in": "body", "reason": f"malformed JSON: {exc}"}]
             ) from exc
+        duplicate = duplicate_key(body)
+        if duplicate is not None:
+            raise RequestValidationProblem(
+                [{"field": duplicate, "in": "body", "reason": "duplicate key in a JSON object"}]
+            )
+        return parsed
 
     def _validate(self, body: Any) -> Any:
         if not self._nullable and body is None:

@@ -1,9 +1,11 @@
 """When to try a delivery again: the retry schedule, jitter, ``Retry-After`` and the clock.
 
 Attempt 1 is immediate; after each failure the next attempt waits 5 s, 5 min, 30 min, 2 h, 5 h,
-10 h and 10 h (eight attempts over about 28 hours), each delay spread by ±20 % so endpoints that
-come back up are not hit by a thundering herd. A ``Retry-After`` on a failed response can only
-push the next attempt later, never earlier, and at most :data:`MAX_RETRY_AFTER`.
+10 h and 10 h (eight attempts over about 28 hours), each delay stretched by up to 20 % so endpoints
+that come back up are not hit by a thundering herd. Jitter only ever lengthens a delay: were it
+to shorten them too, the last attempt could come after 22 h and a receiver down for a day would
+lose events (the reliability suite found exactly that). A ``Retry-After`` on a failed response
+can only push the next attempt later, never earlier, and at most :data:`MAX_RETRY_AFTER`.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class RetrySchedule:
         """The wait before the next attempt once ``attempts_made`` have failed."""
         base = self.delays[attempts_made]
         spread = base.total_seconds() * self.jitter
-        delay = timedelta(seconds=base.total_seconds() + self.rng.uniform(-spread, spread))
+        delay = timedelta(seconds=base.total_seconds() + self.rng.uniform(0, spread))
         if retry_after is not None:
             delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
         return delay

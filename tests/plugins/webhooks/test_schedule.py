@@ -21,12 +21,12 @@ def test_schedule_is_the_documented_one() -> None:
 
 
 @pytest.mark.parametrize("made", range(1, 8))
-def test_each_delay_is_within_twenty_percent(made: int) -> None:
+def test_each_delay_is_stretched_by_at_most_twenty_percent_never_shortened(made: int) -> None:
     schedule = RetrySchedule(rng=random.Random(made))
     base = SCHEDULE[made].total_seconds()
     delays = [schedule.delay_after(made).total_seconds() for _ in range(200)]
-    assert all(0.8 * base <= d <= 1.2 * base for d in delays)
-    assert max(delays) - min(delays) > 0.2 * base  # jitter really spreads
+    assert all(base <= d <= 1.2 * base for d in delays)
+    assert max(delays) - min(delays) > 0.1 * base  # jitter really spreads
 
 
 def test_first_attempt_is_immediate_and_eight_attempts_exhaust() -> None:

@@ -5,7 +5,7 @@
  * with Standard Webhooks headers `webhook-id`, `webhook-timestamp` and
  * `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, plus
  * `X-Signature: sha256=<hex HMAC-SHA256(secret, body)>`. Any 2xx acknowledges; other
- * answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (±20 %), honouring
+ * answers are retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each up to 20 % later), honouring
  * `Retry-After`. `410 Gone` or 5 days without a success disable the endpoint. Delivery is
  * at-least-once: dedupe on `webhook-id`.
  * 

@@ -1,0 +1,22 @@
+"""Duplicate keys in a JSON body are found (the validator answers 400), at any depth."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.errors.validation import duplicate_key
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"name": "a", "name": "b"}', "name"),
+        (b'{"config": {"x": 1, "x": 2}}', "x"),
+        (b'[{"a": 1}, {"b": 1, "b": 2}]', "b"),
+        (b'{"name": "a", "Name": "b"}', None),
+        (b'{"a": {"a": 1}}', None),
+        (b"[1, 2, 3]", None),
+    ],
+)
+def test_duplicate_key(body: bytes, expected: str | None) -> None:
+    assert duplicate_key(body) == expected

@@ -1,0 +1,285 @@
+"""Load, identities, the secrets ledger and the figures report of the reliability scenarios."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+# Bounded in the default run; ``python -m bench.soak`` sets SPECWAY_SOAK=1 for longer versions.
+SOAK = os.environ.get("SPECWAY_SOAK", "") not in ("", "0")
+REPORT_PATH = os.environ.get("SPECWAY_RELIABILITY_REPORT", "")
+
+
+def scale(bounded: float, soak: float) -> float:
+    return soak if SOAK else bounded
+
+
+@dataclass
+class Outcome:
+    """One request's result: a status, or the exception that ended it."""
+
+    started: float
+    elapsed: float
+    status: int | None
+    error: str | None = None
+    body: str = ""
+    envelope: bool = False
+
+
+@dataclass
+class Identity:
+    """A registered user, their organisation and an all-scopes API key on a live gateway."""
+
+    email: str
+    password: str
+    token: str
+    key: str
+    key_id: str
+    organization_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+def register(base_url: str, ledger: SecretLedger | None = None) -> Identity:
+    """Register a fresh user on ``base_url`` and mint an API key with every scope."""
+    email = f"rel-{secrets.token_hex(6)}@example.com"
+    password = f"pw-{secrets.token_urlsafe(18)}"
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        reply = client.post("/v1/auth/register", json={"email": email, "password": password})
+        assert reply.status_code == 201, reply.text
+        body = reply.json()
+        created = client.post(
+            "/v1/api-keys",
+            json={"name": "reliability", "scopes": ["read", "write", "delete", "admin"]},
+            headers={"Authorization": f"Token {body['token']}"},
+        )
+        assert created.status_code == 201, created.text
+        key = created.json()
+    found = Identity(
+        email, password, body["token"], key["key"], key["id"], body["organization"]["id"]
+    )
+    if ledger is not None:
+        ledger.add(password, found.token, found.key)
+    return found
+
+
+def is_envelope(body: Any) -> bool:
+    """The reference API's nested envelope: ``{"error": {"code", "message", "request_id"}}``."""
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("error"), dict)
+        and isinstance(body["error"].get("code"), str)
+        and bool(body["error"].get("request_id"))
+    )
+
+
+def record(started: float, response: httpx.Response) -> Outcome:
+    envelope = False
+    if response.status_code >= 400:
+        try:
+            envelope = is_envelope(response.json())
+        except ValueError:
+            envelope = False
+    return Outcome(
+        started,
+        time.monotonic() - started,
+        response.status_code,
+        body=response.text[:2000] if response.status_code in (201, *range(400, 600)) else "",
+        envelope=envelope,
+    )
+
+
+class Load:
+    """``threads`` clients each calling ``request(client, n)`` in a loop until stopped."""
+
+    def __init__(
+        self,
+        base_url: str,
+        request: Callable[[httpx.Client, int], httpx.Response],
+        *,
+        threads: int = 8,
+        timeout: float = 10.0,
+        keepalive: bool = True,
+    ) -> None:
+        self.base_url = base_url
+        # Without keep-alive each request opens its own connection: a refused connect then
+        # means "never reached the server", and a dropped one "lost in flight".
+        self.limits = httpx.Limits(max_keepalive_connections=None if keepalive else 0)
+        self.request = request
+        self.threads = threads
+        self.timeout = timeout
+        self.outcomes: list[Outcome] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._workers: list[threading.Thread] = []
+        self._counter = 0
+
+    def _next(self) -> int:
+        with self._lock:
+            self._counter += 1
+            return self._counter
+
+    def _loop(self) -> None:
+        with httpx.Client(
+            base_url=self.base_url, timeout=self.timeout, limits=self.limits
+        ) as client:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    found = record(started, self.request(client, self._next()))
+                except httpx.HTTPError as exc:
+                    found = Outcome(started, time.monotonic() - started, None, type(exc).__name__)
+                with self._lock:
+                    self.outcomes.append(found)
+
+    def __enter__(self) -> Load:
+        for _ in range(self.threads):
+            thread = threading.Thread(target=self._loop, daemon=True)
+            thread.start()
+            self._workers.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._workers:
+            thread.join(self.timeout + 5)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.outcomes)
+
+    def wait_for(self, count: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count() < count:
+            assert time.monotonic() < deadline, f"only {self.count()} of {count} requests"
+            time.sleep(0.02)
+
+    def snapshot(self) -> list[Outcome]:
+        with self._lock:
+            return list(self.outcomes)
+
+    def statuses(self) -> Counter[int | str]:
+        return Counter(o.status if o.status is not None else str(o.error) for o in self.snapshot())
+
+
+class SecretLedger:
+    """Every secret the scenarios used, and every text they captured that must not contain one."""
+
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+        self.texts: list[tuple[str, str]] = []  # (where, text)
+        self._lock = threading.Lock()
+
+    def add(self, *values: str) -> None:
+        with self._lock:
+            self.secrets.update(v for v in values if v and len(v) >= 8)
+
+    def capture(self, where: str, text: str) -> None:
+        with self._lock:
+            self.texts.append((where, text))
+
+    def capture_outcomes(self, where: str, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.body and outcome.status is not None and outcome.status >= 400:
+                self.capture(where, outcome.body)
+
+    def hits(self, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """(where, first 6 characters of the secret) for every secret found in any text."""
+        found = []
+        for where, text in [*self.texts, *extra]:
+            for secret in self.secrets:
+                if secret in text:
+                    found.append((where, secret[:6] + "…"))
+        return found
+
+
+@dataclass
+class Row:
+    """One scenario's line of ``docs/reliability.md``."""
+
+    scenario: str
+    load: str
+    fault: str
+    outcome: str = "running"
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+class Report:
+    """Collects one row per scenario; written to ``SPECWAY_RELIABILITY_REPORT`` at session end."""
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+
+    @contextmanager
+    def scenario(self, name: str, load: str, fault: str) -> Iterator[Row]:
+        row = Row(name, load, fault)
+        self.rows.append(row)
+        try:
+            yield row
+        except BaseException as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            row.outcome = f"FAIL: {first[:160]}"
+            raise
+        row.outcome = "pass"
+
+    def write(self, path: Path) -> None:
+        mode = "soak" if SOAK else "bounded (CI)"
+        lines = [
+            "# Reliability figures",
+            "",
+            "Generated by `tests/reliability` (run: `python -m bench.soak`, or "
+            "`SPECWAY_RELIABILITY_REPORT=docs/reliability.md pytest -m reliability`). "
+            "Each scenario starts its own real components (a private `redis-server`, a private "
+            "PostgreSQL cluster from `initdb`, `specway serve` gateway and "
+            "`specway webhooks worker` processes) and kills them.",
+            "",
+            f"Run: **{mode}**, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs.",
+            "",
+            "| scenario | load | fault | outcome | figures |",
+            "|---|---|---|---|---|",
+        ]
+        for row in self.rows:
+            figures = "; ".join(f"{k}: {_fmt(v)}" for k, v in row.figures.items())
+            lines.append(
+                f"| {row.scenario} | {row.load} | {row.fault} | {row.outcome} | {figures} |"
+            )
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value).replace("|", "/")
+
+
+def query(database_url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Run one SQL query on the PostgreSQL behind ``database_url`` (asyncpg, fresh connection)."""
+    import asyncio
+
+    import asyncpg
+
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def run() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(dsn, timeout=10)
+        try:
+            return [tuple(r) for r in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
