@@ -62,7 +62,12 @@ def register(base_url: str, ledger: SecretLedger | None = None) -> Identity:
         body = reply.json()
         created = client.post(
             "/v1/api-keys",
-            json={"name": "reliability", "scopes": ["read", "write", "delete", "admin"]},
+            # The top tier: these scenarios measure faults, not the per-key rate limits.
+            json={
+                "name": "reliability",
+                "scopes": ["read", "write", "delete", "admin"],
+                "plan": "enterprise",
+            },
             headers={"Authorization": f"Token {body['token']}"},
         )
         assert created.status_code == 201, created.text
