@@ -249,7 +249,10 @@ def check_extensions(
         for err in sorted(
             Draft7Validator(SCHEMAS[key]).iter_errors(value), key=lambda e: list(e.path)
         ):
-            problems.append(_schema_problem(here, err))
+            if err.validator == "oneOf" and err.context:
+                problems.extend(_branch_problems(here + pointer(*err.path), err))
+            else:
+                problems.append(_schema_problem(here, err))
     return problems
 
 
@@ -265,8 +268,28 @@ def _schema_problem(here: str, err: Any) -> Problem:
         fix = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(known)}"
         return Problem(sub, f"unknown key {bad!r}", fix)
     if err.validator == "oneOf" and err.context:
-        best = min(err.context, key=lambda e: len(list(e.path)))
-        return Problem(sub + pointer(*best.path), best.message, "see the extension reference")
+        # The branch that got furthest into the value explains the mistake best (a mapping of
+        # policies with one bad key, not "is not of type 'array'").
+        best = max(err.context, key=lambda e: (len(list(e.path)), e.validator != "type"))
+        return _schema_problem(sub, best)
+    return _plain_problem(sub, err)
+
+
+def _branch_problems(here: str, err: Any) -> list[Problem]:
+    """Every error of the ``oneOf`` branch that matches the value's type (all, not the first)."""
+    branches: dict[Any, list[Any]] = {}
+    for sub_err in err.context:
+        branches.setdefault(sub_err.relative_schema_path[0], []).append(sub_err)
+    fitting = [
+        errs
+        for errs in branches.values()
+        if not any(e.validator == "type" and not list(e.path) for e in errs)
+    ]
+    chosen = fitting[0] if fitting else max(branches.values(), key=len)
+    return [_schema_problem(here, e) for e in chosen]
+
+
+def _plain_problem(sub: str, err: Any) -> Problem:
     fix = (
         f"use one of {err.validator_value}"
         if err.validator == "enum"
