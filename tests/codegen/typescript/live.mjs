@@ -119,4 +119,31 @@ out.webhook = {
   stale: stale instanceof WebhookVerificationError,
 };
 
+// A live 429: login is limited to 10 attempts a minute per client IP and email (policy `login`).
+const noRetries = new Client({ baseURL, maxRetries: 0 });
+let limited = null;
+let attempts = 0;
+while (!limited && attempts < 15) {
+  attempts += 1;
+  try {
+    await noRetries.auth.loginUser({ email, password: "not-the-password" });
+  } catch (error) {
+    if (error instanceof sdk.RateLimitError) limited = error;
+  }
+}
+let retriedLogin = null;
+if (limited) {
+  // With retries on, the same call waits out Retry-After and then succeeds.
+  const retrying = new Client({ baseURL, maxRetries: 3 });
+  retriedLogin = await retrying.auth.loginUser({ email, password: "correct-horse-battery-staple" });
+}
+out.rateLimited = {
+  attempts,
+  surfaced: limited instanceof sdk.RateLimitError,
+  status: limited ? limited.status : null,
+  retryAfter: limited ? limited.retryAfter : null,
+  requestId: limited ? Boolean(limited.requestId) : false,
+  retriedToken: retriedLogin ? typeof retriedLogin.token === "string" : false,
+};
+
 console.log(JSON.stringify(out));

@@ -116,3 +116,13 @@ def test_a_real_delivery_verifies(seen: dict[str, Any]) -> None:
         "wrongSecret": True,
         "stale": True,
     }
+
+
+def test_a_live_429_is_surfaced_then_retried(seen: dict[str, Any]) -> None:
+    limited = seen["rateLimited"]
+    assert limited["surfaced"] is True
+    assert limited["attempts"] == 11  # the login policy admits 10 a minute
+    assert limited["status"] == 429
+    assert limited["retryAfter"] >= 1
+    assert limited["requestId"] is True
+    assert limited["retriedToken"] is True
