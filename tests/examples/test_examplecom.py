@@ -6,7 +6,11 @@ The key is minted, and a project created, through the reference API on the same 
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,3 +125,16 @@ def test_rate_limit_headers(excom: tuple[TestClient, TestClient, dict[str, str]]
     assert response.headers["X-RateLimit-Limit"] == "100"
     assert int(response.headers["X-RateLimit-Remaining"]) < 100
     assert int(response.headers["X-RateLimit-Reset"]) > 0
+
+
+def test_user_created_event_is_recorded(
+    excom: tuple[TestClient, TestClient, dict[str, str]], tmp_path: Path
+) -> None:
+    client, _, auth = excom
+    body = {"name": "John Doe", "email": "john@example.com", "password": "secure_password"}
+    created = check(client.post("/v1/users", json=body, headers=auth), 201, USER)
+    with closing(sqlite3.connect(tmp_path / "specway.db")) as db:
+        rows = db.execute("SELECT data FROM webhook_events WHERE type = 'user.created'").fetchall()
+    assert [json.loads(data) for (data,) in rows] == [
+        {"id": created["id"], "name": "John Doe", "email": "john@example.com"}
+    ]
