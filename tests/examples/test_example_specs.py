@@ -10,6 +10,7 @@ from specway.cli import main
 from tests.examples.support import example_spec
 
 SECTIONS = {
+    "examplecom": ["users", "projects"],
     "keynest": [
         "auth",
         "organizations",

@@ -1,0 +1,73 @@
+"""``Users``: a thin mapping onto the reference registration and membership services.
+
+A user created through ``POST /users`` is registered as in ``POST /v1/auth/register`` (own
+personal organisation) and added as a member of the caller's organisation (admins only), so the
+caller can read it back; ``GET /users/{id}`` shows the caller and the members of its organisation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.services import auth as auth_service
+from handlers.services import organizations as org_service
+from handlers.services.access import auth_runtime, current_principal
+from plugins.auth import accounts
+from plugins.auth.models import User
+from plugins.auth.passwords import hash_password_async
+from plugins.webhooks import emit_event
+from specway import context
+from specway.errors import NotFound
+from specway.ids import rfc3339
+
+Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+
+def user_to_dict(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": f"{user.first_name} {user.last_name}".strip(),
+        "email": user.email,
+        "created_at": rfc3339(user.created_at),
+    }
+
+
+async def create_user(body: dict[str, Any]) -> Response:
+    principal = current_principal()
+    auth_service.check_registration(body)
+    first, _, last = str(body["name"]).strip().partition(" ")
+    password_hash = await hash_password_async(body["password"], auth_runtime().password_params)
+    async with context.app_state().database.session() as session, session.begin():
+        user, _org = await accounts.register_user(
+            session,
+            email=body["email"],
+            password_hash=password_hash,
+            first_name=first,
+            last_name=last.strip(),
+        )
+        assert principal.organization_id is not None
+        await org_service.add_member(
+            session, principal, principal.organization_id, {"email": user.email}
+        )
+        data = user_to_dict(user)
+        await emit_event(
+            session,
+            "user.created",
+            {k: data[k] for k in ("id", "name", "email")},
+            organization_id=principal.organization_id,
+        )
+    return data, 201, {"Location": f"{context.path()}/{data['id']}"}
+
+
+async def get_user(id: str) -> Response:
+    principal = current_principal()
+    async with context.app_state().database.session() as session:
+        user = await accounts.get_user(session, id)
+        if id != principal.user_id:
+            assert principal.organization_id is not None
+            if await accounts.membership(session, principal.organization_id, id) is None:
+                # Another organisation's user: indistinguishable from an unknown id.
+                raise NotFound(
+                    "User not found", details={"resource_type": "user", "resource_id": id}
+                )
+        return user_to_dict(user), 200
