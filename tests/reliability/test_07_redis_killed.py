@@ -32,6 +32,7 @@ class Seen:
     gateway: int
     status: int
     limit_headers: bool
+    finished: float
 
 
 def _spec_copy(tmp_path: Path) -> Path:
@@ -102,6 +103,7 @@ def test_redis_killed_under_load_then_restarted(
                             n % 2,
                             reply.status_code,
                             "x-ratelimit-limit" in reply.headers,
+                            time.monotonic(),
                         )
                     )
                 return reply
@@ -143,7 +145,7 @@ def test_redis_killed_under_load_then_restarted(
             during = [o for o in outcomes if killed_at <= o.started < restart_at]
             slowest = max(o.elapsed for o in outcomes)
             with lock:
-                before = [s for s in seen if s.started < killed_at - 0.5]
+                before = [s for s in seen if s.finished < killed_at]
                 dead = [s for s in seen if dead_at <= s.started < restart_at]
             row.figures.update(
                 requests=len(outcomes),
