@@ -79,6 +79,10 @@ class Database:
         """Apply every Alembic migration (``alembic upgrade head``) on this engine."""
         try:
             async with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    # Gateways starting together on a fresh database migrate one at a time
+                    # (the lock ends with the transaction); the later ones find it at head.
+                    await conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
                 await conn.run_sync(_upgrade)
         except (SQLAlchemyError, OSError) as exc:
             raise StorageError(
@@ -95,6 +99,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+MIGRATION_LOCK = 0x5370_6563_7761_79  # "Specway": the advisory lock of migrations
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

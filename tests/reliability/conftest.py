@@ -21,6 +21,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.reliability)
+    # The secrets scan searches what every other scenario captured: it runs last.
+    items.sort(key=lambda item: Path(str(item.fspath)).name.startswith("test_06_secrets"))
 
 
 @pytest.fixture(scope="session")
