@@ -86,7 +86,9 @@ def test_flood_of_distinct_keys_and_ips_keeps_memory_and_fds_bounded(
             assert fds_after <= fds_before + 2, _fds(gateway.child.pid)
             assert fivexx == 0
             assert failed == 0, {k: v for k, v in statuses.items() if isinstance(k, str)}
-            assert after["Threads"] <= before["Threads"] + 2
+            # asyncio's default executor (getaddrinfo, to_thread) may start up to min(32, cpus + 4)
+            # threads on demand and keeps them: bounded, not a leak.
+            assert after["Threads"] <= before["Threads"] + min(32, (os.cpu_count() or 1) + 4)
             assert growth_mb < (64 if total <= 10_000 else 128), f"RSS grew {growth_mb:.0f} MB"
         finally:
             gateway.child.stop()
