@@ -13,11 +13,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from plugins.request_record import client_ip, install_probe, record_of
+from plugins.request_record import client_ip, final_status, install_probe, observe_status, record_of
 from spec import SpecModel
 from specway.builder import AppBuilder
 from specway.settings import Settings
-from specway.types import SCOPE_REQUEST_ID, ASGIApp, Message, Receive, Scope, Send
+from specway.types import SCOPE_REQUEST_ID, ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger("specway.access")
 
@@ -33,17 +33,10 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         record = record_of(scope)
-        status = 500
-
-        async def send_observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_observed)
+            await self.app(scope, receive, observe_status(record, send))
         finally:
+            status = final_status(record)
             principal = record.principal()
             logger.info(
                 "%s %s %s",

@@ -17,7 +17,7 @@ from connexion.middleware import MiddlewarePosition
 
 from specway.builder import AppBuilder
 from specway.principal import Principal, principal_from_scope
-from specway.types import SCOPE_CLIENT_IP, ASGIApp, Receive, Scope, Send, operation_id
+from specway.types import SCOPE_CLIENT_IP, ASGIApp, Message, Receive, Scope, Send, operation_id
 
 SCOPE_RECORD = "specway.record"
 
@@ -44,6 +44,22 @@ def record_of(scope: Scope) -> RequestRecord:
     record = RequestRecord()
     scope[SCOPE_RECORD] = record
     return record
+
+
+def observe_status(record: RequestRecord, send: Send) -> Send:
+    """``send``, also noting the response status in ``record`` (500 until a response starts)."""
+
+    async def send_observed(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            record.status = int(message["status"])
+        await send(message)
+
+    return send_observed
+
+
+def final_status(record: RequestRecord) -> int:
+    """The status the client saw; 500 when the app failed before starting a response."""
+    return record.status if record.status is not None else 500
 
 
 def client_ip(scope: Scope, record: RequestRecord | None = None) -> str:

@@ -18,11 +18,11 @@ from typing import Any
 from plugins.errors import ErrorBody, send_error
 from plugins.metrics import counters
 from plugins.metrics.exposition import Exposition
-from plugins.request_record import install_probe, record_of
+from plugins.request_record import final_status, install_probe, observe_status, record_of
 from spec import ErrorsConfig, SpecModel
 from specway.builder import AppBuilder
 from specway.settings import Settings
-from specway.types import SCOPE_REQUEST_ID, ASGIApp, Message, Receive, Scope, Send, header
+from specway.types import SCOPE_REQUEST_ID, ASGIApp, Receive, Scope, Send, header
 
 __all__ = ["MetricsMiddleware", "MetricsPlugin", "counters"]
 
@@ -55,17 +55,10 @@ class MetricsMiddleware:
             await self.scrape(scope, send)
             return
         record = record_of(scope)
-        status = 500
-
-        async def send_observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_observed)
+            await self.app(scope, receive, observe_status(record, send))
         finally:
+            status = final_status(record)
             counters.request(
                 record.operation_id, scope["method"], status, time.perf_counter() - record.started
             )
