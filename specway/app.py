@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from connexion import AsyncApp
+from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 
 from plugins.registry import ordered, plugin_class
 from spec import SpecError, SpecModel, load_model
 from specway.builder import AppBuilder
+from specway.dispatch import CompiledASGIApp
 from specway.docs_routes import ReferenceRoutes
 from specway.errors import ConfigError
 from specway.jsonify import OrjsonJsonifier
@@ -127,9 +131,10 @@ def create_app(
     document = model.document
     for override in builder.spec_overrides:
         override(document)
-    app = AsyncApp(
+    app = SpecwayConnexionApp(
         __name__,
         lifespan=lifespan,
+        validate_responses=False,
         jsonifier=OrjsonJsonifier(),
         security_map=builder.security_map or None,
         validator_map=builder.validator_map or None,
@@ -144,7 +149,6 @@ def create_app(
         pythonic_params=False,
         strict_validation=False,
         validate_responses=False,
-        swagger_ui_options=_no_swagger(),
     )
     for route in builder.routes:
         app.add_url_rule(route.path, route.name, route.endpoint, methods=route.methods)
@@ -176,7 +180,19 @@ async def startup(state: AppState, builder: AppBuilder) -> None:
         await hook()
 
 
-def _no_swagger() -> Any:
-    from connexion.options import SwaggerUIOptions
+class SpecwayConnexionApp(AsyncApp):  # type: ignore[misc]
+    """Connexion's ``AsyncApp`` with the handler calls prepared at startup (``specway.dispatch``)
+    and without the layers specway never uses: the Swagger UI middleware (specway serves its own
+    reference and spec before Connexion) and the response-validation middleware (off).
+    """
 
-    return SwaggerUIOptions(swagger_ui=False, serve_spec=False)
+    def __init__(self, import_name: str, *, validate_responses: bool, **kwargs: Any) -> None:
+        unused = {SwaggerUIMiddleware} | (
+            set() if validate_responses else {ResponseValidationMiddleware}
+        )
+        middlewares = [m for m in ConnexionMiddleware.default_middlewares if m not in unused]
+        super().__init__(
+            import_name, middlewares=middlewares, validate_responses=validate_responses, **kwargs
+        )
+        self._middleware_app = CompiledASGIApp()
+        self.middleware.app = self._middleware_app
