@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from connexion.exceptions import OAuthProblem
+from connexion.middleware import MiddlewarePosition
 
+from plugins.auth.mode import ModeHeaderMiddleware
 from plugins.auth.roles import SCOPES
 from plugins.auth.runtime import AuthRuntime
 from plugins.auth.security import challenge_handler, security_map
@@ -65,6 +67,7 @@ class AuthPlugin:
         builder.state.services["auth"] = runtime
         builder.security_map.update(security_map(runtime.authenticator))
         builder.add_error_handler(OAuthProblem, challenge_handler(self.spec.errors))
+        builder.add_middleware(ModeHeaderMiddleware, MiddlewarePosition.BEFORE_EXCEPTION)
         builder.on_startup(runtime.start)
         builder.on_shutdown(runtime.stop)
         ping = getattr(runtime.backend, "ping", None)
