@@ -6,6 +6,7 @@ absent from lists for a live key (and a session), and the other way round.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
+from specway.app import create_app
 from specway.cli import main
 from tests.conftest import REFERENCE_SPEC
 from tests.plugins.auth.support import bearer, mint_key, register, token_headers
@@ -387,3 +389,28 @@ def test_cli_reset_refuses_a_bad_period(
     # The reference spec sets no reset_after: a period must be given.
     assert main(["sandbox", "reset", "--spec", str(REFERENCE_SPEC)]) == 2
     assert "reset_after" in capsys.readouterr().err
+
+
+def test_the_gateway_resets_sandboxes_past_reset_after(
+    settings_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    spec = spec_with(tmp_path, {"sandbox": {"reset_after": 1}})
+    app = create_app(
+        spec, settings_factory(), plugin_config={"auth": {"sandbox_reset_interval": 0.05}}
+    )
+    with TestClient(app) as client:
+        account = open_account(client)
+        test_project = created(
+            client.post("/v1/projects", json={"name": "t"}, headers=account.test)
+        )
+        live_project = created(
+            client.post("/v1/projects", json={"name": "l"}, headers=account.live)
+        )
+        deadline = time.monotonic() + 30
+        url = f"/v1/projects/{test_project['id']}"
+        while client.get(url, headers=account.test).status_code == 200:
+            assert time.monotonic() < deadline, "the sandbox was never reset"
+            time.sleep(0.05)
+        assert client.get(url, headers=account.test).status_code == 404
+        live_url = f"/v1/projects/{live_project['id']}"
+        assert client.get(live_url, headers=account.live).status_code == 200
