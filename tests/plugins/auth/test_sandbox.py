@@ -6,6 +6,7 @@ absent from lists for a live key (and a session), and the other way round.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,10 +15,15 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from plugins.auth import accounts
+from plugins.auth.models import Organization
+from plugins.auth.sandbox import SandboxLink, sandbox_organization_id
 from specway.app import create_app
 from specway.cli import main
+from specway.storage.database import Database
 from tests.conftest import REFERENCE_SPEC
 from tests.plugins.auth.support import bearer, mint_key, register, token_headers
 
@@ -414,3 +420,32 @@ def test_the_gateway_resets_sandboxes_past_reset_after(
         assert client.get(url, headers=account.test).status_code == 404
         live_url = f"/v1/projects/{live_project['id']}"
         assert client.get(live_url, headers=account.live).status_code == 200
+
+
+def test_concurrent_first_uses_make_one_sandbox(database_url: str) -> None:
+    async def scenario() -> tuple[list[str | None], int, int]:
+        db = Database(database_url)
+        try:
+            await db.migrate()
+            async with db.session() as session, session.begin():
+                live = await accounts.create_organization(session, "Acme")
+                live_id = live.id
+
+            async def first_use() -> str | None:
+                async with db.session() as session:
+                    twin = await sandbox_organization_id(session, live_id)
+                    await session.commit()
+                    return twin
+
+            twins = await asyncio.gather(*(first_use() for _ in range(4)))
+            async with db.session() as session:
+                orgs = (await session.execute(select(func.count(Organization.id)))).scalar_one()
+                links = await session.execute(select(func.count()).select_from(SandboxLink))
+                return list(twins), int(orgs), int(links.scalar_one())
+        finally:
+            await db.dispose()
+
+    twins, organizations, links = asyncio.run(scenario())
+    assert len(set(twins)) == 1
+    assert twins[0] is not None
+    assert (organizations, links) == (2, 1)  # the live one and exactly one twin
