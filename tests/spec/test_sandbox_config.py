@@ -47,9 +47,17 @@ def test_durations_refused(value: str) -> None:
 
 
 def test_defaults_without_the_extension() -> None:
-    model, problems = build_model(reference())
+    document = reference()
+    document.pop("x-specway-auth", None)
+    model, problems = build_model(document)
     assert problems == []
     assert model.auth.sandbox == SandboxConfig(isolated=True, ratelimit=True, reset_after=None)
+
+
+def test_the_reference_spec_resets_daily() -> None:
+    model, problems = build_model(reference())
+    assert problems == []
+    assert model.auth.sandbox == SandboxConfig(isolated=True, ratelimit=True, reset_after=86400)
 
 
 def test_sandbox_is_read() -> None:

@@ -392,8 +392,8 @@ def test_cli_reset_refuses_a_bad_period(
     monkeypatch.setenv("SPECWAY_SECRET_KEY", SECRET)
     assert main(["sandbox", "reset", "--older-than", "yesterday"]) == 2
     assert "ISO 8601" in capsys.readouterr().err
-    # The reference spec sets no reset_after: a period must be given.
-    assert main(["sandbox", "reset", "--spec", str(REFERENCE_SPEC)]) == 2
+    # Without sandbox.reset_after in the spec a period must be given.
+    assert main(["sandbox", "reset", "--spec", str(spec_with(tmp_path, {}))]) == 2
     assert "reset_after" in capsys.readouterr().err
 
 
