@@ -12,6 +12,7 @@ from spec.extensions import (
     PaginationConfig,
     RateLimitConfig,
     RateLimitPolicy,
+    SandboxConfig,
 )
 from spec.lint import lint_document, validate_document
 from spec.loader import load_spec_document
@@ -35,6 +36,7 @@ __all__ = [
     "Problem",
     "RateLimitConfig",
     "RateLimitPolicy",
+    "SandboxConfig",
     "SecurityRequirement",
     "SpecError",
     "SpecModel",

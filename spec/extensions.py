@@ -9,6 +9,7 @@ codegen share. Inheritance runs document → path item → operation; the operat
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -35,6 +36,10 @@ KNOWN_PLUGINS = (
 )
 
 _DURATION = {"type": "integer", "minimum": 1}
+# An ISO 8601 duration in days, hours, minutes and seconds (``P1D``, ``PT12H``, ``P1DT30M``);
+# years and months are left out because their length varies.
+ISO_DURATION = r"^P(?=\d|T\d)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$"
+_ISO_UNITS = {"W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
 # A request's cost read from the request itself, in OpenAPI runtime-expression syntax: a JSON
 # pointer into the body (an array costs its length, a number its value) or a query/header value.
 COST_EXPRESSION = r"^\$request\.(body(#(/[^/]*)*)?|query\.[A-Za-z0-9_.~-]+|header\.[A-Za-z0-9-]+)$"
@@ -119,6 +124,21 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "key_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9_]*_$"},
             "test_key_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9_]*_$"},
             "token_format": {"enum": ["hex40"]},
+            "sandbox": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "isolated": {"type": "boolean"},
+                    "ratelimit": {"type": "boolean"},
+                    "reset_after": {
+                        "oneOf": [
+                            {"type": "integer", "minimum": 1},
+                            {"type": "string", "pattern": ISO_DURATION},
+                            {"type": "null"},
+                        ]
+                    },
+                },
+            },
         },
     },
 }
@@ -213,11 +233,73 @@ class PaginationConfig:
     key: str = "data"
 
 
+def duration_seconds(value: int | str) -> int:
+    """Seconds in ``value``: an integer already is; an ISO 8601 duration (``P1D``) is converted.
+
+    Raises ``ValueError`` for a string that is not an :data:`ISO_DURATION`.
+    """
+    if isinstance(value, int):
+        return value
+    if re.fullmatch(ISO_DURATION, value) is None:
+        raise ValueError(f"not an ISO 8601 duration: {value!r}")
+    date_part, _, time_part = value[1:].partition("T")
+    total = 0
+    for part, units in ((date_part, "WD"), (time_part, "HMS")):
+        for amount, unit in re.findall(r"(\d+)([A-Z])", part):
+            if unit in units:
+                total += int(amount) * _ISO_UNITS[unit]
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """What test-mode keys (``test_key_prefix``) get: ``x-specway-auth.sandbox``.
+
+    ``isolated``: a test key acts in a sandbox twin of its organisation, so it never sees or
+    changes live data (off: test keys share the live data). ``ratelimit``: test-mode calls are
+    rate limited like live ones (off: they bypass the limiter). ``reset_after``: seconds after
+    which ``specway sandbox reset`` purges a sandbox's data (``None``: only when asked).
+    """
+
+    isolated: bool = True
+    ratelimit: bool = True
+    reset_after: int | None = None
+
+    @classmethod
+    def of(cls, raw: Any) -> SandboxConfig:
+        """Read the (schema-checked) extension value; ``None`` gives the defaults."""
+        if not isinstance(raw, dict):
+            return cls()
+        reset = raw.get("reset_after")
+        try:
+            seconds = duration_seconds(reset) if isinstance(reset, int | str) else None
+        except ValueError:  # reported by the schema check; never a crash while linting
+            seconds = None
+        return cls(
+            isolated=raw.get("isolated", True) is not False,
+            ratelimit=raw.get("ratelimit", True) is not False,
+            reset_after=seconds,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class AuthConfig:
     key_prefix: str = "sk_live_"
     test_key_prefix: str = "sk_test_"
     token_format: Literal["hex40"] = "hex40"  # noqa: S105 - a format name, not a secret
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+
+    @classmethod
+    def of(cls, raw: Any) -> AuthConfig:
+        """Read the ``x-specway-auth`` value; ``None`` gives the defaults.
+
+        Values the schema check refuses are left at their defaults here, so that check can
+        report every problem at once.
+        """
+        raw = raw if isinstance(raw, dict) else {}
+        names = ("key_prefix", "test_key_prefix", "token_format")
+        values = {k: raw[k] for k in names if isinstance(raw.get(k), str)}
+        return cls(**values, sandbox=SandboxConfig.of(raw.get("sandbox")))
 
 
 def check_extensions(

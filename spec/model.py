@@ -209,7 +209,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         errors=ErrorsConfig(**(document.get("x-specway-errors") or {})),
         pagination=PaginationConfig(**pag_raw),
         ratelimit=ratelimit,
-        auth=AuthConfig(**(document.get("x-specway-auth") or {})),
+        auth=AuthConfig.of(document.get("x-specway-auth")),
         security_schemes=dict((document.get("components") or {}).get("securitySchemes") or {}),
     )
     seen_ids: dict[str, str] = {}

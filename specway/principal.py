@@ -10,7 +10,13 @@ from specway.types import SCOPE_PRINCIPAL, SCOPE_REFUSED_PRINCIPAL, Scope
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: an API key or a user session, acting in one organisation."""
+    """An authenticated caller: an API key or a user session, acting in one organisation.
+
+    A test-mode key (``test_mode``) of an isolated sandbox acts in the sandbox twin of its
+    organisation: ``organization_id`` is the twin's id, so every tenant-scoped query keeps its
+    data apart from live data, and ``live_organization_id`` names the organisation the key
+    belongs to (``None`` for every live principal).
+    """
 
     kind: Literal["api_key", "session"]
     id: str
@@ -21,6 +27,12 @@ class Principal:
     tier: str | None = None
     key_id: str | None = None
     test_mode: bool = False
+    live_organization_id: str | None = None
+
+    @property
+    def account_id(self) -> str | None:
+        """The live organisation this caller belongs to, in either mode."""
+        return self.live_organization_id or self.organization_id
 
 
 def principal_from_scope(scope: Scope) -> Principal | None:

@@ -1,5 +1,8 @@
 """API keys as the API shows them: created within the caller's organisation, never with more
 scopes than the caller holds, the secret returned once.
+
+Keys belong to the live organisation in either mode. A test-mode key sees and mints only
+test-mode keys (never a live key's metadata, never a live key).
 """
 
 from __future__ import annotations
@@ -19,6 +22,16 @@ from specway.principal import Principal
 
 def key_to_dict(key: ApiKey) -> dict[str, Any]:
     return key.metadata_dict()
+
+
+def _owner(principal: Principal) -> str:
+    """The organisation whose keys the caller manages: the live one, also in test mode."""
+    return str(principal.account_id)
+
+
+def _mode(principal: Principal) -> bool | None:
+    """Only test-mode keys for a test-mode caller; every key otherwise."""
+    return True if principal.test_mode else None
 
 
 def _expiry(raw: Any) -> datetime | None:
@@ -61,14 +74,14 @@ async def create_api_key(
         session,
         hasher=runtime.hasher,
         key_format=runtime.key_format,
-        organization_id=str(principal.organization_id),
+        organization_id=_owner(principal),
         name=body["name"],
         scopes=scopes,
         created_by=principal.user_id,
         expires_at=_expiry(body.get("expires_at")),
         allowed_ips=body.get("allowed_ips") or [],
         plan=_plan(runtime, body.get("plan")),
-        test_mode=bool(body.get("test_mode", False)),
+        test_mode=principal.test_mode or bool(body.get("test_mode", False)),
     )
     return {**key_to_dict(created.row), "key": created.secret}
 
@@ -77,18 +90,24 @@ async def list_api_keys(
     session: AsyncSession, principal: Principal, page: PageRequest
 ) -> tuple[list[dict[str, Any]], int]:
     rows, total = await store.list_api_keys(
-        session, principal.organization_id, offset=page.offset, limit=page.per_page
+        session,
+        _owner(principal),
+        offset=page.offset,
+        limit=page.per_page,
+        test_mode=_mode(principal),
     )
     return [key_to_dict(k) for k in rows], total
 
 
 async def get_api_key(session: AsyncSession, principal: Principal, key_id: str) -> dict[str, Any]:
-    return key_to_dict(await store.get_api_key(session, str(principal.organization_id), key_id))
+    return key_to_dict(
+        await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
+    )
 
 
 async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: str) -> None:
     """Admins revoke any key of their organisation; others only keys they made."""
-    key = await store.get_api_key(session, str(principal.organization_id), key_id)
+    key = await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
     if principal.role != "admin" and (
         principal.user_id is None or key.created_by != principal.user_id
     ):
@@ -96,4 +115,4 @@ async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: st
             "Only admins can revoke keys made by someone else",
             details={"required_role": "admin", "role": principal.role},
         )
-    await store.revoke_api_key(session, str(principal.organization_id), key_id)
+    await store.revoke_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))

@@ -4,6 +4,10 @@
 Visibility: a session sees the organisations its user belongs to; an API key only its own. Any
 other id is 404, never 403, so existence does not leak. Changes need the admin role in the
 organisation addressed.
+
+A test-mode key's own organisation is the sandbox twin of its live one
+(:mod:`plugins.auth.sandbox`): it shows the live organisation's members (read-only: members
+are managed in live mode) and cannot be deleted; deleting a live organisation deletes its twin.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.models import Project
 from plugins.auth import accounts
 from plugins.auth.models import Membership, Organization, User
+from plugins.auth.sandbox import delete_sandbox
 from specway.errors import Conflict, Forbidden, NotFound
 from specway.ids import rfc3339, utcnow
 from specway.pagination import PageRequest
@@ -68,6 +73,22 @@ async def role_in(session: AsyncSession, principal: Principal, org_id: str) -> s
     return found.role
 
 
+def _members_of(principal: Principal, org_id: str) -> str:
+    """Whose members ``org_id`` shows: the live organisation's for its sandbox twin."""
+    if principal.live_organization_id is not None and org_id == principal.organization_id:
+        return principal.live_organization_id
+    return org_id
+
+
+def refuse_in_sandbox(principal: Principal, action: str) -> None:
+    """403 for changes that only make sense in live mode."""
+    if principal.live_organization_id is not None:
+        raise Forbidden(
+            f"Test-mode keys cannot {action}; use a live key or a session",
+            details={"reason": "test_mode"},
+        )
+
+
 def require_admin(role: str) -> None:
     if role != "admin":
         raise Forbidden(
@@ -87,7 +108,10 @@ async def get_organization(
     ).first()
     if row is None:
         raise _not_found(org_id)
-    return org_to_dict(row[0], role, row[1], row[2])
+    members = row[1]
+    if principal.live_organization_id is not None:
+        members = await accounts.member_count(session, _members_of(principal, org_id))
+    return org_to_dict(row[0], role, members, row[2])
 
 
 async def list_organizations(
@@ -141,9 +165,12 @@ async def update_organization(
 
 
 async def delete_organization(session: AsyncSession, principal: Principal, org_id: str) -> None:
-    """Delete the organisation and everything in it. The caller invalidates auth caches."""
+    """Delete the organisation and everything in it (its sandbox twin too). The caller
+    invalidates auth caches."""
     require_admin(await role_in(session, principal, org_id))
+    refuse_in_sandbox(principal, "delete the organization")
     await session.execute(delete(Project).where(Project.organization_id == org_id))
+    await delete_sandbox(session, org_id)
     await accounts.delete_organization(session, org_id)
 
 
@@ -165,7 +192,7 @@ async def list_members(
     base = (
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organization_id == org_id)
+        .where(Membership.organization_id == _members_of(principal, org_id))
     )
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     rows = await session.execute(
@@ -178,6 +205,7 @@ async def add_member(
     session: AsyncSession, principal: Principal, org_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     require_admin(await role_in(session, principal, org_id))
+    refuse_in_sandbox(principal, "add members")
     user = await accounts.find_user_by_email(session, str(body["email"]))
     if user is None:
         raise NotFound("No user with this email", details=[{"field": "email", "in": "body"}])
@@ -202,6 +230,7 @@ async def remove_member(
 ) -> None:
     """Remove a member (never the last admin). The caller invalidates auth caches."""
     require_admin(await role_in(session, principal, org_id))
+    refuse_in_sandbox(principal, "remove members")
     found = await accounts.membership(session, org_id, user_id)
     if found is None:
         raise NotFound(

@@ -12,9 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from connexion.exceptions import OAuthProblem
+from connexion.middleware import MiddlewarePosition
 
+from plugins.auth.mode import ModeHeaderMiddleware
 from plugins.auth.roles import SCOPES
 from plugins.auth.runtime import AuthRuntime
+from plugins.auth.sandbox_reset import DEFAULT_INTERVAL, SandboxResetTask
 from plugins.auth.security import challenge_handler, security_map
 from spec import SpecModel
 from specway.builder import AppBuilder
@@ -61,12 +64,21 @@ class AuthPlugin:
 
     def install(self, builder: AppBuilder) -> None:
         check_security(self.spec)
-        runtime = AuthRuntime(self.spec, self.settings, builder.state.database, **self.config)
+        config = dict(self.config)
+        reset_interval = float(config.pop("sandbox_reset_interval", DEFAULT_INTERVAL))
+        runtime = AuthRuntime(self.spec, self.settings, builder.state.database, **config)
         builder.state.services["auth"] = runtime
         builder.security_map.update(security_map(runtime.authenticator))
         builder.add_error_handler(OAuthProblem, challenge_handler(self.spec.errors))
+        builder.add_middleware(ModeHeaderMiddleware, MiddlewarePosition.BEFORE_EXCEPTION)
         builder.on_startup(runtime.start)
         builder.on_shutdown(runtime.stop)
+        reset_after = self.spec.auth.sandbox.reset_after
+        if reset_after is not None and self.spec.auth.sandbox.isolated:
+            resets = SandboxResetTask(builder.state.database, reset_after, reset_interval)
+            builder.state.services["sandbox_reset"] = resets
+            builder.on_startup(resets.start)
+            builder.on_shutdown(resets.stop)
         ping = getattr(runtime.backend, "ping", None)
         if ping is not None:
             builder.state.services.setdefault("health_checks", {}).setdefault("redis", ping)

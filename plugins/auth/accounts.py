@@ -168,6 +168,11 @@ async def revoke_session(session: AsyncSession, session_id: str) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+async def member_count(session: AsyncSession, organization_id: str) -> int:
+    query = select(func.count()).where(Membership.organization_id == organization_id)
+    return int((await session.execute(query)).scalar_one())
+
+
 async def admin_count(session: AsyncSession, organization_id: str) -> int:
     query = select(func.count()).where(
         Membership.organization_id == organization_id, Membership.role == "admin"

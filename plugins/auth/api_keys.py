@@ -120,10 +120,14 @@ async def list_api_keys(
     offset: int = 0,
     limit: int | None = None,
     all_organizations: bool = False,
+    test_mode: bool | None = None,
 ) -> tuple[list[ApiKey], int]:
     """Live (unrevoked) keys of one organisation, newest first; every organisation only when
-    ``all_organizations`` is asked for explicitly (the CLI)."""
+    ``all_organizations`` is asked for explicitly (the CLI); only test-mode (or only live-mode)
+    keys when ``test_mode`` is given."""
     query = select(ApiKey).where(ApiKey.revoked_at.is_(None))
+    if test_mode is not None:
+        query = query.where(ApiKey.test_mode.is_(test_mode))
     if not all_organizations:
         query = query.where(ApiKey.organization_id == organization_id)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
@@ -133,10 +137,19 @@ async def list_api_keys(
     return list((await session.execute(query)).scalars()), int(total)
 
 
-async def get_api_key(session: AsyncSession, organization_id: str | None, key_id: str) -> ApiKey:
+async def get_api_key(
+    session: AsyncSession,
+    organization_id: str | None,
+    key_id: str,
+    *,
+    test_mode: bool | None = None,
+) -> ApiKey:
     """A live key of ``organization_id`` (any organisation when ``None``: the CLI); 404
-    otherwise, whether it does not exist, is revoked, or belongs to someone else."""
+    otherwise, whether it does not exist, is revoked, belongs to someone else or is not of
+    the mode ``test_mode`` asks for."""
     query = select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+    if test_mode is not None:
+        query = query.where(ApiKey.test_mode.is_(test_mode))
     if organization_id is not None:
         query = query.where(ApiKey.organization_id == organization_id)
     key: ApiKey | None = (await session.execute(query)).scalar_one_or_none()
@@ -148,9 +161,15 @@ async def get_api_key(session: AsyncSession, organization_id: str | None, key_id
     return key
 
 
-async def revoke_api_key(session: AsyncSession, organization_id: str | None, key_id: str) -> ApiKey:
+async def revoke_api_key(
+    session: AsyncSession,
+    organization_id: str | None,
+    key_id: str,
+    *,
+    test_mode: bool | None = None,
+) -> ApiKey:
     """Mark the key revoked. Callers must then invalidate caches (``AuthRuntime.invalidate``)."""
-    key = await get_api_key(session, organization_id, key_id)
+    key = await get_api_key(session, organization_id, key_id, test_mode=test_mode)
     key.revoked_at = utcnow()
     await session.flush()
     return key

@@ -51,6 +51,7 @@ class Authenticator:
         cache: CredentialCache,
         usage: UsageRecorder,
         default_tier: str | None = None,
+        isolated_sandbox: bool = True,
     ) -> None:
         self.database = database
         self.hasher = hasher
@@ -58,6 +59,7 @@ class Authenticator:
         self.cache = cache
         self.usage = usage
         self.default_tier = default_tier
+        self.isolated_sandbox = isolated_sandbox
         # False while the revocation backend cannot be read: then every request asks the
         # database, so a revocation is never missed.
         self.cache_trusted = True
@@ -115,7 +117,9 @@ class Authenticator:
         digests = self.hasher.candidates(token)
         async with self.database.session() as session:
             if kind == "api_key":
-                entry = await load_api_key(session, digests, self.default_tier)
+                entry = await load_api_key(
+                    session, digests, self.default_tier, isolated_sandbox=self.isolated_sandbox
+                )
             else:
                 entry = await load_session(session, digests)
         if self.cache_trusted:

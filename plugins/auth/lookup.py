@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plugins.auth.cache import Network, ResolvedCredential
 from plugins.auth.models import ApiKey, Membership, Session, User
 from plugins.auth.roles import scopes_for
+from plugins.auth.sandbox import sandbox_organization_id
 from specway.ids import as_utc
 from specway.principal import Principal
 
@@ -28,11 +29,16 @@ def _networks(cidrs: list[str]) -> tuple[Network, ...]:
 
 
 async def load_api_key(
-    session: AsyncSession, digests: list[str], default_tier: str | None
+    session: AsyncSession,
+    digests: list[str],
+    default_tier: str | None,
+    *,
+    isolated_sandbox: bool = True,
 ) -> ResolvedCredential:
     """The key stored under one of ``digests`` (current pepper first), with its creator's role.
 
-    A key found under an older pepper is re-hashed with the current one.
+    A key found under an older pepper is re-hashed with the current one. A test-mode key acts
+    in its organisation's sandbox twin (made on first use) when ``isolated_sandbox``.
     """
     now = time.monotonic()
     rows = (
@@ -54,16 +60,24 @@ async def load_api_key(
     if role is None:
         # The creator left the organisation: the key no longer acts for anyone.
         return ResolvedCredential(digests[0], None, stored_at=now)
+    organization_id, live_organization_id = key.organization_id, None
+    if key.test_mode and isolated_sandbox:
+        twin = await sandbox_organization_id(session, key.organization_id)
+        if twin is None:  # the organisation is gone
+            return ResolvedCredential(digests[0], None, stored_at=now)
+        await session.commit()
+        organization_id, live_organization_id = twin, key.organization_id
     principal = Principal(
         kind="api_key",
         id=key.id,
-        organization_id=key.organization_id,
+        organization_id=organization_id,
         user_id=key.created_by,
         role=role,
         scopes=scopes_for(role, frozenset(key.scopes or ())),
         tier=key.plan or default_tier,
         key_id=key.id,
         test_mode=key.test_mode,
+        live_organization_id=live_organization_id,
     )
     expires = as_utc(key.expires_at).timestamp() if key.expires_at is not None else None
     return ResolvedCredential(digests[0], principal, expires, _networks(key.allowed_ips or []), now)

@@ -65,6 +65,7 @@ class AuthRuntime:
             cache=self.cache,
             usage=self.usage,
             default_tier=self.default_plan,
+            isolated_sandbox=spec.auth.sandbox.isolated,
         )
         self._version: int | None = None
         self._poller: asyncio.Task[None] | None = None

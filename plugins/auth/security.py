@@ -28,6 +28,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.security import NO_VALUE, AbstractSecurityHandler
 
 from plugins.auth.authenticator import Authenticator, challenge, unauthorized
+from plugins.auth.mode import mark_test_mode
 from plugins.errors.handlers import ErrorRenderer
 from spec import ErrorsConfig
 from specway.errors import ConfigError, Forbidden
@@ -89,6 +90,8 @@ def make_verifier(
             scope[SCOPE_REFUSED_PRINCIPAL] = entry.principal
             raise
         scope[SCOPE_PRINCIPAL] = principal
+        if principal.test_mode:
+            mark_test_mode(scope)
         return token_info(principal)
 
     return verify

@@ -88,6 +88,9 @@ class PolicySet:
         return out
 
 
+UNLIMITED = PolicySet((), b"")
+
+
 @dataclass(frozen=True, slots=True)
 class OperationPlan:
     """Everything the middleware needs for one operation."""
@@ -98,11 +101,16 @@ class OperationPlan:
     anonymous: PolicySet
     cost: CostRule
     failure: FailureMode
+    # x-specway-auth.sandbox.ratelimit: false lets test-mode keys through unlimited.
+    test_mode_unlimited: bool = False
 
     def policy_set(self, principal: Principal | None) -> PolicySet:
-        """The set for this caller: anonymous, its tier, or the default tier."""
+        """The set for this caller: anonymous, none in an unlimited sandbox, its tier, or the
+        default tier."""
         if principal is None:
             return self.anonymous
+        if principal.test_mode and self.test_mode_unlimited:
+            return UNLIMITED
         if principal.tier is not None:
             return self.tiers.get(principal.tier, self.default)
         return self.default
@@ -136,6 +144,7 @@ def _plan(spec: SpecModel, op: OperationModel) -> OperationPlan | None:
         anonymous=anonymous,
         cost=CostRule.parse(rl.cost),
         failure=rl.failure,
+        test_mode_unlimited=not spec.auth.sandbox.ratelimit,
     )
 
 

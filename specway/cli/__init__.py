@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "specway.cli.spec",
     "specway.cli.db",
     "specway.cli.keys",
+    "specway.cli.sandbox",
     "specway.cli.webhooks",
     "specway.cli.codegen",
     "specway.cli.secrets",

@@ -24,6 +24,7 @@ from plugins.auth.hashing import CredentialHasher
 from plugins.auth.keys import KeyFormat
 from plugins.auth.models import ApiKey, Organization
 from plugins.auth.roles import SCOPES
+from plugins.auth.sandbox import SandboxLink, is_sandbox
 from specway.app import load_spec
 from specway.errors import ConfigError, StorageError
 from specway.ids import rfc3339, utcnow
@@ -95,8 +96,14 @@ async def _organization(db: Database, wanted: str | None) -> str:
         if wanted is not None:
             if await session.get(Organization, wanted) is None:
                 raise ConfigError(f"--org: no organisation {wanted!r}")
+            if await is_sandbox(session, wanted):
+                raise ConfigError(
+                    f"--org: {wanted!r} is a sandbox; pass its live organisation and --test"
+                )
             return wanted
-        ids = list((await session.execute(select(Organization.id).limit(2))).scalars())
+        twins = select(SandboxLink.sandbox_organization_id)
+        live = select(Organization.id).where(Organization.id.not_in(twins))
+        ids = list((await session.execute(live.limit(2))).scalars())
         if len(ids) > 1:
             raise ConfigError("several organisations exist: pass --org ORG_ID")
         if ids:

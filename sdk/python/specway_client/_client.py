@@ -638,7 +638,13 @@ class OrganizationsResource:
 
 
 class ApiKeysResource:
-    """``client.api_keys``: API keys with scopes, expiry, IP allow-lists and plans; the secret is shown once."""
+    """``client.api_keys``: API keys with scopes, expiry, IP allow-lists and plans; the secret is shown once.
+    Test-mode keys (`sk_test_…`, `test_mode: true`) act in a sandbox: a twin of the
+    organisation whose projects, environments, variables, deployments, webhooks and audit logs
+    are apart from live data (each side gets 404 for the other's ids), reset daily. Every
+    response to a test-mode key carries `X-Specway-Mode: test`. A test-mode key sees and mints
+    only test-mode keys, and cannot change members or delete the organisation.
+    """
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -652,7 +658,7 @@ class ApiKeysResource:
     ) -> ApiKeyList:
         """List API keys
 
-        The organisation's live API keys. The secret is never shown again; `prefix` and `last4` identify a key.
+        The organisation's unrevoked API keys (only test-mode ones for a test-mode caller). The secret is never shown again; `prefix` and `last4` identify a key.
 
         Args:
             page: Page number, from 1.
@@ -705,7 +711,7 @@ class ApiKeysResource:
         Args:
             expires_at: After this instant the key is refused with 401.
             plan: Rate-limit tier (one of x-specway-ratelimit tiers when declared).
-            test_mode: Mint an sk_test_ key.
+            test_mode: Mint an sk_test_ key that acts in the sandbox. Always true when the caller is a test-mode key.
         """
         response = self._client._request(
             "POST",

@@ -146,7 +146,9 @@ class ApiKey:
     allowed_ips: list[str]
     plan: str | None
     test_mode: bool
+    """A test-mode key (`sk_test_…`): it acts in the sandbox, never on live data."""
     organization_id: str
+    """The live organisation the key belongs to (in either mode)."""
     created_by: str | None
     created_at: datetime.datetime
     last_used_at: datetime.datetime | None
@@ -204,7 +206,7 @@ class ApiKeyCreate:
     plan: str | Unset = UNSET
     """Rate-limit tier (one of x-specway-ratelimit tiers when declared)."""
     test_mode: bool | Unset = UNSET
-    """Mint an sk_test_ key."""
+    """Mint an sk_test_ key that acts in the sandbox. Always true when the caller is a test-mode key."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ApiKeyCreate:

@@ -24,7 +24,9 @@ export interface ApiKey {
   scopes: Array<"read" | "write" | "delete" | "admin">;
   allowed_ips: Array<string>;
   plan: string | null;
+  /** A test-mode key (`sk_test_…`): it acts in the sandbox, never on live data. */
   test_mode: boolean;
+  /** The live organisation the key belongs to (in either mode). */
   organization_id: string;
   created_by: string | null;
   created_at: string;
@@ -41,7 +43,7 @@ export interface ApiKeyCreate {
   allowed_ips?: Array<string>;
   /** Rate-limit tier (one of x-specway-ratelimit tiers when declared). */
   plan?: string;
-  /** Mint an sk_test_ key. */
+  /** Mint an sk_test_ key that acts in the sandbox. Always true when the caller is a test-mode key. */
   test_mode?: boolean;
 }
 

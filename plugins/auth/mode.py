@@ -1,0 +1,41 @@
+"""``X-Specway-Mode: test`` on every response to a test-mode key, so clients can tell.
+
+Connexion's security stage knows the principal, but errors are rendered outside it; so this
+middleware sits outside the exception stage and leaves a one-slot marker in the scope that the
+security handler sets (:func:`mark_test_mode`). Live calls carry no header.
+"""
+
+from __future__ import annotations
+
+from specway.types import ASGIApp, Message, Receive, Scope, Send
+
+MODE_HEADER = b"x-specway-mode"
+SCOPE_MODE = "specway.auth.mode"
+
+
+def mark_test_mode(scope: Scope) -> None:
+    """Record that this request was authenticated by a test-mode key."""
+    marker = scope.get(SCOPE_MODE)
+    if isinstance(marker, list) and not marker:
+        marker.append(b"test")
+
+
+class ModeHeaderMiddleware:
+    """Adds ``X-Specway-Mode`` to the response when the request was made in test mode."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        marker: list[bytes] = []
+        scope[SCOPE_MODE] = marker
+
+        async def stamp(message: Message) -> None:
+            if message["type"] == "http.response.start" and marker:
+                message["headers"] = [*message.get("headers", []), (MODE_HEADER, marker[0])]
+            await send(message)
+
+        await self.app(scope, receive, stamp)
