@@ -50,12 +50,14 @@ class SandboxResetTask:
         return done
 
     async def _run(self) -> None:
+        # The first reset waits one interval: a starting gateway (or a test app) does no extra
+        # database work, and a fleet restarting together does not reset in step.
         while True:
+            await asyncio.sleep(self.interval)
             try:
                 await self.run_once()
             except Exception:  # the task must survive a database outage
                 logger.exception("sandbox reset failed; retrying at the next interval")
-            await asyncio.sleep(self.interval)
 
     async def start(self) -> None:
         if self._task is None:
