@@ -18,6 +18,7 @@ from spec.problems import Problem, pointer
 
 ErrorStyle = Literal["nested", "status-wrapped", "flat", "problem"]
 PaginationStyle = Literal["page", "cursor", "drf", "meta", "keyed", "status-wrapped"]
+EnvelopeStyle = Literal["none", "status-wrapped"]
 FailureMode = Literal["open", "closed"]
 
 KNOWN_PLUGINS = (
@@ -72,7 +73,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": "object",
                 "additionalProperties": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
             },
-            "field_details": {"enum": ["list", "map"]},
+            "field_details": {"enum": ["list", "map", "object"]},
             "retry_after_field": {"type": "boolean"},
         },
     },
@@ -84,6 +85,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "default_per_page": {"type": "integer", "minimum": 1},
             "max_per_page": {"type": "integer", "minimum": 1},
             "key": {"type": "string"},
+        },
+    },
+    "x-specway-envelope": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "style": {"enum": ["none", "status-wrapped"]},
+            "timestamp": {"type": "boolean"},
         },
     },
     "x-specway-ratelimit": {
@@ -132,6 +141,7 @@ OPERATION_KEYS = frozenset(
         "x-specway-idempotency",
         "x-specway-events",
         "x-specway-pagination",
+        "x-specway-envelope",
     }
 )
 PATH_KEYS = OPERATION_KEYS - {"x-specway-events", "x-specway-audit"}
@@ -194,14 +204,16 @@ class ErrorsConfig:
 
     ``codes`` renames codes (``{not_found: RESOURCE_NOT_FOUND}``), applied before
     ``code_case``; ``field_details: map`` turns the field list ``[{field, reason}]`` into the
-    Django REST framework layout ``{field: [message]}``; ``retry_after_field`` copies a
+    Django REST framework layout ``{field: [message]}``, ``field_details: object`` into the first
+    failing field ``{field, reason}`` (all of them under ``errors`` when there are several);
+    ``retry_after_field`` copies a
     ``Retry-After`` header into the body as ``retry_after`` (seconds).
     """
 
     style: ErrorStyle = "nested"
     code_case: Literal["lower", "upper"] = "lower"
     codes: dict[str, str] = field(default_factory=dict)
-    field_details: Literal["list", "map"] = "list"
+    field_details: Literal["list", "map", "object"] = "list"
     retry_after_field: bool = False
 
 
@@ -211,6 +223,20 @@ class PaginationConfig:
     default_per_page: int = 20
     max_per_page: int = 100
     key: str = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeConfig:
+    """How successful bodies leave: as the handler returned them, or wrapped.
+
+    ``status-wrapped`` sends ``{"status": "success", "data": <body>}`` for every 2xx response
+    with a body, plus ``"meta": {"timestamp"}`` when ``timestamp`` is on. A list operation whose
+    pagination style is ``status-wrapped`` already has that shape and is sent as is; errors are
+    the ``errors`` plugin's business and are never wrapped.
+    """
+
+    style: EnvelopeStyle = "none"
+    timestamp: bool = False
 
 
 @dataclass(frozen=True, slots=True)

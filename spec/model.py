@@ -17,6 +17,7 @@ from spec.extensions import (
     OPERATION_KEYS,
     PATH_KEYS,
     AuthConfig,
+    EnvelopeConfig,
     ErrorsConfig,
     OperationRateLimit,
     PaginationConfig,
@@ -67,6 +68,8 @@ class OperationModel:
     raw: dict[str, Any]
     ratelimit: OperationRateLimit
     pagination: PaginationConfig
+    envelope: EnvelopeConfig
+    paginated: bool
     idempotency: bool
     audit: str | None
     events: tuple[str, ...]
@@ -113,6 +116,7 @@ class SpecModel:
     handlers_package: str
     errors: ErrorsConfig
     pagination: PaginationConfig
+    envelope: EnvelopeConfig
     ratelimit: RateLimitConfig
     auth: AuthConfig
     operations: dict[str, OperationModel] = field(default_factory=dict)
@@ -208,6 +212,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         handlers_package=str(document.get("x-specway-handlers", "handlers")),
         errors=ErrorsConfig(**(document.get("x-specway-errors") or {})),
         pagination=PaginationConfig(**pag_raw),
+        envelope=EnvelopeConfig(**(document.get("x-specway-envelope") or {})),
         ratelimit=ratelimit,
         auth=AuthConfig(**(document.get("x-specway-auth") or {})),
         security_schemes=dict((document.get("components") or {}).get("securitySchemes") or {}),
@@ -318,6 +323,10 @@ def _operation(
         },
         ext.get("x-specway-pagination") or {},
     )
+    envelope = _merge(
+        {"style": model.envelope.style, "timestamp": model.envelope.timestamp},
+        ext.get("x-specway-envelope") or {},
+    )
     tags = tuple(op.get("tags") or ["default"])
     op_id = str(op["operationId"])
     audit = ext.get("x-specway-audit")
@@ -332,12 +341,28 @@ def _operation(
         raw=op,
         ratelimit=ratelimit,
         pagination=PaginationConfig(**pag),
+        envelope=EnvelopeConfig(**envelope),
+        paginated=method == "get" and _has_page_parameter(model, path, op),
         idempotency=bool(ext.get("x-specway-idempotency", method == "post")),
         audit=None if audit is False else (audit or None),
         events=tuple(ext.get("x-specway-events") or ()),
         handler_module=f"{model.handlers_package}.{snake(tags[0])}",
         handler_function=snake(op_id),
     )
+
+
+# Query parameters that make a GET a list operation (codegen reads lists the same way).
+PAGE_PARAMETERS = ("page", "cursor")
+
+
+def _has_page_parameter(model: SpecModel, path: str, op: dict[str, Any]) -> bool:
+    item = (model.document.get("paths") or {}).get(path) or {}
+    for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
+        param = model.resolve(raw)
+        if isinstance(param, dict) and param.get("in") == "query":
+            if param.get("name") in PAGE_PARAMETERS:
+                return True
+    return False
 
 
 def _named_policies(

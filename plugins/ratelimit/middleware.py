@@ -147,11 +147,12 @@ class RateLimitMiddleware:
                 f"Rate limit exceeded: policy {policy.name!r} allows {policy.limit} requests "
                 f"per {policy.window} s; retry in {wait} s"
             )
-            headers.append((b"retry-after", str(wait).encode()))
         error = ErrorBody(
             429, "rate_limited", message, details, str(scope.get(SCOPE_REQUEST_ID, ""))
         )
-        await send_error(_stamping(send, headers), self.errors, error)
+        # Retry-After goes through send_error so retry_after_field can copy it into the body.
+        retry = {"Retry-After": str(wait)} if wait is not None else None
+        await send_error(_stamping(send, headers), self.errors, error, retry)
 
     async def _unavailable(self, scope: Scope, send: Send) -> None:
         error = ErrorBody(
