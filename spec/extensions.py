@@ -246,6 +246,20 @@ class AuthConfig:
     token_format: Literal["hex40"] = "hex40"  # noqa: S105 - a format name, not a secret
 
 
+def read_envelope(raw: Any, base: EnvelopeConfig | None = None) -> EnvelopeConfig:
+    """``x-specway-envelope`` over ``base``; values the schema refuses (already reported by
+    :func:`check_extensions`) keep ``base``'s."""
+    base = base or EnvelopeConfig()
+    if not isinstance(raw, dict):
+        return base
+    style = raw.get("style")
+    timestamp = raw.get("timestamp")
+    return EnvelopeConfig(
+        style=style if style in ("none", "status-wrapped") else base.style,
+        timestamp=timestamp if isinstance(timestamp, bool) else base.timestamp,
+    )
+
+
 def check_extensions(
     node: dict[str, Any], at: tuple[str | int, ...], allowed: frozenset[str]
 ) -> list[Problem]:

@@ -24,6 +24,7 @@ from spec.extensions import (
     RateLimitConfig,
     check_extensions,
     policy_set,
+    read_envelope,
     read_policies,
 )
 from spec.loader import Document, load_spec_document
@@ -212,7 +213,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         handlers_package=str(document.get("x-specway-handlers", "handlers")),
         errors=ErrorsConfig(**(document.get("x-specway-errors") or {})),
         pagination=PaginationConfig(**pag_raw),
-        envelope=EnvelopeConfig(**(document.get("x-specway-envelope") or {})),
+        envelope=read_envelope(document.get("x-specway-envelope")),
         ratelimit=ratelimit,
         auth=AuthConfig(**(document.get("x-specway-auth") or {})),
         security_schemes=dict((document.get("components") or {}).get("securitySchemes") or {}),
@@ -323,10 +324,6 @@ def _operation(
         },
         ext.get("x-specway-pagination") or {},
     )
-    envelope = _merge(
-        {"style": model.envelope.style, "timestamp": model.envelope.timestamp},
-        ext.get("x-specway-envelope") or {},
-    )
     tags = tuple(op.get("tags") or ["default"])
     op_id = str(op["operationId"])
     audit = ext.get("x-specway-audit")
@@ -341,7 +338,7 @@ def _operation(
         raw=op,
         ratelimit=ratelimit,
         pagination=PaginationConfig(**pag),
-        envelope=EnvelopeConfig(**envelope),
+        envelope=read_envelope(ext.get("x-specway-envelope"), model.envelope),
         paginated=method == "get" and _has_page_parameter(model, path, op),
         idempotency=bool(ext.get("x-specway-idempotency", method == "post")),
         audit=None if audit is False else (audit or None),
@@ -359,9 +356,12 @@ def _has_page_parameter(model: SpecModel, path: str, op: dict[str, Any]) -> bool
     item = (model.document.get("paths") or {}).get(path) or {}
     for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
         param = model.resolve(raw)
-        if isinstance(param, dict) and param.get("in") == "query":
-            if param.get("name") in PAGE_PARAMETERS:
-                return True
+        if (
+            isinstance(param, dict)
+            and param.get("in") == "query"
+            and param.get("name") in PAGE_PARAMETERS
+        ):
+            return True
     return False
 
 

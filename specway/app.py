@@ -99,9 +99,7 @@ def create_app(
     settings = settings or Settings.from_env()
     path = Path(spec_path or settings.spec_path)
     model = load_spec(path)
-    resolved = with_envelopes(
-        model, handlers if handlers is not None else resolve_handlers(model)
-    )
+    resolved = with_envelopes(model, handlers if handlers is not None else resolve_handlers(model))
     database = Database(
         settings.database_url, pool_size=settings.db_pool_size, timeout=settings.db_timeout
     )

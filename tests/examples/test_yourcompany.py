@@ -50,7 +50,7 @@ PAGE = {
     },
 }
 # "Error response".
-ERROR = {
+ERROR: dict[str, Any] = {
     "status": "error",
     "error": {
         "code": "INVALID_REQUEST",
