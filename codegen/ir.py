@@ -305,6 +305,8 @@ class Errors:
     example: dict[str, Any]
     codes: tuple[ErrorCode, ...]
     schema: str | None
+    renames: tuple[tuple[str, str], ...] = ()  # x-specway-errors.codes: gateway code → sent code
+    retry_after_field: bool = False
 
 
 @dataclass(frozen=True, slots=True)
