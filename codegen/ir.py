@@ -195,6 +195,7 @@ class RateLimits:
     tiers: tuple[Tier, ...]
     anonymous: tuple[Policy, ...]
     failure: str
+    reset: str = "seconds"  # X-RateLimit-Reset: seconds from now, or "unix" time
 
 
 @dataclass(frozen=True, slots=True)

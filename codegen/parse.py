@@ -107,6 +107,7 @@ def build_ir(model: SpecModel, problems: list[Problem] | None = None) -> ApiIR:
             ),
             anonymous=tuple(_policy(p) for p in model.ratelimit.anonymous),
             failure=model.ratelimit.failure,
+            reset=model.ratelimit.reset,
         ),
         errors=_errors(model, component_schemas),
         pagination=pagination,

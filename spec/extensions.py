@@ -40,7 +40,7 @@ _DURATION = {"type": "integer", "minimum": 1}
 # pointer into the body (an array costs its length, a number its value) or a query/header value.
 COST_EXPRESSION = r"^\$request\.(body(#(/[^/]*)*)?|query\.[A-Za-z0-9_.~-]+|header\.[A-Za-z0-9-]+)$"
 # Keys of x-specway-ratelimit that only mean something at document level.
-DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous")
+DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous", "reset")
 _POLICY = {
     "type": "object",
     "additionalProperties": False,
@@ -116,6 +116,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 ]
             },
             "exempt": {"type": "boolean"},
+            "reset": {"enum": ["seconds", "unix"]},
         },
     },
     "x-specway-audit": {"oneOf": [{"type": "string", "minLength": 1}, {"const": False}]},
@@ -166,6 +167,7 @@ class RateLimitConfig:
     Already resolved by the model: with no ``tiers`` declared, every policy forms one tier
     named ``default``; with no ``anonymous`` declared, anonymous callers get the default tier's
     policies keyed by client IP. ``anonymous: {}`` (declared but empty) leaves them unlimited.
+    ``reset`` is how ``X-RateLimit-Reset`` counts: seconds from now (default) or Unix time.
     """
 
     policies: dict[str, RateLimitPolicy] = field(default_factory=dict)
@@ -173,6 +175,7 @@ class RateLimitConfig:
     default_tier: str | None = None
     anonymous: tuple[RateLimitPolicy, ...] = ()
     failure: FailureMode = "open"
+    reset: Literal["seconds", "unix"] = "seconds"
 
     def for_tier(self, tier: str | None) -> tuple[RateLimitPolicy, ...]:
         """The policies of ``tier``; an unknown or missing tier gets the default tier's."""

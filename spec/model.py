@@ -193,6 +193,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         default_tier=default_tier,
         anonymous=anonymous,
         failure=rl_raw.get("failure", "open"),
+        reset="unix" if rl_raw.get("reset") == "unix" else "seconds",
     )
     if ratelimit.default_tier and tiers and ratelimit.default_tier not in tiers:
         problems.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -262,7 +263,9 @@ def test_tiers_per_hour(yc: tuple[TestClient, TestClient, AuthIdentity]) -> None
         assert response.status_code == 200, response.text
         assert response.headers["X-RateLimit-Limit"] == str(limit), plan
         assert response.headers["X-RateLimit-Remaining"] == str(limit - 1), plan
-        assert int(response.headers["X-RateLimit-Reset"]) > 0
+        # The documented example (1609459200) is a Unix time, and so is ours.
+        reset = int(response.headers["X-RateLimit-Reset"])
+        assert time.time() - 1 <= reset <= time.time() + 3601
     # A key without a plan is on the free tier.
     response = client.get("/v1/resources", headers=identity.headers)
     assert response.headers["X-RateLimit-Limit"] == "100"
