@@ -4,9 +4,9 @@ Policies, tiers, the anonymous set, per-operation extra policies, costs and fail
 from the spec (see :mod:`spec.extensions`); :mod:`plugins.ratelimit.plan` compiles them per
 operation at startup. Every request's policies are checked in one backend call: Redis (one Lua
 script, shared by every process) when ``SPECWAY_REDIS_URL`` is set, else in process memory.
-Headers: ``X-RateLimit-Limit/-Remaining/-Reset`` (seconds until reset, or Unix time with
-``reset: unix``) for the tightest policy,
-IETF ``RateLimit-Policy``/``RateLimit`` for all; 429 ``rate_limited`` with ``Retry-After``.
+Headers: ``X-RateLimit-Limit/-Remaining/-Reset`` (seconds until reset, or the Unix time with
+``reset: unix``) for the tightest policy, IETF ``RateLimit-Policy``/``RateLimit`` for all; 429
+``rate_limited`` with ``Retry-After``.
 
 Plugin configuration (``create_app(plugin_config={"ratelimit": {...}})``), all optional:
 ``breaker_failures`` (3) consecutive backend failures open the circuit, ``breaker_cooldown``
