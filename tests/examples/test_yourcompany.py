@@ -309,7 +309,7 @@ def test_resource_created_webhook_is_signed_with_hmac_of_the_body(
     secret = endpoint.json()["secret"]
     body = {"name": "new-resource", "type": "processor"}
     created = check(client.post("/v1/resources", json=body, headers=identity.headers), 201, SUCCESS)
-    [delivery] = receiver.wait_for(1)
+    delivery = receiver.wait_for(1)[0]  # at least once: a duplicate may follow
     payload = json.loads(delivery.body)
     problems = shape_problems(WEBHOOK, payload, opaque_ids=("id",))
     assert not problems, problems
