@@ -184,6 +184,8 @@ def _context(ir: ApiIR) -> dict[str, Any]:
             }
             if tightest
             else None,
+            renames=ir.errors.renames,
+            extra={"retry_after": 12} if ir.errors.retry_after_field else None,
         ),
         "public_ops": [op for op in ir.operations if op.public],
         "events_by_name": {e.name: e for e in ir.webhooks},

@@ -40,6 +40,33 @@ def error_media_type(style: str) -> str:
     return "application/problem+json" if style == "problem" else "application/json"
 
 
+# The wording of the ``object`` field-details layout (``plugins/errors/envelope.py``).
+_OBJECT_REASONS = {"required": "required_field_missing"}
+_MAP_MESSAGES = {"required": "This field is required."}
+
+
+def field_details(layout: str, details: list[dict[str, str]]) -> Any:
+    """A field list ``[{field, in, reason}]`` in ``x-specway-errors.field_details`` layout."""
+    if layout == "map":
+        fields: dict[str, list[str]] = {}
+        for item in details:
+            reason = item.get("reason", "")
+            fields.setdefault(item["field"] or "non_field_errors", []).append(
+                _MAP_MESSAGES.get(reason, reason)
+            )
+        return fields
+    if layout == "object" and details:
+        reason = details[0].get("reason", "")
+        obj: dict[str, Any] = {
+            "field": details[0]["field"],
+            "reason": _OBJECT_REASONS.get(reason, reason),
+        }
+        if len(details) > 1:
+            obj["errors"] = details
+        return obj
+    return details
+
+
 def error_example(
     style: str,
     case: str,
@@ -47,9 +74,13 @@ def error_example(
     code: str,
     message: str,
     details: Any = None,
+    *,
+    renames: tuple[tuple[str, str], ...] = (),
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The body the gateway sends for this error in ``style``."""
-    code = code_text(code, case)
+    """The body the gateway sends for this error in ``style`` (``renames``: the spec's
+    ``x-specway-errors.codes``; ``extra``: keys added to the error, e.g. ``retry_after``)."""
+    code = code_text(dict(renames).get(code, code), case)
     if style == "problem":
         doc: dict[str, Any] = {
             "type": "about:blank",
@@ -61,6 +92,7 @@ def error_example(
         }
         if details is not None:
             doc["details"] = details
+        doc.update(extra or {})
         return doc
     if style == "flat":
         return {
@@ -69,25 +101,32 @@ def error_example(
             "code": code,
             "timestamp": EXAMPLE_TIMESTAMP,
             "request_id": EXAMPLE_REQUEST_ID,
+            **(extra or {}),
         }
     inner: dict[str, Any] = {"code": code, "message": message, "request_id": EXAMPLE_REQUEST_ID}
     if details is not None:
         inner["details"] = details
+    inner.update(extra or {})
     if style == "status-wrapped":
         return {"status": "error", "error": inner}
     return {"error": inner}
 
 
-def error_codes(declared: list[str], meanings: dict[int, str]) -> tuple[ErrorCode, ...]:
+def error_codes(
+    declared: list[str], meanings: dict[int, str], renames: tuple[tuple[str, str], ...] = ()
+) -> tuple[ErrorCode, ...]:
     """Codes declared in the spec's error schema (else the gateway's), sorted by status.
 
     ``meanings`` are the descriptions of the spec's own error responses by status; they win
-    over the gateway's default wording.
+    over the gateway's default wording. ``renames`` (``x-specway-errors.codes``) map a renamed
+    code back to the gateway's, and so to its status.
     """
     codes = declared or list(KNOWN_CODES)
+    original = {sent.lower(): known for known, sent in renames}
     result = []
     for code in codes:
-        status, default = KNOWN_CODES.get(code.lower(), (None, ""))
+        known = original.get(code.lower(), code.lower())
+        status, default = KNOWN_CODES.get(known, (None, ""))
         meaning = meanings.get(status, default) if status is not None else default
         result.append(ErrorCode(code=code, status=status, meaning=meaning or code))
     return tuple(sorted(result, key=lambda c: (c.status or 999, c.code)))

@@ -195,6 +195,7 @@ class RateLimits:
     tiers: tuple[Tier, ...]
     anonymous: tuple[Policy, ...]
     failure: str
+    reset: str = "seconds"  # X-RateLimit-Reset: seconds from now, or "unix" time
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +306,8 @@ class Errors:
     example: dict[str, Any]
     codes: tuple[ErrorCode, ...]
     schema: str | None
+    renames: tuple[tuple[str, str], ...] = ()  # x-specway-errors.codes: gateway code → sent code
+    retry_after_field: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from codegen.envelope import error_codes, error_example, error_media_type
+from codegen.envelope import error_codes, error_example, error_media_type, field_details
 from codegen.examples import ExampleSynthesizer
 from codegen.ir import (
     ApiIR,
@@ -107,6 +107,7 @@ def build_ir(model: SpecModel, problems: list[Problem] | None = None) -> ApiIR:
             ),
             anonymous=tuple(_policy(p) for p in model.ratelimit.anonymous),
             failure=model.ratelimit.failure,
+            reset=model.ratelimit.reset,
         ),
         errors=_errors(model, component_schemas),
         pagination=pagination,
@@ -250,6 +251,7 @@ def _errors(model: SpecModel, schemas: Mapping[str, Schema]) -> Errors:
     error_schema = schemas[error_schema_name] if error_schema_name else None
     declared = _error_schema_codes(error_schema, schemas)
     cfg = model.errors
+    renames = tuple(sorted(cfg.codes.items()))
     return Errors(
         style=cfg.style,
         code_case=cfg.code_case,
@@ -260,8 +262,13 @@ def _errors(model: SpecModel, schemas: Mapping[str, Schema]) -> Errors:
             400,
             "invalid_request",
             "Invalid request parameters",
-            [{"field": "name", "in": "body", "reason": "required"}],
+            field_details(
+                cfg.field_details, [{"field": "name", "in": "body", "reason": "required"}]
+            ),
+            renames=renames,
         ),
-        codes=error_codes(declared, meanings),
+        codes=error_codes(declared, meanings, renames),
         schema=error_schema_name,
+        renames=renames,
+        retry_after_field=cfg.retry_after_field,
     )

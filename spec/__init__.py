@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from spec.extensions import (
     AuthConfig,
+    EnvelopeConfig,
     ErrorsConfig,
     OperationRateLimit,
     PaginationConfig,
@@ -28,6 +29,7 @@ from spec.problems import Level, Problem, SpecError
 
 __all__ = [
     "AuthConfig",
+    "EnvelopeConfig",
     "ErrorsConfig",
     "Level",
     "OperationModel",

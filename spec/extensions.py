@@ -19,6 +19,7 @@ from spec.problems import Problem, pointer
 
 ErrorStyle = Literal["nested", "status-wrapped", "flat", "problem"]
 PaginationStyle = Literal["page", "cursor", "drf", "meta", "keyed", "status-wrapped"]
+EnvelopeStyle = Literal["none", "status-wrapped"]
 FailureMode = Literal["open", "closed"]
 
 KNOWN_PLUGINS = (
@@ -44,7 +45,7 @@ _ISO_UNITS = {"W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
 # pointer into the body (an array costs its length, a number its value) or a query/header value.
 COST_EXPRESSION = r"^\$request\.(body(#(/[^/]*)*)?|query\.[A-Za-z0-9_.~-]+|header\.[A-Za-z0-9-]+)$"
 # Keys of x-specway-ratelimit that only mean something at document level.
-DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous")
+DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous", "reset")
 _POLICY = {
     "type": "object",
     "additionalProperties": False,
@@ -77,7 +78,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": "object",
                 "additionalProperties": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
             },
-            "field_details": {"enum": ["list", "map"]},
+            "field_details": {"enum": ["list", "map", "object"]},
             "retry_after_field": {"type": "boolean"},
         },
     },
@@ -89,6 +90,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "default_per_page": {"type": "integer", "minimum": 1},
             "max_per_page": {"type": "integer", "minimum": 1},
             "key": {"type": "string"},
+        },
+    },
+    "x-specway-envelope": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "style": {"enum": ["none", "status-wrapped"]},
+            "timestamp": {"type": "boolean"},
         },
     },
     "x-specway-ratelimit": {
@@ -112,6 +121,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 ]
             },
             "exempt": {"type": "boolean"},
+            "reset": {"enum": ["seconds", "unix"]},
         },
     },
     "x-specway-audit": {"oneOf": [{"type": "string", "minLength": 1}, {"const": False}]},
@@ -152,6 +162,7 @@ OPERATION_KEYS = frozenset(
         "x-specway-idempotency",
         "x-specway-events",
         "x-specway-pagination",
+        "x-specway-envelope",
     }
 )
 PATH_KEYS = OPERATION_KEYS - {"x-specway-events", "x-specway-audit"}
@@ -176,6 +187,7 @@ class RateLimitConfig:
     Already resolved by the model: with no ``tiers`` declared, every policy forms one tier
     named ``default``; with no ``anonymous`` declared, anonymous callers get the default tier's
     policies keyed by client IP. ``anonymous: {}`` (declared but empty) leaves them unlimited.
+    ``reset`` is how ``X-RateLimit-Reset`` counts: seconds from now (default) or Unix time.
     """
 
     policies: dict[str, RateLimitPolicy] = field(default_factory=dict)
@@ -183,6 +195,7 @@ class RateLimitConfig:
     default_tier: str | None = None
     anonymous: tuple[RateLimitPolicy, ...] = ()
     failure: FailureMode = "open"
+    reset: Literal["seconds", "unix"] = "seconds"
 
     def for_tier(self, tier: str | None) -> tuple[RateLimitPolicy, ...]:
         """The policies of ``tier``; an unknown or missing tier gets the default tier's."""
@@ -214,14 +227,16 @@ class ErrorsConfig:
 
     ``codes`` renames codes (``{not_found: RESOURCE_NOT_FOUND}``), applied before
     ``code_case``; ``field_details: map`` turns the field list ``[{field, reason}]`` into the
-    Django REST framework layout ``{field: [message]}``; ``retry_after_field`` copies a
+    Django REST framework layout ``{field: [message]}``, ``field_details: object`` into the first
+    failing field ``{field, reason}`` (all of them under ``errors`` when there are several);
+    ``retry_after_field`` copies a
     ``Retry-After`` header into the body as ``retry_after`` (seconds).
     """
 
     style: ErrorStyle = "nested"
     code_case: Literal["lower", "upper"] = "lower"
     codes: dict[str, str] = field(default_factory=dict)
-    field_details: Literal["list", "map"] = "list"
+    field_details: Literal["list", "map", "object"] = "list"
     retry_after_field: bool = False
 
 
@@ -283,6 +298,20 @@ class SandboxConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EnvelopeConfig:
+    """How successful bodies leave: as the handler returned them, or wrapped.
+
+    ``status-wrapped`` sends ``{"status": "success", "data": <body>}`` for every 2xx response
+    with a body, plus ``"meta": {"timestamp"}`` when ``timestamp`` is on. A list operation whose
+    pagination style is ``status-wrapped`` already has that shape and is sent as is; errors are
+    the ``errors`` plugin's business and are never wrapped.
+    """
+
+    style: EnvelopeStyle = "none"
+    timestamp: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class AuthConfig:
     key_prefix: str = "sk_live_"
     test_key_prefix: str = "sk_test_"
@@ -300,6 +329,20 @@ class AuthConfig:
         names = ("key_prefix", "test_key_prefix", "token_format")
         values = {k: raw[k] for k in names if isinstance(raw.get(k), str)}
         return cls(**values, sandbox=SandboxConfig.of(raw.get("sandbox")))
+
+
+def read_envelope(raw: Any, base: EnvelopeConfig | None = None) -> EnvelopeConfig:
+    """``x-specway-envelope`` over ``base``; values the schema refuses (already reported by
+    :func:`check_extensions`) keep ``base``'s."""
+    base = base or EnvelopeConfig()
+    if not isinstance(raw, dict):
+        return base
+    style = raw.get("style")
+    timestamp = raw.get("timestamp")
+    return EnvelopeConfig(
+        style=style if style in ("none", "status-wrapped") else base.style,
+        timestamp=timestamp if isinstance(timestamp, bool) else base.timestamp,
+    )
 
 
 def check_extensions(

@@ -49,6 +49,7 @@ def lint_document(document: Document, file: str = "") -> list[Problem]:
     problems += model_problems
     problems += [_with_file(p, file) for p in _house_rules(document)]
     problems += [_with_file(p, file) for p in _ratelimit_rules(model)]
+    problems += [_with_file(p, file) for p in _envelope_rules(model)]
     return sorted(problems, key=lambda p: (p.pointer, p.message))
 
 
@@ -175,6 +176,28 @@ def _ratelimit_rules(model: SpecModel) -> list[Problem]:
                     "operation fails closed when the rate limiter is down but does not "
                     "document 503",
                     "add '503': {$ref: '#/components/responses/ServiceUnavailable'}",
+                    Level.WARNING,
+                )
+            )
+    return problems
+
+
+def _envelope_rules(model: SpecModel) -> list[Problem]:
+    """Warn when a success envelope would wrap a list page inside ``data``."""
+    problems: list[Problem] = []
+    for op in model.operations.values():
+        if (
+            op.envelope.style == "status-wrapped"
+            and op.paginated
+            and op.pagination.style != "status-wrapped"
+        ):
+            problems.append(
+                Problem(
+                    op.pointer,
+                    f"the status-wrapped envelope puts this {op.pagination.style!r} list page "
+                    "inside 'data'",
+                    "use x-specway-pagination: {style: status-wrapped} for lists, or "
+                    "x-specway-envelope: {style: none} on this operation",
                     Level.WARNING,
                 )
             )

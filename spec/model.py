@@ -17,12 +17,14 @@ from spec.extensions import (
     OPERATION_KEYS,
     PATH_KEYS,
     AuthConfig,
+    EnvelopeConfig,
     ErrorsConfig,
     OperationRateLimit,
     PaginationConfig,
     RateLimitConfig,
     check_extensions,
     policy_set,
+    read_envelope,
     read_policies,
 )
 from spec.loader import Document, load_spec_document
@@ -67,6 +69,8 @@ class OperationModel:
     raw: dict[str, Any]
     ratelimit: OperationRateLimit
     pagination: PaginationConfig
+    envelope: EnvelopeConfig
+    paginated: bool
     idempotency: bool
     audit: str | None
     events: tuple[str, ...]
@@ -113,6 +117,7 @@ class SpecModel:
     handlers_package: str
     errors: ErrorsConfig
     pagination: PaginationConfig
+    envelope: EnvelopeConfig
     ratelimit: RateLimitConfig
     auth: AuthConfig
     operations: dict[str, OperationModel] = field(default_factory=dict)
@@ -188,6 +193,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         default_tier=default_tier,
         anonymous=anonymous,
         failure=rl_raw.get("failure", "open"),
+        reset="unix" if rl_raw.get("reset") == "unix" else "seconds",
     )
     if ratelimit.default_tier and tiers and ratelimit.default_tier not in tiers:
         problems.append(
@@ -208,6 +214,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         handlers_package=str(document.get("x-specway-handlers", "handlers")),
         errors=ErrorsConfig(**(document.get("x-specway-errors") or {})),
         pagination=PaginationConfig(**pag_raw),
+        envelope=read_envelope(document.get("x-specway-envelope")),
         ratelimit=ratelimit,
         auth=AuthConfig.of(document.get("x-specway-auth")),
         security_schemes=dict((document.get("components") or {}).get("securitySchemes") or {}),
@@ -332,12 +339,31 @@ def _operation(
         raw=op,
         ratelimit=ratelimit,
         pagination=PaginationConfig(**pag),
+        envelope=read_envelope(ext.get("x-specway-envelope"), model.envelope),
+        paginated=method == "get" and _has_page_parameter(model, path, op),
         idempotency=bool(ext.get("x-specway-idempotency", method == "post")),
         audit=None if audit is False else (audit or None),
         events=tuple(ext.get("x-specway-events") or ()),
         handler_module=f"{model.handlers_package}.{snake(tags[0])}",
         handler_function=snake(op_id),
     )
+
+
+# Query parameters that make a GET a list operation (codegen reads lists the same way).
+PAGE_PARAMETERS = ("page", "cursor")
+
+
+def _has_page_parameter(model: SpecModel, path: str, op: dict[str, Any]) -> bool:
+    item = (model.document.get("paths") or {}).get(path) or {}
+    for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
+        param = model.resolve(raw)
+        if (
+            isinstance(param, dict)
+            and param.get("in") == "query"
+            and param.get("name") in PAGE_PARAMETERS
+        ):
+            return True
+    return False
 
 
 def _named_policies(

@@ -20,6 +20,7 @@ from spec import SpecError, SpecModel, load_model
 from specway.builder import AppBuilder
 from specway.dispatch import CompiledASGIApp
 from specway.docs_routes import ReferenceRoutes
+from specway.envelope import with_envelopes
 from specway.errors import ConfigError
 from specway.jsonify import OrjsonJsonifier
 from specway.settings import Settings
@@ -102,7 +103,7 @@ def create_app(
     settings = settings or Settings.from_env()
     path = Path(spec_path or settings.spec_path)
     model = load_spec(path)
-    resolved = handlers if handlers is not None else resolve_handlers(model)
+    resolved = with_envelopes(model, handlers if handlers is not None else resolve_handlers(model))
     database = Database(
         settings.database_url, pool_size=settings.db_pool_size, timeout=settings.db_timeout
     )

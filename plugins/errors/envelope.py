@@ -42,12 +42,29 @@ def _code(config: ErrorsConfig, code: str) -> str:
 _FIELD_MESSAGES = {"required": "This field is required."}
 
 
+# The wording of ``field_details: object`` for the reasons our validators report.
+_OBJECT_REASONS = {"required": "required_field_missing"}
+
+
 def _details(config: ErrorsConfig, details: Any) -> Any:
-    """``details`` in the configured layout: the field list as is, or ``{field: [message]}``."""
-    if config.field_details != "map" or not isinstance(details, list):
+    """``details`` in the configured layout: the field list as is, ``{field: [message]}`` or
+    the first failing field ``{field, reason}`` (with every one under ``errors`` if several)."""
+    if config.field_details == "list" or not isinstance(details, list):
         return details
     if not all(isinstance(d, dict) and "field" in d for d in details):
         return details
+    if config.field_details == "object":
+        if not details:
+            return details
+        first = details[0]
+        reason = str(first.get("reason", ""))
+        obj: dict[str, Any] = {
+            "field": str(first["field"]),
+            "reason": _OBJECT_REASONS.get(reason, reason),
+        }
+        if len(details) > 1:
+            obj["errors"] = details
+        return obj
     fields: dict[str, list[str]] = {}
     for item in details:
         reason = str(item.get("reason", ""))

@@ -4,8 +4,9 @@ Policies, tiers, the anonymous set, per-operation extra policies, costs and fail
 from the spec (see :mod:`spec.extensions`); :mod:`plugins.ratelimit.plan` compiles them per
 operation at startup. Every request's policies are checked in one backend call: Redis (one Lua
 script, shared by every process) when ``SPECWAY_REDIS_URL`` is set, else in process memory.
-Headers: ``X-RateLimit-Limit/-Remaining/-Reset`` (seconds until reset) for the tightest policy,
-IETF ``RateLimit-Policy``/``RateLimit`` for all; 429 ``rate_limited`` with ``Retry-After``.
+Headers: ``X-RateLimit-Limit/-Remaining/-Reset`` (seconds until reset, or the Unix time with
+``reset: unix``) for the tightest policy, IETF ``RateLimit-Policy``/``RateLimit`` for all; 429
+``rate_limited`` with ``Retry-After``.
 
 Plugin configuration (``create_app(plugin_config={"ratelimit": {...}})``), all optional:
 ``breaker_failures`` (3) consecutive backend failures open the circuit, ``breaker_cooldown``
@@ -87,6 +88,7 @@ class RateLimitPlugin:
             errors=self.spec.errors,
             key_prefix=self.settings.ratelimit_key_prefix,
             closed_retry_after=max(1, round(self.limiter.breaker.cooldown + 0.49)),
+            unix_reset=self.spec.ratelimit.reset == "unix",
         )
         builder.on_startup(self.limiter.start)
         builder.on_shutdown(self.limiter.close)

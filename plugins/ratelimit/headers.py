@@ -2,7 +2,8 @@
 
 * ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (the seeds' trio) describe the tightest
   policy: the rejecting one that makes the client wait longest, otherwise the one with the
-  fewest remaining units. ``-Reset`` is in **seconds from now** (not a timestamp).
+  fewest remaining units. ``-Reset`` is in **seconds from now**, or the Unix time of the reset
+  when the spec says ``x-specway-ratelimit: {reset: unix}``.
 * ``RateLimit-Policy`` and ``RateLimit`` (IETF draft-ietf-httpapi-ratelimit-headers-10) list
   every policy: ``"burst";q=100;w=60`` and ``"burst";r=42;t=17``.
 * ``Retry-After`` (on 429 only): seconds after which the same request would be admitted.
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 from plugins.ratelimit.algorithms import Verdict
@@ -31,10 +33,19 @@ def tightest(verdicts: Sequence[Verdict]) -> int:
     return min(range(len(verdicts)), key=lambda i: (verdicts[i].remaining, -verdicts[i].reset_ms))
 
 
-def limit_headers(policy_set: PolicySet, verdicts: Sequence[Verdict]) -> Headers:
-    """Every rate-limit header for a request that the backend decided."""
+def limit_headers(
+    policy_set: PolicySet, verdicts: Sequence[Verdict], unix_reset: bool = False
+) -> Headers:
+    """Every rate-limit header for a request that the backend decided.
+
+    ``unix_reset``: ``X-RateLimit-Reset`` is the Unix time of the reset (this host's clock)
+    instead of seconds from now.
+    """
     index = tightest(verdicts)
     policy, verdict = policy_set.policies[index], verdicts[index]
+    reset = _seconds(verdict.reset_ms)
+    if unix_reset:
+        reset += math.floor(time.time())
     live = ", ".join(
         f"{_item(p)};r={v.remaining};t={_seconds(v.reset_ms)}"
         for p, v in zip(policy_set.policies, verdicts, strict=True)
@@ -42,7 +53,7 @@ def limit_headers(policy_set: PolicySet, verdicts: Sequence[Verdict]) -> Headers
     return [
         (b"x-ratelimit-limit", str(policy.limit).encode()),
         (b"x-ratelimit-remaining", str(verdict.remaining).encode()),
-        (b"x-ratelimit-reset", str(_seconds(verdict.reset_ms)).encode()),
+        (b"x-ratelimit-reset", str(reset).encode()),
         (b"ratelimit-policy", policy_set.policy_header),
         (b"ratelimit", live.encode("latin-1")),
     ]

@@ -76,6 +76,7 @@ class RateLimitMiddleware:
         errors: ErrorsConfig,
         key_prefix: str,
         closed_retry_after: int = 1,
+        unix_reset: bool = False,
     ) -> None:
         self.app = app
         self.plans = plans
@@ -84,6 +85,7 @@ class RateLimitMiddleware:
         self.errors = errors
         self.key_prefix = key_prefix
         self.closed_retry_after = str(closed_retry_after)
+        self.unix_reset = unix_reset
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,7 +118,7 @@ class RateLimitMiddleware:
         elif outcome.kind == "rejected":
             await self._reject(scope, send, policy_set, outcome, cost)
         else:
-            headers = limit_headers(policy_set, outcome.verdicts)
+            headers = limit_headers(policy_set, outcome.verdicts, self.unix_reset)
             pending = scope.get(SCOPE_HEADERS)
             if isinstance(pending, list):
                 pending.extend(headers)
@@ -127,7 +129,7 @@ class RateLimitMiddleware:
     async def _reject(
         self, scope: Scope, send: Send, policy_set: PolicySet, outcome: Outcome, cost: int
     ) -> None:
-        headers = limit_headers(policy_set, outcome.verdicts)
+        headers = limit_headers(policy_set, outcome.verdicts, self.unix_reset)
         wait = retry_after(outcome.verdicts)
         policy = policy_set.policies[tightest(outcome.verdicts)]
         details: dict[str, Any] = {
@@ -147,11 +149,12 @@ class RateLimitMiddleware:
                 f"Rate limit exceeded: policy {policy.name!r} allows {policy.limit} requests "
                 f"per {policy.window} s; retry in {wait} s"
             )
-            headers.append((b"retry-after", str(wait).encode()))
         error = ErrorBody(
             429, "rate_limited", message, details, str(scope.get(SCOPE_REQUEST_ID, ""))
         )
-        await send_error(_stamping(send, headers), self.errors, error)
+        # Retry-After goes through send_error so retry_after_field can copy it into the body.
+        retry = {"Retry-After": str(wait)} if wait is not None else None
+        await send_error(_stamping(send, headers), self.errors, error, retry)
 
     async def _unavailable(self, scope: Scope, send: Send) -> None:
         error = ErrorBody(

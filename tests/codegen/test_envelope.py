@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from codegen.envelope import error_example, pagination_example
+from codegen.envelope import error_codes, error_example, field_details, pagination_example
 from plugins.errors.envelope import ErrorBody, error_document
 from spec import ErrorsConfig, PaginationConfig
 from specway.errors import STATUS_ERRORS
@@ -34,6 +34,43 @@ def test_error_envelope_matches_gateway(style: str, case: str) -> None:
     code_key = "code" if style in ("flat", "problem") else None
     code = docs[code_key] if code_key else docs["error"]["code"]
     assert code == ("INVALID_REQUEST" if case == "upper" else "invalid_request")
+
+
+@pytest.mark.parametrize("layout", ["list", "map", "object"])
+def test_field_details_layout_and_renames_match_gateway(layout: str) -> None:
+    for failing in (["name"], ["name", "type"]):
+        details = [{"field": f, "in": "body", "reason": "required"} for f in failing]
+        config = ErrorsConfig(
+            style="status-wrapped",
+            code_case="upper",
+            codes={"invalid_request": "BAD_INPUT"},
+            field_details=layout,  # type: ignore[arg-type]
+            retry_after_field=True,
+        )
+        gateway = error_document(
+            config,
+            ErrorBody(400, "invalid_request", "Invalid", details, "req_1", {"retry_after": 3}),
+        )
+        docs = error_example(
+            "status-wrapped",
+            "upper",
+            400,
+            "invalid_request",
+            "Invalid",
+            field_details(layout, details),
+            renames=(("invalid_request", "BAD_INPUT"),),
+            extra={"retry_after": 3},
+        )
+        assert docs["error"]["code"] == gateway["error"]["code"] == "BAD_INPUT"
+        assert docs["error"]["details"] == gateway["error"]["details"]
+        assert _shape(docs) == _shape(gateway)
+
+
+def test_renamed_codes_keep_their_status() -> None:
+    codes = error_codes(
+        ["RATE_LIMIT_EXCEEDED", "NOT_FOUND"], {}, (("rate_limited", "RATE_LIMIT_EXCEEDED"),)
+    )
+    assert [(c.code, c.status) for c in codes] == [("NOT_FOUND", 404), ("RATE_LIMIT_EXCEEDED", 429)]
 
 
 def test_error_codes_match_gateway() -> None:

@@ -21,6 +21,7 @@ SECTIONS = {
         "system",
     ],
     "versiontwo": ["projects", "workspaces", "deployments", "monitoring", "configuration"],
+    "yourcompany": ["resources"],
 }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -103,6 +105,15 @@ def test_headers_describe_the_tightest_policy_and_list_all() -> None:
     assert headers[b"x-ratelimit-remaining"] == b"3"
     assert headers[b"x-ratelimit-reset"] == b"1200"
     assert headers[b"ratelimit-policy"] == b'"burst";q=10;w=60, "hourly";q=100;w=3600'
+    assert headers[b"ratelimit"] == b'"burst";r=7;t=19, "hourly";r=3;t=1200'
+
+
+def test_reset_as_unix_time_when_asked() -> None:
+    verdicts = [Verdict(True, 7, 18_001, 0), Verdict(True, 3, 1_200_000, 0)]
+    before = math.floor(time.time())
+    headers = dict(limit_headers(policy_set(), verdicts, unix_reset=True))
+    after = math.floor(time.time())
+    assert before + 1200 <= int(headers[b"x-ratelimit-reset"]) <= after + 1200
     assert headers[b"ratelimit"] == b'"burst";r=7;t=19, "hourly";r=3;t=1200'
 
 

@@ -191,6 +191,18 @@ def test_operation_policy_overrides_a_tier_policy_of_the_same_name() -> None:
             "/x-specway-ratelimit/default_tier",
             "unknown tier",
         ),
+        (
+            {"policies": {"burst": {"limit": 10, "window": 60}}, "reset": "epoch"},
+            {},
+            "/x-specway-ratelimit/reset",
+            "is not one of",
+        ),
+        (
+            None,
+            {"x-specway-ratelimit": {"reset": "unix"}},
+            "/paths/~1a/get/x-specway-ratelimit/reset",
+            "only read at document level",
+        ),
     ],
 )
 def test_bad_configuration_is_an_error_with_its_pointer(

@@ -1,0 +1,1 @@
+"""YourCompany (seed 002): resources served from ``openapi.yaml`` beside this file."""
