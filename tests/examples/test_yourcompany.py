@@ -321,3 +321,36 @@ def test_resource_created_webhook_is_signed_with_hmac_of_the_body(
     }
     expected = hmac.new(secret.encode(), delivery.body, hashlib.sha256).hexdigest()
     assert delivery.headers["x-signature"] == f"sha256={expected}"
+
+
+def test_sandbox_keys_are_isolated_and_not_rate_limited(
+    yc: tuple[TestClient, TestClient, AuthIdentity],
+) -> None:
+    """The seed's sandbox: test data apart from live data, and no rate limits."""
+    client, reference, identity = yc
+    created = reference.post(
+        "/v1/api-keys",
+        json={"name": "sandbox", "scopes": ["read", "write", "delete"], "test_mode": True},
+        headers=identity.session_headers,
+    )
+    assert created.status_code == 201, created.text
+    sandbox = {"Authorization": f"Bearer {created.json()['key']}"}
+    assert created.json()["key"].startswith("sk_test_")
+    made = client.post(
+        "/v1/resources", json={"name": "in-sandbox", "type": "processor"}, headers=sandbox
+    )
+    assert made.status_code == 201, made.text
+    assert made.headers["X-Specway-Mode"] == "test"
+    live = client.get("/v1/resources", headers=identity.headers).json()
+    assert [r["name"] for r in live["data"]] == []
+    assert (
+        client.get(
+            f"/v1/resources/{made.json()['data']['id']}", headers=identity.headers
+        ).status_code
+        == 404
+    )
+    for i in range(105):  # the free tier allows 100 an hour; the sandbox is not limited
+        response = client.get("/v1/resources?per_page=1", headers=sandbox)
+        assert response.status_code == 200, (i, response.text)
+        assert "X-RateLimit-Limit" not in response.headers
+    assert response.json()["meta"]["total_items"] == 1
