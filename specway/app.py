@@ -11,6 +11,7 @@ from typing import Any
 
 from connexion import AsyncApp
 from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
@@ -27,6 +28,7 @@ from specway.settings import Settings
 from specway.state import AppState
 from specway.storage.database import Database
 from specway.types import ASGIApp, Receive, Scope, Send
+from specway.validation import PreparedValidationMiddleware
 
 logger = logging.getLogger("specway.app")
 
@@ -144,6 +146,7 @@ def create_app(
         app.add_middleware(spec_mw.cls, position=spec_mw.position, **spec_mw.options)
     for exc, handler in builder.error_handlers:
         app.add_error_handler(exc, handler)
+    app.prepare_validation()
     app.add_api(
         document,
         resolver=_PrebuiltResolver(resolved),
@@ -197,3 +200,9 @@ class SpecwayConnexionApp(AsyncApp):  # type: ignore[misc]
         )
         self._middleware_app = CompiledASGIApp()
         self.middleware.app = self._middleware_app
+
+    def prepare_validation(self) -> None:
+        """Swap in the prepared request validation once every middleware is positioned
+        (``MiddlewarePosition.BEFORE_VALIDATION`` looks for Connexion's own class)."""
+        stack = self.middleware.middlewares
+        stack[stack.index(RequestValidationMiddleware)] = PreparedValidationMiddleware

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -11,14 +12,16 @@ from typing import Any
 import orjson
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
+from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
+from connexion.utils import is_null, is_nullable
 from connexion.validators import (
     FormDataValidator,
     JSONRequestBodyValidator,
     MultiPartFormDataValidator,
     ParameterValidator,
 )
-from jsonschema import ValidationError
+from jsonschema import Draft4Validator, ValidationError
 from starlette.formparsers import MultiPartException
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
@@ -94,7 +97,15 @@ def duplicate_key(body: bytes) -> str | None:
 
 
 class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """JSON body validation with every error listed; parses with orjson."""
+    """JSON body validation with every error listed; parses with orjson.
+
+    Instances live as long as their operation (``specway.validation``), so the compiled schema
+    validator is built once instead of on every request.
+    """
+
+    @functools.cached_property
+    def _validator(self) -> Any:
+        return Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         body = b"".join([message async for message in stream])
@@ -129,7 +140,33 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
 
 class ParametersValidator(ParameterValidator):  # type: ignore[misc]
-    """Parameter validation with every failing parameter listed."""
+    """Parameter validation with every failing parameter listed.
+
+    Each parameter's schema validator is compiled on first use and kept (Connexion deep-copies
+    the parameter and compiles a new validator for every value it checks).
+    """
+
+    def validate_parameter(
+        self, parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
+        if is_nullable(param) and is_null(value):
+            return None
+        if value is None:
+            if param.get("required"):
+                return f"Missing {parameter_type} parameter '{param['name']}'"
+            return None
+        compiled = self.__dict__.setdefault("_compiled", {})
+        validator = compiled.get(id(param))
+        if validator is None:
+            validator = Draft4Validator(
+                param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+            )
+            compiled[id(param)] = validator
+        try:
+            validator.validate(value)
+        except ValidationError as exception:
+            return str(exception)
+        return None
 
     def validate_request(self, request: ConnexionRequest) -> None:
         if self.strict_validation:
