@@ -12,6 +12,7 @@ from spec.extensions import (
     PaginationConfig,
     RateLimitConfig,
     RateLimitPolicy,
+    VersioningConfig,
 )
 from spec.lint import lint_document, validate_document
 from spec.loader import load_spec_document
@@ -38,6 +39,7 @@ __all__ = [
     "SecurityRequirement",
     "SpecError",
     "SpecModel",
+    "VersioningConfig",
     "WebhookEvent",
     "build_model",
     "lint_document",
