@@ -68,7 +68,8 @@ def test_hexabase_examples_and_prefer(mock_client: Any) -> None:
     assert created.status_code == 201
     assert set(created.json()) >= {"id", "name", "region", "resource_quota", "created_at"}
     deleted = client.delete("/v1/workspaces/ws_123", headers=AUTH)
-    assert deleted.status_code == 204 and deleted.content == b""
+    assert deleted.status_code == 204
+    assert deleted.content == b""
     vendor = client.get(
         "/v1/workspaces", headers={**AUTH, "Accept": "application/vnd.hexabase.v1+json"}
     )

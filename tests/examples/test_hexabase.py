@@ -104,11 +104,13 @@ def test_keys_are_hks_live_and_other_prefixes_are_refused(hexa: Hexabase) -> Non
 def test_documented_workspace_requests_replay(hexa: Hexabase) -> None:
     client, auth = hexa.client, hexa.auth
     empty = check(client.get("/v1/workspaces", headers=auth), 200, WORKSPACES)
-    assert empty["data"] == [] and empty["pagination"]["total"] == 0
+    assert empty["data"] == []
+    assert empty["pagination"]["total"] == 0
     body = {"name": "production", "description": "Production environment"}
     made = check(client.post("/v1/workspaces", json=body, headers=auth), 201, WORKSPACE)
     assert made["id"].startswith("ws_")
-    assert made["name"] == "production" and made["description"] == "Production environment"
+    assert made["name"] == "production"
+    assert made["description"] == "Production environment"
     staging = {"name": "staging", "region": "us-west-2"}
     other = check(client.post("/v1/workspaces", json=staging, headers=auth), 201, WORKSPACE)
     assert other["region"] == "us-west-2"
@@ -121,7 +123,9 @@ def test_documented_workspace_requests_replay(hexa: Hexabase) -> None:
 
     page = check(client.get("/v1/workspaces?per_page=1", headers=auth), 200, WORKSPACES)
     assert page["pagination"] == {"page": 1, "per_page": 1, "total": 2, "pages": 2}
-    links = {rel: parse_qs(urlsplit(href).query)["page"] for rel, href in page["links"].items() if href}
+    links = {
+        rel: parse_qs(urlsplit(href).query)["page"] for rel, href in page["links"].items() if href
+    }
     assert links == {"first": ["1"], "next": ["2"], "last": ["2"]}
     assert all(href.startswith("/v1/workspaces?") for href in page["links"].values() if href)
 
@@ -258,7 +262,8 @@ def test_audit_log_records_key_ip_and_status(hexa: Hexabase) -> None:
     assert entry["api_key_id"]
     assert entry["ip_address"]
     assert entry["status"] == 201
-    assert entry["method"] == "POST" and entry["path"] == "/v1/workspaces"
+    assert entry["method"] == "POST"
+    assert entry["path"] == "/v1/workspaces"
 
 
 def test_version_by_accept_header(hexa: Hexabase) -> None:
@@ -271,7 +276,9 @@ def test_version_by_accept_header(hexa: Hexabase) -> None:
     assert bare.headers["content-type"] == VENDOR_V1
     plain = client.get("/v1/workspaces", headers=auth)
     assert plain.headers["content-type"] == "application/json"
-    v2 = client.get("/v1/workspaces", headers={**auth, "Accept": "application/vnd.hexabase.v2+json"})
+    v2 = client.get(
+        "/v1/workspaces", headers={**auth, "Accept": "application/vnd.hexabase.v2+json"}
+    )
     assert error_code(v2, 406) == "NOT_ACCEPTABLE"
     assert v2.json()["error"]["details"]["supported"] == [VENDOR_V1]
     either = client.get(
@@ -283,7 +290,8 @@ def test_version_by_accept_header(hexa: Hexabase) -> None:
     created = client.post(
         "/v1/workspaces", json={"name": "v"}, headers={**auth, "Accept": VENDOR_V1}
     )
-    assert created.status_code == 201 and created.headers["content-type"] == VENDOR_V1
+    assert created.status_code == 201
+    assert created.headers["content-type"] == VENDOR_V1
     missing = client.get("/v1/workspaces/ws_123", headers={**auth, "Accept": VENDOR_V1})
     assert missing.status_code == 404
     assert json.loads(missing.content)["error"]["code"] == "RESOURCE_NOT_FOUND"

@@ -26,7 +26,10 @@ CONFIG = VersioningConfig("acme", ("v1", "v2"), "v2")
         ("Application/VND.Acme.V1+JSON", Negotiated("v1")),
         ("application/vnd.acme.v3+json, application/vnd.acme.v1+json", Negotiated("v1")),
         ("application/vnd.acme.v3+json", Negotiated(None, ("application/vnd.acme.v3+json",))),
-        ("application/vnd.acme.v1+json;q=0, application/vnd.acme.v9+json", Negotiated(None, ("application/vnd.acme.v9+json",))),
+        (
+            "application/vnd.acme.v1+json;q=0, application/vnd.acme.v9+json",
+            Negotiated(None, ("application/vnd.acme.v9+json",)),
+        ),
         ("application/vnd.acme.v3+json, */*;q=0.1", None),
         ("application/vnd.acme.v3+json, application/json", None),
         ("application/json", None),
@@ -55,10 +58,26 @@ def test_model_reads_the_extension() -> None:
 @pytest.mark.parametrize(
     ("versioning", "pointer", "word"),
     [
-        ({"vendor": "acme", "versions": ["v1"], "default": "v2"}, "/x-specway-versioning/default", "v2"),
-        ({"vendor": "acme", "versions": ["1.0"]}, "/x-specway-versioning/versions/0", "does not match"),
-        ({"vendor": "Acme Inc", "versions": ["v1"]}, "/x-specway-versioning/vendor", "does not match"),
-        ({"vendor": "acme", "versions": ["v1"], "defualt": "v1"}, "/x-specway-versioning", "defualt"),
+        (
+            {"vendor": "acme", "versions": ["v1"], "default": "v2"},
+            "/x-specway-versioning/default",
+            "v2",
+        ),
+        (
+            {"vendor": "acme", "versions": ["1.0"]},
+            "/x-specway-versioning/versions/0",
+            "does not match",
+        ),
+        (
+            {"vendor": "Acme Inc", "versions": ["v1"]},
+            "/x-specway-versioning/vendor",
+            "does not match",
+        ),
+        (
+            {"vendor": "acme", "versions": ["v1"], "defualt": "v1"},
+            "/x-specway-versioning",
+            "defualt",
+        ),
         ({"versions": ["v1"]}, "/x-specway-versioning", "vendor"),
     ],
 )
