@@ -7,6 +7,8 @@ creation through its CLI); the ``hks_live_`` key itself is minted by the Hexabas
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import sqlite3
 import threading
@@ -20,8 +22,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from handlers.services.deployment_runner import DeploymentJob, DeploymentRunner
+from specway.cli import main
 from tests.conftest import AuthIdentity
-from tests.examples.support import shape_problems
+from tests.examples.support import example_spec, shape_problems
+from tests.plugins.webhooks.webhooks_support import Receiver
 
 WORKSPACE = {"id": "ws_123", "name": "production", "description": "Production environment"}
 # The seed's pagination block ("data": [...] shown as one workspace).
@@ -295,3 +299,49 @@ def test_version_by_accept_header(hexa: Hexabase) -> None:
     missing = client.get("/v1/workspaces/ws_123", headers={**auth, "Accept": VENDOR_V1})
     assert missing.status_code == 404
     assert json.loads(missing.content)["error"]["code"] == "RESOURCE_NOT_FOUND"
+
+
+def test_deployment_webhook_is_signed_sha256(hexa: Hexabase) -> None:
+    client, auth = hexa.client, hexa.auth
+    receiver = Receiver()
+    receiver.start()
+    try:
+        body = {"url": receiver.url, "events": ["deployment.created", "deployment.failed"]}
+        made = client.post("/v1/webhooks", json=body, headers=auth)
+        assert made.status_code == 201, made.text
+        secret = made.json()["secret"]
+        project = client.post("/v1/projects", json={"name": "my-app"}, headers=auth).json()
+        deployed = client.post(
+            f"/v1/projects/{project['id']}/deployments", json={"version": "v1.0.0"}, headers=auth
+        )
+        assert deployed.status_code == 201, deployed.text
+        (got, *_) = receiver.wait_for(1)
+    finally:
+        receiver.stop()
+    payload = got.json()
+    assert payload["event"] == "deployment.created"
+    assert payload["data"]["deployment"]["id"] == deployed.json()["id"]
+    assert isinstance(payload["timestamp"], str)
+    expected = hmac.new(secret.encode(), got.body, hashlib.sha256).hexdigest()
+    assert got.headers["x-signature"] == f"sha256={expected}"
+
+
+def test_keys_cli_mints_hks_live_keys_from_the_spec(
+    example_client: Callable[..., TestClient],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("SPECWAY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'specway.db'}")
+    monkeypatch.setenv("SPECWAY_SECRET_KEY", "test-secret-key-0123456789abcdef")
+    monkeypatch.delenv("SPECWAY_REDIS_URL", raising=False)
+    client = example_client("hexabase")
+    spec = str(example_spec("hexabase"))
+    args = ["keys", "generate", "--name", "My API Key", "--scope", "read", "--spec", spec]
+    assert main(args) == 0
+    secret = capsys.readouterr().out.strip()
+    assert secret.startswith("hks_live_")
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/v1/workspaces", headers=auth).status_code == 200
+    denied = client.post("/v1/workspaces", json={"name": "x"}, headers=auth)
+    assert error_code(denied, 403) == "FORBIDDEN"
