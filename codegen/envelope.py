@@ -79,16 +79,21 @@ def error_example(
     return {"error": inner}
 
 
-def error_codes(declared: list[str], meanings: dict[int, str]) -> tuple[ErrorCode, ...]:
+def error_codes(
+    declared: list[str], meanings: dict[int, str], renames: dict[str, str] | None = None
+) -> tuple[ErrorCode, ...]:
     """Codes declared in the spec's error schema (else the gateway's), sorted by status.
 
     ``meanings`` are the descriptions of the spec's own error responses by status; they win
-    over the gateway's default wording.
+    over the gateway's default wording. ``renames`` are ``x-specway-errors.codes`` (gateway
+    code → the spec's), so a renamed code (``RESOURCE_NOT_FOUND``) keeps its status.
     """
+    original = {new.lower(): old for old, new in (renames or {}).items()}
     codes = declared or list(KNOWN_CODES)
     result = []
     for code in codes:
-        status, default = KNOWN_CODES.get(code.lower(), (None, ""))
+        known = original.get(code.lower(), code.lower())
+        status, default = KNOWN_CODES.get(known, (None, ""))
         meaning = meanings.get(status, default) if status is not None else default
         result.append(ErrorCode(code=code, status=status, meaning=meaning or code))
     return tuple(sorted(result, key=lambda c: (c.status or 999, c.code)))

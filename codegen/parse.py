@@ -94,6 +94,7 @@ def build_ir(model: SpecModel, problems: list[Problem] | None = None) -> ApiIR:
         servers=_servers(document),
         base_url=_base_url(document),
         version_prefix=_version_prefix(model),
+        media_versions=_media_versions(model),
         tags=tags,
         schemas=schemas,
         security_schemes=security_schemes(model),
@@ -187,6 +188,15 @@ def _base_url(document: Mapping[str, Any]) -> str:
     return url.rstrip("/")
 
 
+def _media_versions(model: SpecModel) -> tuple[str, ...]:
+    """``x-specway-versioning``'s media types, the default first (empty without it)."""
+    cfg = model.versioning
+    if cfg is None:
+        return ()
+    ordered = [cfg.default, *(v for v in cfg.versions if v != cfg.default)]
+    return tuple(cfg.media_type(v) for v in ordered)
+
+
 def _version_prefix(model: SpecModel) -> str | None:
     segments = Counter(
         op.path.strip("/").split("/")[0]
@@ -262,6 +272,6 @@ def _errors(model: SpecModel, schemas: Mapping[str, Schema]) -> Errors:
             "Invalid request parameters",
             [{"field": "name", "in": "body", "reason": "required"}],
         ),
-        codes=error_codes(declared, meanings),
+        codes=error_codes(declared, meanings, cfg.codes),
         schema=error_schema_name,
     )

@@ -345,3 +345,13 @@ def test_keys_cli_mints_hks_live_keys_from_the_spec(
     assert client.get("/v1/workspaces", headers=auth).status_code == 200
     denied = client.post("/v1/workspaces", json={"name": "x"}, headers=auth)
     assert error_code(denied, 403) == "FORBIDDEN"
+
+
+def test_docs_show_versioning_and_renamed_codes(tmp_path: Path) -> None:
+    spec = str(example_spec("hexabase"))
+    assert main(["codegen", "docs", "--spec", spec, "--out", str(tmp_path)]) == 0
+    readme = (tmp_path / "README.md").read_text()
+    assert "`Accept: application/vnd.hexabase.v1+json`" in readme
+    assert "| `RESOURCE_NOT_FOUND` | 404 |" in readme
+    assert "| `NOT_ACCEPTABLE` | 406 |" in readme
+    assert "hks_live_" in readme
