@@ -91,6 +91,27 @@ def test_unknown_preferences_are_400(mock_client: Any) -> None:
     assert nonsense.json()["error"]["details"] == {"code": "abc"}
 
 
+def test_prefer_example_picks_a_named_example(mock_client: Any, tmp_path: Path) -> None:
+    document = yaml.safe_load(HEXABASE.read_text())
+    media = document["paths"]["/workspaces"]["get"]["responses"]["200"]["content"]
+    seed = media["application/json"].pop("example")
+    empty = {"data": [], "pagination": {"page": 1, "per_page": 20, "total": 0, "pages": 0}}
+    media["application/json"]["examples"] = {
+        "seed": {"value": seed},
+        "empty": {"summary": "No workspaces", "value": empty},
+    }
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+    client = mock_client(spec)
+    assert client.get("/v1/workspaces", headers=AUTH).json() == seed
+    chosen = client.get("/v1/workspaces", headers={**AUTH, "Prefer": "example=empty"})
+    assert chosen.status_code == 200
+    assert chosen.json() == empty
+    unknown = client.get("/v1/workspaces", headers={**AUTH, "Prefer": "example=nope"})
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["details"] == {"documented": ["empty", "seed"]}
+
+
 def test_validation_and_credentials_stay_on(mock_client: Any) -> None:
     client = mock_client(HEXABASE)
     invalid = client.post("/v1/workspaces", json={"nmae": "x"}, headers=AUTH)
