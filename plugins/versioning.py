@@ -51,7 +51,7 @@ def negotiate(config: VersioningConfig, accept: str) -> Negotiated | None:
     generic = False
     for part in accept.split(","):
         media, *params = (p.strip() for p in part.split(";"))
-        if any(p.replace(" ", "").lower() in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
+        if _refused_by_quality(params):
             continue
         media = media.lower()
         match = pattern.match(media)
@@ -65,6 +65,18 @@ def negotiate(config: VersioningConfig, accept: str) -> Negotiated | None:
     if refused and not generic:
         return Negotiated(None, tuple(refused))
     return None
+
+
+def _refused_by_quality(params: list[str]) -> bool:
+    """``q=0`` (RFC 9110: "not acceptable") among a media range's parameters."""
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip()) == 0.0
+            except ValueError:
+                return False
+    return False
 
 
 class VersioningMiddleware:

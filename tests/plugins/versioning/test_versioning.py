@@ -31,6 +31,11 @@ CONFIG = VersioningConfig("acme", ("v1", "v2"), "v2")
             Negotiated(None, ("application/vnd.acme.v9+json",)),
         ),
         ("application/vnd.acme.v3+json, */*;q=0.1", None),
+        (
+            "application/vnd.acme.v3+json, application/json; q=0.000",
+            Negotiated(None, ("application/vnd.acme.v3+json",)),
+        ),
+        ("application/vnd.acme.v1+json;q=bad", Negotiated("v1")),
         ("application/vnd.acme.v3+json, application/json", None),
         ("application/json", None),
         ("application/vnd.other.v1+json", None),
