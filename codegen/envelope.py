@@ -22,6 +22,7 @@ KNOWN_CODES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "Insufficient permissions"),
     "not_found": (404, "Resource not found"),
     "method_not_allowed": (405, "Method not allowed"),
+    "not_acceptable": (406, "Not acceptable"),
     "conflict": (409, "Resource conflict"),
     "payload_too_large": (413, "Request body too large"),
     "unsupported_media_type": (415, "Unsupported media type"),

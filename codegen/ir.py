@@ -338,6 +338,8 @@ class ApiIR:
     servers: tuple[Server, ...]
     base_url: str
     version_prefix: str | None
+    # Accept media types that choose a version (x-specway-versioning), the default first.
+    media_versions: tuple[str, ...]
     tags: tuple[Tag, ...]
     schemas: tuple[NamedSchema, ...]
     security_schemes: tuple[SecurityScheme, ...]

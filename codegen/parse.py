@@ -94,6 +94,7 @@ def build_ir(model: SpecModel, problems: list[Problem] | None = None) -> ApiIR:
         servers=_servers(document),
         base_url=_base_url(document),
         version_prefix=_version_prefix(model),
+        media_versions=_media_versions(model),
         tags=tags,
         schemas=schemas,
         security_schemes=security_schemes(model),
@@ -186,6 +187,15 @@ def _base_url(document: Mapping[str, Any]) -> str:
     if not urlparse(url).scheme:
         url = "http://localhost:8000" + ("" if url.startswith("/") else "/") + url
     return url.rstrip("/")
+
+
+def _media_versions(model: SpecModel) -> tuple[str, ...]:
+    """``x-specway-versioning``'s media types, the default first (empty without it)."""
+    cfg = model.versioning
+    if cfg is None:
+        return ()
+    ordered = [cfg.default, *(v for v in cfg.versions if v != cfg.default)]
+    return tuple(cfg.media_type(v) for v in ordered)
 
 
 def _version_prefix(model: SpecModel) -> str | None:

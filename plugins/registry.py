@@ -16,6 +16,7 @@ from specway.errors import ConfigError
 BUILTIN: dict[str, str] = {
     "request_id": "plugins.request_id:RequestIdPlugin",
     "errors": "plugins.errors:ErrorsPlugin",
+    "versioning": "plugins.versioning:VersioningPlugin",
     "metrics": "plugins.metrics:MetricsPlugin",
     "access_log": "plugins.access_log:AccessLogPlugin",
     "cors": "plugins.cors:CorsPlugin",
@@ -32,6 +33,7 @@ INSTALL_ORDER: tuple[str, ...] = (
     "metrics",
     "access_log",
     "errors",
+    "versioning",
     "cors",
     "auth",
     "ratelimit",
@@ -42,8 +44,8 @@ INSTALL_ORDER: tuple[str, ...] = (
 )
 
 # Always installed: without them no request id or envelope exists. ``access_log`` decides by
-# ``SPECWAY_ACCESS_LOG`` whether it adds anything.
-REQUIRED: tuple[str, ...] = ("request_id", "access_log", "errors")
+# ``SPECWAY_ACCESS_LOG`` whether it adds anything, ``versioning`` by ``x-specway-versioning``.
+REQUIRED: tuple[str, ...] = ("request_id", "access_log", "errors", "versioning")
 
 
 def plugin_class(name: str) -> Any:

@@ -14,6 +14,7 @@ from spec.extensions import (
     RateLimitConfig,
     RateLimitPolicy,
     SandboxConfig,
+    VersioningConfig,
 )
 from spec.lint import lint_document, validate_document
 from spec.loader import load_spec_document
@@ -42,6 +43,7 @@ __all__ = [
     "SecurityRequirement",
     "SpecError",
     "SpecModel",
+    "VersioningConfig",
     "WebhookEvent",
     "build_model",
     "lint_document",

@@ -25,6 +25,7 @@ FailureMode = Literal["open", "closed"]
 KNOWN_PLUGINS = (
     "request_id",
     "errors",
+    "versioning",
     "cors",
     "metrics",
     "access_log",
@@ -127,6 +128,21 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "x-specway-audit": {"oneOf": [{"type": "string", "minLength": 1}, {"const": False}]},
     "x-specway-idempotency": {"type": "boolean"},
     "x-specway-events": {"type": "array", "items": {"type": "string"}},
+    "x-specway-versioning": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["vendor", "versions"],
+        "properties": {
+            "vendor": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
+            "versions": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": "^v[0-9]+$"},
+            },
+            "default": {"type": "string", "pattern": "^v[0-9]+$"},
+        },
+    },
     "x-specway-auth": {
         "type": "object",
         "additionalProperties": False,
@@ -343,6 +359,22 @@ def read_envelope(raw: Any, base: EnvelopeConfig | None = None) -> EnvelopeConfi
         style=style if style in ("none", "status-wrapped") else base.style,
         timestamp=timestamp if isinstance(timestamp, bool) else base.timestamp,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VersioningConfig:
+    """API versions chosen by media type: ``Accept: application/vnd.<vendor>.<version>+json``.
+
+    ``versions`` are the versions this document serves (its path, e.g. ``/v1``, names one of
+    them); ``default`` is the one a bare ``application/vnd.<vendor>+json`` asks for.
+    """
+
+    vendor: str
+    versions: tuple[str, ...]
+    default: str
+
+    def media_type(self, version: str) -> str:
+        return f"application/vnd.{self.vendor}.{version}+json"
 
 
 def check_extensions(

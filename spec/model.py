@@ -22,6 +22,7 @@ from spec.extensions import (
     OperationRateLimit,
     PaginationConfig,
     RateLimitConfig,
+    VersioningConfig,
     check_extensions,
     policy_set,
     read_envelope,
@@ -120,6 +121,7 @@ class SpecModel:
     envelope: EnvelopeConfig
     ratelimit: RateLimitConfig
     auth: AuthConfig
+    versioning: VersioningConfig | None = None
     operations: dict[str, OperationModel] = field(default_factory=dict)
     webhook_events: dict[str, WebhookEvent] = field(default_factory=dict)
     security_schemes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -203,6 +205,8 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
                 "name one of the tiers",
             )
         )
+    versioning, p = _versioning(document.get("x-specway-versioning"))
+    problems += p
     pag_raw = document.get("x-specway-pagination") or {}
     model = SpecModel(
         file=file,
@@ -217,6 +221,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         envelope=read_envelope(document.get("x-specway-envelope")),
         ratelimit=ratelimit,
         auth=AuthConfig.of(document.get("x-specway-auth")),
+        versioning=versioning,
         security_schemes=dict((document.get("components") or {}).get("securitySchemes") or {}),
     )
     seen_ids: dict[str, str] = {}
@@ -364,6 +369,25 @@ def _has_page_parameter(model: SpecModel, path: str, op: dict[str, Any]) -> bool
         ):
             return True
     return False
+
+
+def _versioning(raw: Any) -> tuple[VersioningConfig | None, list[Problem]]:
+    """``x-specway-versioning`` read (the schema has already checked its shape)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("vendor"), str):
+        return None, []
+    versions = tuple(str(v) for v in raw.get("versions") or ())
+    if not versions:
+        return None, []
+    default = str(raw.get("default", versions[-1]))
+    if default not in versions:
+        return None, [
+            Problem(
+                pointer("x-specway-versioning", "default"),
+                f"default version {default!r} is not one of versions {list(versions)}",
+                f"use one of {', '.join(versions)} or add it to versions",
+            )
+        ]
+    return VersioningConfig(raw["vendor"], versions, default), []
 
 
 def _named_policies(

@@ -96,11 +96,13 @@ def create_app(
     handlers: dict[str, Callable[..., Any]] | None = None,
     plugins: tuple[str, ...] | None = None,
     plugin_config: dict[str, dict[str, Any]] | None = None,
+    configure: Callable[[AppBuilder], None] | None = None,
 ) -> SpecwayApp:
     """Build the app for ``spec_path`` (default: settings' spec path).
 
     ``handlers`` replaces handler lookup (operationId → callable), e.g. for fixed-response
-    benchmarks; ``plugins`` replaces the spec's ``x-specway-plugins`` list.
+    benchmarks; ``plugins`` replaces the spec's ``x-specway-plugins`` list; ``configure`` gets
+    the builder after the plugins (e.g. the mock server's spec override).
     """
     settings = settings or Settings.from_env()
     path = Path(spec_path or settings.spec_path)
@@ -117,6 +119,8 @@ def create_app(
         plugin.install(builder)
     if handlers is None:
         install_handlers_package(model, builder)
+    if configure is not None:
+        configure(builder)
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ SpecwayError
     ├── Forbidden                403 forbidden
     ├── NotFound                 404 not_found
     ├── MethodNotAllowed         405 method_not_allowed
+    ├── NotAcceptable            406 not_acceptable
     ├── Conflict                 409 conflict
     ├── PayloadTooLarge          413 payload_too_large
     ├── UnsupportedMediaType     415 unsupported_media_type
@@ -78,6 +79,10 @@ class MethodNotAllowed(APIError):
     status, code, default_message = 405, "method_not_allowed", "Method not allowed"
 
 
+class NotAcceptable(APIError):
+    status, code, default_message = 406, "not_acceptable", "Not acceptable"
+
+
 class Conflict(APIError):
     status, code, default_message = 409, "conflict", "Resource conflict"
 
@@ -114,6 +119,7 @@ STATUS_ERRORS: dict[int, type[APIError]] = {
         Forbidden,
         NotFound,
         MethodNotAllowed,
+        NotAcceptable,
         Conflict,
         PayloadTooLarge,
         UnsupportedMediaType,

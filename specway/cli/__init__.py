@@ -17,6 +17,7 @@ from specway.errors import ConfigError, SpecwayError
 # Command group modules, each exposing register(subparsers). Plain list: order = help order.
 COMMANDS: tuple[str, ...] = (
     "specway.cli.serve",
+    "specway.cli.mock",
     "specway.cli.spec",
     "specway.cli.db",
     "specway.cli.keys",

@@ -11,6 +11,15 @@ from tests.examples.support import example_spec
 
 SECTIONS = {
     "examplecom": ["users", "projects"],
+    "hexabase": [
+        "workspaces",
+        "projects",
+        "deployments",
+        "webhooks",
+        "api-keys",
+        "audit-logs",
+        "batch",
+    ],
     "keynest": [
         "auth",
         "organizations",

@@ -1,0 +1,1 @@
+"""Hexabase.AI (seed 001) served from ``examples/hexabase/openapi.yaml``."""
