@@ -243,3 +243,21 @@ def delivered_events(client: TestClient, endpoint_id: str) -> list[str]:
             return list(rows.scalars())
 
     return list(client.portal.call(query))  # type: ignore[union-attr]
+
+
+def test_rate_limit_is_100_per_minute_per_key(v2: tuple[TestClient, dict[str, str]]) -> None:
+    client, auth = v2
+    first = client.get("/v1/projects", headers=auth)
+    assert first.headers["X-RateLimit-Limit"] == "100"
+    assert first.headers["X-RateLimit-Remaining"] == "99"
+    assert int(first.headers["X-RateLimit-Reset"]) > 0
+    # A burst of 100 per key passes (the limit refills continuously, so a slow run may pass a
+    # few more); then the key is limited.
+    allowed = 1
+    response = client.get("/v1/workspaces", headers=auth)
+    while response.status_code == 200 and allowed < 400:
+        allowed += 1
+        response = client.get("/v1/workspaces", headers=auth)
+    assert allowed >= 100
+    assert check(response, 429, ERROR)["error"]["code"] == "rate_limited"
+    assert int(response.headers["Retry-After"]) > 0
