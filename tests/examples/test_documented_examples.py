@@ -20,6 +20,7 @@ Examples are discovered (every ``examples/*/openapi.yaml``), so a new example jo
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,9 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
         "memory series need a runtime to sample, which specway does not run"
     ),
 }
+
+
+ID_LIKE = re.compile(r"[a-z]+_[A-Za-z0-9]+|[0-9]+")
 
 
 def singular(segment: str) -> str:
@@ -164,10 +168,10 @@ class Replay:
                 return op.path
         return None
 
-    def ensure(self, collection: str, fresh: bool = False) -> str:
-        """The id of a resource of ``collection``, created now unless one exists (or fresh)."""
+    def ensure(self, collection: str) -> str:
+        """The id of a resource of ``collection``, created now unless one exists."""
         resource = singular([s for s in collection.split("/") if s][-1])
-        if not fresh and resource in self.known:
+        if resource in self.known:
             return self.known[resource]
         op = self.creator(collection)
         if op is None:
@@ -179,19 +183,21 @@ class Replay:
                 f"{response.text[:300]}"
             )
         created = str(response.json()["id"])
-        if not fresh:
-            self.known[resource] = created
+        self.known[resource] = created
         return created
 
     def reference(self, name: str, value: Any) -> Any:
-        """A documented id named after a creatable resource, replaced by a real one."""
+        """A documented id named after a creatable resource, replaced by a real one.
+
+        Only id-like values (``proj_a1b2…``, ``1``): ``environment: production`` stays.
+        """
+        if not (isinstance(value, int) or (isinstance(value, str) and ID_LIKE.fullmatch(value))):
+            return value
         resource = name.removesuffix("_id")
         if resource in self.known:
             return self.known[resource]
         collection = self.creator_of(resource)
-        if collection is None or not isinstance(value, str | int):
-            return value
-        return self.ensure(collection)
+        return value if collection is None else self.ensure(collection)
 
     def path_of(self, op: OperationModel) -> str:
         segments = op.path.split("/")
