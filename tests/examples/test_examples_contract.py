@@ -134,11 +134,15 @@ class LiveExample:
 
 
 @pytest.fixture(scope="module")
-def live_examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveExample]]:
-    """Every example's server, started together; stopped (logs checked) after the module."""
+def live_examples(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, LiveExample]]:
+    """The selected examples' servers, started together; stopped (logs checked) afterwards."""
+    selected = {getattr(item, "originalname", item.name) for item in request.session.items}
     servers = {
         name: LiveExample(name, tmp_path_factory.mktemp(f"contract-{name}"), port)
         for name, port in PORTS.items()
+        if f"test_{name}_conforms" in selected
     }
     try:
         for server in servers.values():
