@@ -12,7 +12,12 @@ project: ``POST /projects`` with its documented body). A documented body or quer
 after such a resource (``project``, ``environment_id``) is replaced by the created one's id, and
 ``organization`` is the caller's own. Creations run first; deletions last, the most recently
 created resource first (a variable before its environment's project), each forgetting what it
-deleted.
+deleted. A documented ``Idempotency-Key`` is fresh per request, and documented webhook URLs
+resolve to a public address (tests have no DNS; nothing is delivered).
+
+Credentials: a user registered through the reference API on the same database, with a key
+minted in the example's own key format (``Bearer``), or their session token for a ``Token``
+scheme (KeyNest).
 
 Examples are discovered (every ``examples/*/openapi.yaml``), so a new example joins by existing.
 """
