@@ -6,11 +6,53 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from starlette.testclient import TestClient
+
+from plugins.auth import api_keys as store
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ALL_SCOPES = ("read", "write", "delete", "admin")
 
 
 def example_spec(name: str) -> Path:
     return EXAMPLES / name / "openapi.yaml"
+
+
+def example_names() -> list[str]:
+    """Every example: each directory of ``examples/`` holding an ``openapi.yaml``."""
+    return sorted(spec.parent.name for spec in EXAMPLES.glob("*/openapi.yaml"))
+
+
+def mint_key(
+    client: TestClient,
+    organization_id: str,
+    user_id: str | None,
+    scopes: Iterable[str] = ALL_SCOPES,
+) -> str:
+    """An API key in the served example's own key format (its ``x-specway-auth`` prefix).
+
+    Minted with the app's auth runtime in its database, as ``specway keys generate --spec``
+    does, on behalf of ``user_id`` (the key acts with that user's role capped by ``scopes``).
+    """
+    state = client.app.state  # type: ignore[attr-defined]
+    runtime = state.service("auth")
+
+    async def mint() -> str:
+        async with state.database.session() as session, session.begin():
+            created = await store.create_api_key(
+                session,
+                hasher=runtime.hasher,
+                key_format=runtime.key_format,
+                organization_id=organization_id,
+                name="documented examples",
+                scopes=list(scopes),
+                created_by=user_id,
+            )
+        return created.secret
+
+    portal = client.portal
+    assert portal is not None, "the client must be started"
+    return str(portal.call(mint))
 
 
 def shape_problems(

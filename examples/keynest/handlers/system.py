@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from handlers.system import get_health as reference_health
@@ -9,6 +10,13 @@ from spec.naming import snake
 from specway import context
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+
+def directory(paths: list[str]) -> str:
+    """The longest common ``/``-ended prefix: ``/api/auth/`` for ``/api/auth/login/``, …."""
+    if len(paths) == 1:
+        return paths[0]
+    return posixpath.commonpath(paths).rstrip("/") + "/"
 
 
 async def get_health() -> Response:
@@ -19,13 +27,21 @@ async def get_health() -> Response:
 
 
 async def get_api_index() -> Response:
-    """A welcome message and, per tag, the shortest path of its operations."""
+    """A welcome message and, per tag, where its endpoints live.
+
+    Each tag (named by its ``x-displayName`` when it has one, as Redoc shows it) maps to the
+    common directory of its paths without parameters: ``/api/auth/`` for login, logout, ….
+    """
     spec = context.app_state().spec
-    endpoints: dict[str, str] = {}
-    for op in sorted(spec.operations.values(), key=lambda o: (len(o.path), o.path)):
-        name = snake(op.tags[0])
-        if name != "system" and "{" not in op.path:
-            endpoints.setdefault(name, spec.base_path + op.path)
+    names = {
+        tag["name"]: snake(str(tag.get("x-displayName", tag["name"])))
+        for tag in spec.document.get("tags", [])
+    }
+    paths: dict[str, list[str]] = {}
+    for op in spec.operations.values():
+        if op.tags and op.tags[0] != "System" and "{" not in op.path:
+            paths.setdefault(names.get(op.tags[0], snake(op.tags[0])), []).append(op.path)
+    endpoints = {name: spec.base_path + directory(found) for name, found in sorted(paths.items())}
     for op in spec.operations.values():
         if op.operation_id == "getHealth":
             endpoints["health"] = spec.base_path + op.path
