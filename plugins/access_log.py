@@ -33,6 +33,8 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         record = record_of(scope)
+        # Taken now: mounted apps inside move the base path into root_path on this same scope.
+        path = scope.get("root_path", "") + scope["path"]
         try:
             await self.app(scope, receive, observe_status(record, send))
         finally:
@@ -41,13 +43,13 @@ class AccessLogMiddleware:
             logger.info(
                 "%s %s %s",
                 scope["method"],
-                scope.get("root_path", "") + scope["path"],
+                path,
                 status,
                 extra={
                     "request_id": scope.get(SCOPE_REQUEST_ID),
                     "operation_id": record.operation_id,
                     "method": scope["method"],
-                    "path": scope.get("root_path", "") + scope["path"],
+                    "path": path,
                     "status": status,
                     "duration_ms": round((time.perf_counter() - record.started) * 1000, 2),
                     "principal_id": principal.id if principal else None,

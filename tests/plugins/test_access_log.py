@@ -80,3 +80,20 @@ def test_principal_is_logged(
     assert by_session.__dict__["principal_id"].startswith("sess_")
     assert by_session.__dict__["principal_id"] != me.session_token
     assert by_session.__dict__["organization_id"] == me.organization_id
+
+
+def test_path_under_a_base_path_is_logged_once(
+    app_factory: Callable[..., TestClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A spec served under ``/v1`` (servers URL): the logged path is the one the client sent."""
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[2] / "examples" / "hexabase" / "openapi.yaml"
+    client = app_factory(spec=spec)
+    with caplog.at_level(logging.INFO, logger="specway.access"):
+        response = client.get("/v1/workspaces")
+    assert response.status_code == 401
+    (record,) = [r for r in caplog.records if r.name == "specway.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["path"] == "/v1/workspaces"
+    assert line["message"] == "GET /v1/workspaces 401"
