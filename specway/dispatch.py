@@ -28,7 +28,7 @@ from connexion.operations import AbstractOperation
 from connexion.utils import extract_content_type, inspect_function_arguments
 from starlette.concurrency import run_in_threadpool
 
-from specway.types import Receive, Scope, Send
+from specway.types import SCOPE_JSON_BODY, Receive, Scope, Send
 
 _CONTEXT_NAME = "context_"
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -95,12 +95,15 @@ class CompiledOperation:
             self._body_names[content_type] = wanted
         return wanted
 
-    async def _kwargs(self, request: ConnexionRequest) -> dict[str, Any]:
+    async def _kwargs(self, request: ConnexionRequest, scope: Scope) -> dict[str, Any]:
         body: Any = None
         if self._wants_body(request.content_type):
-            body = request.get_body()
-            while asyncio.iscoroutine(body):
-                body = await body
+            # Validation already parsed a JSON body (specway.validation); don't parse it again.
+            body = scope.get(SCOPE_JSON_BODY)
+            if body is None:
+                body = request.get_body()
+                while asyncio.iscoroutine(body):
+                    body = await body
         mimetype = request.mimetype
         files = await request.files() if mimetype in _FORM_TYPES else {}
         found = get_arguments(
@@ -124,7 +127,7 @@ class CompiledOperation:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = ConnexionRequest(scope, receive, uri_parser=self._uri_parser)
-        kwargs = await self._kwargs(request)
+        kwargs = await self._kwargs(request, scope)
         if self._is_async:
             result = await self._function(**kwargs)
         else:

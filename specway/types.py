@@ -18,6 +18,8 @@ SCOPE_PRINCIPAL = "specway.principal"
 # A valid credential that was refused (403): who it was, for the audit log only.
 SCOPE_REFUSED_PRINCIPAL = "specway.principal.refused"
 SCOPE_CLIENT_IP = "specway.client_ip"
+# The request's JSON body as request validation parsed it (the handler gets it, unparsed again).
+SCOPE_JSON_BODY = "specway.json_body"
 
 
 def header(scope: Scope, name: bytes) -> bytes | None:

@@ -24,6 +24,8 @@ from connexion.validators import (
 from jsonschema import Draft4Validator, ValidationError
 from starlette.formparsers import MultiPartException
 
+from specway.types import SCOPE_JSON_BODY
+
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 
@@ -122,6 +124,7 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise RequestValidationProblem(
                 [{"field": duplicate, "in": "body", "reason": "duplicate key in a JSON object"}]
             )
+        scope[SCOPE_JSON_BODY] = parsed
         return parsed
 
     def _validate(self, body: Any) -> Any:
