@@ -12,13 +12,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from plugins.audit.models import AuditLog
 from plugins.metrics import counters
 from specway.storage.database import Database
+
+AUDIT_TABLE = cast(Table, AuditLog.__table__)
 
 logger = logging.getLogger("specway.audit")
 
@@ -97,8 +99,9 @@ class AuditWriter:
     async def _write(self, batch: list[Row]) -> None:
         for attempt, delay in enumerate((*_RETRY_DELAYS, None)):
             try:
-                async with self.database.session() as session, session.begin():
-                    await session.execute(insert(AuditLog), batch)
+                # Core executemany on a bare connection: no ORM session or unit of work.
+                async with self.database.engine.begin() as conn:
+                    await conn.execute(insert(AUDIT_TABLE), batch)
             except Exception as exc:
                 counters.backend_error("database", "audit")
                 if delay is None:
