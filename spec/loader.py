@@ -18,6 +18,9 @@ import yaml
 from spec.problems import Problem, SpecError, escape_pointer_token
 
 Document = dict[str, Any]
+# libyaml's safe loader when PyYAML was built with it (the wheels are): the same documents,
+# parsed ~10x faster than the pure-Python loader (every app start parses its spec).
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_document(path: Path) -> Any:
@@ -29,7 +32,7 @@ def read_document(path: Path) -> Any:
     try:
         if path.suffix == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SAFE_LOADER)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise SpecError([Problem("", f"not valid YAML/JSON: {exc}", file=str(path))]) from exc
 

@@ -18,6 +18,7 @@ from connexion.resolver import Resolver
 
 from plugins.registry import ordered, plugin_class
 from spec import SpecError, SpecModel, load_model
+from specway import spec_validation_cache
 from specway.builder import AppBuilder
 from specway.dispatch import CompiledASGIApp
 from specway.docs_routes import ReferenceRoutes
@@ -105,6 +106,7 @@ def create_app(
     the builder after the plugins (e.g. the mock server's spec override).
     """
     settings = settings or Settings.from_env()
+    spec_validation_cache.install()
     path = Path(spec_path or settings.spec_path)
     model = load_spec(path)
     resolved = with_envelopes(model, handlers if handlers is not None else resolve_handlers(model))

@@ -1,0 +1,52 @@
+"""Connexion validates a spec against the OpenAPI schema each time an app is built from it.
+
+That check (``Specification._validate_spec``) is most of ``create_app``'s time, ~0.9 s for the
+reference spec, and a process that builds several apps from one spec (workers, tests, the batch
+and example servers) repeats it on an identical document. :func:`install` wraps it so a
+document that passed once, identified by a digest of its canonical JSON, is not checked again.
+A document that fails is never remembered: it fails every time, with Connexion's own error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from connexion.spec import Specification
+
+_MAX_REMEMBERED = 256
+_remembered: set[tuple[type[Specification], bytes]] = set()
+# Connexion's own check, kept when install() wraps it.
+jsonschema_validate: Callable[[type[Specification], Any], None] = (
+    Specification._validate_spec.__func__
+)
+
+
+def _digest(spec: Any) -> bytes | None:
+    try:
+        canonical = orjson.dumps(spec, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None  # not JSON-like: always validate
+    return hashlib.sha256(canonical).digest()
+
+
+def install() -> None:
+    """Memoise successful validations (idempotent)."""
+    global jsonschema_validate
+    current = Specification.__dict__["_validate_spec"]
+    if getattr(current.__func__, "_specway_memoised", False):
+        return
+    jsonschema_validate = current.__func__
+
+    def validate(cls: type[Specification], spec: Any) -> None:
+        digest = _digest(spec)
+        if digest is not None and (cls, digest) in _remembered:
+            return
+        jsonschema_validate(cls, spec)  # raises InvalidSpecification: never remembered
+        if digest is not None and len(_remembered) < _MAX_REMEMBERED:
+            _remembered.add((cls, digest))
+
+    validate._specway_memoised = True  # type: ignore[attr-defined]
+    Specification._validate_spec = classmethod(validate)
