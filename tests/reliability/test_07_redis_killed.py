@@ -18,10 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from fault_components import REFERENCE_SPEC, Gateway, RedisServer, specway_env, wait_until
-from fault_harness import Identity, Load, Report, SecretLedger, register, scale
+from fault_components import Gateway, RedisServer, specway_env, wait_until
+from fault_harness import (
+    SMALL_LIMIT,
+    Load,
+    Report,
+    SecretLedger,
+    mint_key,
+    register,
+    scale,
+    spec_copy,
+)
 
-SMALL_LIMIT = 20  # the ``tiny`` tier of the spec copy: 20 requests an hour
 OVERLOAD_CAP = 2.0  # the Redis backend's longest wait (max(2.0, 8 x socket timeout))
 SLACK = 1.0
 
@@ -33,34 +41,6 @@ class Seen:
     status: int
     limit_headers: bool
     finished: float
-
-
-def _spec_copy(tmp_path: Path) -> Path:
-    """The reference spec with the top tier out of reach (the load measures the fault, not the
-    limit) and a ``tiny`` tier for the exactness check."""
-    text = REFERENCE_SPEC.read_text(encoding="utf-8")
-    old = "    enterprise: {burst: 1000, hourly: 100000}\n"
-    assert old in text, "the reference spec's tiers changed"
-    new = (
-        "    enterprise: {burst: 1000000, hourly: 10000000}\n"
-        f"    tiny: {{hourly: {SMALL_LIMIT}}}\n"
-    )
-    path = tmp_path / "openapi.yaml"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return path
-
-
-def _mint_key(base_url: str, who: Identity, plan: str, ledger: SecretLedger) -> tuple[str, str]:
-    reply = httpx.post(
-        f"{base_url}/v1/api-keys",
-        json={"name": f"rel-{plan}", "scopes": ["read"], "plan": plan},
-        headers={"Authorization": f"Token {who.token}"},
-        timeout=30,
-    )
-    assert reply.status_code == 201, reply.text
-    body = reply.json()
-    ledger.add(body["key"])
-    return body["key"], body["id"]
 
 
 def test_redis_killed_under_load_then_restarted(
@@ -77,7 +57,7 @@ def test_redis_killed_under_load_then_restarted(
         load="8 clients over 2 gateway processes sharing Redis + PostgreSQL: list projects",
         fault=f"SIGKILL `redis-server` for {outage:.0f} s, then restart (failure mode `open`)",
     ) as row:
-        env = specway_env(pg_database, redis_url=redis_server.url, spec_path=_spec_copy(tmp_path))
+        env = specway_env(pg_database, redis_url=redis_server.url, spec_path=spec_copy(tmp_path))
         gateways = [Gateway(tmp_path, env), Gateway(tmp_path, env)]
         starters = [threading.Thread(target=g.start) for g in gateways]
         for thread in starters:
@@ -173,7 +153,7 @@ def test_redis_killed_under_load_then_restarted(
             assert not any(s.limit_headers for s in settled_dead), "fail-open with headers"
 
             # Exact again after the restart, across both processes: N of many are admitted.
-            key, _ = _mint_key(gateways[0].url, who, "tiny", ledger)
+            key, _ = mint_key(gateways[0].url, who, "tiny", ledger)
             counted: list[tuple[int, str | None]] = []
 
             def one(n: int) -> None:
@@ -197,7 +177,7 @@ def test_redis_killed_under_load_then_restarted(
             assert all(limit == str(SMALL_LIMIT) for _, limit in counted)
 
             # Revocation through gateway 0 reaches gateway 1 (which has the key cached).
-            key, key_id = _mint_key(gateways[0].url, who, "enterprise", ledger)
+            key, key_id = mint_key(gateways[0].url, who, "enterprise", ledger)
             probe = f"{gateways[1].url}/v1/projects?per_page=1"
             bearer = {"Authorization": f"Bearer {key}"}
             assert httpx.get(probe, headers=bearer, timeout=10).status_code == 200
