@@ -83,10 +83,13 @@ def register(base_url: str, ledger: SecretLedger | None = None) -> Identity:
     return found
 
 
-def spec_copy(tmp_path: Path) -> Path:
+def spec_copy(tmp_path: Path, failure: str = "open") -> Path:
     """The reference spec with the top tier out of reach (the load measures the fault, not the
-    limit) and a ``tiny`` tier for the exactness check."""
+    limit), a ``tiny`` tier for the exactness check and the rate-limit ``failure`` mode."""
     text = REFERENCE_SPEC.read_text(encoding="utf-8")
+    mode = "  failure: open\n"
+    assert text.count(mode) == 1, "the reference spec's failure mode changed"
+    text = text.replace(mode, f"  failure: {failure}\n")
     old = "    enterprise: {burst: 1000, hourly: 100000}\n"
     assert old in text, "the reference spec's tiers changed"
     new = (
@@ -133,15 +136,17 @@ def admitted_of(
     lock = threading.Lock()
 
     def one(n: int) -> None:
-        reply = httpx.get(
-            f"{urls[n % len(urls)]}/v1/projects?per_page=1",
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=timeout,
-        )
+        reply = client.get(f"{urls[n % len(urls)]}/v1/projects?per_page=1")
         with lock:
             found.append((reply.status_code, reply.headers.get("x-ratelimit-limit")))
 
-    with ThreadPoolExecutor(16) as pool:
+    # One client (one TLS context, pooled connections): building a client per call costs more
+    # CPU than the call.
+    headers = {"Authorization": f"Bearer {key}"}
+    with (
+        httpx.Client(headers=headers, timeout=timeout) as client,
+        ThreadPoolExecutor(16) as pool,
+    ):
         list(pool.map(one, range(burst)))
     statuses = Counter(status for status, _ in found)
     assert set(statuses) <= {200, 429}, statuses

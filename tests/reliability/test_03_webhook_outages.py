@@ -19,7 +19,6 @@ import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -44,19 +43,6 @@ USER = {"id": "user_1", "name": "John Doe", "email": "john@example.com"}
 @pytest.fixture(scope="module")
 def model() -> SpecModel:
     return load_model(REFERENCE_SPEC)
-
-
-@pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Receiver:
-    # A burst of concurrent deliveries overflows the default listen backlog of 5: the kernel
-    # drops SYNs and the sender's connects stall on retransmits for seconds.
-    monkeypatch.setattr(ThreadingHTTPServer, "request_queue_size", 256)
-    found = Receiver()
-    found.start()
-    yield found  # type: ignore[misc]
-    if found.hold is not None:
-        found.hold.set()
-    found.stop()
 
 
 async def _next_due(env: WebhookEnv) -> datetime | None:
