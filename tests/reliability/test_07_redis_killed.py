@@ -228,7 +228,9 @@ def test_redis_killed_under_load_then_restarted(
             assert revoked_in < 1.0, f"revocation took {revoked_in:.2f} s"
 
             if events:
-                _deliveries_once(gateways, who.headers, events, pg_database, receiver, row.figures)
+                _deliveries_once(
+                    gateways, workers, who.headers, events, pg_database, receiver, row.figures
+                )
         finally:
             for child in [g.child for g in gateways] + [w.child for w in workers]:
                 if child is not None:
@@ -240,6 +242,7 @@ def test_redis_killed_under_load_then_restarted(
 
 def _deliveries_once(
     gateways: list[Gateway],
+    workers: list[Worker],
     headers: dict[str, str],
     events: int,
     database_url: str,
@@ -278,6 +281,10 @@ def _deliveries_once(
     attempts = query(database_url, "SELECT delivery_id, attempt FROM webhook_attempts")
     received = Counter(r.headers["webhook-id"] for r in receiver.requests)
     delivered = {r.json()["data"]["project"]["id"] for r in receiver.requests}
+    # Each worker logs every attempt it makes: both took part, and between them sent each once.
+    by_worker = [
+        w.child.log_text().count('"message":"webhook attempt"') if w.child else 0 for w in workers
+    ]
     figures.update(
         events=len(projects),
         deliveries=deliveries,
@@ -285,9 +292,12 @@ def _deliveries_once(
         lost_events=len(projects - delivered),
         duplicate_attempts=sum(n - 1 for n in received.values()),
         duplicate_recorded_attempts=len(attempts) - len(set(attempts)),
+        attempts_per_worker=by_worker,
         outbox_drained_after_load_s=drained,
     )
     assert deliveries == len(projects), (deliveries, len(projects))
     assert delivered == projects, "an event never reached the receiver"
     assert set(received.values()) == {1}, Counter(received.values())
     assert sorted(n for _, n in attempts) == [1] * len(projects)
+    assert sum(by_worker) == len(projects), by_worker
+    assert all(by_worker), f"one worker delivered everything: {by_worker}"
