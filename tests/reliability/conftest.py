@@ -30,11 +30,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def report() -> Iterator[Report]:
     """One row per scenario; written to ``SPECWAY_RELIABILITY_REPORT`` (if set) at the end."""
-    found = Report()
+    path = Path(REPORT_PATH) if REPORT_PATH else None
+    found = Report(path if path is None or path.is_absolute() else ROOT / path)
     yield found
-    if REPORT_PATH and found.rows:
-        path = Path(REPORT_PATH)
-        found.write(path if path.is_absolute() else ROOT / path)
+    if found.path is not None and found.rows:
+        found.write(found.path)
 
 
 @pytest.fixture(scope="session")

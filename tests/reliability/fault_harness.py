@@ -321,10 +321,12 @@ class Row:
 
 
 class Report:
-    """Collects one row per scenario; written to ``SPECWAY_RELIABILITY_REPORT`` at session end."""
+    """Collects one row per scenario; written to ``path`` (``SPECWAY_RELIABILITY_REPORT``) as
+    each scenario ends, so a long soak cut short still leaves the rows it finished."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         self.rows: list[Row] = []
+        self.path = path
 
     @contextmanager
     def scenario(self, name: str, load: str, fault: str) -> Iterator[Row]:
@@ -336,7 +338,11 @@ class Report:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             row.outcome = f"FAIL: {first[:160]}"
             raise
-        row.outcome = "pass"
+        else:
+            row.outcome = "pass"
+        finally:
+            if self.path is not None:
+                self.write(self.path)
 
     def write(self, path: Path) -> None:
         mode = "soak" if SOAK else "bounded (CI)"
