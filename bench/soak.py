@@ -27,9 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report", default="docs/reliability.md", help="where to write the figures"
     )
+    parser.add_argument(
+        "--flood-requests",
+        type=int,
+        default=100_000,
+        help="requests of the soak's flood (over 10k keys); fewer on a small shared machine",
+    )
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (e.g. -k flood)")
     args = parser.parse_args(argv)
     env = {**os.environ, "SPECWAY_RELIABILITY_REPORT": args.report}
+    env["SPECWAY_SOAK_FLOOD_REQUESTS"] = str(args.flood_requests)
     env["SPECWAY_SOAK"] = "0" if args.bounded else "1"
     files = sorted((ROOT / "tests" / "reliability").glob("test_*.py"))
     files.sort(key=lambda path: path.name in LAST)

@@ -43,7 +43,7 @@ def test_sigterm_under_load_completes_in_flight_requests_and_flushes_audit(
                 return client.post("/v1/projects", json={"name": f"p-{n}"}, headers=who.headers)
 
             with Load(gateway.url, call, threads=8, timeout=15, keepalive=False) as load:
-                load.wait_for(before)
+                load.wait_for(before, scale(30, 1200))
                 row.figures["peak_rss_mb"] = gateway.child.status()["VmHWM"] / 1024
                 signalled = time.monotonic()
                 gateway.child.signal(signal.SIGTERM)

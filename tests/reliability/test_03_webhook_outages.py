@@ -167,7 +167,8 @@ def test_worker_killed_mid_delivery_is_redelivered_after_its_lease(
 ) -> None:
     import threading
 
-    events = int(scale(20, 200))
+    # Every event in one claimed batch, all held by the receiver at once when the worker dies.
+    events = int(scale(20, 100))
     with report.scenario(
         "Webhook worker SIGKILLed mid-delivery",
         load=f"{events} project.created events from a gateway process",

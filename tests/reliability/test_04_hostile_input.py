@@ -2,7 +2,7 @@
 
 schemathesis's negative phase sends every operation of the reference spec requests that break
 its schema (wrong types, missing required fields, out-of-range values, bad formats): 4 fuzzed
-examples an operation in the bounded run; in the soak 50 plus the coverage phase's boundary
+examples an operation in the bounded run; in the soak 30 plus the coverage phase's boundary
 cases. hypothesis generates ``Authorization``, ``X-Request-ID``, ``Idempotency-Key`` and
 ``X-Forwarded-For`` values (arbitrary bytes a client can put in a header); fixed cases send a
 64 kB query string, JSON nested 10,000 deep, invalid UTF-8 and duplicate JSON keys. A client
@@ -39,7 +39,7 @@ from schemathesis import GenerationMode
 from spec import load_spec_document
 
 EXAMPLES = int(scale(60, 500))
-NEGATIVE_EXAMPLES = int(scale(4, 50))  # per operation
+NEGATIVE_EXAMPLES = int(scale(4, 30))  # per operation
 NEGATIVE: Counter[str] = Counter()
 # uvicorn's HTTP parser answers requests it cannot parse itself, before any application code.
 SERVER_REJECT = "Invalid HTTP request received."
