@@ -33,10 +33,16 @@ def main(argv: list[str] | None = None) -> int:
         default=100_000,
         help="requests of the soak's flood (over 10k keys); fewer on a small shared machine",
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the report's rows of scenarios not run now (re-run one with -k)",
+    )
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (e.g. -k flood)")
     args = parser.parse_args(argv)
     env = {**os.environ, "SPECWAY_RELIABILITY_REPORT": args.report}
     env["SPECWAY_SOAK_FLOOD_REQUESTS"] = str(args.flood_requests)
+    env["SPECWAY_RELIABILITY_MERGE"] = "1" if args.merge else "0"
     env["SPECWAY_SOAK"] = "0" if args.bounded else "1"
     files = sorted((ROOT / "tests" / "reliability").glob("test_*.py"))
     files.sort(key=lambda path: path.name in LAST)

@@ -20,6 +20,8 @@ from fault_components import REFERENCE_SPEC, Gateway
 # Bounded in the default run; ``python -m bench.soak`` sets SPECWAY_SOAK=1 for longer versions.
 SOAK = os.environ.get("SPECWAY_SOAK", "") not in ("", "0")
 REPORT_PATH = os.environ.get("SPECWAY_RELIABILITY_REPORT", "")
+# Keep the rows of scenarios not run this time (``bench.soak --merge``, e.g. with ``-k``).
+MERGE = os.environ.get("SPECWAY_RELIABILITY_MERGE", "") not in ("", "0")
 SMALL_LIMIT = 20  # the ``tiny`` tier of :func:`spec_copy`: 20 requests an hour
 
 
@@ -356,16 +358,38 @@ class Report:
             "`specway webhooks worker` processes) and kills them.",
             "",
             f"Run: **{mode}**, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs.",
-            "",
-            "| scenario | load | fault | outcome | figures |",
-            "|---|---|---|---|---|",
         ]
-        for row in self.rows:
-            figures = "; ".join(f"{k}: {_fmt(v)}" for k, v in row.figures.items())
-            lines.append(
-                f"| {row.scenario} | {row.load} | {row.fault} | {row.outcome} | {figures} |"
+        ours = {row.scenario: _line(row) for row in self.rows}
+        rows = []
+        if MERGE:  # keep the other rows of an earlier report of the same mode
+            earlier = _report_rows(path, f"Run: **{mode}**")
+            kept = sum(1 for name, _ in earlier if name not in ours)
+            rows = [ours.pop(name, line) for name, line in earlier]
+            lines[-1] += (
+                f" {len(self.rows)} rows from this run; {kept} kept from an earlier run of the "
+                "same size (`bench.soak --merge`)."
             )
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rows += ours.values()
+        lines += ["", "| scenario | load | fault | outcome | figures |", "|---|---|---|---|---|"]
+        path.write_text("\n".join(lines + rows) + "\n", encoding="utf-8")
+
+
+def _line(row: Row) -> str:
+    figures = "; ".join(f"{k}: {_fmt(v)}" for k, v in row.figures.items())
+    return f"| {row.scenario} | {row.load} | {row.fault} | {row.outcome} | {figures} |"
+
+
+def _report_rows(path: Path, run_line: str) -> list[tuple[str, str]]:
+    """(scenario, table line) of the report at ``path`` if it records a run of this mode."""
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8")
+    if run_line not in text:
+        return []
+    table = text.split("|---|---|---|---|---|\n", 1)[-1]
+    return [
+        (line.split(" | ", 1)[0][2:], line) for line in table.splitlines() if line.startswith("| ")
+    ]
 
 
 def _fmt(value: Any) -> str:
