@@ -232,6 +232,9 @@ def test_redis_killed_under_load_then_restarted(
                     gateways, workers, who.headers, events, pg_database, receiver, row.figures
                 )
         finally:
+            alive = [g.child for g in gateways if g.child is not None and g.child.alive()]
+            if alive:
+                row.figures["peak_rss_mb"] = max(c.status()["VmHWM"] for c in alive) / 1024
             for child in [g.child for g in gateways] + [w.child for w in workers]:
                 if child is not None:
                     child.stop()

@@ -117,6 +117,9 @@ def test_redis_cluster_three_masters_two_gateways(
             assert max(keys_by_tag.values()) >= 2
             assert sum(1 for keys in by_node if keys) >= 2, "every key on one master"
         finally:
+            alive = [g.child for g in gateways if g.child is not None and g.child.alive()]
+            if alive:
+                row.figures["peak_rss_mb"] = max(c.status()["VmHWM"] for c in alive) / 1024
             for gateway in gateways:
                 if gateway.child is not None:
                     gateway.child.stop()
