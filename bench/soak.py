@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the report's rows of scenarios not run now (re-run one with -k)",
     )
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (e.g. -k flood)")
-    args = parser.parse_args(argv)
+    # Options it does not know (``-k flood``, ``-x``) go to pytest as they are.
+    args, extra = parser.parse_known_args(argv)
     env = {**os.environ, "SPECWAY_RELIABILITY_REPORT": args.report}
     env["SPECWAY_SOAK_FLOOD_REQUESTS"] = str(args.flood_requests)
     env["SPECWAY_RELIABILITY_MERGE"] = "1" if args.merge else "0"
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     files.sort(key=lambda path: path.name in LAST)
     command = [sys.executable, "-m", "pytest", *(str(f.relative_to(ROOT)) for f in files)]
     command += ["-m", "reliability", "-v", "--durations=0"]
-    return subprocess.call([*command, *args.pytest_args], cwd=ROOT, env=env)
+    return subprocess.call([*command, *extra, *args.pytest_args], cwd=ROOT, env=env)
 
 
 if __name__ == "__main__":
