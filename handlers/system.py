@@ -7,22 +7,17 @@ import time
 from functools import partial
 from typing import Any
 
-from redis.asyncio import Redis
-
 from specway import context
 from specway.errors import ServiceUnavailable, StorageError
+from specway.redis_clients import redis_client
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
 
 async def ping_redis(url: str, socket_timeout: float) -> None:
-    """One ``PING`` on a short-lived connection; raises when Redis does not answer in time."""
-    client = Redis.from_url(
-        url,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=socket_timeout,
-        retry_on_timeout=False,
-    )
+    """One ``PING`` on a short-lived connection (every master of a cluster); raises when Redis
+    does not answer in time."""
+    client = redis_client(url, socket_timeout=socket_timeout)
     try:
         await client.ping()
     finally:

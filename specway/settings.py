@@ -36,6 +36,8 @@ class Settings:
     environment: str = "development"
     spec_path: str = "openapi.yaml"
     database_url: str = "sqlite+aiosqlite:///./specway.db"
+    # ``redis://host:6379/0``; a Redis Cluster: ``redis+cluster://host:port`` (any one node),
+    # see :mod:`specway.redis_clients`.
     redis_url: str | None = None
     redis_socket_timeout: float = 0.25
     # Prefix of every rate-limit key in Redis (several deployments can share one Redis).

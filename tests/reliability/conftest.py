@@ -6,6 +6,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from fault_harness import REPORT_PATH, Report, SecretLedger
 
 # The webhooks tests' receiver, fake clock and worker environment are reused by the scenarios.
 sys.path.insert(0, str(ROOT / "tests" / "plugins" / "webhooks"))
+from webhooks_support import Receiver
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,11 +30,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def report() -> Iterator[Report]:
     """One row per scenario; written to ``SPECWAY_RELIABILITY_REPORT`` (if set) at the end."""
-    found = Report()
+    path = Path(REPORT_PATH) if REPORT_PATH else None
+    found = Report(path if path is None or path.is_absolute() else ROOT / path)
     yield found
-    if REPORT_PATH and found.rows:
-        path = Path(REPORT_PATH)
-        found.write(path if path.is_absolute() else ROOT / path)
+    if found.path is not None and found.rows:
+        found.write(found.path)
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +75,17 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """A webhook receiver recording every delivery (``webhooks_support.Receiver``)."""
+    # A burst of concurrent deliveries overflows the default listen backlog of 5: the kernel
+    # drops SYNs and the sender's connects stall on retransmits for seconds.
+    monkeypatch.setattr(ThreadingHTTPServer, "request_queue_size", 256)
+    found = Receiver()
+    found.start()
+    yield found
+    if found.hold is not None:
+        found.hold.set()
+    found.stop()

@@ -27,6 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_SPEC = ROOT / "openapi.yaml"
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 SECRET_KEY = "reliability-secret-key-0123456789abcdef"  # registered in the secrets ledger
 LOG_FILES: list[Path] = []  # every component log written this session (for the secrets scan)
 
@@ -117,17 +118,32 @@ class Child:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is valid and free too."""
+    while True:
+        port = free_port()
+        if port > 55535:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+
+
 class RedisServer:
     """A private ``redis-server`` (no persistence) on a free port."""
 
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
+    def __init__(self, workdir: Path, *extra: str, port: int | None = None) -> None:
+        self.port = free_port() if port is None else port
         self.workdir = workdir
+        self.extra = list(extra)
         self.child = self._child()
 
     def _child(self) -> Child:
         argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
-        argv += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)]
+        argv += ["--save", "", "--appendonly", "no", "--dir", str(self.workdir), *self.extra]
         return Child("redis", argv, dict(os.environ), self.workdir / f"redis-{self.port}.log")
 
     @property
@@ -150,6 +166,47 @@ class RedisServer:
 
     def stop(self) -> None:
         self.child.stop(5)
+
+
+class RedisClusterNodes:
+    """Three ``redis-server --cluster-enabled yes`` masters joined by ``redis-cli --cluster
+    create`` (no replicas): every slot covered, each master its own process and port."""
+
+    def __init__(self, workdir: Path, masters: int = 3) -> None:
+        options = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+        self.nodes: list[RedisServer] = []
+        for n in range(masters):
+            node_dir = workdir / f"cluster-{n}"
+            node_dir.mkdir()
+            self.nodes.append(RedisServer(node_dir, *options, port=free_cluster_port()))
+
+    @property
+    def url(self) -> str:
+        """specway's cluster URL: one seed node, the client discovers the others."""
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    def cli(self, *args: str, port: int | None = None) -> str:
+        port = self.nodes[0].port if port is None else port
+        argv = [REDIS_CLI, "-h", "127.0.0.1", "-p", str(port), *args]
+        return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=60).stdout
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        self.cli("--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes")
+        wait_until(self._ok, 30, "redis cluster state ok", every=0.1)
+
+    def _ok(self) -> bool:
+        infos = [self.cli("cluster", "info", port=node.port) for node in self.nodes]
+        return all("cluster_state:ok" in info for info in infos)
+
+    def keyslot(self, key: str) -> int:
+        return int(self.cli("cluster", "keyslot", key).strip())
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
 
 
 def _pg_bin(name: str) -> str:

@@ -8,16 +8,21 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from fault_components import REFERENCE_SPEC, Gateway
 
 # Bounded in the default run; ``python -m bench.soak`` sets SPECWAY_SOAK=1 for longer versions.
 SOAK = os.environ.get("SPECWAY_SOAK", "") not in ("", "0")
 REPORT_PATH = os.environ.get("SPECWAY_RELIABILITY_REPORT", "")
+# Keep the rows of scenarios not run this time (``bench.soak --merge``, e.g. with ``-k``).
+MERGE = os.environ.get("SPECWAY_RELIABILITY_MERGE", "") not in ("", "0")
+SMALL_LIMIT = 20  # the ``tiny`` tier of :func:`spec_copy`: 20 requests an hour
 
 
 def scale(bounded: float, soak: float) -> float:
@@ -78,6 +83,99 @@ def register(base_url: str, ledger: SecretLedger | None = None) -> Identity:
     if ledger is not None:
         ledger.add(password, found.token, found.key)
     return found
+
+
+def spec_copy(tmp_path: Path, failure: str = "open") -> Path:
+    """The reference spec with the top tier out of reach (the load measures the fault, not the
+    limit), a ``tiny`` tier for the exactness check and the rate-limit ``failure`` mode."""
+    text = REFERENCE_SPEC.read_text(encoding="utf-8")
+    mode = "  failure: open\n"
+    assert text.count(mode) == 1, "the reference spec's failure mode changed"
+    text = text.replace(mode, f"  failure: {failure}\n")
+    old = "    enterprise: {burst: 1000, hourly: 100000}\n"
+    assert old in text, "the reference spec's tiers changed"
+    new = (
+        "    enterprise: {burst: 1000000, hourly: 10000000}\n"
+        f"    tiny: {{hourly: {SMALL_LIMIT}}}\n"
+    )
+    path = tmp_path / "openapi.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def mint_key(base_url: str, who: Identity, plan: str, ledger: SecretLedger) -> tuple[str, str]:
+    """A new read-only API key of ``who`` on ``plan``: (key, key id)."""
+    reply = httpx.post(
+        f"{base_url}/v1/api-keys",
+        json={"name": f"rel-{plan}", "scopes": ["read"], "plan": plan},
+        headers={"Authorization": f"Token {who.token}"},
+        timeout=30,
+    )
+    assert reply.status_code == 201, reply.text
+    body = reply.json()
+    ledger.add(body["key"])
+    return body["key"], body["id"]
+
+
+def start_gateways(*gateways: Gateway) -> None:
+    """Start the gateway processes side by side (each waits for its own readiness)."""
+    starters = [threading.Thread(target=g.start) for g in gateways]
+    for thread in starters:
+        thread.start()
+    for thread in starters:
+        thread.join()
+    for gateway in gateways:
+        assert gateway.child is not None
+        assert gateway.child.alive(), "a gateway did not start"
+
+
+def admitted_of(
+    urls: list[str], key: str, burst: int, timeout: float = 10.0
+) -> tuple[int, int, set[str | None]]:
+    """``burst`` concurrent list calls with ``key``, spread round-robin over ``urls``:
+    (admitted, rejected with 429, the ``X-RateLimit-Limit`` values seen)."""
+    found: list[tuple[int, str | None]] = []
+    lock = threading.Lock()
+
+    def one(n: int) -> None:
+        reply = client.get(f"{urls[n % len(urls)]}/v1/projects?per_page=1")
+        with lock:
+            found.append((reply.status_code, reply.headers.get("x-ratelimit-limit")))
+
+    # One client (one TLS context, pooled connections): building a client per call costs more
+    # CPU than the call.
+    headers = {"Authorization": f"Bearer {key}"}
+    with (
+        httpx.Client(headers=headers, timeout=timeout) as client,
+        ThreadPoolExecutor(16) as pool,
+    ):
+        list(pool.map(one, range(burst)))
+    statuses = Counter(status for status, _ in found)
+    assert set(statuses) <= {200, 429}, statuses
+    return statuses[200], statuses[429], {limit for _, limit in found}
+
+
+def revocation_seconds(issuer: str, other: str, who: Identity, ledger: SecretLedger) -> float:
+    """Mint a key, use it on ``other`` (which caches it), revoke it through ``issuer``: the
+    seconds until ``other`` refuses it (fails after 5 s)."""
+    from fault_components import wait_until
+
+    key, key_id = mint_key(issuer, who, "enterprise", ledger)
+    probe = f"{other}/v1/projects?per_page=1"
+    bearer = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(probe, headers=bearer, timeout=10).status_code == 200
+    revoked = httpx.delete(
+        f"{issuer}/v1/api-keys/{key_id}",
+        headers={"Authorization": f"Token {who.token}"},
+        timeout=10,
+    )
+    assert revoked.status_code == 204, revoked.text
+    return wait_until(
+        lambda: httpx.get(probe, headers=bearer, timeout=5).status_code == 401,
+        5,
+        "the revoked key refused by the other gateway",
+        every=0.02,
+    )
 
 
 def is_envelope(body: Any) -> bool:
@@ -225,10 +323,12 @@ class Row:
 
 
 class Report:
-    """Collects one row per scenario; written to ``SPECWAY_RELIABILITY_REPORT`` at session end."""
+    """Collects one row per scenario; written to ``path`` (``SPECWAY_RELIABILITY_REPORT``) as
+    each scenario ends, so a long soak cut short still leaves the rows it finished."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         self.rows: list[Row] = []
+        self.path = path
 
     @contextmanager
     def scenario(self, name: str, load: str, fault: str) -> Iterator[Row]:
@@ -240,7 +340,11 @@ class Report:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             row.outcome = f"FAIL: {first[:160]}"
             raise
-        row.outcome = "pass"
+        else:
+            row.outcome = "pass"
+        finally:
+            if self.path is not None:
+                self.write(self.path)
 
     def write(self, path: Path) -> None:
         mode = "soak" if SOAK else "bounded (CI)"
@@ -254,16 +358,38 @@ class Report:
             "`specway webhooks worker` processes) and kills them.",
             "",
             f"Run: **{mode}**, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs.",
-            "",
-            "| scenario | load | fault | outcome | figures |",
-            "|---|---|---|---|---|",
         ]
-        for row in self.rows:
-            figures = "; ".join(f"{k}: {_fmt(v)}" for k, v in row.figures.items())
-            lines.append(
-                f"| {row.scenario} | {row.load} | {row.fault} | {row.outcome} | {figures} |"
+        ours = {row.scenario: _line(row) for row in self.rows}
+        rows = []
+        if MERGE:  # keep the other rows of an earlier report of the same mode
+            earlier = _report_rows(path, f"Run: **{mode}**")
+            kept = sum(1 for name, _ in earlier if name not in ours)
+            rows = [ours.pop(name, line) for name, line in earlier]
+            lines[-1] += (
+                f" {len(self.rows)} rows from this run; {kept} kept from an earlier run of the "
+                "same size (`bench.soak --merge`)."
             )
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rows += ours.values()
+        lines += ["", "| scenario | load | fault | outcome | figures |", "|---|---|---|---|---|"]
+        path.write_text("\n".join(lines + rows) + "\n", encoding="utf-8")
+
+
+def _line(row: Row) -> str:
+    figures = "; ".join(f"{k}: {_fmt(v)}" for k, v in row.figures.items())
+    return f"| {row.scenario} | {row.load} | {row.fault} | {row.outcome} | {figures} |"
+
+
+def _report_rows(path: Path, run_line: str) -> list[tuple[str, str]]:
+    """(scenario, table line) of the report at ``path`` if it records a run of this mode."""
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8")
+    if run_line not in text:
+        return []
+    table = text.split("|---|---|---|---|---|\n", 1)[-1]
+    return [
+        (line.split(" | ", 1)[0][2:], line) for line in table.splitlines() if line.startswith("| ")
+    ]
 
 
 def _fmt(value: Any) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 from fault_components import Gateway, PostgresCluster, specway_env
-from fault_harness import Load, Report, SecretLedger, query, register, scale
+from fault_harness import Load, Report, SecretLedger, query, register, scale, spec_copy
 
 
 def test_sigterm_under_load_completes_in_flight_requests_and_flushes_audit(
@@ -33,7 +33,8 @@ def test_sigterm_under_load_completes_in_flight_requests_and_flushes_audit(
         load=f"8 clients creating projects (new connection each), SIGTERM after {before}",
         fault="SIGTERM to `specway serve`",
     ) as row:
-        gateway = Gateway(tmp_path, specway_env(pg_database))
+        # The top tier out of reach: the soak's 5000 creations with one key are not limited.
+        gateway = Gateway(tmp_path, specway_env(pg_database, spec_path=spec_copy(tmp_path)))
         gateway.start()
         assert gateway.child is not None
         try:
@@ -43,7 +44,7 @@ def test_sigterm_under_load_completes_in_flight_requests_and_flushes_audit(
                 return client.post("/v1/projects", json={"name": f"p-{n}"}, headers=who.headers)
 
             with Load(gateway.url, call, threads=8, timeout=15, keepalive=False) as load:
-                load.wait_for(before)
+                load.wait_for(before, scale(30, 1200))
                 row.figures["peak_rss_mb"] = gateway.child.status()["VmHWM"] / 1024
                 signalled = time.monotonic()
                 gateway.child.signal(signal.SIGTERM)

@@ -19,7 +19,6 @@ import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -44,19 +43,6 @@ USER = {"id": "user_1", "name": "John Doe", "email": "john@example.com"}
 @pytest.fixture(scope="module")
 def model() -> SpecModel:
     return load_model(REFERENCE_SPEC)
-
-
-@pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Receiver:
-    # A burst of concurrent deliveries overflows the default listen backlog of 5: the kernel
-    # drops SYNs and the sender's connects stall on retransmits for seconds.
-    monkeypatch.setattr(ThreadingHTTPServer, "request_queue_size", 256)
-    found = Receiver()
-    found.start()
-    yield found  # type: ignore[misc]
-    if found.hold is not None:
-        found.hold.set()
-    found.stop()
 
 
 async def _next_due(env: WebhookEnv) -> datetime | None:
@@ -181,7 +167,8 @@ def test_worker_killed_mid_delivery_is_redelivered_after_its_lease(
 ) -> None:
     import threading
 
-    events = int(scale(20, 200))
+    # Every event in one claimed batch, all held by the receiver at once when the worker dies.
+    events = int(scale(20, 100))
     with report.scenario(
         "Webhook worker SIGKILLed mid-delivery",
         load=f"{events} project.created events from a gateway process",

@@ -1,6 +1,9 @@
 """Hostile input against a live gateway: always an answer below 500, errors in the envelope.
 
-hypothesis generates ``Authorization``, ``X-Request-ID``, ``Idempotency-Key`` and
+schemathesis's negative phase sends every operation of the reference spec requests that break
+its schema (wrong types, missing required fields, out-of-range values, bad formats): 4 fuzzed
+examples an operation in the bounded run; in the soak 30 plus the coverage phase's boundary
+cases. hypothesis generates ``Authorization``, ``X-Request-ID``, ``Idempotency-Key`` and
 ``X-Forwarded-For`` values (arbitrary bytes a client can put in a header); fixed cases send a
 64 kB query string, JSON nested 10,000 deep, invalid UTF-8 and duplicate JSON keys. A client
 timeout would be a hang; a 5xx or an error outside the envelope is a bug.
@@ -11,15 +14,33 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import hypothesis
 import pytest
-from fault_components import Gateway, specway_env
-from fault_harness import Identity, Report, SecretLedger, is_envelope, register, scale
+import requests
+import schemathesis
+from fault_components import REFERENCE_SPEC, Gateway, specway_env
+from fault_harness import (
+    SOAK,
+    Identity,
+    Report,
+    SecretLedger,
+    is_envelope,
+    register,
+    scale,
+    spec_copy,
+)
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 
-EXAMPLES = int(scale(60, 2000))
+from spec import load_spec_document
+
+EXAMPLES = int(scale(60, 500))
+NEGATIVE_EXAMPLES = int(scale(4, 30))  # per operation
+NEGATIVE: Counter[str] = Counter()
 # uvicorn's HTTP parser answers requests it cannot parse itself, before any application code.
 SERVER_REJECT = "Invalid HTTP request received."
 SEEN: Counter[str] = Counter()
@@ -32,13 +53,17 @@ header_bytes = st.binary(min_size=0, max_size=300).map(
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Identity]]:
     workdir = tmp_path_factory.mktemp("hostile")
-    gateway = Gateway(workdir, specway_env(f"sqlite+aiosqlite:///{workdir / 'api.db'}"))
+    # The top tier out of reach: thousands of calls with one key measure input, not limits.
+    env = specway_env(f"sqlite+aiosqlite:///{workdir / 'api.db'}", spec_path=spec_copy(workdir))
+    gateway = Gateway(workdir, env)
     gateway.start()
     try:
         yield gateway, register(gateway.url)
     finally:
         assert gateway.child is not None
         gateway.child.stop()
+        for client in CLIENTS.values():
+            client.close()
 
 
 def check(response: httpx.Response, what: str, ledger: SecretLedger | None = None) -> bool:
@@ -61,13 +86,19 @@ def check(response: httpx.Response, what: str, ledger: SecretLedger | None = Non
     return True
 
 
+CLIENTS: dict[str, httpx.Client] = {}
+
+
 def send(gateway: Gateway, method: str, path: str, **kwargs: object) -> httpx.Response:
-    with httpx.Client(base_url=gateway.url, timeout=10) as client:
-        try:
-            return client.request(method, path, **kwargs)  # type: ignore[arg-type]
-        except httpx.LocalProtocolError:
-            reject()  # the client library refuses to send this header at all
-            raise
+    # One pooled client per gateway: building a client per example costs more than the call.
+    client = CLIENTS.get(gateway.url)
+    if client is None:
+        client = CLIENTS[gateway.url] = httpx.Client(base_url=gateway.url, timeout=10)
+    try:
+        return client.request(method, path, **kwargs)  # type: ignore[arg-type]
+    except httpx.LocalProtocolError:
+        reject()  # the client library refuses to send this header at all
+        raise
 
 
 HYPO = settings(
@@ -125,6 +156,46 @@ def test_fuzzed_forwarded_for(live: tuple[Gateway, Identity], value: bytes) -> N
         headers={**who.headers, "X-Forwarded-For": value},
     )
     check(reply, "X-Forwarded-For")
+
+
+negative = schemathesis.openapi.from_dict(load_spec_document(REFERENCE_SPEC))
+negative.config.generation.update(
+    modes=[GenerationMode.NEGATIVE], max_examples=NEGATIVE_EXAMPLES, deterministic=not SOAK
+)
+# The soak adds the coverage phase (every schema keyword's boundary violated, ~40 requests an
+# operation); the bounded run fuzzes only, to stay within its time budget.
+negative.config.phases.update(phases=["examples", "coverage", "fuzzing"] if SOAK else ["fuzzing"])
+SESSION = requests.Session()
+
+
+@negative.parametrize()
+@hypothesis.settings(
+    max_examples=NEGATIVE_EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=not SOAK,
+)
+def test_schemathesis_negative_phase(case: Any, live: tuple[Gateway, Identity]) -> None:
+    """Requests that break the spec: never a 5xx or a hang, every error in the envelope."""
+    gateway, who = live
+    try:
+        response = case.call(
+            base_url=gateway.url, session=SESSION, headers=dict(who.headers), timeout=10
+        )
+    except requests.exceptions.InvalidHeader:
+        reject()  # requests refuses to send this header value at all
+    except requests.exceptions.Timeout as exc:  # a hang
+        raise AssertionError(f"{case.method} {case.formatted_path}: no answer in 10 s") from exc
+    status = int(response.status_code)
+    NEGATIVE[f"{status // 100}xx"] += 1
+    what = f"{case.method} {case.formatted_path}"
+    assert status < 500, f"{what}: {status} {response.text[:300]}"
+    if status >= 400 and response.text != SERVER_REJECT:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        assert is_envelope(body), f"{what}: not an envelope: {status} {response.text[:300]}"
 
 
 @pytest.mark.parametrize(
@@ -190,3 +261,22 @@ def test_zz_record_hostile_input(
         assert SEEN, "the fuzz tests did not run"
         assert SEEN.get("5xx", 0) == 0
         assert "unhandled error" not in log
+
+
+def test_zz_record_negative_phase(live: tuple[Gateway, Identity], report: Report) -> None:
+    gateway, _ = live
+    assert gateway.child is not None
+    operations = sum(1 for _ in negative.get_all_operations())
+    with report.scenario(
+        "schemathesis negative phase",
+        load=f"{NEGATIVE_EXAMPLES} negative examples per operation, {operations} operations",
+        fault="requests breaking the spec: wrong types, missing/extra fields, bad formats",
+    ) as row:
+        row.figures.update(
+            requests=sum(NEGATIVE.values()),
+            responses=dict(sorted(NEGATIVE.items())),
+            **{"5xx": NEGATIVE.get("5xx", 0)},
+            peak_rss_mb=gateway.child.status()["VmHWM"] / 1024,
+        )
+        assert NEGATIVE, "the negative phase did not run"
+        assert NEGATIVE.get("5xx", 0) == 0

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from specway.errors import StorageError
+from specway.redis_clients import RedisClient, redis_client
 
 VERSION_KEY = "specway:auth:revocation-version"
 
@@ -17,12 +15,7 @@ class RedisRevocationBackend:
 
     def __init__(self, url: str, *, socket_timeout: float = 0.25, key: str = VERSION_KEY) -> None:
         self.key = key
-        self._redis: Redis = Redis.from_url(
-            url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self._redis: RedisClient = redis_client(url, socket_timeout=socket_timeout)
 
     async def version(self) -> int:
         try:

@@ -10,13 +10,11 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from plugins.idempotency.backends import Existing
 from specway.errors import StorageError
+from specway.redis_clients import RedisClient, redis_client
 
 
 def _script(name: str) -> str:
@@ -27,12 +25,7 @@ class RedisBackend:
     """Records as Redis hashes (``fp``, ``owner``, ``response``) with a TTL."""
 
     def __init__(self, url: str, *, socket_timeout: float = 0.25) -> None:
-        self.client: Redis = Redis.from_url(
-            url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self.client: RedisClient = redis_client(url, socket_timeout=socket_timeout)
         self._begin = self.client.register_script(_script("begin.lua"))
         self._finish = self.client.register_script(_script("finish.lua"))
         self._release = self.client.register_script(_script("release.lua"))

@@ -17,10 +17,10 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from plugins.ratelimit.deadline import LagAwareDeadline
+from specway.redis_clients import RedisClient
 
 Pending = tuple[Sequence[Any], "asyncio.Future[Any]"]
 
@@ -35,7 +35,9 @@ class AutoPipeline:
     than the batch in flight plus its own deadline.
     """
 
-    def __init__(self, client: Redis, source: str, sha: str, deadline: LagAwareDeadline) -> None:
+    def __init__(
+        self, client: RedisClient, source: str, sha: str, deadline: LagAwareDeadline
+    ) -> None:
         self.client = client
         self.source = source
         self.sha = sha

@@ -16,15 +16,12 @@ from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-
 from plugins.ratelimit.algorithms import Verdict
 from plugins.ratelimit.backends import PolicyCheck
 from plugins.ratelimit.backends.pipeline import AutoPipeline
 from plugins.ratelimit.deadline import LagAwareDeadline
 from specway.errors import StorageError
+from specway.redis_clients import RedisClient, redis_client
 
 logger = logging.getLogger("specway.ratelimit")
 LUA_SOURCE = files("plugins.ratelimit").joinpath("limiter.lua").read_text(encoding="utf-8")
@@ -51,19 +48,17 @@ class RedisBackend:
         self.deadline = LagAwareDeadline(socket_timeout, cap)
         # A blocking pool: a burst of concurrent requests waits for a connection instead of
         # failing with MaxConnectionsError (which would fail them open); the deadline bounds it.
-        pool = BlockingConnectionPool.from_url(
+        # (On a Redis Cluster the one pipeline in flight at a time stays under the node cap.)
+        self.client: RedisClient = redis_client(
             url,
-            max_connections=max_connections,
-            timeout=None,
             socket_timeout=cap,
-            socket_connect_timeout=cap,
-            retry=Retry(NoBackoff(), 0),
+            max_connections=max_connections,
+            wait_for_connection=True,
             retry_on_error=[],
             health_check_interval=0,
             lib_name=None,
             lib_version=None,
         )
-        self.client: Redis = Redis(connection_pool=pool)
         sha = self.client.register_script(LUA_SOURCE).sha
         self.pipeline = AutoPipeline(self.client, LUA_SOURCE, sha, self.deadline)
 
@@ -98,4 +93,3 @@ class RedisBackend:
         await self.pipeline.close()
         self.deadline.stop()
         await self.client.aclose()
-        await self.client.connection_pool.disconnect()
