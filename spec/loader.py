@@ -9,7 +9,9 @@ inlined.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,10 @@ Document = dict[str, Any]
 # libyaml's safe loader when PyYAML was built with it (the wheels are): the same documents,
 # parsed ~10x faster than the pure-Python loader (every app start parses its spec).
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Parsed documents by content digest, pickled: a process that loads one spec many times (tests,
+# example servers, workers) parses it once and gets a fresh, independent copy each time.
+_PARSED: dict[tuple[bool, bytes], bytes] = {}
+_MAX_PARSED = 64
 
 
 def read_document(path: Path) -> Any:
@@ -29,12 +35,20 @@ def read_document(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError([Problem("", f"cannot read file: {exc.strerror}", file=str(path))]) from exc
+    key = (path.suffix == ".json", hashlib.sha256(text.encode("utf-8")).digest())
+    cached = _PARSED.get(key)
+    if cached is not None:
+        return pickle.loads(cached)  # noqa: S301 (bytes this process pickled itself)
     try:
         if path.suffix == ".json":
-            return json.loads(text)
-        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader, C or Python)
+            document = json.loads(text)
+        else:
+            document = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise SpecError([Problem("", f"not valid YAML/JSON: {exc}", file=str(path))]) from exc
+    if len(_PARSED) < _MAX_PARSED:
+        _PARSED[key] = pickle.dumps(document)
+    return document
 
 
 def resolve_pointer(doc: Any, ref_pointer: str) -> Any:
