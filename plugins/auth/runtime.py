@@ -9,7 +9,6 @@ and the batched ``last_used_at`` writer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from plugins.auth.authenticator import Authenticator
@@ -23,6 +22,7 @@ from spec import SpecModel
 from specway.errors import StorageError
 from specway.settings import Settings
 from specway.storage.database import Database
+from specway.tasks import cancel_and_wait
 
 logger = logging.getLogger("specway.auth")
 
@@ -76,11 +76,8 @@ class AuthRuntime:
         self.usage.start()
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        await cancel_and_wait(self._poller)
+        self._poller = None
         await self.usage.stop()
         await self.backend.close()
 

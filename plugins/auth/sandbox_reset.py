@@ -10,12 +10,12 @@ the next tick, never raised into the app.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
 from plugins.auth.sandbox import SandboxReset, reset_sandboxes
 from specway.storage.database import Database
+from specway.tasks import cancel_and_wait
 
 logger = logging.getLogger("specway.auth.sandbox")
 
@@ -64,8 +64,5 @@ class SandboxResetTask:
             self._task = asyncio.create_task(self._run(), name="specway-sandbox-reset")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

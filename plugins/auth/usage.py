@@ -8,7 +8,6 @@ seconds and once more at shutdown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from typing import cast
@@ -19,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from plugins.auth.models import ApiKey, Session
 from specway.ids import utcnow
 from specway.storage.database import Database
+from specway.tasks import cancel_and_wait
 
 logger = logging.getLogger("specway.auth.usage")
 
@@ -83,9 +83,6 @@ class UsageRecorder:
             self._task = asyncio.create_task(self._run(), name="specway-auth-usage")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self.flush()

@@ -22,6 +22,7 @@ from typing import Any
 from plugins.project_metrics import store
 from plugins.project_metrics.histogram import COLUMNS, bucket_index
 from specway.storage.database import Database
+from specway.tasks import cancel_and_wait
 
 logger = logging.getLogger("specway.project_metrics")
 
@@ -233,11 +234,8 @@ class TrafficRecorder:
 
     async def stop(self) -> None:
         """Stop the background task and flush what is left."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         try:
             await self.flush()
         except Exception:
