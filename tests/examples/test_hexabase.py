@@ -355,3 +355,19 @@ def test_docs_show_versioning_and_renamed_codes(tmp_path: Path) -> None:
     assert "| `RESOURCE_NOT_FOUND` | 404 |" in readme
     assert "| `NOT_ACCEPTABLE` | 406 |" in readme
     assert "hks_live_" in readme
+
+
+def test_sandbox_keys_are_hks_test_and_see_only_sandbox_data(hexa: Hexabase) -> None:
+    """The seed's sandbox: test calls do not affect production."""
+    key = hexa.mint("sandbox", ["read", "write"], test_mode=True)
+    assert key.startswith("hks_test_")
+    sandbox = {"Authorization": f"Bearer {key}"}
+    made = hexa.client.post("/v1/workspaces", json={"name": "trial"}, headers=sandbox)
+    assert made.status_code == 201, made.text
+    assert made.headers["X-Specway-Mode"] == "test"
+    live = hexa.client.get("/v1/workspaces", headers=hexa.auth).json()
+    assert all(w["name"] != "trial" for w in live["data"])
+    hidden = hexa.client.get(f"/v1/workspaces/{made.json()['id']}", headers=hexa.auth)
+    assert error_code(hidden, 404) == "RESOURCE_NOT_FOUND"
+    listed = hexa.client.get("/v1/workspaces", headers=sandbox).json()
+    assert [w["name"] for w in listed["data"]] == ["trial"]
