@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -82,6 +83,7 @@ def test_postgres_stopped_under_load_then_restarted(
             row.figures.update(
                 requests=len(outcomes),
                 during_outage=len(during),
+                statuses_during_outage=dict(Counter(o.status for o in during)),
                 **{"503 (envelope)": sum(1 for o in outcomes if o.status == 503 and o.envelope)},
                 **{"5xx other than 503": len(fivexx_other)},
                 hung=len(hung),
