@@ -34,11 +34,8 @@ def _digest(spec: Any) -> bytes | None:
 
 def install() -> None:
     """Memoise successful validations (idempotent)."""
-    global jsonschema_validate
-    current = Specification.__dict__["_validate_spec"]
-    if getattr(current.__func__, "_specway_memoised", False):
+    if getattr(Specification.__dict__["_validate_spec"].__func__, "_specway_memoised", False):
         return
-    jsonschema_validate = current.__func__
 
     def validate(cls: type[Specification], spec: Any) -> None:
         digest = _digest(spec)

@@ -9,7 +9,6 @@ fails the request. :meth:`stop` drains the queue on a graceful shutdown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any, cast
@@ -19,6 +18,7 @@ from sqlalchemy import Table, insert
 from plugins.audit.models import AuditLog
 from plugins.metrics import counters
 from specway.storage.database import Database
+from specway.tasks import cancel_and_wait
 
 AUDIT_TABLE = cast(Table, AuditLog.__table__)
 
@@ -81,9 +81,7 @@ class AuditWriter:
         except TimeoutError:
             left = self.queue.qsize()
             self._drop(left, "shutdown timeout")
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
     async def _run(self, queue: asyncio.Queue[Row]) -> None:
         while True:

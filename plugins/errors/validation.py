@@ -149,6 +149,11 @@ class ParametersValidator(ParameterValidator):  # type: ignore[misc]
     the parameter and compiles a new validator for every value it checks).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Keyed by the parameter dict's id: those dicts live as long as this validator.
+        self._compiled: dict[int, Draft4Validator] = {}
+
     def validate_parameter(
         self, parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
     ) -> str | None:
@@ -158,13 +163,12 @@ class ParametersValidator(ParameterValidator):  # type: ignore[misc]
             if param.get("required"):
                 return f"Missing {parameter_type} parameter '{param['name']}'"
             return None
-        compiled = self.__dict__.setdefault("_compiled", {})
-        validator = compiled.get(id(param))
+        validator = self._compiled.get(id(param))
         if validator is None:
             validator = Draft4Validator(
                 param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
             )
-            compiled[id(param)] = validator
+            self._compiled[id(param)] = validator
         try:
             validator.validate(value)
         except ValidationError as exception:

@@ -16,7 +16,6 @@ at-least-once: receivers should dedupe on the ``webhook-id`` header.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -31,6 +30,7 @@ from specway.builder import AppBuilder
 from specway.errors import ConfigError
 from specway.settings import Settings
 from specway.storage.database import Database
+from specway.tasks import cancel_and_wait
 
 __all__ = [
     "EventCatalogue",
@@ -109,9 +109,7 @@ class WebhooksPlugin:
             try:
                 await asyncio.wait_for(self._task, timeout=self.settings.webhook_timeout + 5)
             except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+                await cancel_and_wait(self._task)
             self._task = None
         if self._worker is not None:
             await self._worker.sender.aclose()
