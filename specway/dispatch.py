@@ -92,7 +92,8 @@ class CompiledOperation:
         if wanted is None:
             name = sanitized(self.operation.body_name(content_type))
             wanted = self._has_kwargs or name in self._arguments
-            self._body_names[content_type] = wanted
+            if len(self._body_names) < 64:  # content types are client input: bounded memo
+                self._body_names[content_type] = wanted
         return wanted
 
     async def _kwargs(self, request: ConnexionRequest, scope: Scope) -> dict[str, Any]:
