@@ -35,3 +35,14 @@ def operation_id(scope: Scope) -> str | None:
     routing = (scope.get("extensions") or {}).get("connexion_routing") or {}
     value = routing.get("operation_id")
     return str(value) if value else None
+
+
+def stamping(send: Send, pending: list[tuple[bytes, bytes]]) -> Send:
+    """``send`` that appends the headers in ``pending`` (as they are when the response starts)."""
+
+    async def stamp(message: Message) -> None:
+        if message["type"] == "http.response.start" and pending:
+            message["headers"] = [*message.get("headers", []), *pending]
+        await send(message)
+
+    return stamp

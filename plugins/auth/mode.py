@@ -7,7 +7,7 @@ security handler sets (:func:`mark_test_mode`). Live calls carry no header.
 
 from __future__ import annotations
 
-from specway.types import ASGIApp, Message, Receive, Scope, Send
+from specway.types import ASGIApp, Receive, Scope, Send, stamping
 
 MODE_HEADER = b"x-specway-mode"
 SCOPE_MODE = "specway.auth.mode"
@@ -17,7 +17,7 @@ def mark_test_mode(scope: Scope) -> None:
     """Record that this request was authenticated by a test-mode key."""
     marker = scope.get(SCOPE_MODE)
     if isinstance(marker, list) and not marker:
-        marker.append(b"test")
+        marker.append((MODE_HEADER, b"test"))
 
 
 class ModeHeaderMiddleware:
@@ -30,12 +30,6 @@ class ModeHeaderMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        marker: list[bytes] = []
+        marker: list[tuple[bytes, bytes]] = []
         scope[SCOPE_MODE] = marker
-
-        async def stamp(message: Message) -> None:
-            if message["type"] == "http.response.start" and marker:
-                message["headers"] = [*message.get("headers", []), (MODE_HEADER, marker[0])]
-            await send(message)
-
-        await self.app(scope, receive, stamp)
+        await self.app(scope, receive, stamping(send, marker))

@@ -34,6 +34,7 @@ from specway.types import (
     Scope,
     Send,
     operation_id,
+    stamping,
 )
 
 SCOPE_HEADERS = "specway.ratelimit.headers"
@@ -51,16 +52,7 @@ class RateLimitHeadersMiddleware:
             return
         pending: Headers = []
         scope[SCOPE_HEADERS] = pending
-        await self.app(scope, receive, _stamping(send, pending))
-
-
-def _stamping(send: Send, pending: Headers) -> Send:
-    async def stamp(message: Message) -> None:
-        if message["type"] == "http.response.start" and pending:
-            message["headers"] = [*message.get("headers", []), *pending]
-        await send(message)
-
-    return stamp
+        await self.app(scope, receive, stamping(send, pending))
 
 
 class RateLimitMiddleware:
@@ -124,7 +116,7 @@ class RateLimitMiddleware:
                 pending.extend(headers)
                 await self.app(scope, receive, send)
             else:
-                await self.app(scope, receive, _stamping(send, headers))
+                await self.app(scope, receive, stamping(send, headers))
 
     async def _reject(
         self, scope: Scope, send: Send, policy_set: PolicySet, outcome: Outcome, cost: int
@@ -154,7 +146,7 @@ class RateLimitMiddleware:
         )
         # Retry-After goes through send_error so retry_after_field can copy it into the body.
         retry = {"Retry-After": str(wait)} if wait is not None else None
-        await send_error(_stamping(send, headers), self.errors, error, retry)
+        await send_error(stamping(send, headers), self.errors, error, retry)
 
     async def _unavailable(self, scope: Scope, send: Send) -> None:
         error = ErrorBody(
