@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
+
 from handlers.services import projects as service
 from plugins.webhooks import emit_event
 from specway import context
@@ -27,20 +29,25 @@ async def list_projects(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
-        rows, total = await service.list_projects(
-            session, _org(), request, sort=sort, order=order, search=search, status=status
+    org = _org()
+    page_rows: tuple[list[Row[Any]], int] = await context.app_state().database.read(
+        lambda db: service.read_projects(
+            db, org, request, sort=sort, order=order, search=search, status=status
         )
-        items = [service.project_to_dict(p) for p in rows]
+    )
+    rows, total = page_rows
+    items = [service.project_to_dict(p) for p in rows]
     query = {"sort": sort, "order": order, "search": search, "status": status}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
     return body, 200, headers
 
 
 async def get_project(project_id: str) -> Response:
-    async with context.app_state().database.session() as session:
-        project = await service.get_project(session, _org(), project_id)
-        return service.project_to_dict(project), 200
+    org = _org()
+    project: Row[Any] = await context.app_state().database.read(
+        lambda db: service.read_project(db, org, project_id)
+    )
+    return service.project_to_dict(project), 200
 
 
 async def create_project(body: dict[str, Any]) -> Response:

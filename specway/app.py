@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -188,6 +189,11 @@ async def startup(state: AppState, builder: AppBuilder) -> None:
         await db.check()
     for hook in builder.startup:
         await hook()
+    # Everything loaded so far (the spec, compiled schemas, plans, modules) lives as long as
+    # the process: move it out of the collector's sight, so that full collections triggered
+    # by request garbage stop walking it (about 0.1-0.2 ms per request, measured by bench).
+    gc.collect()
+    gc.freeze()
 
 
 class SpecwayConnexionApp(AsyncApp):  # type: ignore[misc]

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    BindParameter,
+    Column,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session
 
 from handlers.models import Project
+from handlers.services.queries import like_pattern
 from specway.errors import NotFound
 from specway.ids import rfc3339, utcnow
 from specway.pagination import PageRequest
 
-SORTABLE = {
-    "name": Project.name,
-    "created_at": Project.created_at,
-    "updated_at": Project.updated_at,
+PROJECTS: Table = Project.__table__  # type: ignore[assignment]
+SORTABLE: dict[str, Column[Any]] = {
+    "name": PROJECTS.c.name,
+    "created_at": PROJECTS.c.created_at,
+    "updated_at": PROJECTS.c.updated_at,
 }
+# A row of ``projects`` (Core reads) or the mapped object (writes): the same attributes.
+ProjectRecord = Project | Row[Any]
 
 
-def project_to_dict(project: Project) -> dict[str, Any]:
+def project_to_dict(project: ProjectRecord) -> dict[str, Any]:
     return {
         "id": project.id,
         "name": project.name,
@@ -32,16 +52,51 @@ def project_to_dict(project: Project) -> dict[str, Any]:
     }
 
 
-def _scoped(query: Select[Any], organization_id: str | None) -> Select[Any]:
-    return query.where(
-        Project.organization_id.is_(None)
-        if organization_id is None
-        else Project.organization_id == organization_id
+# Reads are Core statements built once, with bound parameters: building a statement and its
+# cache key costs more than SQLite's lookup, and the ORM's identity map buys a read nothing.
+def _org_clause(organization_id: str | None) -> ColumnElement[bool]:
+    column = PROJECTS.c.organization_id
+    return column.is_(None) if organization_id is None else column == bindparam("org")
+
+
+@functools.cache
+def _get_statement(no_org: bool) -> Select[Any]:
+    return select(PROJECTS).where(
+        _org_clause(None if no_org else ""), PROJECTS.c.id == bindparam("project_id")
     )
 
 
-async def list_projects(
-    session: AsyncSession,
+@functools.cache
+def _list_statements(
+    no_org: bool, sort: str, order: str, search: bool, status: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """``(count, page)`` for one shape of the list query; values are bound at execution."""
+    where = [_org_clause(None if no_org else "")]
+    if search:
+        pattern: BindParameter[str] = bindparam("pattern")
+        where.append(
+            or_(
+                func.lower(PROJECTS.c.name).like(pattern, escape="\\"),
+                func.lower(PROJECTS.c.description).like(pattern, escape="\\"),
+            )
+        )
+    if status:
+        where.append(PROJECTS.c.status == bindparam("status"))
+    column = SORTABLE.get(sort, PROJECTS.c.created_at)
+    ordering = column.asc() if order == "asc" else column.desc()
+    count = select(func.count()).select_from(PROJECTS).where(*where)
+    page = (
+        select(PROJECTS)
+        .where(*where)
+        .order_by(ordering, PROJECTS.c.id)
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
+    return count, page
+
+
+def read_projects(
+    db: Connection | Session,
     organization_id: str | None,
     page: PageRequest,
     *,
@@ -49,38 +104,67 @@ async def list_projects(
     order: str = "desc",
     search: str | None = None,
     status: str | None = None,
-) -> tuple[list[Project], int]:
-    query = _scoped(select(Project), organization_id)
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Project.name).like(pattern),
-                func.lower(Project.description).like(pattern),
-            )
-        )
-    if status:
-        query = query.where(Project.status == status)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    column = SORTABLE.get(sort, Project.created_at)
-    ordering = column.asc() if order == "asc" else column.desc()
-    rows = await session.execute(
-        query.order_by(ordering, Project.id).offset(page.offset).limit(page.per_page)
+) -> tuple[list[Row[Any]], int]:
+    """``(rows, total)``: one page of projects (synchronous: run it with ``Database.read``)."""
+    sort = sort if sort in SORTABLE else "created_at"
+    order = "asc" if order == "asc" else "desc"
+    count, query = _list_statements(
+        organization_id is None, sort, order, bool(search), bool(status)
     )
-    return list(rows.scalars()), int(total)
+    params: dict[str, Any] = {"org": organization_id, "offset": page.offset, "limit": page.per_page}
+    if search:
+        params["pattern"] = like_pattern(search)
+    if status:
+        params["status"] = status
+    total = db.execute(count, params).scalar_one()
+    rows = db.execute(query, params).all()
+    return list(rows), int(total)
+
+
+async def list_projects(
+    executor: AsyncSession | AsyncConnection,
+    organization_id: str | None,
+    page: PageRequest,
+    **filters: Any,
+) -> tuple[list[Row[Any]], int]:
+    """:func:`read_projects` on an open async session or connection."""
+    return await executor.run_sync(
+        functools.partial(read_projects, organization_id=organization_id, page=page, **filters)
+    )
+
+
+def read_project(
+    db: Connection | Session, organization_id: str | None, project_id: str
+) -> Row[Any]:
+    """The row of ``project_id`` in ``organization_id`` (synchronous: ``Database.read``)."""
+    statement = _get_statement(organization_id is None)
+    row = db.execute(statement, {"org": organization_id, "project_id": project_id}).one_or_none()
+    if row is None:
+        raise _not_found(project_id)
+    return row
 
 
 async def get_project(
     session: AsyncSession, organization_id: str | None, project_id: str
 ) -> Project:
-    query = _scoped(select(Project), organization_id).where(Project.id == project_id)
+    """The mapped ``project_id`` in ``organization_id``, to change or delete it."""
+    query = select(Project).where(
+        Project.organization_id.is_(None)
+        if organization_id is None
+        else Project.organization_id == organization_id,
+        Project.id == project_id,
+    )
     project: Project | None = (await session.execute(query)).scalar_one_or_none()
     if project is None:
-        raise NotFound(
-            f"Project {project_id} not found",
-            details={"resource_type": "project", "resource_id": project_id},
-        )
+        raise _not_found(project_id)
     return project
+
+
+def _not_found(project_id: str) -> NotFound:
+    return NotFound(
+        f"Project {project_id} not found",
+        details={"resource_type": "project", "resource_id": project_id},
+    )
 
 
 async def create_project(
@@ -122,7 +206,7 @@ async def delete_project(session: AsyncSession, project: Project) -> None:
 
 
 async def project_summaries(
-    session: AsyncSession, projects: list[Project]
+    session: AsyncSession, projects: Sequence[ProjectRecord]
 ) -> dict[str, dict[str, Any]]:
     """Per project id: its organisation's name, its creator's name and its environment count."""
     from handlers.models_platform import Environment

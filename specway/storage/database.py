@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
@@ -18,11 +18,15 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util import greenlet_spawn
 
 from specway.errors import ConfigError, StorageError
+from specway.storage.sqlite_inloop import InLoopSQLiteDialect, in_loop_url
 
 logger = logging.getLogger("specway.storage")
 
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -39,8 +43,12 @@ class Database:
         self.timeout = timeout
         kwargs: dict[str, Any] = {}
         if self.dialect == "sqlite":
-            # A local file never drops a connection: no ping per checkout.
+            # Run on the loop thread, one connection per process (see sqlite_inloop). A local
+            # file never drops a connection: no ping per checkout.
+            parsed = in_loop_url(parsed)
             kwargs["connect_args"] = {"timeout": timeout}
+            if InLoopSQLiteDialect.get_pool_class(parsed) is AsyncAdaptedQueuePool:
+                kwargs.update(pool_size=1, max_overflow=0, pool_timeout=timeout)
         elif self.dialect == "postgresql":
             # pre-ping: after an outage, stale pooled connections are replaced, not handed out.
             kwargs.update(
@@ -54,16 +62,41 @@ class Database:
             raise ConfigError(
                 f"unsupported database {self.dialect!r}: use sqlite+aiosqlite or postgresql+asyncpg"
             )
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite runs on the loop (sqlite_inloop): closing a session or connection never waits,
+        # so it cannot be cut short by a cancellation and needs no task of its own. SQLAlchemy's
+        # context managers close in a separate task, which keeps the one connection checked out
+        # for a whole turn of the loop after every request.
+        self.inline = self.dialect == "sqlite"
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session; commit with ``async with session.begin()`` or ``await session.commit()``."""
-        async with self.sessions() as session:
+        if not self.inline:
+            async with self.sessions() as session:
+                yield session
+            return
+        session = self.sessions()
+        try:
             yield session
+        finally:
+            await session.close()
+
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """``work(connection)`` on a pooled connection: synchronous Core statements, one hop.
+
+        The cheapest way to run a read: the checkout, the statements and the check-in run in a
+        single greenlet switch, where an async connection takes one per call. ``work`` must not
+        block on anything but the database.
+        """
+        return await greenlet_spawn(self._read, work)
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.sync_engine.connect() as connection:
+            return work(connection)
 
     async def check(self) -> None:
         """Raise :class:`StorageError` unless a ``SELECT 1`` answers within the timeout."""

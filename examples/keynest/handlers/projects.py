@@ -3,11 +3,11 @@ environment-count fields on every project."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.models import Project
 from handlers.services import projects as service
 from handlers.services.access import current_principal
 from specway import context
@@ -17,7 +17,9 @@ from specway.pagination import list_response, page_request
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
 
-async def _views(session: AsyncSession, projects: list[Project]) -> list[dict[str, Any]]:
+async def _views(
+    session: AsyncSession, projects: Sequence[service.ProjectRecord]
+) -> list[dict[str, Any]]:
     extra = await service.project_summaries(session, projects)
     out = []
     for project in projects:
