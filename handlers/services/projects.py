@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
+    insert,
     or_,
     select,
 )
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from handlers.models import Project
 from handlers.services.queries import like_pattern
 from specway.errors import NotFound
-from specway.ids import rfc3339, utcnow
+from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
 
 PROJECTS: Table = Project.__table__  # type: ignore[assignment]
@@ -173,20 +174,24 @@ async def create_project(
     data: dict[str, Any],
     created_by: str | None = None,
 ) -> Project:
+    """Insert a project in ``session``'s transaction; returns it (not attached to the session)."""
     now = utcnow()
-    project = Project(
-        organization_id=organization_id,
-        name=data["name"],
-        description=data.get("description", ""),
-        status=data.get("status", "active"),
-        config=data.get("config") or {},
-        created_by=created_by,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(project)
-    await session.flush()
-    return project
+    values = {
+        "id": new_id("proj"),
+        "organization_id": organization_id,
+        "name": data["name"],
+        "description": data.get("description", ""),
+        "status": data.get("status", "active"),
+        "config": data.get("config") or {},
+        "created_by": created_by,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await session.execute(_INSERT, values)
+    return Project(**values)
+
+
+_INSERT = insert(PROJECTS)
 
 
 async def update_project(session: AsyncSession, project: Project, data: dict[str, Any]) -> Project:

@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 
@@ -68,6 +69,7 @@ class EventCatalogue:
         )
         self.events: dict[str, EventType] = {}
         self._validators: dict[str, Draft4Validator] = {}
+        self._fast: dict[str, jsonschema_rs.Draft4Validator] = {}
         for name, declared in sorted(spec_model.webhook_events.items()):
             post = (raw.get(name) or {}).get("post") or {}
             media = ((post.get("requestBody") or {}).get("content") or {}).get(
@@ -82,6 +84,9 @@ class EventCatalogue:
             )
             root = {"allOf": [openapi_to_jsonschema(declared.schema)], "components": components}
             self._validators[name] = Draft4Validator(root)
+            # The same schema compiled by jsonschema-rs answers "valid?" ~50x faster; the
+            # Python validator only runs to describe a payload that is not.
+            self._fast[name] = jsonschema_rs.Draft4Validator(root)
 
     def __contains__(self, name: object) -> bool:
         return name in self.events
@@ -94,6 +99,8 @@ class EventCatalogue:
         validator = self._validators.get(event_type)
         if validator is None:
             raise EventPayloadError(f"unknown webhook event {event_type!r}: not in x-webhooks")
+        if self._fast[event_type].is_valid(data):
+            return
         error = best_match(validator.iter_errors(data))
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "(root)"

@@ -9,17 +9,19 @@ handlers need nothing but their session to emit.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from plugins.webhooks.catalogue import EventPayloadError, matches
 from plugins.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from plugins.webhooks.service import WebhookService
+from specway.ids import new_id
 from specway.storage.database import Database
 
 logger = logging.getLogger("specway.webhooks")
@@ -81,42 +83,68 @@ async def emit_event(
         return None
     org = _current_organization() if organization_id is _UNSET else organization_id
     now = service.now()
-    event = WebhookEvent(
-        organization_id=org, project_id=project_id, type=type, data=data, created_at=now
-    )
-    session.add(event)
-    await session.flush()
-    query = select(WebhookEndpoint).where(
-        WebhookEndpoint.enabled.is_(True),
-        WebhookEndpoint.organization_id.is_(None)
-        if org is None
-        else WebhookEndpoint.organization_id == org,
-    )
+    values = {
+        "id": new_id("msg"),
+        "organization_id": org,
+        "project_id": project_id,
+        "type": type,
+        "data": data,
+        "created_at": now,
+    }
+    # Core statements built once: the outbox write is on the path of every mutating request.
+    await session.execute(_INSERT_EVENT, values)
+    params: dict[str, Any] = {"org": org}
     if endpoint_id is not None:
-        query = query.where(WebhookEndpoint.id == endpoint_id)
-    endpoints = (await session.execute(query)).scalars().all()
+        params["endpoint_id"] = endpoint_id
+    endpoints = (
+        await session.execute(_endpoints_statement(org is None, endpoint_id is not None), params)
+    ).all()
     targets = [
         e
         for e in endpoints
         if endpoint_id is not None
         or (matches(e.events, type) and e.project_id in (None, project_id))
     ]
-    for endpoint in targets:
-        session.add(
-            WebhookDelivery(
-                organization_id=org,
-                endpoint_id=endpoint.id,
-                event_id=event.id,
-                status="pending",
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    await session.flush()
     if targets:
+        await session.execute(
+            _INSERT_DELIVERY,
+            [
+                {
+                    "id": new_id("whd"),
+                    "organization_id": org,
+                    "endpoint_id": endpoint.id,
+                    "event_id": values["id"],
+                    "status": "pending",
+                    "attempt_count": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for endpoint in targets
+            ],
+        )
         wake_after_commit(session, service)
-    return event
+    return WebhookEvent(**values)
+
+
+_EVENTS: Table = WebhookEvent.__table__  # type: ignore[assignment]
+_ENDPOINTS: Table = WebhookEndpoint.__table__  # type: ignore[assignment]
+_INSERT_EVENT = insert(_EVENTS)
+_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[assignment]
+_INSERT_DELIVERY = insert(_DELIVERIES)
+
+
+@functools.cache
+def _endpoints_statement(no_org: bool, one: bool) -> Select[Any]:
+    """The enabled endpoints of an organisation (``org``), or just ``endpoint_id``."""
+    column = _ENDPOINTS.c.organization_id
+    query = select(_ENDPOINTS.c.id, _ENDPOINTS.c.events, _ENDPOINTS.c.project_id).where(
+        _ENDPOINTS.c.enabled.is_(True),
+        column.is_(None) if no_org else column == bindparam("org"),
+    )
+    if one:
+        query = query.where(_ENDPOINTS.c.id == bindparam("endpoint_id"))
+    return query
 
 
 def wake_after_commit(session: AsyncSession, service: WebhookService) -> None:
