@@ -4,7 +4,12 @@ Every server runs one uvicorn worker pinned to core 0; wrk runs pinned to core 1
 start first, then each round runs every case and endpoint, the order reversed on every other
 round (A B C D, D C B A, ...), so drift on a noisy machine hits all cases alike. Results:
 ``bench/results/<date>.json`` and a Markdown table with medians and the ratios the issue asks
-for ((b)/(a), (c)/(b)).
+for ((b)/(a), (c)/(b)), Redis commands and SQL statements per request, and each specway
+server's RSS sampled while it serves ``--rss-requests`` (100k) more GETs.
+
+Data: the real-handler cases read one organisation holding 60 projects (GET the first,
+list page 2); creates are made with a test-mode key of the same organisation, so they land in
+its sandbox twin and the listed organisation stays at 60 projects in every round.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ class Case:
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # POST /v1/projects goes to the key's sandbox twin (a test-mode key), so the list endpoint
+    # always reads the same 60 projects however many the create runs have added.
+    create_headers: dict[str, str] = field(default_factory=dict)
     project_id: str = "proj_benchbenchbench01"
     query_file: Path | None = None
 
@@ -63,8 +71,11 @@ def _cli(env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
-def mint_key(env: dict[str, str]) -> str | None:
-    """An API key for the benchmark (admin scopes, top tier) when the auth plugin exists."""
+def mint_key(env: dict[str, str], *, test: bool = False) -> str | None:
+    """An API key for the benchmark (admin scopes, top tier) when the auth plugin exists.
+
+    ``test``: a test-mode key, which acts in the sandbox twin of the organisation.
+    """
     help_text = subprocess.run(
         [PY, "-m", "specway", "--help"], capture_output=True, text=True, check=False
     ).stdout
@@ -87,8 +98,9 @@ def mint_key(env: dict[str, str]) -> str | None:
         "admin",
         "--plan",
         "enterprise",
+        *(["--test"] if test else []),
     )
-    return next(line.split()[-1] for line in out.splitlines() if "_live_" in line or "sk_" in line)
+    return next(line.split()[-1] for line in out.splitlines() if line.startswith("sk_"))
 
 
 def start(case: Case, workdir: Path) -> None:
@@ -148,7 +160,8 @@ def rss_kib(proc: subprocess.Popen[bytes]) -> int:
 
 def lua_script(workdir: Path, case: Case, method: str) -> Path:
     lines = [f'wrk.method = "{method}"']
-    for key, value in {**case.headers, "Content-Type": "application/json"}.items():
+    headers = {**case.headers, **(case.create_headers if method == "POST" else {})}
+    for key, value in {**headers, "Content-Type": "application/json"}.items():
         lines.append(f'wrk.headers["{key}"] = "{value}"')
     if method == "POST":
         lines.append('wrk.body = \'{"name": "bench project", "config": {"region": "us-west-2"}}\'')
@@ -164,12 +177,47 @@ def redis_calls(client: redis.Redis | None) -> int:
     return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
 
 
+def query_count(case: Case) -> int:
+    """SQL statements the server has run so far (written by bench.apps every 100)."""
+    try:
+        return int(case.query_file.read_text()) if case.query_file else 0
+    except (OSError, ValueError):
+        return 0
+
+
+def rss_soak(case: Case, workdir: Path, total: int, connections: int) -> list[dict[str, int]]:
+    """Serve ``total`` more GETs in chunks, recording RSS after each: it must level off."""
+    assert case.proc is not None
+    samples = [{"requests": 0, "rss_kib": rss_kib(case.proc)}]
+    served = 0
+    url = f"http://127.0.0.1:{case.port}/v1/projects/{case.project_id}"
+    chunk_seconds = 10
+    while served < total:
+        result = run_wrk(
+            url,
+            core=1,
+            seconds=chunk_seconds,
+            connections=connections,
+            script=lua_script(workdir, case, "GET"),
+        )
+        served += result.requests
+        samples.append({"requests": served, "rss_kib": rss_kib(case.proc)})
+        print(f"rss soak {case.name:17} {served:7d} requests  rss {samples[-1]['rss_kib']} KiB")
+    return samples
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--cases", default="floor,specway_fixed,specway_sqlite,specway_postgres")
+    parser.add_argument(
+        "--rss-requests",
+        type=int,
+        default=100_000,
+        help="GETs each specway server serves after the rounds while its RSS is sampled (0: skip)",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--postgres-dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
@@ -245,6 +293,9 @@ def main() -> int:
                 key = mint_key(case.env)
                 if key:
                     case.headers["Authorization"] = f"Bearer {key}"
+                test_key = mint_key(case.env, test=True)
+                if test_key:
+                    case.create_headers["Authorization"] = f"Bearer {test_key}"
             start(case, workdir)
         for case in cases:  # warm-up
             assert case.proc is not None
@@ -262,6 +313,7 @@ def main() -> int:
                 for endpoint, (method, path) in ENDPOINTS.items():
                     url = f"http://127.0.0.1:{case.port}" + path.replace("{id}", case.project_id)
                     before = redis_calls(rconn)
+                    queries_before = query_count(case)
                     result = run_wrk(
                         url,
                         core=1,
@@ -270,9 +322,13 @@ def main() -> int:
                         script=lua_script(workdir, case, method),
                     )
                     calls = redis_calls(rconn) - before
+                    queries = query_count(case) - queries_before
                     results[case.name][endpoint].append(result)
                     per_request[case.name][f"redis_cmds_per_req_{endpoint}"] = round(
                         calls / max(result.requests, 1), 3
+                    )
+                    per_request[case.name][f"db_queries_per_req_{endpoint}"] = round(
+                        queries / max(result.requests, 1), 3
                     )
                     rps = result.requests_per_second
                     print(
@@ -281,11 +337,14 @@ def main() -> int:
                         f"  non-2xx {result.non_2xx}",
                         flush=True,
                     )
+        soaks: dict[str, list[dict[str, int]]] = {}
         for case in cases:
             assert case.proc is not None
             rss[case.name]["end_kib"] = rss_kib(case.proc)
             total = sum(r.requests for runs in results[case.name].values() for r in runs)
             rss[case.name]["requests_served"] = total
+            if args.rss_requests and case.auth:
+                soaks[case.name] = rss_soak(case, workdir, args.rss_requests, args.connections)
     finally:
         for case in cases:
             if case.proc:
@@ -302,6 +361,8 @@ def main() -> int:
                 check=False,
             )
     report = summarise(results, per_request, rss, args)
+    report["rss_soak"] = soaks
+    report["markdown"] += soak_table(soaks) + per_request_table(per_request)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
     out = ROOT / "bench" / "results" / f"{stamp}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
@@ -309,6 +370,35 @@ def main() -> int:
     print(report["markdown"])
     print(f"written: {out}")
     return 0
+
+
+def soak_table(soaks: dict[str, list[dict[str, int]]]) -> str:
+    if not soaks:
+        return ""
+    lines = [
+        "",
+        "| case | RSS before (KiB) | after (KiB) | requests | growth over the last half (KiB) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, samples in soaks.items():
+        half = samples[len(samples) // 2]
+        lines.append(
+            f"| {name} | {samples[0]['rss_kib']} | {samples[-1]['rss_kib']} | "
+            f"{samples[-1]['requests']} | {samples[-1]['rss_kib'] - half['rss_kib']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def per_request_table(per_request: dict[str, dict[str, float]]) -> str:
+    lines = ["", "| case | endpoint | Redis commands/request | SQL statements/request |"]
+    lines.append("|---|---|---|---|")
+    for name, values in per_request.items():
+        for endpoint in ENDPOINTS:
+            lines.append(
+                f"| {name} | {endpoint} | {values.get(f'redis_cmds_per_req_{endpoint}', 0)} | "
+                f"{values.get(f'db_queries_per_req_{endpoint}', 0)} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def summarise(

@@ -116,7 +116,7 @@ def _count_queries(app: SpecwayApp) -> SpecwayApp:
 
 
 def specway_fixed() -> SpecwayApp:
-    return create_app(SPEC, Settings.from_env(), handlers=fixed_handlers())
+    return _count_queries(create_app(SPEC, Settings.from_env(), handlers=fixed_handlers()))
 
 
 def specway_real() -> SpecwayApp:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy.engine import Connection
 
 from handlers.services import projects as service
 from plugins.webhooks import emit_event
+from plugins.webhooks.outbox import record_event
 from specway import context
 from specway.pagination import list_response, page_request
 
@@ -51,16 +53,26 @@ async def get_project(project_id: str) -> Response:
 
 
 async def create_project(body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
-        project = await service.create_project(session, _org(), body)
+    state = context.app_state()
+    org = _org()
+    webhooks = state.services.get("webhooks")
+
+    def create(connection: Connection) -> tuple[dict[str, Any], bool]:
+        project = service.insert_project(connection, org, body)
         data = service.project_to_dict(project)
-        await emit_event(
-            session,
+        queued = record_event(
+            connection,
+            webhooks,
             "project.created",
             {"project": data},
-            organization_id=project.organization_id,
+            organization_id=org,
             project_id=project.id,
         )
+        return data, queued
+
+    data, queued = await state.database.transaction(create)
+    if queued and webhooks is not None:
+        webhooks.notify()
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 

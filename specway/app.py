@@ -189,11 +189,25 @@ async def startup(state: AppState, builder: AppBuilder) -> None:
         await db.check()
     for hook in builder.startup:
         await hook()
-    # Everything loaded so far (the spec, compiled schemas, plans, modules) lives as long as
-    # the process: move it out of the collector's sight, so that full collections triggered
-    # by request garbage stop walking it (about 0.1-0.2 ms per request, measured by bench).
-    gc.collect()
-    gc.freeze()
+    freeze_startup_objects()
+
+
+_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """Once per process: move everything loaded so far out of the collector's sight.
+
+    The spec, compiled schemas, plans and modules live as long as the process; full
+    collections triggered by request garbage stop walking them (0.08-0.19 ms per request
+    saved, measured in-process). Only the first app of a process does it: objects frozen are
+    never collected, so a process that builds many apps (tests) must not freeze each one.
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 class SpecwayConnexionApp(AsyncApp):  # type: ignore[misc]

@@ -175,8 +175,28 @@ async def create_project(
     created_by: str | None = None,
 ) -> Project:
     """Insert a project in ``session``'s transaction; returns it (not attached to the session)."""
+    values = _new_project(organization_id, data, created_by)
+    await session.execute(_INSERT, values)
+    return Project(**values)
+
+
+def insert_project(
+    connection: Connection,
+    organization_id: str | None,
+    data: dict[str, Any],
+    created_by: str | None = None,
+) -> Project:
+    """:func:`create_project` for synchronous work in ``Database.transaction``."""
+    values = _new_project(organization_id, data, created_by)
+    connection.execute(_INSERT, values)
+    return Project(**values)
+
+
+def _new_project(
+    organization_id: str | None, data: dict[str, Any], created_by: str | None
+) -> dict[str, Any]:
     now = utcnow()
-    values = {
+    return {
         "id": new_id("proj"),
         "organization_id": organization_id,
         "name": data["name"],
@@ -187,8 +207,6 @@ async def create_project(
         "created_at": now,
         "updated_at": now,
     }
-    await session.execute(_INSERT, values)
-    return Project(**values)
 
 
 _INSERT = insert(PROJECTS)

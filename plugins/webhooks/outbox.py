@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -74,14 +75,63 @@ async def emit_event(
     if service is None:
         logger.debug("webhooks plugin not installed; event %s not recorded", type)
         return None
+    if not _payload_ok(service, type, data):
+        return None
+    org = _current_organization() if organization_id is _UNSET else organization_id
+
+    def write(sync: Session) -> tuple[dict[str, Any], bool]:
+        sync.flush()  # objects the caller added first (the event may refer to them)
+        return write_event(sync.connection(), service, type, data, org, project_id, endpoint_id)
+
+    values, targeted = await session.run_sync(write)
+    if targeted:
+        wake_after_commit(session, service)
+    return WebhookEvent(**values)
+
+
+def record_event(
+    connection: Connection,
+    service: WebhookService | None,
+    type: str,
+    data: dict[str, Any],
+    *,
+    organization_id: str | None,
+    project_id: str | None = None,
+) -> bool:
+    """:func:`emit_event` for synchronous work in ``Database.transaction``.
+
+    Returns whether deliveries were queued: the caller then calls ``service.notify()`` once
+    the transaction has committed.
+    """
+    if service is None or not _payload_ok(service, type, data):
+        return False
+    return write_event(connection, service, type, data, organization_id, project_id, None)[1]
+
+
+def _payload_ok(service: WebhookService, type: str, data: dict[str, Any]) -> bool:
     try:
         service.catalogue.validate(type, data)
     except EventPayloadError:
         if service.strict_payloads:
             raise
         logger.exception("webhook event dropped: its payload does not match the schema")
-        return None
-    org = _current_organization() if organization_id is _UNSET else organization_id
+        return False
+    return True
+
+
+def write_event(
+    connection: Connection,
+    service: WebhookService,
+    type: str,
+    data: dict[str, Any],
+    org: str | None,
+    project_id: str | None,
+    endpoint_id: str | None,
+) -> tuple[dict[str, Any], bool]:
+    """Insert the event and its deliveries; ``(event values, whether any delivery was queued)``.
+
+    Core statements built once: the outbox write is on the path of every mutating request.
+    """
     now = service.now()
     values = {
         "id": new_id("msg"),
@@ -91,13 +141,12 @@ async def emit_event(
         "data": data,
         "created_at": now,
     }
-    # Core statements built once: the outbox write is on the path of every mutating request.
-    await session.execute(_INSERT_EVENT, values)
+    connection.execute(_INSERT_EVENT, values)
     params: dict[str, Any] = {"org": org}
     if endpoint_id is not None:
         params["endpoint_id"] = endpoint_id
-    endpoints = (
-        await session.execute(_endpoints_statement(org is None, endpoint_id is not None), params)
+    endpoints = connection.execute(
+        _endpoints_statement(org is None, endpoint_id is not None), params
     ).all()
     targets = [
         e
@@ -106,7 +155,7 @@ async def emit_event(
         or (matches(e.events, type) and e.project_id in (None, project_id))
     ]
     if targets:
-        await session.execute(
+        connection.execute(
             _INSERT_DELIVERY,
             [
                 {
@@ -123,8 +172,7 @@ async def emit_event(
                 for endpoint in targets
             ],
         )
-        wake_after_commit(session, service)
-    return WebhookEvent(**values)
+    return values, bool(targets)
 
 
 _EVENTS: Table = WebhookEvent.__table__  # type: ignore[assignment]

@@ -98,6 +98,17 @@ class Database:
         with self.engine.sync_engine.connect() as connection:
             return work(connection)
 
+    async def transaction(self, work: Callable[[Connection], T]) -> T:
+        """``work(connection)`` in one transaction, in one hop (see :meth:`read`).
+
+        Committed when ``work`` returns, rolled back if it raises.
+        """
+        return await greenlet_spawn(self._transaction, work)
+
+    def _transaction(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.sync_engine.begin() as connection:
+            return work(connection)
+
     async def check(self) -> None:
         """Raise :class:`StorageError` unless a ``SELECT 1`` answers within the timeout."""
         try:
