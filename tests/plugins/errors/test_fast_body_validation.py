@@ -1,4 +1,4 @@
-"""jsonschema-rs answers "valid?" first; it must never accept a body the Python validator refuses."""
+"""jsonschema-rs answers "valid?" first; it never accepts a body the Python validator refuses."""
 
 from __future__ import annotations
 
