@@ -109,9 +109,7 @@ def test_project_search_takes_wildcards_literally(tmp_path: Path) -> None:
         found = []
         for term in ("%", "_", "UPTIME"):
             rows, _ = await database.read(
-                lambda db, t=term: service.read_projects(
-                    db, "org_a", PageRequest(1, 20), search=t
-                )
+                lambda db, t=term: service.read_projects(db, "org_a", PageRequest(1, 20), search=t)
             )
             found.append("|".join(sorted(r.name for r in rows)))
         await database.dispose()
