@@ -108,8 +108,10 @@ def _count_queries(app: SpecwayApp) -> SpecwayApp:
 
         def count(*_: Any) -> None:
             counter["n"] += 1
-            if counter["n"] % 100 == 0:
-                Path(path).write_text(str(counter["n"]))
+            if counter["n"] % 100 == 0:  # atomically: the harness reads it meanwhile
+                partial = Path(f"{path}.tmp")
+                partial.write_text(str(counter["n"]))
+                os.replace(partial, path)
 
         event.listen(app.state.database.engine.sync_engine, "before_cursor_execute", count)
     return app
