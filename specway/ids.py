@@ -20,9 +20,10 @@ def rfc3339(value: datetime | None) -> str | None:
     """Format as ``2024-02-26T12:00:00Z`` (naive values from SQLite are taken as UTC)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    # Naive is UTC. isoformat drops ".000000" only when there are no microseconds, so they go.
+    return value.replace(microsecond=0).isoformat() + "Z"
 
 
 def as_utc(value: datetime) -> datetime:

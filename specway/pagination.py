@@ -39,10 +39,11 @@ def page_request(config: PaginationConfig, page: int | None, per_page: int | Non
     return PageRequest(min(max(1, page or 1), MAX_PAGE), max(1, min(size, config.max_per_page)))
 
 
-def _url(path: str, query: dict[str, Any], page: int, per_page: int) -> str:
+def _url_prefix(path: str, query: dict[str, Any]) -> str:
+    """``path?<the other query parameters>&`` (or ``path?``): each link appends its page."""
     params = {k: v for k, v in query.items() if v is not None and k not in ("page", "per_page")}
-    params.update(page=page, per_page=per_page)
-    return f"{path}?{urlencode(params, doseq=True)}"
+    encoded = urlencode(params, doseq=True)
+    return f"{path}?{encoded}&" if encoded else f"{path}?"
 
 
 def list_response(
@@ -58,8 +59,10 @@ def list_response(
     last = max(pages, 1)
     page = request.page
 
+    prefix = _url_prefix(path, query)
+
     def url(n: int) -> str:
-        return _url(path, query, n, request.per_page)
+        return f"{prefix}page={n}&per_page={request.per_page}"
 
     links: dict[str, str | None] = {
         "first": url(1),

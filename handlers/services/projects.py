@@ -41,6 +41,8 @@ ProjectRecord = Project | Row[Any]
 
 
 def project_to_dict(project: ProjectRecord) -> dict[str, Any]:
+    if isinstance(project, Row):
+        return row_to_dict(project)
     return {
         "id": project.id,
         "name": project.name,
@@ -51,6 +53,27 @@ def project_to_dict(project: ProjectRecord) -> dict[str, Any]:
         "created_at": rfc3339(project.created_at),
         "updated_at": rfc3339(project.updated_at),
     }
+
+
+def row_to_dict(row: Row[Any]) -> dict[str, Any]:
+    """:func:`project_to_dict` for a row of ``select(PROJECTS)``, by position (no name lookups)."""
+    id_, organization_id, name, description, status, config, _, created_at, updated_at = row
+    return {
+        "id": id_,
+        "name": name,
+        "description": description,
+        "status": status,
+        "organization": organization_id,
+        "config": config or {},
+        "created_at": rfc3339(created_at),
+        "updated_at": rfc3339(updated_at),
+    }
+
+
+_COLUMNS = ("id", "organization_id", "name", "description", "status", "config", "created_by")
+assert tuple(c.name for c in PROJECTS.columns) == (*_COLUMNS, "created_at", "updated_at"), (
+    "row_to_dict unpacks the columns of projects in this order"
+)
 
 
 # Reads are Core statements built once, with bound parameters: building a statement and its
