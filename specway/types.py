@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -46,3 +46,12 @@ def stamping(send: Send, pending: list[tuple[bytes, bytes]]) -> Send:
         await send(message)
 
     return stamp
+
+
+def header_content_type(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The raw Content-Type of ASGI ``headers`` (Connexion's ``extract_content_type`` without
+    the per-call ``typing`` constructions that make it cost ~10 us)."""
+    for key, value in headers:
+        if key.lower() == b"content-type":
+            return value.decode("latin-1")
+    return None

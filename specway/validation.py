@@ -20,9 +20,9 @@ from connexion.middleware.request_validation import (
     RequestValidationOperation,
 )
 from connexion.operations import AbstractOperation
-from connexion.utils import is_nullable
+from connexion.utils import is_nullable, split_content_type
 
-from specway.types import ASGIApp, Receive, Scope, Send
+from specway.types import ASGIApp, Receive, Scope, Send, header_content_type
 
 logger = logging.getLogger("specway.validation")
 
@@ -93,6 +93,15 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
         if len(self._body_validators) < 64:
             self._body_validators[key] = validator
         return validator
+
+    def extract_content_type(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
+        """Connexion's method, with :func:`specway.types.header_content_type`."""
+        mime_type, encoding = split_content_type(header_content_type(headers))
+        if mime_type is None:
+            # Content-type header is not required. Take a best guess.
+            consumes = self._operation.consumes
+            mime_type = consumes[0] if consumes else "application/octet-stream"
+        return mime_type, encoding or "utf-8"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._parameter_validator.validate(scope)
