@@ -1,6 +1,8 @@
 """``python -m bench``: side-by-side throughput of the framework floor and specway.
 
-Every server runs one uvicorn worker pinned to core 0; wrk runs pinned to core 1. All servers
+Every server runs one uvicorn worker pinned to core 0; wrk runs pinned to core 1, and so does a
+local redis-server for the duration (``--redis-core``): Redis is the gateway's backing store,
+not part of it, and left free it also runs on the server's core. All servers
 start first, then each round runs every case and endpoint, the order reversed on every other
 round (A B C D, D C B A, ...), so drift on a noisy machine hits all cases alike. Results:
 ``bench/results/<date>.json`` and a Markdown table with medians and the ratios the issue asks
@@ -177,6 +179,21 @@ def redis_calls(client: redis.Redis | None) -> int:
     return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
 
 
+def pin_redis(client: redis.Redis, core: int) -> tuple[int, set[int]] | None:
+    """Pin the local redis-server to ``core``; ``(pid, previous affinity)`` to restore."""
+    if core < 0:
+        return None
+    try:
+        info: dict[str, Any] = client.info("server")  # type: ignore[assignment]
+        pid = int(info["process_id"])
+        previous = os.sched_getaffinity(pid)
+        os.sched_setaffinity(pid, {core})
+    except (OSError, KeyError, ValueError):
+        return None  # not on this host, or not ours to pin
+    print(f"redis-server (pid {pid}) pinned to core {core}", flush=True)
+    return pid, previous
+
+
 def query_count(case: Case) -> int:
     """SQL statements the server has run so far (written by bench.apps every 100)."""
     try:
@@ -218,6 +235,13 @@ def main() -> int:
         default=100_000,
         help="GETs each specway server serves after the rounds while its RSS is sampled (0: skip)",
     )
+    parser.add_argument(
+        "--redis-core",
+        type=int,
+        default=1,
+        help="pin a local redis-server to this core during the run, away from the server's "
+        "core 0 (as a Redis on its own host would be); -1 leaves it where it is",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--postgres-dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
@@ -241,6 +265,7 @@ def main() -> int:
     }
     rconn = redis.Redis.from_url(args.redis_url)
     rconn.flushdb()
+    redis_affinity = pin_redis(rconn, args.redis_core)
     pg_db = f"specway_bench_{os.getpid()}"
     wanted = args.cases.split(",")
     cases: list[Case] = []
@@ -346,6 +371,8 @@ def main() -> int:
             if args.rss_requests and case.auth:
                 soaks[case.name] = rss_soak(case, workdir, args.rss_requests, args.connections)
     finally:
+        if redis_affinity is not None:
+            os.sched_setaffinity(*redis_affinity)
         for case in cases:
             if case.proc:
                 case.proc.terminate()
@@ -443,6 +470,7 @@ def summarise(
             "connections": args.connections,
             "server_core": 0,
             "wrk_core": 1,
+            "redis_core": args.redis_core,
         },
         "runs": {
             c: {ep: [asdict(r) for r in runs] for ep, runs in eps.items()}

@@ -22,7 +22,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from specway.errors import ConfigError, StorageError
-from specway.storage.sqlite_inloop import InLoopSQLiteDialect, in_loop_url
+from specway.storage.sqlite_inloop import NO_AWAIT, InLoopSQLiteDialect, in_loop_url
 
 logger = logging.getLogger("specway.storage")
 
@@ -96,7 +96,7 @@ class Database:
 
     def _read(self, work: Callable[[Connection], T]) -> T:
         with self.engine.sync_engine.connect() as connection:
-            return work(connection)
+            return work(self._no_await(connection))
 
     async def transaction(self, work: Callable[[Connection], T]) -> T:
         """``work(connection)`` in one transaction, in one hop (see :meth:`read`).
@@ -107,7 +107,12 @@ class Database:
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         with self.engine.sync_engine.begin() as connection:
-            return work(connection)
+            return work(self._no_await(connection))
+
+    def _no_await(self, connection: Connection) -> Connection:
+        # Called from a plain greenlet, not AsyncConnection.execute: the in-loop SQLite driver
+        # need not pass through an await per statement (sqlite_inloop.NO_AWAIT).
+        return connection.execution_options(**{NO_AWAIT: True}) if self.inline else connection
 
     async def check(self) -> None:
         """Raise :class:`StorageError` unless a ``SELECT 1`` answers within the timeout."""

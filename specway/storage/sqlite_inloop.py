@@ -40,18 +40,19 @@ class InLoopSQLiteDialect(SQLiteDialect_pysqlite):
 
     # AsyncConnection.execute insists that its call awaited something; these statements never
     # need to, so each one passes through an await that returns at once (no loop iteration).
+    # Work run through Database.read/transaction marks its connection NO_AWAIT and skips it.
     def do_execute(self, cursor: Any, statement: Any, parameters: Any, context: Any = None) -> None:
-        await_only(_ready())
+        _pass_await(context)
         cursor.execute(statement, parameters)
 
     def do_execute_no_params(self, cursor: Any, statement: Any, context: Any = None) -> None:
-        await_only(_ready())
+        _pass_await(context)
         cursor.execute(statement)
 
     def do_executemany(
         self, cursor: Any, statement: Any, parameters: Any, context: Any = None
     ) -> None:
-        await_only(_ready())
+        _pass_await(context)
         cursor.executemany(statement, parameters)
 
     def create_connect_args(self, url: URL) -> Any:
@@ -63,8 +64,16 @@ class InLoopSQLiteDialect(SQLiteDialect_pysqlite):
         return args, kwargs
 
 
+NO_AWAIT = "specway_no_await"
+
+
 async def _ready() -> None:
     return None
+
+
+def _pass_await(context: Any) -> None:
+    if context is None or not context.execution_options.get(NO_AWAIT):
+        await_only(_ready())
 
 
 class _Cursor(sqlite3.Cursor):

@@ -35,6 +35,10 @@ def test_every_sqlite_url_runs_on_the_loop_with_one_connection(tmp_path: Path) -
         async with database.session() as session:
             await session.execute(text("SELECT 1"))
             await session.run_sync(lambda _s: where(None))
+        # AsyncConnection.execute requires its call to await (the driver passes through one).
+        async with database.engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 2"))).scalar() == 2
+        assert await database.read(lambda c: c.execute(text("SELECT 3")).scalar()) == 3
         await database.read(where)
         await database.dispose()
         return names
