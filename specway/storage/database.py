@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from specway.errors import ConfigError, StorageError
+from specway.storage.checkpoint import JOURNAL_SIZE_LIMIT, WalCheckpointer
 from specway.storage.sqlite_inloop import NO_AWAIT, InLoopSQLiteDialect, in_loop_url
 
 logger = logging.getLogger("specway.storage")
@@ -42,6 +44,8 @@ class Database:
         self.dialect = parsed.get_backend_name()
         self.timeout = timeout
         kwargs: dict[str, Any] = {}
+        # File SQLite: WAL checkpoints run in a thread, not inside a commit on the event loop.
+        self.checkpointer: WalCheckpointer | None = None
         if self.dialect == "sqlite":
             # Run on the loop thread, one connection per process (see sqlite_inloop). A local
             # file never drops a connection: no ping per checkout.
@@ -49,6 +53,9 @@ class Database:
             kwargs["connect_args"] = {"timeout": timeout}
             if InLoopSQLiteDialect.get_pool_class(parsed) is AsyncAdaptedQueuePool:
                 kwargs.update(pool_size=1, max_overflow=0, pool_timeout=timeout)
+                if parsed.database:
+                    self.checkpointer = WalCheckpointer(parsed.database)
+                    weakref.finalize(self, self.checkpointer.stop, 0)
         elif self.dialect == "postgresql":
             # pre-ping: after an outage, stale pooled connections are replaced, not handed out.
             kwargs.update(
@@ -64,7 +71,7 @@ class Database:
             )
         self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
         if self.dialect == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", self._sqlite_connected)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite runs on the loop (sqlite_inloop): closing a session or connection never waits,
         # so it cannot be cut short by a cancellation and needs no task of its own. SQLAlchemy's
@@ -148,17 +155,22 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
+
+    def _sqlite_connected(self, dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # A connection made after dispose() keeps SQLite's own checkpoints.
+        if self.checkpointer is not None and self.checkpointer.start():
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+            cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
+        cursor.close()
 
 
 MIGRATION_LOCK = 0x5370_6563_7761_79  # "Specway": the advisory lock of migrations
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def alembic_config(connection: Connection | None = None) -> Any:
