@@ -189,25 +189,33 @@ async def startup(state: AppState, builder: AppBuilder) -> None:
         await db.check()
     for hook in builder.startup:
         await hook()
-    freeze_startup_objects()
+    freeze_startup_objects(state.settings.gc_threshold)
 
 
 _frozen = False
 
 
-def freeze_startup_objects() -> None:
+def freeze_startup_objects(young_threshold: int = 0) -> None:
     """Once per process: move everything loaded so far out of the collector's sight.
 
     The spec, compiled schemas, plans and modules live as long as the process; full
     collections triggered by request garbage stop walking them (0.08-0.19 ms per request
     saved, measured in-process). Only the first app of a process does it: objects frozen are
     never collected, so a process that builds many apps (tests) must not freeze each one.
+
+    ``young_threshold`` (``SPECWAY_GC_THRESHOLD``) replaces Python's 700 allocations between
+    young collections: each one walks every object of the requests in flight, and a request
+    allocates a few thousand. 20,000 saved 3-10% of the CPU per request in-process (A/B
+    rounds alternating in one process), with RSS flat over 100k requests in the benchmark.
     """
     global _frozen
     if not _frozen:
         _frozen = True
         gc.collect()
         gc.freeze()
+        if young_threshold > 0:
+            _, middle, old = gc.get_threshold()
+            gc.set_threshold(young_threshold, middle, old)
 
 
 class SpecwayConnexionApp(AsyncApp):  # type: ignore[misc]

@@ -60,6 +60,9 @@ class Settings:
     db_pool_size: int = 10
     db_timeout: float = 5.0
     auth_cache_size: int = 10_000
+    # Allocations between young-generation collections, set once per process at startup
+    # (Python's default: 700); 0 leaves the interpreter's setting alone.
+    gc_threshold: int = 20_000
     # scrypt N = 2**auth_scrypt_log_n for new password hashes (see plugins/auth/passwords.py).
     auth_scrypt_log_n: int = 15
     # Per-project traffic metrics and request logs (plugin ``project_metrics``).

@@ -125,3 +125,26 @@ def test_project_search_takes_wildcards_literally(tmp_path: Path) -> None:
 def test_startup_moves_the_loaded_app_out_of_the_collectors_sight(client: TestClient) -> None:
     assert client.get("/health").status_code == 200
     assert gc.get_freeze_count() > 10_000
+
+
+def test_startup_raises_the_young_generation_threshold_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import specway.app as app_module
+    from specway.settings import Settings
+
+    assert Settings.from_env({"SPECWAY_GC_THRESHOLD": "5000"}).gc_threshold == 5000
+    assert Settings.from_env({}).gc_threshold == 20_000
+    before = gc.get_threshold()
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # this test process keeps its objects
+    monkeypatch.setattr(app_module, "_frozen", False)
+    try:
+        app_module.freeze_startup_objects(12_345)
+        assert gc.get_threshold() == (12_345, before[1], before[2])
+        app_module.freeze_startup_objects(777)  # once per process: later apps change nothing
+        assert gc.get_threshold()[0] == 12_345
+        monkeypatch.setattr(app_module, "_frozen", False)
+        app_module.freeze_startup_objects(0)  # 0 keeps the interpreter's setting
+        assert gc.get_threshold()[0] == 12_345
+    finally:
+        gc.set_threshold(*before)
