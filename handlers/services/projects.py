@@ -29,6 +29,7 @@ from handlers.services.queries import like_pattern
 from specway.errors import NotFound
 from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
+from specway.storage.sqltime import rfc3339_text
 
 PROJECTS: Table = Project.__table__  # type: ignore[assignment]
 SORTABLE: dict[str, Column[Any]] = {
@@ -36,7 +37,7 @@ SORTABLE: dict[str, Column[Any]] = {
     "created_at": PROJECTS.c.created_at,
     "updated_at": PROJECTS.c.updated_at,
 }
-# A row of ``projects`` (Core reads) or the mapped object (writes): the same attributes.
+# A row of ``projects`` (Core reads: timestamps as RFC 3339 text) or the mapped object (writes).
 ProjectRecord = Project | Row[Any]
 
 
@@ -56,7 +57,7 @@ def project_to_dict(project: ProjectRecord) -> dict[str, Any]:
 
 
 def row_to_dict(row: Row[Any]) -> dict[str, Any]:
-    """:func:`project_to_dict` for a row of ``select(PROJECTS)``, by position (no name lookups)."""
+    """:func:`project_to_dict` for a row of ``_READ`` columns, by position (no name lookups)."""
     id_, organization_id, name, description, status, config, _, created_at, updated_at = row
     return {
         "id": id_,
@@ -65,14 +66,21 @@ def row_to_dict(row: Row[Any]) -> dict[str, Any]:
         "status": status,
         "organization": organization_id,
         "config": config or {},
-        "created_at": rfc3339(created_at),
-        "updated_at": rfc3339(updated_at),
+        "created_at": created_at,
+        "updated_at": updated_at,
     }
 
 
 _COLUMNS = ("id", "organization_id", "name", "description", "status", "config", "created_by")
 assert tuple(c.name for c in PROJECTS.columns) == (*_COLUMNS, "created_at", "updated_at"), (
     "row_to_dict unpacks the columns of projects in this order"
+)
+# What reads select: every column, the timestamps already RFC 3339 text (formatted by the
+# database, see specway.storage.sqltime), under their own names.
+_READ = (
+    *(PROJECTS.c[name] for name in _COLUMNS),
+    rfc3339_text(PROJECTS.c.created_at).label("created_at"),
+    rfc3339_text(PROJECTS.c.updated_at).label("updated_at"),
 )
 
 
@@ -85,7 +93,7 @@ def _org_clause(organization_id: str | None) -> ColumnElement[bool]:
 
 @functools.cache
 def _get_statement(no_org: bool) -> Select[Any]:
-    return select(PROJECTS).where(
+    return select(*_READ).where(
         _org_clause(None if no_org else ""), PROJECTS.c.id == bindparam("project_id")
     )
 
@@ -110,7 +118,7 @@ def _list_statements(
     ordering = column.asc() if order == "asc" else column.desc()
     count = select(func.count()).select_from(PROJECTS).where(*where)
     page = (
-        select(PROJECTS)
+        select(*_READ)
         .where(*where)
         .order_by(ordering, PROJECTS.c.id)
         .offset(bindparam("offset", type_=Integer))

@@ -1,0 +1,69 @@
+"""Timestamps formatted by the database read exactly as ``specway.ids.rfc3339`` writes them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import literal, select
+
+from handlers.services import projects as service
+from specway.ids import rfc3339
+from specway.pagination import PageRequest
+from specway.storage.database import Database
+from specway.storage.sqltime import rfc3339_text
+
+STAMPS = [
+    datetime(2024, 2, 26, 12, 0, 0, tzinfo=UTC),
+    datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=UTC),  # microseconds are dropped
+    datetime(1999, 12, 31, 23, 0, 1, 5, tzinfo=UTC),
+]
+# Another zone. The ORM and the formatted read agree on it; on SQLite both give its wall time
+# as UTC (SQLAlchemy stores the fields and drops the offset), so specway only writes UTC.
+OTHER_ZONE = datetime(
+    2026, 12, 3, 1, 30, 0, 250_000, tzinfo=timezone(timedelta(hours=5, minutes=30))
+)
+
+
+def test_project_reads_format_timestamps_like_rfc3339(database_url: str) -> None:
+    database = Database(database_url, timeout=5.0)
+
+    async def run() -> tuple[list[dict[str, object]], list[dict[str, object]], list[str]]:
+        await database.migrate()
+        ids = []
+        async with database.session() as session, session.begin():
+            for i, _ in enumerate([*STAMPS, OTHER_ZONE]):
+                project = await service.create_project(session, "org_t", {"name": f"p{i}"})
+                ids.append(project.id)
+        expected = []
+        async with database.session() as session, session.begin():
+            for project_id, stamp in zip(ids, [*STAMPS, OTHER_ZONE], strict=True):
+                project = await service.get_project(session, "org_t", project_id)
+                project.created_at = stamp
+                project.updated_at = stamp + timedelta(days=1)
+            await session.flush()
+            for project_id in ids:
+                project = await service.get_project(session, "org_t", project_id)
+                expected.append(service.project_to_dict(project))
+        got = [
+            service.project_to_dict(
+                await database.read(lambda db, p=p: service.read_project(db, "org_t", p))
+            )
+            for p in ids
+        ]
+        rows, _ = await database.read(
+            lambda db: service.read_projects(db, "org_t", PageRequest(1, 20), order="asc")
+        )
+        listed = {r.id: service.project_to_dict(r) for r in rows}
+        null = await database.read(
+            lambda db: db.execute(select(rfc3339_text(literal(None)))).scalar_one()
+        )
+        await database.dispose()
+        assert null is None
+        return expected, got, [str(listed[p]["created_at"]) for p in ids]
+
+    expected, got, listed = asyncio.run(run())
+    assert got == expected
+    assert [e["created_at"] for e in expected[:-1]] == [rfc3339(s) for s in STAMPS]
+    assert listed[:-1] == [rfc3339(s) for s in STAMPS]
+    assert listed[-1] == expected[-1]["created_at"]
