@@ -6,7 +6,8 @@ not part of it, and left free it also runs on the server's core. All servers
 start first, then each round runs every case and endpoint, the order reversed on every other
 round (A B C D, D C B A, ...), so drift on a noisy machine hits all cases alike. Results:
 ``bench/results/<date>.json`` and a Markdown table with medians and the ratios the issue asks
-for ((b)/(a), (c)/(b)), Redis commands and SQL statements per request, and each specway
+for ((b)/(a), (c)/(b)), the server's CPU time per request and the same ratios from it, Redis
+commands and SQL statements per request, and each specway
 server's RSS sampled while it serves ``--rss-requests`` (100k) more GETs.
 
 Data: the real-handler cases read one organisation holding 60 projects (GET the first,
@@ -151,6 +152,12 @@ def start(case: Case, workdir: Path) -> None:
                 client.post("/v1/projects", json={"name": f"p{i}"}).json()["id"] for i in range(60)
             ]
         case.project_id = ids[0]
+
+
+def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system, every thread) the server process has used so far."""
+    fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(proc: subprocess.Popen[bytes]) -> int:
@@ -309,6 +316,8 @@ def main() -> int:
         c.name: {e: [] for e in ENDPOINTS} for c in cases
     }
     per_request: dict[str, dict[str, float]] = {c.name: {} for c in cases}
+    # Server CPU per request (us): steadier than req/s when the machine's speed drifts.
+    cpu: dict[str, dict[str, list[float]]] = {c.name: {e: [] for e in ENDPOINTS} for c in cases}
     rss: dict[str, dict[str, int]] = {}
     try:
         for case in cases:
@@ -339,12 +348,17 @@ def main() -> int:
                     url = f"http://127.0.0.1:{case.port}" + path.replace("{id}", case.project_id)
                     before = redis_calls(rconn)
                     queries_before = query_count(case)
+                    assert case.proc is not None
+                    cpu_before = cpu_seconds(case.proc)
                     result = run_wrk(
                         url,
                         core=1,
                         seconds=args.seconds,
                         connections=args.connections,
                         script=lua_script(workdir, case, method),
+                    )
+                    cpu[case.name][endpoint].append(
+                        (cpu_seconds(case.proc) - cpu_before) / max(result.requests, 1) * 1e6
                     )
                     calls = redis_calls(rconn) - before
                     queries = query_count(case) - queries_before
@@ -359,7 +373,8 @@ def main() -> int:
                     print(
                         f"round {round_no + 1} {case.name:17} {endpoint:6} {rps:9.1f} req/s"
                         f"  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms"
-                        f"  non-2xx {result.non_2xx}",
+                        f"  non-2xx {result.non_2xx}"
+                        f"  cpu {cpu[case.name][endpoint][-1]:.0f} us/req",
                         flush=True,
                     )
         soaks: dict[str, list[dict[str, int]]] = {}
@@ -388,6 +403,8 @@ def main() -> int:
                 check=False,
             )
     report = summarise(results, per_request, rss, args)
+    report["cpu_us_per_request"] = cpu
+    report["markdown"] += cpu_table(cpu)
     report["rss_soak"] = soaks
     report["markdown"] += soak_table(soaks) + per_request_table(per_request)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
@@ -397,6 +414,26 @@ def main() -> int:
     print(report["markdown"])
     print(f"written: {out}")
     return 0
+
+
+def cpu_table(cpu: dict[str, dict[str, list[float]]]) -> str:
+    """Median server CPU per request, and the ratios as throughput would give them."""
+    medians = {c: {e: statistics.median(v) for e, v in eps.items() if v} for c, eps in cpu.items()}
+    lines = ["", "| case | endpoint | server CPU us/request (runs) | median |", "|---|---|---|---|"]
+    for name, eps in cpu.items():
+        for endpoint, runs in eps.items():
+            if runs:
+                lines.append(
+                    f"| {name} | {endpoint} | {', '.join(f'{r:.0f}' for r in runs)} | "
+                    f"{medians[name][endpoint]:.0f} |"
+                )
+    lines += ["", "| CPU ratio (den/num: > 1 means cheaper) | " + " | ".join(ENDPOINTS) + " |"]
+    lines.append("|---|" + "---|" * len(ENDPOINTS))
+    for num, den, label in RATIOS:
+        if num in medians and den in medians and all(e in medians[num] for e in ENDPOINTS):
+            values = [medians[den][e] / medians[num][e] for e in ENDPOINTS]
+            lines.append(f"| {label} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def soak_table(soaks: dict[str, list[dict[str, int]]]) -> str:
@@ -428,6 +465,13 @@ def per_request_table(per_request: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+RATIOS = (
+    ("specway_fixed", "floor", "b/a"),
+    ("specway_sqlite", "specway_fixed", "c/b"),
+    ("specway_postgres", "specway_fixed", "d/b"),
+)
+
+
 def summarise(
     results: dict[str, dict[str, list[WrkResult]]],
     per_request: dict[str, dict[str, float]],
@@ -441,11 +485,7 @@ def summarise(
         for case, eps in results.items()
     }
     ratios: dict[str, dict[str, float]] = {}
-    for num, den, label in (
-        ("specway_fixed", "floor", "b/a"),
-        ("specway_sqlite", "specway_fixed", "c/b"),
-        ("specway_postgres", "specway_fixed", "d/b"),
-    ):
+    for num, den, label in RATIOS:
         if num in medians and den in medians:
             ratios[label] = {ep: round(medians[num][ep] / medians[den][ep], 3) for ep in ENDPOINTS}
     lines = [
