@@ -57,13 +57,18 @@ class WalCheckpointer:
             thread.join(timeout)
 
     def _run(self) -> None:
+        # The busy timeout only covers opening (the loop's connection may be switching the
+        # journal mode); PASSIVE checkpoints never wait on it.
         try:
-            connection = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
+            connection = sqlite3.connect(self.path, timeout=1.0, check_same_thread=False)
         except sqlite3.Error:
             logger.exception("WAL checkpointer could not open %s", self.path)
             return
         try:
             connection.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:  # left at SQLite's default (FULL): safe, slower
+            logger.warning("WAL checkpointer: PRAGMA synchronous failed on %s: %s", self.path, exc)
+        try:
             while not self._stop.wait(self.interval):
                 self.checkpoint(connection, "PASSIVE")
             self.checkpoint(connection, "TRUNCATE")
