@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.engine import Connection
 
 from handlers.services import projects as service
@@ -32,7 +31,7 @@ async def list_projects(
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
     org = _org()
-    page_rows: tuple[list[Row[Any]], int] = await context.app_state().database.read(
+    page_rows: tuple[list[Any], int] = await context.app_state().database.read(
         lambda db: service.read_projects(
             db, org, request, sort=sort, order=order, search=search, status=status
         )
@@ -46,7 +45,7 @@ async def list_projects(
 
 async def get_project(project_id: str) -> Response:
     org = _org()
-    project: Row[Any] = await context.app_state().database.read(
+    project: Any = await context.app_state().database.read(
         lambda db: service.read_project(db, org, project_id)
     )
     return service.project_to_dict(project), 200

@@ -12,7 +12,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Row,
-    Select,
     Table,
     bindparam,
     func,
@@ -29,6 +28,7 @@ from handlers.services.queries import like_pattern
 from specway.errors import NotFound
 from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
+from specway.storage.prepared import Prepared
 from specway.storage.sqltime import rfc3339_text
 
 PROJECTS: Table = Project.__table__  # type: ignore[assignment]
@@ -37,12 +37,13 @@ SORTABLE: dict[str, Column[Any]] = {
     "created_at": PROJECTS.c.created_at,
     "updated_at": PROJECTS.c.updated_at,
 }
-# A row of ``projects`` (Core reads: timestamps as RFC 3339 text) or the mapped object (writes).
-ProjectRecord = Project | Row[Any]
+# A row of the ``_READ`` columns (Core reads: a ``Row`` or a ``Prepared`` row, timestamps as
+# RFC 3339 text) or the mapped object (writes): the same attribute names.
+ProjectRecord = Project | Row[Any] | Any
 
 
 def project_to_dict(project: ProjectRecord) -> dict[str, Any]:
-    if isinstance(project, Row):
+    if not isinstance(project, Project):
         return row_to_dict(project)
     return {
         "id": project.id,
@@ -56,7 +57,7 @@ def project_to_dict(project: ProjectRecord) -> dict[str, Any]:
     }
 
 
-def row_to_dict(row: Row[Any]) -> dict[str, Any]:
+def row_to_dict(row: Sequence[Any]) -> dict[str, Any]:
     """:func:`project_to_dict` for a row of ``_READ`` columns, by position (no name lookups)."""
     id_, organization_id, name, description, status, config, _, created_at, updated_at = row
     return {
@@ -92,16 +93,18 @@ def _org_clause(organization_id: str | None) -> ColumnElement[bool]:
 
 
 @functools.cache
-def _get_statement(no_org: bool) -> Select[Any]:
-    return select(*_READ).where(
-        _org_clause(None if no_org else ""), PROJECTS.c.id == bindparam("project_id")
+def _get_statement(no_org: bool) -> Prepared:
+    return Prepared(
+        select(*_READ).where(
+            _org_clause(None if no_org else ""), PROJECTS.c.id == bindparam("project_id")
+        )
     )
 
 
 @functools.cache
 def _list_statements(
     no_org: bool, sort: str, order: str, search: bool, status: bool
-) -> tuple[Select[Any], Select[Any]]:
+) -> tuple[Prepared, Prepared]:
     """``(count, page)`` for one shape of the list query; values are bound at execution."""
     where = [_org_clause(None if no_org else "")]
     if search:
@@ -124,7 +127,7 @@ def _list_statements(
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))
     )
-    return count, page
+    return Prepared(count), Prepared(page)
 
 
 def read_projects(
@@ -136,7 +139,7 @@ def read_projects(
     order: str = "desc",
     search: str | None = None,
     status: str | None = None,
-) -> tuple[list[Row[Any]], int]:
+) -> tuple[list[Any], int]:
     """``(rows, total)``: one page of projects (synchronous: run it with ``Database.read``)."""
     sort = sort if sort in SORTABLE else "created_at"
     order = "asc" if order == "asc" else "desc"
@@ -148,8 +151,8 @@ def read_projects(
         params["pattern"] = like_pattern(search)
     if status:
         params["status"] = status
-    total = db.execute(count, params).scalar_one()
-    rows = db.execute(query, params).all()
+    total = count.rows(db, params)[0][0]
+    rows = query.rows(db, params)
     return list(rows), int(total)
 
 
@@ -158,22 +161,20 @@ async def list_projects(
     organization_id: str | None,
     page: PageRequest,
     **filters: Any,
-) -> tuple[list[Row[Any]], int]:
+) -> tuple[list[Any], int]:
     """:func:`read_projects` on an open async session or connection."""
     return await executor.run_sync(
         functools.partial(read_projects, organization_id=organization_id, page=page, **filters)
     )
 
 
-def read_project(
-    db: Connection | Session, organization_id: str | None, project_id: str
-) -> Row[Any]:
+def read_project(db: Connection | Session, organization_id: str | None, project_id: str) -> Any:
     """The row of ``project_id`` in ``organization_id`` (synchronous: ``Database.read``)."""
     statement = _get_statement(organization_id is None)
-    row = db.execute(statement, {"org": organization_id, "project_id": project_id}).one_or_none()
-    if row is None:
+    rows = statement.rows(db, {"org": organization_id, "project_id": project_id})
+    if not rows:
         raise _not_found(project_id)
-    return row
+    return rows[0]
 
 
 async def get_project(
@@ -207,7 +208,7 @@ async def create_project(
 ) -> Project:
     """Insert a project in ``session``'s transaction; returns it (not attached to the session)."""
     values = _new_project(organization_id, data, created_by)
-    await session.execute(_INSERT, values)
+    await session.execute(_INSERT.statement, values)
     return Project(**values)
 
 
@@ -219,7 +220,7 @@ def insert_project(
 ) -> Project:
     """:func:`create_project` for synchronous work in ``Database.transaction``."""
     values = _new_project(organization_id, data, created_by)
-    connection.execute(_INSERT, values)
+    _INSERT.run(connection, values)
     return Project(**values)
 
 
@@ -240,7 +241,7 @@ def _new_project(
     }
 
 
-_INSERT = insert(PROJECTS)
+_INSERT = Prepared(insert(PROJECTS))
 
 
 async def update_project(session: AsyncSession, project: Project, data: dict[str, Any]) -> Project:

@@ -13,7 +13,7 @@ import functools
 import logging
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from plugins.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEve
 from plugins.webhooks.service import WebhookService
 from specway.ids import new_id
 from specway.storage.database import Database
+from specway.storage.prepared import Prepared
 
 logger = logging.getLogger("specway.webhooks")
 
@@ -141,13 +142,11 @@ def write_event(
         "data": data,
         "created_at": now,
     }
-    connection.execute(_INSERT_EVENT, values)
+    _INSERT_EVENT.run(connection, values)
     params: dict[str, Any] = {"org": org}
     if endpoint_id is not None:
         params["endpoint_id"] = endpoint_id
-    endpoints = connection.execute(
-        _endpoints_statement(org is None, endpoint_id is not None), params
-    ).all()
+    endpoints = _endpoints_statement(org is None, endpoint_id is not None).rows(connection, params)
     targets = [
         e
         for e in endpoints
@@ -155,8 +154,8 @@ def write_event(
         or (matches(e.events, type) and e.project_id in (None, project_id))
     ]
     if targets:
-        connection.execute(
-            _INSERT_DELIVERY,
+        _INSERT_DELIVERY.run(
+            connection,
             [
                 {
                     "id": new_id("whd"),
@@ -177,13 +176,13 @@ def write_event(
 
 _EVENTS: Table = WebhookEvent.__table__  # type: ignore[assignment]
 _ENDPOINTS: Table = WebhookEndpoint.__table__  # type: ignore[assignment]
-_INSERT_EVENT = insert(_EVENTS)
+_INSERT_EVENT = Prepared(insert(_EVENTS))
 _DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[assignment]
-_INSERT_DELIVERY = insert(_DELIVERIES)
+_INSERT_DELIVERY = Prepared(insert(_DELIVERIES))
 
 
 @functools.cache
-def _endpoints_statement(no_org: bool, one: bool) -> Select[Any]:
+def _endpoints_statement(no_org: bool, one: bool) -> Prepared:
     """The enabled endpoints of an organisation (``org``), or just ``endpoint_id``."""
     column = _ENDPOINTS.c.organization_id
     query = select(_ENDPOINTS.c.id, _ENDPOINTS.c.events, _ENDPOINTS.c.project_id).where(
@@ -192,7 +191,7 @@ def _endpoints_statement(no_org: bool, one: bool) -> Select[Any]:
     )
     if one:
         query = query.where(_ENDPOINTS.c.id == bindparam("endpoint_id"))
-    return query
+    return Prepared(query)
 
 
 def wake_after_commit(session: AsyncSession, service: WebhookService) -> None:

@@ -1,0 +1,142 @@
+"""``Prepared`` statements on the in-loop SQLite connection behave as SQLAlchemy's execute."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from specway.storage.database import Database
+from specway.storage.prepared import Prepared
+
+T = TypeVar("T")
+METADATA = MetaData()
+THINGS = Table(
+    "things",
+    METADATA,
+    Column("id", String(20), primary_key=True),
+    Column("data", JSON),
+    Column("at", DateTime(timezone=True)),
+    Column("flag", Boolean, nullable=False),
+    Column("n", Integer),
+    Column("label", String(20), default=lambda: "from-python"),
+)
+INSERT = Prepared(insert(THINGS))
+SELECT = Prepared(select(THINGS).where(THINGS.c.flag.is_(True), THINGS.c.n >= bindparam("min")))
+AT = datetime(2024, 2, 26, 12, 30, 1, 250_000, tzinfo=UTC)
+ROWS: list[dict[str, Any]] = [
+    {"id": "a", "data": {"k": [1, 2.5, None]}, "at": AT, "flag": True, "n": 1, "label": "x"},
+    {"id": "b", "data": None, "at": None, "flag": True, "n": 2, "label": None},
+    {"id": "c", "data": [], "at": AT, "flag": False, "n": 3, "label": "z"},
+]
+
+
+def _run(tmp_path: Path, work: Callable[[Database], Any]) -> Any:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/prepared.db", timeout=2.0)
+
+    async def run() -> Any:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(METADATA.create_all)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _both(database: Database, direct: Callable[[Connection], T]) -> Any:
+    """``direct`` run through Database.transaction (fast path) and through run_sync (not)."""
+
+    async def go() -> tuple[T, T]:
+        fast = await database.transaction(direct)
+        async with database.engine.begin() as connection:
+            slow = await connection.run_sync(direct)
+        return fast, slow
+
+    return go()
+
+
+def test_rows_written_and_read_match_sqlalchemys_own_path(tmp_path: Path) -> None:
+    seen: list[object] = []
+
+    async def work(database: Database) -> Any:
+        event.listen(
+            database.engine.sync_engine,
+            "before_cursor_execute",
+            lambda conn, cursor, sql, params, context, many: seen.append(context),
+        )
+        await database.transaction(lambda c: INSERT.run(c, ROWS[:2]))  # executemany
+        await database.transaction(lambda c: INSERT.run(c, ROWS[2]))
+        return await _both(database, lambda c: SELECT.rows(c, {"min": 0}))
+
+    fast, slow = _run(tmp_path, work)
+    assert [tuple(r) for r in fast] == [tuple(r) for r in slow]
+    assert [r.id for r in fast] == ["a", "b"]
+    first, second = fast
+    assert first.data == {"k": [1, 2.5, None]}
+    assert first.flag is True
+    assert first.at == AT.replace(tzinfo=None)  # SQLite keeps naive UTC, as SQLAlchemy reads it
+    assert second.data is None
+    assert second.at is None
+    assert second.label is None
+    # The fast path fired SQLAlchemy's cursor events (context None); the other had a context.
+    assert seen[:2] == [None, None]
+    assert seen[-1] is not None
+
+
+def test_json_none_is_stored_as_sqlalchemy_stores_it(tmp_path: Path) -> None:
+    async def work(database: Database) -> Any:
+        await database.transaction(lambda c: INSERT.run(c, ROWS[1]))
+        async with database.engine.begin() as connection:
+            await connection.execute(insert(THINGS), {**ROWS[1], "id": "b2"})
+        return await database.read(
+            lambda c: c.exec_driver_sql("SELECT id, data FROM things ORDER BY id").all()
+        )
+
+    assert [tuple(r) for r in _run(tmp_path, work)] == [("b", "null"), ("b2", "null")]
+
+
+def test_errors_are_sqlalchemys_and_hide_the_values(tmp_path: Path) -> None:
+    async def work(database: Database) -> Any:
+        secret = {**ROWS[0], "data": {"token": "s3cr3t-value"}}
+        await database.transaction(lambda c: INSERT.run(c, secret))
+        with pytest.raises(IntegrityError) as caught:
+            await database.transaction(lambda c: INSERT.run(c, secret))
+        # The failed transaction rolled back; the first row is there once.
+        count = await database.read(lambda c: len(SELECT.rows(c, {"min": 0})))
+        return caught.value, count
+
+    error, count = _run(tmp_path, work)
+    assert "UNIQUE constraint failed" in str(error)
+    assert "s3cr3t-value" not in str(error)
+    assert count == 1
+
+
+def test_python_side_defaults_are_left_to_sqlalchemy(tmp_path: Path) -> None:
+    async def work(database: Database) -> Any:
+        row = {k: v for k, v in ROWS[0].items() if k != "label"}
+        await database.transaction(lambda c: INSERT.run(c, row))
+        return await database.read(lambda c: SELECT.rows(c, {"min": 0})[0].label)
+
+    assert _run(tmp_path, work) == "from-python"
