@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
@@ -217,11 +217,33 @@ def insert_project(
     organization_id: str | None,
     data: dict[str, Any],
     created_by: str | None = None,
-) -> Project:
-    """:func:`create_project` for synchronous work in ``Database.transaction``."""
+) -> NewProject:
+    """:func:`create_project` for synchronous work in ``Database.transaction``.
+
+    Returns the row as a read would (timestamps as RFC 3339 text), not a mapped object: its
+    instrumentation would cost more than the insert's own Python.
+    """
     values = _new_project(organization_id, data, created_by)
     _INSERT.run(connection, values)
-    return Project(**values)
+    stamps = (rfc3339(values["created_at"]), rfc3339(values["updated_at"]))
+    return NewProject._make([*(values[name] for name in _COLUMNS), *stamps])
+
+
+class NewProject(NamedTuple):
+    """A project just inserted, shaped as the rows reads return (``_READ``)."""
+
+    id: str
+    organization_id: str | None
+    name: str
+    description: str
+    status: str
+    config: dict[str, Any]
+    created_by: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+assert NewProject._fields == (*_COLUMNS, "created_at", "updated_at")
 
 
 def _new_project(
