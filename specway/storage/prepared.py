@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,11 @@ class Prepared:
 
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self._plans: dict[Any, _Plan | None] = {}
+        # Per engine's dialect (its type processors are its own, e.g. its JSON serializer),
+        # then per parameter shape; an engine disposed of and collected drops its plans.
+        self._plans: weakref.WeakKeyDictionary[Dialect, dict[Any, _Plan | None]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def rows(self, db: Connection | Session, params: Mapping[str, Any]) -> Sequence[Any]:
         """The rows of a SELECT: tuples with the selected columns' names as attributes."""
@@ -87,11 +92,14 @@ class Prepared:
     def _plan(self, connection: Connection, params: Mapping[str, Any]) -> _Plan | None:
         is_select = isinstance(self.statement, Select)
         key = None if is_select else frozenset(params)
+        dialect = connection.dialect
+        plans = self._plans.get(dialect)
+        if plans is None:
+            plans = self._plans[dialect] = {}
         try:
-            return self._plans[key]
+            return plans[key]
         except KeyError:
-            plan = _compile(self.statement, connection.dialect, None if is_select else key)
-            self._plans[key] = plan
+            plan = plans[key] = _compile(self.statement, dialect, None if is_select else key)
             return plan
 
     @staticmethod

@@ -140,3 +140,30 @@ def test_python_side_defaults_are_left_to_sqlalchemy(tmp_path: Path) -> None:
         return await database.read(lambda c: SELECT.rows(c, {"min": 0})[0].label)
 
     assert _run(tmp_path, work) == "from-python"
+
+
+def test_each_engine_gets_its_own_plans(tmp_path: Path) -> None:
+    """Type processors belong to an engine's dialect: a plan is never shared between engines."""
+    statement = Prepared(select(THINGS.c.id).where(THINGS.c.n >= bindparam("min")))
+    databases = [
+        Database(f"sqlite+aiosqlite:///{tmp_path}/{name}.db", timeout=2.0)
+        for name in ("first", "second")
+    ]
+
+    async def run() -> tuple[list[list[str]], int]:
+        found = []
+        for name, database in zip(("first", "second"), databases, strict=True):
+            async with database.engine.begin() as connection:
+                await connection.run_sync(METADATA.create_all)
+            await database.transaction(lambda c, n=name: INSERT.run(c, {**ROWS[0], "id": n}))
+            found.append(
+                await database.read(lambda c: [r.id for r in statement.rows(c, {"min": 0})])
+            )
+        plans = len(statement._plans)
+        for database in databases:
+            await database.dispose()
+        return found, plans
+
+    found, plans = asyncio.run(run())
+    assert found == [["first"], ["second"]]
+    assert plans == 2
