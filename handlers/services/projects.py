@@ -72,10 +72,24 @@ def row_to_dict(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-_COLUMNS = ("id", "organization_id", "name", "description", "status", "config", "created_by")
-assert tuple(c.name for c in PROJECTS.columns) == (*_COLUMNS, "created_at", "updated_at"), (
+class NewProject(NamedTuple):
+    """A project just inserted, shaped as the rows reads return (``_READ``)."""
+
+    id: str
+    organization_id: str | None
+    name: str
+    description: str
+    status: str
+    config: dict[str, Any]
+    created_by: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+assert NewProject._fields == tuple(c.name for c in PROJECTS.columns), (
     "row_to_dict unpacks the columns of projects in this order"
 )
+_COLUMNS = NewProject._fields[:-2]  # all but the timestamps, which reads format
 # What reads select: every column, the timestamps already RFC 3339 text (formatted by the
 # database, see specway.storage.sqltime), under their own names.
 _READ = (
@@ -225,25 +239,8 @@ def insert_project(
     """
     values = _new_project(organization_id, data, created_by)
     _INSERT.run(connection, values)
-    stamps = (rfc3339(values["created_at"]), rfc3339(values["updated_at"]))
-    return NewProject._make([*(values[name] for name in _COLUMNS), *stamps])
-
-
-class NewProject(NamedTuple):
-    """A project just inserted, shaped as the rows reads return (``_READ``)."""
-
-    id: str
-    organization_id: str | None
-    name: str
-    description: str
-    status: str
-    config: dict[str, Any]
-    created_by: str | None
-    created_at: str | None
-    updated_at: str | None
-
-
-assert NewProject._fields == (*_COLUMNS, "created_at", "updated_at")
+    stamp = rfc3339(values["created_at"])  # updated_at is the same instant (_new_project)
+    return NewProject._make([*(values[name] for name in _COLUMNS), stamp, stamp])
 
 
 def _new_project(

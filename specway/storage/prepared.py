@@ -44,7 +44,7 @@ class _Plan:
     names: tuple[str, ...]
     binds: tuple[Processor, ...]
     defaults: tuple[Any, ...]  # a bound value written into the statement, else _MISSING
-    results: tuple[Processor, ...]
+    results: tuple[Processor, ...]  # per column of a SELECT; empty when none converts
     row: Any  # the namedtuple class of a SELECT's rows
 
 
@@ -56,6 +56,7 @@ class Prepared:
 
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
+        self._is_select = isinstance(statement, Select)
         # Per engine's dialect (its type processors are its own, e.g. its JSON serializer),
         # then per parameter shape; an engine disposed of and collected drops its plans.
         self._plans: weakref.WeakKeyDictionary[Dialect, dict[Any, _Plan | None]] = (
@@ -71,7 +72,7 @@ class Prepared:
         cursor = self._execute(connection, plan, params, many=False)
         results = plan.results
         make = plan.row._make
-        if not any(results):
+        if not results:
             return [make(row) for row in cursor.fetchall()]
         return [
             make([value if p is None else p(value) for p, value in zip(results, row, strict=True)])
@@ -90,7 +91,7 @@ class Prepared:
         self._execute(connection, plan, params, many=many)
 
     def _plan(self, connection: Connection, params: Mapping[str, Any]) -> _Plan | None:
-        is_select = isinstance(self.statement, Select)
+        is_select = self._is_select
         key = None if is_select else frozenset(params)
         dialect = connection.dialect
         plans = self._plans.get(dialect)
@@ -173,4 +174,5 @@ def _compile(statement: Statement, dialect: Dialect, keys: frozenset[str] | None
             results.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
             fields.append(str(column.key))
     row = collections.namedtuple(f"Row{next(_counter)}", fields or ["_"], rename=True)  # type: ignore[misc]
-    return _Plan(compiled.string, names, tuple(binds), tuple(defaults), tuple(results), row)
+    converted = tuple(results) if any(results) else ()
+    return _Plan(compiled.string, names, tuple(binds), tuple(defaults), converted, row)
