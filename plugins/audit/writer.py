@@ -18,9 +18,11 @@ from sqlalchemy import Table, insert
 from plugins.audit.models import AuditLog
 from plugins.metrics import counters
 from specway.storage.database import Database
+from specway.storage.prepared import Prepared
 from specway.tasks import cancel_and_wait
 
 AUDIT_TABLE = cast(Table, AuditLog.__table__)
+_INSERT = Prepared(insert(AUDIT_TABLE))
 
 logger = logging.getLogger("specway.audit")
 
@@ -97,9 +99,8 @@ class AuditWriter:
     async def _write(self, batch: list[Row]) -> None:
         for attempt, delay in enumerate((*_RETRY_DELAYS, None)):
             try:
-                # Core executemany on a bare connection: no ORM session or unit of work.
-                async with self.database.engine.begin() as conn:
-                    await conn.execute(insert(AUDIT_TABLE), batch)
+                # One executemany in one transaction and one hop; no ORM session.
+                await self.database.transaction(lambda conn: _INSERT.run(conn, batch))
             except Exception as exc:
                 counters.backend_error("database", "audit")
                 if delay is None:
