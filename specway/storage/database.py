@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from specway.errors import ConfigError, StorageError
 from specway.storage.checkpoint import JOURNAL_SIZE_LIMIT, WalCheckpointer
+from specway.storage.group_commit import GroupCommit
 from specway.storage.sqlite_inloop import NO_AWAIT, InLoopSQLiteDialect, in_loop_url
 
 logger = logging.getLogger("specway.storage")
@@ -78,6 +79,8 @@ class Database:
         # context managers close in a separate task, which keeps the one connection checked out
         # for a whole turn of the loop after every request.
         self.inline = self.dialect == "sqlite"
+        # ... and its transactions asked for in one turn of the loop share one commit.
+        self.group_commit = GroupCommit(self._begin_inline) if self.inline else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -108,13 +111,22 @@ class Database:
     async def transaction(self, work: Callable[[Connection], T]) -> T:
         """``work(connection)`` in one transaction, in one hop (see :meth:`read`).
 
-        Committed when ``work`` returns, rolled back if it raises.
+        Committed when ``work`` returns (this returns after the commit), rolled back if it
+        raises. On SQLite, concurrent calls share one commit (:mod:`.group_commit`): ``work``
+        must not commit or roll back by itself.
         """
+        if self.group_commit is not None:
+            return await self.group_commit.run(work)
         return await greenlet_spawn(self._transaction, work)
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         with self.engine.sync_engine.begin() as connection:
             return work(self._no_await(connection))
+
+    @contextmanager
+    def _begin_inline(self) -> Iterator[Connection]:
+        with self.engine.sync_engine.begin() as connection:
+            yield self._no_await(connection)
 
     def _no_await(self, connection: Connection) -> Connection:
         # Called from a plain greenlet, not AsyncConnection.execute: the in-loop SQLite driver
