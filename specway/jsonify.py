@@ -36,3 +36,27 @@ class OrjsonJsonifier(Jsonifier):  # type: ignore[misc]
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+
+
+def column_dumps(value: Any) -> str:
+    """The text a JSON column stores (the engine's ``json_serializer``): orjson, compact.
+
+    Keys that are not strings become strings, as the standard library's encoder does; what orjson
+    refuses (integers beyond 64 bits) falls back to that encoder.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"))
+
+
+def column_loads(text: str | bytes) -> Any:
+    """A JSON column's value (the engine's ``json_deserializer``).
+
+    Numbers are read as request bodies are (orjson). Text orjson refuses, e.g. ``NaN`` that an
+    older standard-library encoder wrote, is read by the standard library.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

@@ -23,6 +23,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from specway.errors import ConfigError, StorageError
+from specway.jsonify import column_dumps, column_loads
 from specway.storage.checkpoint import JOURNAL_SIZE_LIMIT, WalCheckpointer
 from specway.storage.group_commit import GroupCommit
 from specway.storage.sqlite_inloop import NO_AWAIT, InLoopSQLiteDialect, in_loop_url
@@ -70,6 +71,8 @@ class Database:
             raise ConfigError(
                 f"unsupported database {self.dialect!r}: use sqlite+aiosqlite or postgresql+asyncpg"
             )
+        # JSON columns are written and read with orjson (specway.jsonify).
+        kwargs.update(json_serializer=column_dumps, json_deserializer=column_loads)
         self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", self._sqlite_connected)

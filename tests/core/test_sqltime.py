@@ -67,3 +67,30 @@ def test_project_reads_format_timestamps_like_rfc3339(database_url: str) -> None
     assert [e["created_at"] for e in expected[:-1]] == [rfc3339(s) for s in STAMPS]
     assert listed[:-1] == [rfc3339(s) for s in STAMPS]
     assert listed[-1] == expected[-1]["created_at"]
+
+
+def test_sqlite_text_is_recut_as_sqlites_strftime_would() -> None:
+    import sqlite3
+
+    from specway.storage.sqltime import from_sqlite_text
+
+    stored = [
+        "2024-02-26 12:00:00.000000",  # SQLAlchemy's format
+        "2024-02-29 23:59:59.999999",
+        "2024-02-26 12:00:00",
+        "2024-02-26T12:00:00",
+        "2024-02-26T12:00:00.5",
+        "2024-02-26 12:00:00+05:30",  # written by another tool: converted to UTC
+        "2024-02-26",
+        "not a timestamp",
+    ]
+    with sqlite3.connect(":memory:") as connection:
+        expected = [
+            connection.execute("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', ?)", (s,)).fetchone()[0]
+            for s in stored
+        ]
+    assert [from_sqlite_text(s) for s in stored] == expected
+    assert expected[0] == "2024-02-26T12:00:00Z"
+    assert expected[5] == "2024-02-26T06:30:00Z"
+    assert expected[-1] is None
+    assert from_sqlite_text(None) is None
