@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from datetime import UTC, datetime
 
 
 def new_id(prefix: str) -> str:
     """``<prefix>_`` + 80 random bits in lower-case base32 (16 characters)."""
     return f"{prefix}_{base64.b32encode(os.urandom(10)).decode('ascii').lower()}"
+
+
+def new_sortable_id(prefix: str) -> str:
+    """``<prefix>_`` + 26 characters that sort by creation time (to the millisecond).
+
+    48 bits of milliseconds since the epoch, then 80 random bits, in base32 with the "extended
+    hex" alphabet (``0-9a-v``), whose order is the bytes' order. For rows written in bulk (audit
+    entries): their primary-key index grows at its end instead of in a random page per row.
+    """
+    stamp = (time.time_ns() // 1_000_000).to_bytes(6, "big")
+    return f"{prefix}_{base64.b32hexencode(stamp + os.urandom(10)).decode('ascii')[:26].lower()}"
 
 
 def utcnow() -> datetime:

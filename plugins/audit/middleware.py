@@ -27,7 +27,7 @@ from plugins.audit.redact import redact
 from plugins.buffered_body import ClientDisconnected, read_body, replaying_receive
 from plugins.request_record import client_ip
 from specway.errors import APIError, error_for_status
-from specway.ids import new_id, utcnow
+from specway.ids import new_sortable_id, utcnow
 from specway.principal import principal_from_scope, refused_principal
 from specway.storage.outage import is_outage
 from specway.types import SCOPE_REQUEST_ID, ASGIApp, Message, Receive, Scope, Send, header
@@ -121,7 +121,7 @@ def build_row(
     if principal is not None:
         api_key_id = principal.key_id or (principal.id if principal.kind == "api_key" else None)
     return {
-        "id": new_id("aud"),
+        "id": new_sortable_id("aud"),
         "timestamp": utcnow(),
         "organization_id": note.get("organization_id")
         or (principal.organization_id if principal else None),

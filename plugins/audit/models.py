@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from specway.ids import new_id, utcnow
+from specway.ids import new_sortable_id, utcnow
 from specway.storage import Base
 
 
@@ -18,7 +18,9 @@ class AuditLog(Base):
     __tablename__ = "audit_logs"
     __table_args__ = (Index("ix_audit_logs_org_ts", "organization_id", "timestamp", "id"),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("aud"))
+    id: Mapped[str] = mapped_column(
+        String(40), primary_key=True, default=lambda: new_sortable_id("aud")
+    )
     organization_id: Mapped[str | None] = mapped_column(String(40))
     timestamp: Mapped[datetime] = mapped_column(default=utcnow)
     action: Mapped[str] = mapped_column(String(100))

@@ -9,11 +9,13 @@ fails the request. :meth:`stop` drains the queue on a graceful shutdown.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import IntegrityError
 
 from plugins.audit.models import AuditLog
 from plugins.metrics import counters
@@ -101,6 +103,10 @@ class AuditWriter:
             try:
                 # One executemany in one transaction and one hop; no ORM session.
                 await self.database.transaction(lambda conn: _INSERT.run(conn, batch))
+            except IntegrityError:
+                # A row the table refuses (a duplicate id, say) must not cost the whole batch.
+                await self._write_each(batch)
+                return
             except Exception as exc:
                 counters.backend_error("database", "audit")
                 if delay is None:
@@ -114,9 +120,33 @@ class AuditWriter:
                 )
                 await asyncio.sleep(delay)
             else:
-                self.written += len(batch)
-                counters.audit_events("written", len(batch))
+                self._written(len(batch))
                 return
+
+    async def _write_each(self, batch: list[Row]) -> None:
+        """Each row in its own transaction (SQLite groups them into one commit again)."""
+        outcomes = await asyncio.gather(
+            *(
+                self.database.transaction(functools.partial(_INSERT.run, params=row))
+                for row in batch
+            ),
+            return_exceptions=True,
+        )
+        failed = [o for o in outcomes if isinstance(o, BaseException)]
+        self._written(len(batch) - len(failed))
+        if failed:
+            counters.backend_error("database", "audit")
+            logger.error(
+                "audit rows refused by the database, %d lost: %s",
+                len(failed),
+                type(failed[0]).__name__,  # never the values: they may hold secrets
+            )
+            self._drop(len(failed), "refused", log=False)
+
+    def _written(self, count: int) -> None:
+        if count > 0:
+            self.written += count
+            counters.audit_events("written", count)
 
     def _drop(self, count: int, reason: str, *, log: bool = True) -> None:
         if count <= 0:

@@ -143,3 +143,40 @@ def test_graceful_shutdown_flushes(
             await database.dispose()
 
     assert asyncio.run(count()) == 25
+
+
+def test_a_row_the_table_refuses_costs_only_itself(tmp_path: Path) -> None:
+    async def run() -> tuple[int, int, int, list[str]]:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+        await database.migrate()
+        writer = AuditWriter(database, batch_size=100)
+        await writer.start()
+        rows = [_row(i) for i in range(5)]
+        rows[3]["id"] = rows[1]["id"]  # the same id twice: the batch's INSERT fails
+        for row in rows:
+            assert writer.submit(row)
+        await writer.stop()
+        try:
+            async with database.session() as session:
+                paths = (await session.execute(select(AuditLog.path).order_by(AuditLog.path))).all()
+            return writer.written, writer.dropped, await _count(database), [p for (p,) in paths]
+        finally:
+            await database.dispose()
+
+    written, dropped, stored, paths = asyncio.run(run())
+    assert (written, dropped, stored) == (4, 1, 4)
+    assert paths == ["/v1/things/0", "/v1/things/1", "/v1/things/2", "/v1/things/4"]
+
+
+def test_audit_ids_sort_by_creation_time() -> None:
+    import re
+    import time
+
+    from specway.ids import new_sortable_id
+
+    first = [new_sortable_id("aud") for _ in range(50)]
+    time.sleep(0.002)
+    later = new_sortable_id("aud")
+    assert all(re.fullmatch(r"aud_[0-9a-v]{26}", i) for i in [*first, later])
+    assert len(set(first)) == 50
+    assert max(first) < later
