@@ -77,27 +77,42 @@ class GroupCommit:
         self.max_group = max_group
         self._pending: list[_Pending] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._next: asyncio.Task[None] | None = None  # the flush that will take what is pending
         self.groups = 0  # transactions committed (or attempted), for tests and diagnostics
         self.works = 0
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         """``work(connection)`` in a transaction shared with this turn's other works."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
         self._pending.append(_Pending(work, future))
-        if len(self._pending) == 1:
+        # A flush is due unless one is already waiting to start on this loop (one that was
+        # cancelled with its loop, e.g. at the end of asyncio.run, takes nothing).
+        upcoming = self._next
+        if upcoming is None or upcoming.done() or upcoming.get_loop() is not loop:
             self._schedule()
         return await future
 
     def _schedule(self) -> None:
         task = asyncio.create_task(self._flush(), name="specway-group-commit")
+        self._next = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _flush(self) -> None:
+        if self._next is asyncio.current_task():
+            self._next = None  # from here on, new works need a flush of their own
+        loop = asyncio.get_running_loop()
+        # Works whose caller gave up, or whose loop is gone, are dropped unrun.
+        self._pending = [
+            p for p in self._pending if not p.future.done() and p.future.get_loop() is loop
+        ]
         batch = self._pending[: self.max_group]
         del self._pending[: self.max_group]
         if self._pending:  # more than one group's worth: the rest go next
             self._schedule()
+        if not batch:
+            return
         try:
             await greenlet_spawn(self._run_group, batch)
         except BaseException as exc:

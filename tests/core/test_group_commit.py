@@ -192,3 +192,46 @@ def test_a_group_sees_its_earlier_works_writes_in_order(tmp_path: Path) -> None:
 def test_postgres_is_not_grouped(url: str) -> None:
     # PostgreSQL runs transactions on separate pooled connections and groups commits itself.
     assert Database(url).group_commit is None
+
+
+def test_works_left_by_a_stopped_loop_do_not_stall_the_next_one() -> None:
+    # A caller whose loop stopped before its group ran (a test client closed mid-request, say)
+    # leaves its work behind; the next loop's callers must still be served, without it.
+    from sqlalchemy import create_engine
+
+    from specway.storage.group_commit import GroupCommit
+
+    engine = create_engine("sqlite://")
+    METADATA.create_all(engine)
+    group = GroupCommit(engine.begin)
+    ran: list[str] = []
+    callers: list[asyncio.Future[str]] = []
+
+    def work(item_id: str) -> Callable[[Connection], str]:
+        def run(connection: Connection) -> str:
+            ran.append(item_id)
+            return _put(item_id)(connection)
+
+        return run
+
+    async def abandon() -> None:
+        callers.append(asyncio.ensure_future(group.run(work("abandoned"))))  # runs after this
+
+    async def serve() -> str:
+        return await asyncio.wait_for(group.run(work("served")), 5)
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(abandon())  # stops after the work is queued, before its flush
+    assert group._pending  # left behind by a loop that is not running
+    try:
+        assert asyncio.run(serve()) == "served"
+    finally:  # now let the first loop end its tasks (cancelled) and close
+        left = asyncio.all_tasks(loop)
+        for task in left:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        loop.close()
+    assert ran == ["served"]
+    assert callers[0].cancelled()
+    with engine.connect() as connection:
+        assert [r.id for r in connection.execute(select(ITEMS.c.id))] == ["served"]
