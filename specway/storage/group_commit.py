@@ -103,13 +103,16 @@ class GroupCommit:
         if self._next is asyncio.current_task():
             self._next = None  # from here on, new works need a flush of their own
         loop = asyncio.get_running_loop()
-        # Works whose caller gave up, or whose loop is gone, are dropped unrun.
-        self._pending = [
-            p for p in self._pending if not p.future.done() and p.future.get_loop() is loop
-        ]
-        batch = self._pending[: self.max_group]
-        del self._pending[: self.max_group]
-        if self._pending:  # more than one group's worth: the rest go next
+        mine: list[_Pending] = []
+        others: list[_Pending] = []  # another loop's (each loop flushes its own)
+        for item in self._pending:
+            owner = item.future.get_loop()
+            if item.future.done() or owner.is_closed():
+                continue  # its caller gave up, or its loop is gone: dropped unrun
+            (mine if owner is loop else others).append(item)
+        batch, rest = mine[: self.max_group], mine[self.max_group :]
+        self._pending = others + rest
+        if rest:  # more than one group's worth: the rest go next
             self._schedule()
         if not batch:
             return
