@@ -21,6 +21,7 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.util import await_only
+from sqlalchemy.util import queue as sqla_queue
 
 DRIVER = "specway"
 
@@ -36,7 +37,7 @@ class InLoopSQLiteDialect(SQLiteDialect_pysqlite):
     def get_pool_class(cls, url: URL) -> type[pool.Pool]:
         # A file: one connection per process, checked out through an asyncio queue. Memory:
         # the one shared connection (a second connection would see another, empty database).
-        return pool.AsyncAdaptedQueuePool if cls._is_url_file_db(url) else pool.StaticPool
+        return InLoopPool if cls._is_url_file_db(url) else pool.StaticPool
 
     # AsyncConnection.execute insists that its call awaited something; these statements never
     # need to, so each one passes through an await that returns at once (no loop iteration).
@@ -65,6 +66,29 @@ class InLoopSQLiteDialect(SQLiteDialect_pysqlite):
 
 
 NO_AWAIT = "specway_no_await"
+
+
+class InLoopPool(pool.AsyncAdaptedQueuePool):
+    """The queue pool of the one connection, which hands it out without waiting when it is free.
+
+    SQLAlchemy's async queue pool always waits on its queue once its connections exist, and
+    waiting needs a greenlet. This one takes a free connection at once, so a caller that saw
+    :meth:`idle` can check it out on the plain event loop (``Database.read``); a busy one is
+    still waited for as before.
+    """
+
+    def idle(self) -> bool:
+        """A checkout now would not wait: the connection exists and is free.
+
+        Not when it is still to be made: SQLAlchemy's first connect takes an asyncio lock.
+        """
+        return self.checkedin() > 0
+
+    def _do_get(self) -> Any:
+        try:
+            return self._pool.get_nowait()
+        except sqla_queue.Empty:
+            return super()._do_get()
 
 
 async def _ready() -> None:

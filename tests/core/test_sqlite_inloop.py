@@ -148,3 +148,52 @@ def test_startup_raises_the_young_generation_threshold_once(
         assert gc.get_threshold()[0] == 12_345
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_read_takes_the_free_connection_without_a_greenlet(tmp_path: Path) -> None:
+    from sqlalchemy.util.concurrency import in_greenlet
+
+    database = _database(tmp_path)
+
+    async def run() -> list[bool]:
+        await database.migrate()
+        seen: list[bool] = []
+
+        def work(connection: object) -> int:
+            seen.append(in_greenlet())
+            return 1
+
+        await database.read(work)  # the connection is free: straight on the loop
+        async with database.session() as session, session.begin():
+            await session.execute(text("SELECT 1"))
+            reading = asyncio.ensure_future(database.read(work))  # busy: waits in a greenlet
+            await asyncio.sleep(0.05)
+            assert not reading.done()
+        await reading
+        await database.dispose()
+        return seen
+
+    assert asyncio.run(run()) == [False, True]
+
+
+def test_a_read_never_sees_a_transaction_that_holds_the_connection(tmp_path: Path) -> None:
+    database = _database(tmp_path)
+
+    def count(connection: object) -> int:
+        return int(connection.execute(select(func.count()).select_from(Project)).scalar_one())  # type: ignore[attr-defined]
+
+    async def run() -> tuple[int, int]:
+        await database.migrate()
+        before = await database.read(count)
+        async with database.session() as session, session.begin():
+            await service.create_project(session, "org_t", {"name": "pending"})
+            reading = asyncio.ensure_future(database.read(count))
+            await asyncio.sleep(0.05)  # the read waits for the connection...
+            assert not reading.done()
+            # ...and gets it only after the commit: it sees the committed row, never the
+            # uncommitted one on the same connection.
+        after = await reading
+        await database.dispose()
+        return before, after
+
+    assert asyncio.run(run()) == (0, 1)
