@@ -83,7 +83,7 @@ class Database:
         # for a whole turn of the loop after every request.
         self.inline = self.dialect == "sqlite"
         # ... and its transactions asked for in one turn of the loop share one commit.
-        self.group_commit = GroupCommit(self._begin_inline) if self.inline else None
+        self.group_commit = GroupCommit(self._begin) if self.inline else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -129,11 +129,12 @@ class Database:
         return await greenlet_spawn(self._transaction, work)
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
-        with self.engine.sync_engine.begin() as connection:
-            return work(self._no_await(connection))
+        with self._begin() as connection:
+            return work(connection)
 
     @contextmanager
-    def _begin_inline(self) -> Iterator[Connection]:
+    def _begin(self) -> Iterator[Connection]:
+        """A connection in a new transaction (synchronous: run it in a greenlet)."""
         with self.engine.sync_engine.begin() as connection:
             yield self._no_await(connection)
 

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import greenlet_spawn
+
+from specway.storage.prepared import dbapi_error
 
 T = TypeVar("T")
 Work = Callable[[Connection], Any]
@@ -57,9 +58,7 @@ class _Control:
         try:
             self.cursor.execute(sql)
         except dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(
-                sql, None, error, dialect.loaded_dbapi.Error, dialect=dialect
-            ) from error
+            raise dbapi_error(dialect, sql, None, error) from error
 
 
 class GroupCommit:

@@ -120,17 +120,20 @@ class Prepared:
             else:
                 cursor.execute(plan.sql, positional)
         except connection.dialect.loaded_dbapi.Error as error:
-            raise exc.DBAPIError.instance(
-                plan.sql,
-                positional,
-                error,
-                connection.dialect.loaded_dbapi.Error,
-                hide_parameters=True,  # values may be secrets; SQLAlchemy's own errors show them
-                dialect=connection.dialect,
-            ) from error
+            raise dbapi_error(connection.dialect, plan.sql, positional, error) from error
         if dispatch.after_cursor_execute:
             dispatch.after_cursor_execute(connection, cursor, plan.sql, positional, None, many)
         return cursor
+
+
+def dbapi_error(dialect: Dialect, sql: str, params: Any, error: Exception) -> exc.StatementError:
+    """A DBAPI error raised by a raw cursor, wrapped as SQLAlchemy's own execute would wrap it.
+
+    Parameters are hidden: values may be secrets (SQLAlchemy's own errors show them).
+    """
+    return exc.DBAPIError.instance(
+        sql, params, error, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+    )
 
 
 def _direct(db: Connection | Session) -> Connection | None:
