@@ -1,5 +1,6 @@
 # Quick start: `make serve` runs the reference API, `make test` runs the whole suite.
-# Both create .venv and install the exact pins from requirements/lock.txt on first use.
+# Both create .venv and install the exact pins from requirements/build.txt (pip, setuptools,
+# wheel) and requirements/lock.txt on first use.
 PYTHON ?= python3
 VENV := .venv
 TS_TOOLS := tools/ts/node_modules/.package-lock.json
@@ -8,12 +9,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: serve test lint typecheck codegen bench clean
 
-$(STAMP): requirements/lock.txt pyproject.toml
+$(STAMP): requirements/build.txt requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/build.txt
 	$(BIN)/python -m pip install --quiet -r requirements/lock.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	$(BIN)/python -m pip install --quiet --no-deps -e sdk/python
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e sdk/python
 	touch $(STAMP)
 
 # The pinned TypeScript compiler for the sdk/typescript tests (skipped there when node is missing).
