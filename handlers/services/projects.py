@@ -132,12 +132,17 @@ def _list_statements(
     if status:
         where.append(PROJECTS.c.status == bindparam("status"))
     column = SORTABLE.get(sort, PROJECTS.c.created_at)
-    ordering = column.asc() if order == "asc" else column.desc()
+    # Ties broken by id in the same direction: one index, walked either way, serves both
+    # orders of the default sort (migration 0008) without a sort of its own.
+    if order == "asc":
+        ordering = (column.asc(), PROJECTS.c.id.asc())
+    else:
+        ordering = (column.desc(), PROJECTS.c.id.desc())
     count = select(func.count()).select_from(PROJECTS).where(*where)
     page = (
         select(*_READ)
         .where(*where)
-        .order_by(ordering, PROJECTS.c.id)
+        .order_by(*ordering)
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))
     )

@@ -11,6 +11,7 @@ than SQLite's own ``strftime``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,14 @@ class _RFC3339Text(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return from_sqlite_text(value) if dialect.name == "sqlite" else value
+
+    def result_processor(
+        self, dialect: Dialect, coltype: Any
+    ) -> Callable[[Any], str | None] | None:
+        # from_sqlite_text itself, not TypeDecorator's wrapper around process_result_value
+        # (two Python calls fewer per value; a page of 20 projects reads 40). Neither the
+        # String impl nor PostgreSQL's text needs a conversion of its own.
+        return from_sqlite_text if dialect.name == "sqlite" else None
 
 
 class rfc3339_text(FunctionElement[str]):

@@ -167,3 +167,25 @@ def test_each_engine_gets_its_own_plans(tmp_path: Path) -> None:
     found, plans = asyncio.run(run())
     assert found == [["first"], ["second"]]
     assert plans == 2
+
+
+def test_rows_without_conversions_and_with_many_columns_keep_their_names(tmp_path: Path) -> None:
+    # Columns no type converts (strings, integers) take the plain path of the generated row
+    # converter; a select of one converting column among many keeps every position.
+    plain = Prepared(select(THINGS.c.id, THINGS.c.n, THINGS.c.label).order_by(THINGS.c.id))
+    mixed = Prepared(select(THINGS.c.n, THINGS.c.id, THINGS.c.flag).order_by(THINGS.c.id))
+
+    async def work(database: Database) -> Any:
+        await database.transaction(lambda c: INSERT.run(c, ROWS))
+        return await _both(database, lambda c: (plain.rows(c, {}), mixed.rows(c, {})))
+
+    (fast_plain, fast_mixed), (slow_plain, slow_mixed) = _run(tmp_path, work)
+    assert [tuple(r) for r in fast_plain] == [tuple(r) for r in slow_plain]
+    assert [tuple(r) for r in fast_plain] == [("a", 1, "x"), ("b", 2, None), ("c", 3, "z")]
+    assert [(r.n, r.id, r.flag) for r in fast_mixed] == [
+        (1, "a", True),
+        (2, "b", True),
+        (3, "c", False),
+    ]
+    assert [tuple(r) for r in fast_mixed] == [tuple(r) for r in slow_mixed]
+    assert fast_mixed[0]._asdict() == {"n": 1, "id": "a", "flag": True}
