@@ -37,7 +37,7 @@ async def list_projects(
         )
     )
     rows, total = page_rows
-    items = [service.project_to_dict(p) for p in rows]
+    items = list(map(service.row_to_dict, rows))  # reads return rows, never mapped objects
     query = {"sort": sort, "order": order, "search": search, "status": status}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
     return body, 200, headers
@@ -48,7 +48,7 @@ async def get_project(project_id: str) -> Response:
     project: Any = await context.app_state().database.read(
         lambda db: service.read_project(db, org, project_id)
     )
-    return service.project_to_dict(project), 200
+    return service.row_to_dict(project), 200
 
 
 async def create_project(body: dict[str, Any]) -> Response:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -41,9 +42,22 @@ def page_request(config: PaginationConfig, page: int | None, per_page: int | Non
 
 def _url_prefix(path: str, query: dict[str, Any]) -> str:
     """``path?<the other query parameters>&`` (or ``path?``): each link appends its page."""
-    params = {k: v for k, v in query.items() if v is not None and k not in ("page", "per_page")}
-    encoded = urlencode(params, doseq=True)
+    items = tuple(
+        (k, v) for k, v in query.items() if v is not None and k not in ("page", "per_page")
+    )
+    try:
+        return _encoded_prefix(path, items)
+    except TypeError:  # a list value (an array parameter): not hashable, so not cached
+        return _encode_prefix(path, items)
+
+
+def _encode_prefix(path: str, items: tuple[tuple[str, Any], ...]) -> str:
+    encoded = urlencode(items, doseq=True)
     return f"{path}?{encoded}&" if encoded else f"{path}?"
+
+
+# Most lists are read with the same few filters: urlencode's quoting is most of a page's links.
+_encoded_prefix = functools.lru_cache(maxsize=1024)(_encode_prefix)
 
 
 def list_response(

@@ -59,7 +59,9 @@ def test_default_sort_walks_the_index_without_sorting(tmp_path: object, order: s
     async def run() -> list[str]:
         await database.migrate()
         async with database.engine.connect() as connection:
-            result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("org_x", 20, 0))
+            result = await connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {sql}", ("org_x", "org_x", 20, 0)
+            )
             details = [str(row[3]) for row in result]
         await database.dispose()
         return details

@@ -1,0 +1,52 @@
+"""Page links keep the other query parameters, encoded, whether or not they were seen before."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from spec import PaginationConfig
+from specway.pagination import list_response, page_request
+
+CONFIG = PaginationConfig()
+
+
+def _links(query: dict[str, Any], page: int = 2, total: int = 60) -> dict[str, str]:
+    request = page_request(CONFIG, page, 20)
+    body, headers = list_response(CONFIG, [], total, request, "/v1/projects", query)
+    assert headers["X-Total-Count"] == str(total)
+    links: dict[str, str] = body["links"]
+    return links
+
+
+@pytest.mark.parametrize("repeat", [1, 2])  # the second call is served from the cache
+def test_links_carry_filters_encoded(repeat: int) -> None:
+    for _ in range(repeat):
+        links = _links({"sort": "name", "order": "asc", "search": "a&b c/ü", "status": None})
+    parsed = urlsplit(links["next"])
+    assert parsed.path == "/v1/projects"
+    assert parse_qs(parsed.query) == {
+        "sort": ["name"],
+        "order": ["asc"],
+        "search": ["a&b c/ü"],
+        "page": ["3"],
+        "per_page": ["20"],
+    }
+    assert links["prev"].endswith("page=1&per_page=20")
+
+
+def test_list_values_repeat_the_parameter() -> None:
+    links = _links({"tag": ["x", "y z"]})
+    assert parse_qs(urlsplit(links["first"]).query) == {
+        "tag": ["x", "y z"],
+        "page": ["1"],
+        "per_page": ["20"],
+    }
+
+
+def test_no_filters_and_the_page_parameters_themselves_are_dropped() -> None:
+    links = _links({"page": 7, "per_page": 5, "search": None})
+    assert links["first"] == "/v1/projects?page=1&per_page=20"
+    assert links["last"] == "/v1/projects?page=3&per_page=20"
