@@ -19,14 +19,14 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 from sqlalchemy.util import greenlet_spawn
 
 from specway.errors import ConfigError, StorageError
 from specway.jsonify import column_dumps, column_loads
 from specway.storage.checkpoint import JOURNAL_SIZE_LIMIT, WalCheckpointer
 from specway.storage.group_commit import GroupCommit
-from specway.storage.sqlite_inloop import NO_AWAIT, InLoopPool, InLoopSQLiteDialect, in_loop_url
+from specway.storage.sqlite_inloop import NO_AWAIT, InLoopSQLiteDialect, in_loop_url
 
 logger = logging.getLogger("specway.storage")
 
@@ -46,6 +46,10 @@ class Database:
         self.dialect = parsed.get_backend_name()
         self.timeout = timeout
         kwargs: dict[str, Any] = {}
+        # File SQLite: reads run on a read-only connection of their own (see read()).
+        self._reads_apart = False
+        self._reader: Connection | None = None
+        self._reader_pool: StaticPool | None = None
         # File SQLite: WAL checkpoints run in a thread, not inside a commit on the event loop.
         self.checkpointer: WalCheckpointer | None = None
         if self.dialect == "sqlite":
@@ -55,6 +59,7 @@ class Database:
             kwargs["connect_args"] = {"timeout": timeout}
             if issubclass(InLoopSQLiteDialect.get_pool_class(parsed), AsyncAdaptedQueuePool):
                 kwargs.update(pool_size=1, max_overflow=0, pool_timeout=timeout)
+                self._reads_apart = True
                 if parsed.database:
                     self.checkpointer = WalCheckpointer(parsed.database)
                     weakref.finalize(self, self.checkpointer.stop, 0)
@@ -99,23 +104,62 @@ class Database:
             await session.close()
 
     async def read(self, work: Callable[[Connection], T]) -> T:
-        """``work(connection)`` on a pooled connection: synchronous Core statements, one hop.
+        """``work(connection)``: synchronous Core statements that only read, in one hop.
 
         The cheapest way to run a read: the checkout, the statements and the check-in run in a
-        single greenlet switch, where an async connection takes one per call. On SQLite, when
-        the one connection is free, not even that: nothing on the way can wait, so ``work``
-        runs right here (a greenlet switch copies the request's whole stack depth, about 50 us
-        of a read in a full middleware stack). ``work`` must not block on anything but the
-        database.
+        single greenlet switch, where an async connection takes one per call.
+
+        A file SQLite database keeps a second connection for reads, read-only (``PRAGMA
+        query_only``), and runs ``work`` on it right here: no greenlet (a switch copies the
+        request's whole stack depth, about 50 us of a read in a full middleware stack), no
+        checkout, and no waiting for a transaction that holds the writers' connection. In WAL
+        mode it sees what is committed, never a transaction in progress. ``work`` must not block
+        on anything but the database and must consume the results it opens (``.all()``,
+        ``.scalar()``...): a statement left half-read would hold its snapshot for the next read.
         """
-        pool = self.engine.sync_engine.pool
-        if isinstance(pool, InLoopPool) and pool.idle():
-            return self._read(work)
+        reader = self._reader
+        if reader is None and self._reads_apart:
+            reader = await greenlet_spawn(self._open_reader)
+        if reader is not None:
+            try:
+                return work(reader)
+            finally:
+                if reader.in_transaction():  # Core's autobegin; SELECTs begin nothing in SQLite
+                    reader.rollback()
         return await greenlet_spawn(self._read, work)
 
     def _read(self, work: Callable[[Connection], T]) -> T:
         with self.engine.sync_engine.connect() as connection:
             return work(self._no_await(connection))
+
+    def _open_reader(self) -> Connection:
+        """The read-only connection of a file SQLite database, once (run in a greenlet)."""
+        if self._reader is not None:
+            return self._reader
+        sync_engine = self.engine.sync_engine
+        # The writers' connection first: it makes the file and puts it in WAL mode.
+        with sync_engine.connect():
+            pass
+        dialect = sync_engine.dialect
+        cargs, cparams = dialect.create_connect_args(sync_engine.url)
+        on_connect = dialect.on_connect_url(sync_engine.url)
+
+        def connect() -> Any:
+            dbapi_connection = dialect.connect(*cargs, **cparams)
+            if on_connect is not None:
+                on_connect(dbapi_connection)
+            dbapi_connection.execute("PRAGMA query_only=ON")
+            # It never writes, so it never checkpoints; like the writers' connection, even so.
+            if self.checkpointer is not None and self.checkpointer.running:
+                dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+            return dbapi_connection
+
+        self._reader_pool = StaticPool(connect)
+        # A Connection of the main engine (its dialect, its statement plans and its event
+        # listeners) around the reader's own DBAPI connection.
+        reader = Connection(sync_engine, self._reader_pool.connect())
+        self._reader = self._no_await(reader)
+        return self._reader
 
     async def transaction(self, work: Callable[[Connection], T]) -> T:
         """``work(connection)`` in one transaction, in one hop (see :meth:`read`).
@@ -176,6 +220,12 @@ class Database:
             return "<invalid url>"
 
     async def dispose(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+        if self._reader_pool is not None:
+            self._reader_pool.dispose()
+            self._reader_pool = None
         await self.engine.dispose()
         if self.checkpointer is not None:
             await asyncio.to_thread(self.checkpointer.stop)

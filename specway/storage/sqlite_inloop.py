@@ -71,18 +71,10 @@ NO_AWAIT = "specway_no_await"
 class InLoopPool(pool.AsyncAdaptedQueuePool):
     """The queue pool of the one connection, which hands it out without waiting when it is free.
 
-    SQLAlchemy's async queue pool always waits on its queue once its connections exist, and
-    waiting needs a greenlet. This one takes a free connection at once, so a caller that saw
-    :meth:`idle` can check it out on the plain event loop (``Database.read``); a busy one is
-    still waited for as before.
+    SQLAlchemy's async queue pool always waits on its queue once its connections exist, which
+    costs a trip through the event loop's queue even when the connection is free. This one
+    takes a free connection at once; a busy one is still waited for as before.
     """
-
-    def idle(self) -> bool:
-        """A checkout now would not wait: the connection exists and is free.
-
-        Not when it is still to be made: SQLAlchemy's first connect takes an asyncio lock.
-        """
-        return self.checkedin() > 0
 
     def _do_get(self) -> Any:
         try:

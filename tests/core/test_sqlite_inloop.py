@@ -6,9 +6,11 @@ import asyncio
 import gc
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from handlers.models import Project
@@ -150,50 +152,58 @@ def test_startup_raises_the_young_generation_threshold_once(
         gc.set_threshold(*before)
 
 
-def test_a_read_takes_the_free_connection_without_a_greenlet(tmp_path: Path) -> None:
+def test_a_read_runs_on_its_own_read_only_connection_without_a_greenlet(
+    tmp_path: Path,
+) -> None:
     from sqlalchemy.util.concurrency import in_greenlet
 
     database = _database(tmp_path)
 
-    async def run() -> list[bool]:
+    async def run() -> tuple[list[bool], set[int], str]:
         await database.migrate()
         seen: list[bool] = []
+        connections: set[int] = set()
 
-        def work(connection: object) -> int:
+        def work(connection: Any) -> int:
             seen.append(in_greenlet())
+            connections.add(id(connection.connection.driver_connection))
             return 1
 
-        await database.read(work)  # the connection is free: straight on the loop
+        await database.read(work)
         async with database.session() as session, session.begin():
             await session.execute(text("SELECT 1"))
-            reading = asyncio.ensure_future(database.read(work))  # busy: waits in a greenlet
-            await asyncio.sleep(0.05)
-            assert not reading.done()
-        await reading
+            writers = await session.connection()
+            connections.add(id((await writers.get_raw_connection()).driver_connection))
+            # The writers' connection is held: the read neither waits for it nor needs a greenlet.
+            reading = asyncio.ensure_future(database.read(work))
+            await asyncio.sleep(0)
+            assert reading.done()
+        await database.read(work)
+        with pytest.raises(OperationalError) as refused:
+            await database.read(lambda c: c.execute(text("DELETE FROM projects")))
         await database.dispose()
-        return seen
+        return seen, connections, str(refused.value.orig)
 
-    assert asyncio.run(run()) == [False, True]
+    seen, connections, refused = asyncio.run(run())
+    assert seen == [False, False, False]
+    assert len(connections) == 2  # the readers' one, and the writers'
+    assert "readonly" in refused
 
 
-def test_a_read_never_sees_a_transaction_that_holds_the_connection(tmp_path: Path) -> None:
+def test_a_read_sees_what_is_committed_never_a_transaction_in_progress(tmp_path: Path) -> None:
     database = _database(tmp_path)
 
-    def count(connection: object) -> int:
-        return int(connection.execute(select(func.count()).select_from(Project)).scalar_one())  # type: ignore[attr-defined]
+    def count(connection: Any) -> int:
+        return int(connection.execute(select(func.count()).select_from(Project)).scalar_one())
 
-    async def run() -> tuple[int, int]:
+    async def run() -> tuple[int, int, int]:
         await database.migrate()
         before = await database.read(count)
         async with database.session() as session, session.begin():
             await service.create_project(session, "org_t", {"name": "pending"})
-            reading = asyncio.ensure_future(database.read(count))
-            await asyncio.sleep(0.05)  # the read waits for the connection...
-            assert not reading.done()
-            # ...and gets it only after the commit: it sees the committed row, never the
-            # uncommitted one on the same connection.
-        after = await reading
+            during = await database.read(count)  # at once: the uncommitted row is not there
+        after = await database.read(count)
         await database.dispose()
-        return before, after
+        return before, during, after
 
-    assert asyncio.run(run()) == (0, 1)
+    assert asyncio.run(run()) == (0, 0, 1)

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -28,10 +29,14 @@ def test_commits_leave_checkpoints_to_the_thread(tmp_path: Path) -> None:
     database.checkpointer.interval = 0.05
     wal = tmp_path / "wal.db-wal"
 
+    def autocheckpoint_of(connection: Any) -> int:
+        return int(connection.execute(text("PRAGMA wal_autocheckpoint")).scalar_one())
+
     async def run() -> tuple[int, int]:
         await database.migrate()
-        autocheckpoint = await database.read(
-            lambda c: c.execute(text("PRAGMA wal_autocheckpoint")).scalar_one()
+        # The writers' connection (transactions) and the readers' one (reads).
+        autocheckpoint = max(
+            await database.transaction(autocheckpoint_of), await database.read(autocheckpoint_of)
         )
         assert "specway-wal-checkpoint" in _threads()
         # Writes for the thread to copy into the database file.
