@@ -124,7 +124,9 @@ class Database:
             try:
                 return work(reader)
             finally:
-                if reader.in_transaction():  # Core's autobegin; SELECTs begin nothing in SQLite
+                if reader.closed:  # invalidated (it is never revalidated): a new one next time
+                    self._close_reader()
+                elif reader.in_transaction():  # Core's autobegin; SQLite SELECTs begin nothing
                     reader.rollback()
         return await greenlet_spawn(self._read, work)
 
@@ -157,7 +159,9 @@ class Database:
         self._reader_pool = StaticPool(connect)
         # A Connection of the main engine (its dialect, its statement plans and its event
         # listeners) around the reader's own DBAPI connection.
-        reader = Connection(sync_engine, self._reader_pool.connect())
+        # Never revalidated: that would take a connection from the main engine's pool, the
+        # writers' one, and keep it.
+        reader = Connection(sync_engine, self._reader_pool.connect(), _allow_revalidate=False)
         self._reader = self._no_await(reader)
         return self._reader
 
@@ -220,15 +224,18 @@ class Database:
             return "<invalid url>"
 
     async def dispose(self) -> None:
+        self._close_reader()
+        await self.engine.dispose()
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
+
+    def _close_reader(self) -> None:
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.close()
         if self._reader_pool is not None:
             self._reader_pool.dispose()
             self._reader_pool = None
-        await self.engine.dispose()
-        if self.checkpointer is not None:
-            await asyncio.to_thread(self.checkpointer.stop)
 
     def _sqlite_connected(self, dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()

@@ -207,3 +207,34 @@ def test_a_read_sees_what_is_committed_never_a_transaction_in_progress(tmp_path:
         return before, during, after
 
     assert asyncio.run(run()) == (0, 0, 1)
+
+
+def test_an_invalidated_reader_is_replaced_and_never_takes_the_writers_connection(
+    tmp_path: Path,
+) -> None:
+    database = _database(tmp_path)
+
+    def count(connection: Any) -> int:
+        return int(connection.execute(select(func.count()).select_from(Project)).scalar_one())
+
+    def broken(connection: Any) -> int:
+        connection.invalidate()  # as SQLAlchemy does on a disconnect error
+        raise RuntimeError("lost")
+
+    async def run() -> tuple[int, int, int]:
+        await database.migrate()
+        await database.transaction(lambda c: service.insert_project(c, "org_r", {"name": "kept"}))
+        with pytest.raises(RuntimeError):
+            await database.read(broken)
+        after = await database.read(count)
+        free = database.engine.sync_engine.pool.checkedin()  # type: ignore[attr-defined]
+        written = await database.transaction(
+            lambda c: service.insert_project(c, "org_r", {"name": "again"})
+        )
+        await database.dispose()
+        return after, free, len(written.id)
+
+    after, free, id_length = asyncio.run(run())
+    assert after == 1
+    assert free == 1  # the writers' connection is back in its pool
+    assert id_length > 0
