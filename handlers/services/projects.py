@@ -62,7 +62,7 @@ def row_to_dict(row: Sequence[Any]) -> dict[str, Any]:
 
     A list's rows carry one more column, the total, which this ignores.
     """
-    id_, organization_id, name, description, status, config, created_at, updated_at, *_ = row
+    id_, organization_id, name, description, status, config, _, created_at, updated_at, *_ = row
     return {
         "id": id_,
         "name": name,
@@ -84,16 +84,18 @@ class NewProject(NamedTuple):
     description: str
     status: str
     config: dict[str, Any]
+    created_by: str | None
     created_at: str | None
     updated_at: str | None
 
 
-# Reads leave out created_by, which no response shows: a column fewer to fetch per row.
-assert NewProject._fields == tuple(c.name for c in PROJECTS.columns if c.name != "created_by"), (
+# Every column, created_by included: the reference responses don't show it, but services
+# built on these reads do (examples/keynest shows each project's creator).
+assert NewProject._fields == tuple(c.name for c in PROJECTS.columns), (
     "row_to_dict unpacks the columns of projects in this order"
 )
 _COLUMNS = NewProject._fields[:-2]  # all but the timestamps, which reads format
-# What reads select: the columns above, the timestamps already RFC 3339 text (see
+# What reads select: every column, the timestamps already RFC 3339 text (see
 # specway.storage.sqltime), under their own names.
 _READ = (
     *(PROJECTS.c[name] for name in _COLUMNS),
