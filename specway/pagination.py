@@ -60,6 +60,25 @@ def _encode_prefix(path: str, items: tuple[tuple[str, Any], ...]) -> str:
 _encoded_prefix = functools.lru_cache(maxsize=1024)(_encode_prefix)
 
 
+@functools.lru_cache(maxsize=4096)
+def _links(
+    prefix: str, page: int, per_page: int, pages: int
+) -> tuple[tuple[tuple[str, str | None], ...], str]:
+    """``(first, prev, next, last)`` links and the ``Link`` header, for one page of one list."""
+
+    def url(n: int) -> str:
+        return f"{prefix}page={n}&per_page={per_page}"
+
+    links = (
+        ("first", url(1)),
+        ("prev", url(page - 1) if page > 1 else None),
+        ("next", url(page + 1) if page < pages else None),
+        ("last", url(max(pages, 1))),
+    )
+    header = ", ".join(f'<{href}>; rel="{rel}"' for rel, href in links if href)
+    return links, header
+
+
 def list_response(
     config: PaginationConfig,
     items: list[dict[str, Any]],
@@ -70,21 +89,10 @@ def list_response(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """``(body, headers)`` for one page of ``items`` out of ``total``."""
     pages = max(1, math.ceil(total / request.per_page)) if total else 0
-    last = max(pages, 1)
     page = request.page
 
-    prefix = _url_prefix(path, query)
-
-    def url(n: int) -> str:
-        return f"{prefix}page={n}&per_page={request.per_page}"
-
-    links: dict[str, str | None] = {
-        "first": url(1),
-        "prev": url(page - 1) if page > 1 else None,
-        "next": url(page + 1) if page < pages else None,
-        "last": url(last),
-    }
-    link_header = ", ".join(f'<{href}>; rel="{rel}"' for rel, href in links.items() if href)
+    link_items, link_header = _links(_url_prefix(path, query), page, request.per_page, pages)
+    links: dict[str, str | None] = dict(link_items)  # a dict of its own: bodies may be changed
     headers = {"Link": link_header, "X-Total-Count": str(total)}
     if config.style == "drf":
         return {

@@ -72,12 +72,19 @@ class _DuplicateKey(ValueError):
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    seen: set[str] = set()
+    for key, _ in pairs:  # there is a repeated key: name the first one
+        if key in seen:
             raise _DuplicateKey(key)
-        found[key] = value
-    return found
+        seen.add(key)
+    raise AssertionError("unreachable: fewer keys than pairs means a repeated key")
+
+
+# One decoder for every body: json.loads with a hook builds a decoder and its scanner per call.
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates)
 
 
 def duplicate_key(body: bytes) -> str | None:
@@ -91,10 +98,11 @@ def duplicate_key(body: bytes) -> str | None:
     if b"{" not in body:
         return None
     try:
-        json.loads(body, object_pairs_hook=_reject_duplicates)
+        # orjson has parsed it already, so it is UTF-8 (orjson reads nothing else).
+        _PAIRS_DECODER.decode(body.decode("utf-8"))
     except _DuplicateKey as exc:
         return exc.key
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None  # orjson accepted it; nothing more to say here
     return None
 

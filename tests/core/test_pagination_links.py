@@ -50,3 +50,24 @@ def test_no_filters_and_the_page_parameters_themselves_are_dropped() -> None:
     links = _links({"page": 7, "per_page": 5, "search": None})
     assert links["first"] == "/v1/projects?page=1&per_page=20"
     assert links["last"] == "/v1/projects?page=3&per_page=20"
+
+
+def test_a_changed_body_leaves_the_next_pages_links_alone() -> None:
+    first = _links({"sort": "name"})
+    first["next"] = "/elsewhere"
+    first.pop("last")
+    again = _links({"sort": "name"})
+    assert again["next"] == "/v1/projects?sort=name&page=3&per_page=20"
+    assert again["last"] == "/v1/projects?sort=name&page=3&per_page=20"
+
+
+def test_link_header_lists_the_pages_there_are() -> None:
+    request = page_request(CONFIG, 1, 20)
+    _, headers = list_response(CONFIG, [], 5, request, "/v1/projects", {})
+    assert headers["Link"] == (
+        '</v1/projects?page=1&per_page=20>; rel="first", '
+        '</v1/projects?page=1&per_page=20>; rel="last"'
+    )
+    _, empty = list_response(CONFIG, [], 0, request, "/v1/projects", {})
+    assert empty["Link"].endswith('rel="last"')
+    assert empty["X-Total-Count"] == "0"
