@@ -15,6 +15,9 @@ from the request, so the number of series stays bounded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -76,35 +79,66 @@ AUDIT_EVENTS = Counter(
 )
 
 
+Child = Any  # a labelled Counter or Histogram
+
+
+def _children(metric: Counter | Histogram) -> Callable[..., Child]:
+    """``metric.labels(*values)``, each child kept after its first use.
+
+    ``labels()`` checks its arguments, builds the key and takes a lock on every call, which
+    costs more than the increment; label values are bounded (see above), and so is this.
+    """
+    cache: dict[tuple[str, ...], Child] = {}
+
+    def child(*values: str) -> Child:
+        try:
+            return cache[values]
+        except KeyError:
+            made = cache[values] = metric.labels(*values)
+            return made
+
+    return child
+
+
+_requests = _children(HTTP_REQUESTS)
+_latency = _children(HTTP_LATENCY)
+_auth_failures = _children(AUTH_FAILURES)
+_ratelimit = _children(RATELIMIT_DECISIONS)
+_webhooks = _children(WEBHOOK_DELIVERIES)
+_backend_errors = _children(BACKEND_ERRORS)
+_idempotency = _children(IDEMPOTENCY)
+_audit = _children(AUDIT_EVENTS)
+
+
 def request(operation: str | None, method: str, status: int, seconds: float) -> None:
     """Count one finished request and observe its latency."""
     op = operation or UNMATCHED
-    HTTP_REQUESTS.labels(op, method, str(status)).inc()
-    HTTP_LATENCY.labels(op, method).observe(seconds)
+    _requests(op, method, str(status)).inc()
+    _latency(op, method).observe(seconds)
     if status in (401, 403):
-        AUTH_FAILURES.labels(op, "unauthenticated" if status == 401 else "forbidden").inc()
+        _auth_failures(op, "unauthenticated" if status == 401 else "forbidden").inc()
 
 
 def ratelimit_decision(decision: str, policy: str = "") -> None:
     """Count one rate-limit decision (``allowed``, ``limited``, ``failed_open``...)."""
-    RATELIMIT_DECISIONS.labels(decision, policy).inc()
+    _ratelimit(decision, policy).inc()
 
 
 def webhook_delivery(outcome: str) -> None:
     """Count one webhook delivery attempt by its outcome."""
-    WEBHOOK_DELIVERIES.labels(outcome).inc()
+    _webhooks(outcome).inc()
 
 
 def backend_error(backend: str, component: str) -> None:
     """Count one failed backend call (``backend`` is ``redis`` or ``database``)."""
-    BACKEND_ERRORS.labels(backend, component).inc()
+    _backend_errors(backend, component).inc()
 
 
 def idempotency(outcome: str) -> None:
     """Count one request carrying an ``Idempotency-Key`` by what happened to it."""
-    IDEMPOTENCY.labels(outcome).inc()
+    _idempotency(outcome).inc()
 
 
 def audit_events(outcome: str, count: int = 1) -> None:
     """Count audit events ``written`` or ``dropped``."""
-    AUDIT_EVENTS.labels(outcome).inc(count)
+    _audit(outcome).inc(count)

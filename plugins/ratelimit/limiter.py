@@ -1,9 +1,10 @@
 """``RateLimiter``: the service the middleware asks, with the breaker and failure modes.
 
 It asks the backend (unless the circuit is open), counts every decision in
-:class:`~plugins.ratelimit.breaker.RateLimitStats` and turns a backend failure into the
-operation's failure mode: ``open`` admits the request without limit headers, ``closed`` refuses
-it with 503. Never an exception to the caller.
+:class:`~plugins.ratelimit.breaker.RateLimitStats` and in ``specway_ratelimit_decisions``
+(``allowed``; ``limited`` once per refusing policy; ``failed_open`` or ``failed_closed``), and
+turns a backend failure into the operation's failure mode: ``open`` admits the request without
+limit headers, ``closed`` refuses it with 503. Never an exception to the caller.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from plugins.metrics import counters
 from plugins.ratelimit.algorithms import Verdict
 from plugins.ratelimit.backends import PolicyCheck, RateLimitBackend
 from plugins.ratelimit.breaker import CircuitBreaker, RateLimitStats
@@ -62,24 +64,29 @@ class RateLimiter:
                 verdicts = await self.backend.hit(checks, cost)
             except StorageError as exc:
                 self.breaker.failure(str(exc))
+                counters.backend_error(self.backend.name, "ratelimit")
             else:
                 self.breaker.success()
                 return self._decided(verdicts, names)
         if failure == "closed":
             self.stats.failed_closed += 1
+            counters.ratelimit_decision("failed_closed")
             return Outcome("failed_closed")
         self.stats.failed_open += 1
+        counters.ratelimit_decision("failed_open")
         return Outcome("failed_open")
 
     def _decided(self, verdicts: list[Verdict], names: Sequence[str]) -> Outcome:
         if all(v.allowed for v in verdicts):
             self.stats.allowed += 1
+            counters.ratelimit_decision("allowed")
             return Outcome("allowed", tuple(verdicts))
         self.stats.rejected += 1
         for name, verdict in zip(names, verdicts, strict=True):
             if not verdict.allowed:
                 by_policy = self.stats.rejected_by_policy
                 by_policy[name] = by_policy.get(name, 0) + 1
+                counters.ratelimit_decision("limited", name)
         return Outcome("rejected", tuple(verdicts))
 
     async def start(self) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plugins.metrics import counters
 from plugins.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -195,6 +196,7 @@ class WebhookWorker:
                 .execution_options(synchronize_session=False)
             )
             if _rowcount(changed) != 1:
+                counters.webhook_delivery("lease_lost")
                 logger.warning(
                     "webhook delivery %s: lease lost; attempt %d result discarded",
                     claimed.delivery_id,
@@ -218,6 +220,7 @@ class WebhookWorker:
             )
             if disable_reason is not None and endpoint.enabled:
                 await disable_endpoint(session, self.service, endpoint, disable_reason, now)
+        counters.webhook_delivery(_outcome(status, disable_reason))
         logger.info(
             "webhook attempt",
             extra={
@@ -319,3 +322,12 @@ async def disable_endpoint(
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _outcome(status: str, disable_reason: str | None) -> str:
+    """The ``specway_webhook_deliveries`` outcome of a recorded attempt."""
+    if status == "succeeded":
+        return "delivered"
+    if disable_reason is not None:
+        return "disabled"  # failed, and the endpoint with it
+    return "retry_scheduled" if status == "pending" else "failed"
