@@ -40,31 +40,28 @@ def page_request(config: PaginationConfig, page: int | None, per_page: int | Non
     return PageRequest(min(max(1, page or 1), MAX_PAGE), max(1, min(size, config.max_per_page)))
 
 
-def _url_prefix(path: str, query: dict[str, Any]) -> str:
-    """``path?<the other query parameters>&`` (or ``path?``): each link appends its page."""
+def _links(
+    path: str, query: dict[str, Any], page: int, per_page: int, pages: int
+) -> tuple[tuple[tuple[str, str | None], ...], str]:
+    """``(first, prev, next, last)`` links and the ``Link`` header, for one page of one list.
+
+    Each link is ``path?<the other query parameters>&page=N&per_page=M``. Most lists are read
+    with the same few filters, and urlencode's quoting is most of the cost: cached.
+    """
     items = tuple(
         (k, v) for k, v in query.items() if v is not None and k not in ("page", "per_page")
     )
     try:
-        return _encoded_prefix(path, items)
+        return _cached_links(path, items, page, per_page, pages)
     except TypeError:  # a list value (an array parameter): not hashable, so not cached
-        return _encode_prefix(path, items)
+        return _make_links(path, items, page, per_page, pages)
 
 
-def _encode_prefix(path: str, items: tuple[tuple[str, Any], ...]) -> str:
-    encoded = urlencode(items, doseq=True)
-    return f"{path}?{encoded}&" if encoded else f"{path}?"
-
-
-# Most lists are read with the same few filters: urlencode's quoting is most of a page's links.
-_encoded_prefix = functools.lru_cache(maxsize=1024)(_encode_prefix)
-
-
-@functools.lru_cache(maxsize=4096)
-def _links(
-    prefix: str, page: int, per_page: int, pages: int
+def _make_links(
+    path: str, items: tuple[tuple[str, Any], ...], page: int, per_page: int, pages: int
 ) -> tuple[tuple[tuple[str, str | None], ...], str]:
-    """``(first, prev, next, last)`` links and the ``Link`` header, for one page of one list."""
+    encoded = urlencode(items, doseq=True)
+    prefix = f"{path}?{encoded}&" if encoded else f"{path}?"
 
     def url(n: int) -> str:
         return f"{prefix}page={n}&per_page={per_page}"
@@ -79,6 +76,9 @@ def _links(
     return links, header
 
 
+_cached_links = functools.lru_cache(maxsize=4096)(_make_links)
+
+
 def list_response(
     config: PaginationConfig,
     items: list[dict[str, Any]],
@@ -91,7 +91,7 @@ def list_response(
     pages = max(1, math.ceil(total / request.per_page)) if total else 0
     page = request.page
 
-    link_items, link_header = _links(_url_prefix(path, query), page, request.per_page, pages)
+    link_items, link_header = _links(path, query, page, request.per_page, pages)
     links: dict[str, str | None] = dict(link_items)  # a dict of its own: bodies may be changed
     headers = {"Link": link_header, "X-Total-Count": str(total)}
     if config.style == "drf":

@@ -1,4 +1,4 @@
-"""specway.dispatch finds a handler's Content-Type as Connexion's own helper does."""
+"""header_content_type agrees with Connexion's extract_content_type on ASGI and handler headers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from connexion.utils import extract_content_type
 
-from specway.dispatch import _content_type
+from specway.types import header_content_type
 
 
 @pytest.mark.parametrize(
@@ -24,9 +24,9 @@ from specway.dispatch import _content_type
     ],
 )
 def test_same_answer_as_connexion(headers: Any) -> None:
-    assert _content_type(headers) == extract_content_type(headers)
+    assert header_content_type(headers) == extract_content_type(headers)
 
 
 def test_first_of_repeated_headers_wins() -> None:
     headers = [(b"content-type", b"text/plain"), (b"Content-Type", b"text/html")]
-    assert _content_type(headers) == "text/plain" == extract_content_type(headers)
+    assert header_content_type(headers) == "text/plain" == extract_content_type(headers)
