@@ -15,8 +15,7 @@ from the request, so the number of series stays bounded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import functools
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -79,35 +78,17 @@ AUDIT_EVENTS = Counter(
 )
 
 
-Child = Any  # a labelled Counter or Histogram
-
-
-def _children(metric: Counter | Histogram) -> Callable[..., Child]:
-    """``metric.labels(*values)``, each child kept after its first use.
-
-    ``labels()`` checks its arguments, builds the key and takes a lock on every call, which
-    costs more than the increment; label values are bounded (see above), and so is this.
-    """
-    cache: dict[tuple[str, ...], Child] = {}
-
-    def child(*values: str) -> Child:
-        try:
-            return cache[values]
-        except KeyError:
-            made = cache[values] = metric.labels(*values)
-            return made
-
-    return child
-
-
-_requests = _children(HTTP_REQUESTS)
-_latency = _children(HTTP_LATENCY)
-_auth_failures = _children(AUTH_FAILURES)
-_ratelimit = _children(RATELIMIT_DECISIONS)
-_webhooks = _children(WEBHOOK_DELIVERIES)
-_backend_errors = _children(BACKEND_ERRORS)
-_idempotency = _children(IDEMPOTENCY)
-_audit = _children(AUDIT_EVENTS)
+# Each labelled child kept after its first use: ``labels()`` checks its arguments, builds the
+# key and takes a lock on every call, which costs more than the increment. Label values are
+# bounded (see above), and so are these caches.
+_requests = functools.cache(HTTP_REQUESTS.labels)
+_latency = functools.cache(HTTP_LATENCY.labels)
+_auth_failures = functools.cache(AUTH_FAILURES.labels)
+_ratelimit = functools.cache(RATELIMIT_DECISIONS.labels)
+_webhooks = functools.cache(WEBHOOK_DELIVERIES.labels)
+_backend_errors = functools.cache(BACKEND_ERRORS.labels)
+_idempotency = functools.cache(IDEMPOTENCY.labels)
+_audit = functools.cache(AUDIT_EVENTS.labels)
 
 
 def request(operation: str | None, method: str, status: int, seconds: float) -> None:
