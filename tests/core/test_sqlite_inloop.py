@@ -23,6 +23,11 @@ def _database(tmp_path: Path) -> Database:
     return Database(f"sqlite+aiosqlite:///{tmp_path}/inloop.db", timeout=2.0)
 
 
+def _count(connection: Any) -> int:
+    """The projects a read sees."""
+    return int(connection.execute(select(func.count()).select_from(Project)).scalar_one())
+
+
 def test_every_sqlite_url_runs_on_the_loop_with_one_connection(tmp_path: Path) -> None:
     database = _database(tmp_path)
     assert database.engine.dialect.driver == "specway"
@@ -193,16 +198,13 @@ def test_a_read_runs_on_its_own_read_only_connection_without_a_greenlet(
 def test_a_read_sees_what_is_committed_never_a_transaction_in_progress(tmp_path: Path) -> None:
     database = _database(tmp_path)
 
-    def count(connection: Any) -> int:
-        return int(connection.execute(select(func.count()).select_from(Project)).scalar_one())
-
     async def run() -> tuple[int, int, int]:
         await database.migrate()
-        before = await database.read(count)
+        before = await database.read(_count)
         async with database.session() as session, session.begin():
             await service.create_project(session, "org_t", {"name": "pending"})
-            during = await database.read(count)  # at once: the uncommitted row is not there
-        after = await database.read(count)
+            during = await database.read(_count)  # at once: the uncommitted row is not there
+        after = await database.read(_count)
         await database.dispose()
         return before, during, after
 
@@ -214,9 +216,6 @@ def test_an_invalidated_reader_is_replaced_and_never_takes_the_writers_connectio
 ) -> None:
     database = _database(tmp_path)
 
-    def count(connection: Any) -> int:
-        return int(connection.execute(select(func.count()).select_from(Project)).scalar_one())
-
     def broken(connection: Any) -> int:
         connection.invalidate()  # as SQLAlchemy does on a disconnect error
         raise RuntimeError("lost")
@@ -226,7 +225,7 @@ def test_an_invalidated_reader_is_replaced_and_never_takes_the_writers_connectio
         await database.transaction(lambda c: service.insert_project(c, "org_r", {"name": "kept"}))
         with pytest.raises(RuntimeError):
             await database.read(broken)
-        after = await database.read(count)
+        after = await database.read(_count)
         free = database.engine.sync_engine.pool.checkedin()  # type: ignore[attr-defined]
         written = await database.transaction(
             lambda c: service.insert_project(c, "org_r", {"name": "again"})
