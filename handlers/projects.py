@@ -31,13 +31,11 @@ async def list_projects(
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
     org = _org()
-    page_rows: tuple[list[Any], int] = await context.app_state().database.read(
-        lambda db: service.read_projects(
+    items, total = await context.app_state().database.read(
+        lambda db: service.read_project_page(
             db, org, request, sort=sort, order=order, search=search, status=status
         )
     )
-    rows, total = page_rows
-    items = list(map(service.row_to_dict, rows))  # reads return rows, never mapped objects
     query = {"sort": sort, "order": order, "search": search, "status": status}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
     return body, 200, headers
@@ -45,10 +43,10 @@ async def list_projects(
 
 async def get_project(project_id: str) -> Response:
     org = _org()
-    project: Any = await context.app_state().database.read(
-        lambda db: service.read_project(db, org, project_id)
+    project = await context.app_state().database.read(
+        lambda db: service.read_project_record(db, org, project_id)
     )
-    return service.row_to_dict(project), 200
+    return project, 200
 
 
 async def create_project(body: dict[str, Any]) -> Response:

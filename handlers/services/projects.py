@@ -102,6 +102,20 @@ _READ = (
     rfc3339_text(PROJECTS.c.created_at).label("created_at"),
     rfc3339_text(PROJECTS.c.updated_at).label("updated_at"),
 )
+# What a response shows of a project, in the order of row_to_dict's keys: the handlers' reads
+# return these as dicts (``Prepared.records``), two columns fewer than ``_READ``.
+_RESPONSE = (
+    PROJECTS.c.id,
+    PROJECTS.c.name,
+    PROJECTS.c.description,
+    PROJECTS.c.status,
+    PROJECTS.c.organization_id.label("organization"),
+    PROJECTS.c.config,
+    _READ[-2],
+    _READ[-1],
+)
+_RESPONSE_KEYS = tuple(str(column.key) for column in _RESPONSE)
+_RESPONSE_DEFAULTS = {"config": dict}
 
 
 # Reads are Core statements built once, with bound parameters: building a statement and its
@@ -112,19 +126,24 @@ def _org_clause(organization_id: str | None) -> ColumnElement[bool]:
 
 
 @functools.cache
-def _get_statement(no_org: bool) -> Prepared:
-    return Prepared(
-        select(*_READ).where(
-            _org_clause(None if no_org else ""), PROJECTS.c.id == bindparam("project_id")
+def _get_statement(no_org: bool, response: bool = False) -> Prepared:
+    where = (_org_clause(None if no_org else ""), PROJECTS.c.id == bindparam("project_id"))
+    if response:
+        return Prepared(
+            select(*_RESPONSE).where(*where),
+            record=_RESPONSE_KEYS,
+            defaults=_RESPONSE_DEFAULTS,
         )
-    )
+    return Prepared(select(*_READ).where(*where))
 
 
 @functools.cache
 def _list_statements(
-    no_org: bool, sort: str, order: str, search: bool, status: bool
+    no_org: bool, sort: str, order: str, search: bool, status: bool, response: bool = False
 ) -> tuple[Prepared, Prepared]:
     """``(count, page)`` for one shape of the list query; values are bound at execution.
+
+    ``response``: the page selects ``_RESPONSE``'s columns as records, not ``_READ``'s rows.
 
     The page's rows end with the count as a column (``total``): an uncorrelated scalar
     subquery, which SQLite and PostgreSQL compute once per statement. One statement instead of
@@ -151,12 +170,14 @@ def _list_statements(
         ordering = (column.desc(), PROJECTS.c.id.desc())
     count = select(func.count()).select_from(PROJECTS).where(*where)
     page = (
-        select(*_READ, count.scalar_subquery().label("total"))
+        select(*(_RESPONSE if response else _READ), count.scalar_subquery().label("total"))
         .where(*where)
         .order_by(*ordering)
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))
     )
+    if response:
+        return Prepared(count), Prepared(page, record=_RESPONSE_KEYS, defaults=_RESPONSE_DEFAULTS)
     return Prepared(count), Prepared(page)
 
 
@@ -174,24 +195,63 @@ def read_projects(
 
     The rows are ``_READ``'s columns followed by ``total`` (see :func:`_list_statements`).
     """
+    count, query, params = _list_query(organization_id, page, sort, order, search, status)
+    rows = query.rows(db, params)
+    if rows:
+        return list(rows), int(rows[0][-1])
+    return [], _total_without_rows(db, count, page, params)
+
+
+def read_project_page(
+    db: Connection | Session,
+    organization_id: str | None,
+    page: PageRequest,
+    *,
+    sort: str = "created_at",
+    order: str = "desc",
+    search: str | None = None,
+    status: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """:func:`read_projects` as the response shows it: ``(items, total)``, each item the dict
+    :func:`row_to_dict` would make, built straight from the fetched rows."""
+    count, query, params = _list_query(
+        organization_id, page, sort, order, search, status, response=True
+    )
+    items, rest = query.records(db, params)
+    if items:
+        return items, int(rest[0])
+    return [], _total_without_rows(db, count, page, params)
+
+
+def _list_query(
+    organization_id: str | None,
+    page: PageRequest,
+    sort: str,
+    order: str,
+    search: str | None,
+    status: str | None,
+    *,
+    response: bool = False,
+) -> tuple[Prepared, Prepared, dict[str, Any]]:
+    """``(count, page, parameters)`` of one list request."""
     sort = sort if sort in SORTABLE else "created_at"
     order = "asc" if order == "asc" else "desc"
     count, query = _list_statements(
-        organization_id is None, sort, order, bool(search), bool(status)
+        organization_id is None, sort, order, bool(search), bool(status), response
     )
     params: dict[str, Any] = {"org": organization_id, "offset": page.offset, "limit": page.per_page}
     if search:
         params["pattern"] = like_pattern(search)
     if status:
         params["status"] = status
-    rows = query.rows(db, params)
-    if rows:
-        total = rows[0][-1]
-    elif page.offset:  # past the last page, or no project at all
-        total = count.rows(db, params)[0][0]
-    else:
-        total = 0
-    return list(rows), int(total)
+    return count, query, params
+
+
+def _total_without_rows(
+    db: Connection | Session, count: Prepared, page: PageRequest, params: dict[str, Any]
+) -> int:
+    """The total for a page with no row to carry it: past the last page, or nothing at all."""
+    return int(count.rows(db, params)[0][0]) if page.offset else 0
 
 
 async def list_projects(
@@ -213,6 +273,17 @@ def read_project(db: Connection | Session, organization_id: str | None, project_
     if not rows:
         raise _not_found(project_id)
     return rows[0]
+
+
+def read_project_record(
+    db: Connection | Session, organization_id: str | None, project_id: str
+) -> dict[str, Any]:
+    """:func:`read_project` as the response shows it (the dict :func:`row_to_dict` makes)."""
+    statement = _get_statement(organization_id is None, response=True)
+    records, _ = statement.records(db, {"org": organization_id, "project_id": project_id})
+    if not records:
+        raise _not_found(project_id)
+    return records[0]
 
 
 async def get_project(

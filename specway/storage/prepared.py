@@ -6,9 +6,9 @@ takes 12-20 µs. On the request path of the in-loop SQLite driver that is most o
 A ``Prepared`` statement is compiled by SQLAlchemy once per parameter shape; each execution then
 applies the same type processors SQLAlchemy would (``TypeEngine.bind_processor`` /
 ``result_processor`` of the dialect's types), calls the cursor, and returns rows with the same
-attribute access as ``Row``. It fires ``before_cursor_execute`` / ``after_cursor_execute`` like
-SQLAlchemy does (``context`` is ``None``), and wraps ``sqlite3`` errors the same way
-(``sqlalchemy.exc.DBAPIError.instance``).
+attribute access as ``Row`` (``rows``), or dicts ready for a response (``records``). It fires
+``before_cursor_execute`` / ``after_cursor_execute`` like SQLAlchemy does (``context`` is
+``None``), and wraps ``sqlite3`` errors the same way (``sqlalchemy.exc.DBAPIError.instance``).
 
 Anything else takes SQLAlchemy's own path: another dialect (PostgreSQL), an ORM ``Session``, a
 connection without the ``NO_AWAIT`` option (``Database.read`` and ``Database.transaction`` set
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import json
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,12 +29,15 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Delete, Insert, Select, Update
+from sqlalchemy.sql import Delete, Insert, Select, Update, sqltypes
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from specway.storage.sqlite_inloop import DRIVER, NO_AWAIT
+from specway.storage.sqltime import from_sqlite_text
 
 Processor = Callable[[Any], Any] | None
+Records = tuple[list[dict[str, Any]], tuple[Any, ...]]
+Converter = Callable[[Sequence[Sequence[Any]]], Records]
 Statement = Select[Any] | Insert | Update | Delete
 _counter = itertools.count()
 
@@ -45,17 +49,32 @@ class _Plan:
     binds: tuple[Processor, ...]
     defaults: tuple[Any, ...]  # a bound value written into the statement, else _MISSING
     convert: Callable[[list[Any]], list[Any]]  # a SELECT's fetched tuples -> its rows
+    records: Converter | None  # a SELECT's fetched tuples -> (dicts, first row's rest)
 
 
 _MISSING: Any = object()
 
 
 class Prepared:
-    """A SELECT, INSERT, UPDATE or DELETE built once; see the module docstring."""
+    """A SELECT, INSERT, UPDATE or DELETE built once; see the module docstring.
 
-    def __init__(self, statement: Statement) -> None:
+    ``record``: for :meth:`records`, the leading selected columns (by key) that make a record,
+    each becoming a dict item under its key. ``defaults``: a record's value that is ``None``
+    is replaced with ``defaults[key]()`` (e.g. ``dict`` for a JSON object column).
+    """
+
+    def __init__(
+        self,
+        statement: Statement,
+        *,
+        record: Sequence[str] = (),
+        defaults: Mapping[str, Callable[[], Any]] | None = None,
+    ) -> None:
         self.statement = statement
         self._is_select = isinstance(statement, Select)
+        self._record = _RecordShape.of(statement, record, defaults or {})
+        # The converter for rows SQLAlchemy's own path returned (values already processed).
+        self._processed_records: Converter | None = None
         # Per engine's dialect (its type processors are its own, e.g. its JSON serializer),
         # then per parameter shape; an engine disposed of and collected drops its plans.
         self._plans: weakref.WeakKeyDictionary[Dialect, dict[Any, _Plan | None]] = (
@@ -69,6 +88,26 @@ class Prepared:
         if plan is None or connection is None:
             return db.execute(self.statement, params).all()
         return plan.convert(self._execute(connection, plan, params, many=False).fetchall())
+
+    def records(self, db: Connection | Session, params: Mapping[str, Any]) -> Records:
+        """``(dicts, rest)``: each row's ``record`` columns as a dict, ready for a response, and
+        the first row's remaining columns (``()`` when there is no row), e.g. a total that a
+        scalar subquery put on every row.
+
+        On the fast path the dicts are built straight from the fetched tuples, type processors
+        inlined: no row objects and no second pass over the rows.
+        """
+        shape = self._record
+        if shape is None:
+            raise TypeError("records() needs a SELECT built with record=...")
+        connection = _direct(db)
+        plan = self._plan(connection, params) if connection is not None else None
+        if plan is None or connection is None or plan.records is None:
+            rows = db.execute(self.statement, params).all()
+            if self._processed_records is None:
+                self._processed_records = shape.converter([_Result(None)] * shape.width)
+            return self._processed_records(rows)
+        return plan.records(self._execute(connection, plan, params, many=False).fetchall())
 
     def run(self, db: Connection | Session, params: Mapping[str, Any] | list[Any]) -> None:
         """Execute a DML statement once, or once per mapping of a non-empty list."""
@@ -91,7 +130,9 @@ class Prepared:
         try:
             return plans[key]
         except KeyError:
-            plan = plans[key] = _compile(self.statement, dialect, None if is_select else key)
+            plan = plans[key] = _compile(
+                self.statement, dialect, None if is_select else key, self._record
+            )
             return plan
 
     @staticmethod
@@ -146,7 +187,12 @@ def _positional(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _compile(statement: Statement, dialect: Dialect, keys: frozenset[str] | None) -> _Plan | None:
+def _compile(
+    statement: Statement,
+    dialect: Dialect,
+    keys: frozenset[str] | None,
+    record: _RecordShape | None = None,
+) -> _Plan | None:
     compiled = statement.compile(dialect=dialect, column_keys=sorted(keys) if keys else None)
     assert isinstance(compiled, SQLCompiler)
     if compiled.positiontup is None or getattr(compiled, "insert_prefetch", None):
@@ -161,32 +207,38 @@ def _compile(statement: Statement, dialect: Dialect, keys: frozenset[str] | None
         binds.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
         supplied = keys is not None and name in keys
         defaults.append(_MISSING if bind.value is None or supplied else bind.value)
-    results: list[Processor] = []
+    results: list[_Result] = []
     fields: list[str] = []
     if isinstance(statement, Select):
         for column in statement.selected_columns:
-            results.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
+            results.append(_Result.of(column.type.dialect_impl(dialect), dialect))
             fields.append(str(column.key))
     row = collections.namedtuple(f"Row{next(_counter)}", fields or ["_"], rename=True)  # type: ignore[misc]
-    return _Plan(compiled.string, names, tuple(binds), tuple(defaults), _converter(row, results))
+    return _Plan(
+        compiled.string,
+        names,
+        tuple(binds),
+        tuple(defaults),
+        _converter(row, results),
+        record.converter(results) if record is not None else None,
+    )
 
 
-def _converter(row: Any, results: list[Processor]) -> Callable[[list[Any]], list[Any]]:
+def _converter(row: Any, results: list[_Result]) -> Callable[[list[Any]], list[Any]]:
     """A function turning fetched tuples into ``row`` tuples, the processors applied inline.
 
     Generated per statement (as ``collections.namedtuple`` generates its ``__new__``): one
     comprehension with the columns unpacked by name and each processor called directly costs
     about half of a generic loop zipping every value with its processor.
     """
-    if not any(results):
+    if not any(result.process for result in results):
         return lambda fetched: [_new(row, values) for values in fetched]
     columns = [f"c{i}" for i in range(len(results))]
-    values = [
-        column if process is None else f"p{i}({column})"
-        for i, (column, process) in enumerate(zip(columns, results, strict=True))
-    ]
     namespace: dict[str, Any] = {"_new": _new, "_row": row}
-    namespace.update({f"p{i}": p for i, p in enumerate(results) if p is not None})
+    values = [
+        result.expression(f"p{i}", column, namespace)
+        for i, (column, result) in enumerate(zip(columns, results, strict=True))
+    ]
     source = (
         f"def convert(fetched):\n"
         f"    return [_new(_row, ({', '.join(values)},)) for {', '.join(columns)}, in fetched]\n"
@@ -196,4 +248,111 @@ def _converter(row: Any, results: list[Processor]) -> Callable[[list[Any]], list
     return convert
 
 
+@dataclass(frozen=True, slots=True)
+class _Result:
+    """How a fetched value becomes its column's Python value in a generated converter.
+
+    ``process``: the type's result processor, as SQLAlchemy would call it (``None``: none).
+    ``usual``: for the values a column nearly always holds, the same conversion as an inline
+    expression that calls no processor, falling back to ``process`` for anything else.
+    """
+
+    process: Processor
+    usual: Callable[[str, str], str] | None = None  # (value, processor's name) -> expression
+    helper: Any = None  # a function ``usual`` calls, as ``<processor's name>_h``
+
+    @classmethod
+    def of(cls, impl: Any, dialect: Dialect) -> _Result:
+        process = impl.result_processor(dialect, None)
+        if process is from_sqlite_text:
+            return cls(process, _usual_sqlite_timestamp)
+        if isinstance(impl, sqltypes.JSON) and dialect.name == "sqlite" and process is not None:
+            # SQLite's JSON processor returns numbers as they are (a JSON column has NUMERIC
+            # affinity) and None as None; text goes to the engine's deserializer.
+            loads = getattr(dialect, "_json_deserializer", None) or json.loads
+            return cls(process, _usual_json_text, loads)
+        return cls(process)
+
+    def expression(self, name: str, value: str, namespace: dict[str, Any]) -> str:
+        """The Python expression converting ``value``; adds what it calls to ``namespace``."""
+        if self.process is None:
+            return value
+        namespace[name] = self.process
+        if self.usual is None:
+            return f"{name}({value})"
+        if self.helper is not None:
+            namespace[f"{name}_h"] = self.helper
+        return self.usual(value, name)
+
+
+def _usual_sqlite_timestamp(value: str, process: str) -> str:
+    # from_sqlite_text for the text SQLAlchemy's SQLite DATETIME writes (26 characters).
+    return (
+        f'(f"{{{value}[:10]}}T{{{value}[11:19]}}Z" if {value}.__class__ is str and '
+        f'len({value}) == 26 and {value}[10] == " " and {value}[19] == "." else {process}({value}))'
+    )
+
+
+def _usual_json_text(value: str, process: str) -> str:
+    return f"({process}_h({value}) if {value}.__class__ is str else {process}({value}))"
+
+
 _new = tuple.__new__
+
+
+@dataclass(frozen=True, slots=True)
+class _RecordShape:
+    """Which selected columns make a record (see :class:`Prepared`), by position."""
+
+    keys: tuple[str, ...]  # the first len(keys) columns, in order
+    width: int  # every selected column
+    defaults: tuple[Callable[[], Any] | None, ...]  # per record column
+
+    @classmethod
+    def of(
+        cls, statement: Statement, record: Sequence[str], defaults: Mapping[str, Callable[[], Any]]
+    ) -> _RecordShape | None:
+        if not record:
+            if defaults:
+                raise ValueError("defaults without record")
+            return None
+        if not isinstance(statement, Select):
+            raise TypeError("record= is for a SELECT")
+        selected = [str(column.key) for column in statement.selected_columns]
+        if tuple(selected[: len(record)]) != tuple(record):
+            raise ValueError(f"record {list(record)} is not the leading columns of {selected}")
+        unknown = set(defaults) - set(record)
+        if unknown:
+            raise ValueError(f"defaults for columns not in the record: {sorted(unknown)}")
+        return cls(tuple(record), len(selected), tuple(defaults.get(key) for key in record))
+
+    def converter(self, results: Sequence[_Result]) -> Converter:
+        """A generated function: fetched tuples -> ``(dicts, first row's other columns)``.
+
+        As in :func:`_converter`, one comprehension with every column unpacked by name and the
+        conversions inline.
+        """
+        namespace: dict[str, Any] = {}
+        columns = [f"c{i}" for i in range(self.width)]
+        items = []
+        for i, (key, default) in enumerate(zip(self.keys, self.defaults, strict=True)):
+            expression = results[i].expression(f"p{i}", columns[i], namespace)
+            if default is not None:
+                namespace[f"d{i}"] = default
+                expression = f"(v{i} if (v{i} := {expression}) is not None else d{i}())"
+            items.append(f"{key!r}: {expression}")
+        rest = [
+            results[i].expression(f"p{i}", f"first[{i}]", namespace)
+            for i in range(len(self.keys), self.width)
+        ]
+        source = (
+            "def convert(fetched):\n"
+            f"    records = [{{{', '.join(items)}}} for {', '.join(columns)}, in fetched]\n"
+            "    if not fetched:\n"
+            "        return records, ()\n"
+            "    first = fetched[0]\n"
+            f"    return records, ({''.join(f'{r}, ' for r in rest)})\n"
+        )
+        exec(source, namespace)  # noqa: S102 - the source holds generated names and repr'd keys
+        convert: Converter = namespace["convert"]
+        return convert

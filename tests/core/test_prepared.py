@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     event,
+    func,
     insert,
     select,
 )
@@ -28,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from specway.storage.database import Database
 from specway.storage.prepared import Prepared
+from specway.storage.sqltime import rfc3339_text
 
 T = TypeVar("T")
 METADATA = MetaData()
@@ -189,3 +192,83 @@ def test_rows_without_conversions_and_with_many_columns_keep_their_names(tmp_pat
     ]
     assert [tuple(r) for r in fast_mixed] == [tuple(r) for r in slow_mixed]
     assert fast_mixed[0]._asdict() == {"n": 1, "id": "a", "flag": True}
+
+
+RECORD = Prepared(
+    select(
+        THINGS.c.id,
+        THINGS.c.data.label("payload"),
+        rfc3339_text(THINGS.c.at).label("at"),
+        THINGS.c.n,
+        func.count().over().label("total"),
+    ).order_by(THINGS.c.id),
+    record=("id", "payload", "at"),
+    defaults={"payload": dict},
+)
+
+
+def test_records_are_dicts_of_the_record_columns_on_both_paths(tmp_path: Path) -> None:
+    async def work(database: Database) -> Any:
+        await database.transaction(lambda c: INSERT.run(c, ROWS))
+        return await _both(database, lambda c: RECORD.records(c, {}))
+
+    fast, slow = _run(tmp_path, work)
+    assert fast == slow
+    records, rest = fast
+    assert records == [
+        {"id": "a", "payload": {"k": [1, 2.5, None]}, "at": "2024-02-26T12:30:01Z"},
+        {"id": "b", "payload": {}, "at": None},  # JSON null -> the default, a new dict
+        {"id": "c", "payload": [], "at": "2024-02-26T12:30:01Z"},
+    ]
+    assert rest == (1, 3)  # the first row's n and total
+
+
+def test_records_of_an_empty_result(tmp_path: Path) -> None:
+    async def work(database: Database) -> Any:
+        return await _both(database, lambda c: RECORD.records(c, {}))
+
+    assert _run(tmp_path, work) == (([], ()), ([], ()))
+
+
+def test_inline_conversions_fall_back_for_values_written_by_others(tmp_path: Path) -> None:
+    """Text another writer stored (an offset, no fraction, a bare number, NaN) converts as the
+    type processors convert it: the generated fast expressions only cover the usual shapes."""
+    odd = [
+        ("o1", '{"x": NaN}', "2024-02-26T14:30:01+02:00"),
+        ("o2", "5", "2024-02-26 12:30:01"),
+        ("o3", "[1]", "not a time"),
+    ]
+
+    async def work(database: Database) -> Any:
+        async with database.engine.begin() as connection:
+            for id_, data, at in odd:
+                await connection.exec_driver_sql(
+                    "INSERT INTO things (id, data, at, flag) VALUES (?, ?, ?, 1)", (id_, data, at)
+                )
+        return await _both(database, lambda c: (RECORD.records(c, {}), SELECT_ALL.rows(c, {})))
+
+    (fast, fast_rows), (slow, slow_rows) = _run(tmp_path, work)
+    assert fast == slow
+    assert [tuple(r) for r in fast_rows] == [tuple(r) for r in slow_rows]
+    records, _ = fast
+    assert records[0]["at"] == "2024-02-26T12:30:01Z"
+    assert math.isnan(records[0]["payload"]["x"])
+    assert records[1] == {"id": "o2", "payload": 5, "at": "2024-02-26T12:30:01Z"}
+    assert records[2] == {"id": "o3", "payload": [1], "at": None}
+
+
+SELECT_ALL = Prepared(
+    select(THINGS.c.id, THINGS.c.data, rfc3339_text(THINGS.c.at)).order_by(THINGS.c.id)
+)
+
+
+def test_record_must_name_the_leading_columns() -> None:
+    statement = select(THINGS.c.id, THINGS.c.n)
+    with pytest.raises(ValueError, match="leading columns"):
+        Prepared(statement, record=("n",))
+    with pytest.raises(ValueError, match="not in the record"):
+        Prepared(statement, record=("id",), defaults={"n": int})
+    with pytest.raises(ValueError, match="without record"):
+        Prepared(statement, defaults={"id": str})
+    with pytest.raises(TypeError, match="needs a SELECT built with record"):
+        Prepared(statement).records(None, {})  # type: ignore[arg-type]
