@@ -4,9 +4,10 @@ Connexion's ``AsyncOperation`` builds a new decorator chain for every request (a
 ``StarletteDecorator``, ``inspect.signature`` of the handler, ``functools.wraps`` three times)
 and reads the operation through werkzeug context proxies. The work only depends on the
 operation, so :class:`CompiledOperation` does it once: the handler's argument names, the URI
-parser, the produced content types. Per request it builds the request, gathers the arguments
-with Connexion's own ``get_arguments`` (the same coercion, defaults and body naming) and turns
-the handler's return value into a response exactly as Connexion's response decorator does.
+parser, the produced content types, the argument plan. Per request it builds the request,
+gathers the arguments as Connexion's own ``get_arguments`` would (``specway.arguments``: the same
+coercion, defaults and body naming) and turns the handler's return value into a response
+exactly as Connexion's response decorator does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp
 from connexion.context import context as connexion_context
-from connexion.decorators.parameter import get_arguments, sanitized, unwrap_decorators
+from connexion.decorators.parameter import unwrap_decorators
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.exceptions import NonConformingResponseHeaders
 from connexion.frameworks.starlette import Starlette as StarletteFramework
@@ -28,6 +29,7 @@ from connexion.operations import AbstractOperation
 from connexion.utils import inspect_function_arguments
 from starlette.concurrency import run_in_threadpool
 
+from specway.arguments import ArgumentPlan, sanitize
 from specway.types import SCOPE_JSON_BODY, Receive, Scope, Send, header_content_type
 
 _CONTEXT_NAME = "context_"
@@ -81,6 +83,7 @@ class CompiledOperation:
         arguments, has_kwargs = inspect_function_arguments(unwrap_decorators(function))
         self._arguments: list[str] = list(arguments)
         self._has_kwargs: bool = has_kwargs
+        self._plan = ArgumentPlan(operation, self._arguments, has_kwargs)
         self._uri_parser = operation.uri_parser_class(
             operation.parameters, operation.body_definition()
         )
@@ -92,7 +95,7 @@ class CompiledOperation:
     def _wants_body(self, content_type: str | None) -> bool:
         wanted = self._body_names.get(content_type)
         if wanted is None:
-            name = sanitized(self.operation.body_name(content_type))
+            name = sanitize(self.operation.body_name(content_type))
             wanted = self._has_kwargs or name in self._arguments
             if len(self._body_names) < 64:  # content types are client input: bounded memo
                 self._body_names[content_type] = wanted
@@ -117,18 +120,7 @@ class CompiledOperation:
     def _found(
         self, request: ConnexionRequest, body: Any, files: Any, mimetype: str
     ) -> dict[str, Any]:
-        found = get_arguments(
-            self.operation,
-            path_params=request.path_params,
-            query_params=request.query_params,
-            body=body,
-            files=files,
-            arguments=self._arguments,
-            has_kwargs=self._has_kwargs,
-            sanitize=sanitized,
-            content_type=mimetype,
-        )
-        kwargs = {sanitized(k): v for k, v in found.items()}
+        kwargs = self._plan(request.path_params, request.query_params, body, files, mimetype)
         for key, value in connexion_context.items():
             if self._has_kwargs or key in self._arguments:
                 kwargs[key] = value
