@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import itertools
 import json
+import sqlite3
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ class _Plan:
     defaults: tuple[Any, ...]  # a bound value written into the statement, else _MISSING
     convert: Callable[[list[Any]], list[Any]]  # a SELECT's fetched tuples -> its rows
     records: Converter | None  # a SELECT's fetched tuples -> (dicts, first row's rest)
+    positional: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # params -> the cursor's tuple
 
 
 _MISSING: Any = object()
@@ -80,6 +82,8 @@ class Prepared:
         self._plans: weakref.WeakKeyDictionary[Dialect, dict[Any, _Plan | None]] = (
             weakref.WeakKeyDictionary()
         )
+        # The last dialect's plans, found without WeakKeyDictionary's new weak reference.
+        self._last: tuple[weakref.ref[Dialect], dict[Any, _Plan | None]] | None = None
 
     def rows(self, db: Connection | Session, params: Mapping[str, Any]) -> Sequence[Any]:
         """The rows of a SELECT: tuples with the selected columns' names as attributes."""
@@ -124,9 +128,13 @@ class Prepared:
         is_select = self._is_select
         key = None if is_select else frozenset(params)
         dialect = connection.dialect
-        plans = self._plans.get(dialect)
-        if plans is None:
-            plans = self._plans[dialect] = {}
+        last = self._last
+        plans: dict[Any, _Plan | None]
+        if last is not None and last[0]() is dialect:  # the usual case: one engine
+            plans = last[1]
+        else:
+            plans = self._plans.setdefault(dialect, {})
+            self._last = (weakref.ref(dialect), plans)
         try:
             return plans[key]
         except KeyError:
@@ -137,14 +145,16 @@ class Prepared:
 
     @staticmethod
     def _execute(connection: Connection, plan: _Plan, params: Any, *, many: bool) -> Any:
-        positional: Any = (
-            [_positional(plan, p) for p in params] if many else _positional(plan, params)
-        )
+        positional: Any = [plan.positional(p) for p in params] if many else plan.positional(params)
         raw = connection.connection.driver_connection
         assert raw is not None
-        cursor = raw.cursor()
+        # A plain sqlite3 cursor: the driver's cursor class only adds what SQLAlchemy's own
+        # result objects call.
+        cursor = sqlite3.Cursor(raw)
+        # SQLAlchemy's own test for "any listener at all" before it looks at the events.
+        events = connection._has_events or connection.engine._has_events
         dispatch = connection.dispatch
-        if dispatch.before_cursor_execute:
+        if events and dispatch.before_cursor_execute:
             dispatch.before_cursor_execute(connection, cursor, plan.sql, positional, None, many)
         try:
             if many:
@@ -153,7 +163,7 @@ class Prepared:
                 cursor.execute(plan.sql, positional)
         except connection.dialect.loaded_dbapi.Error as error:
             raise dbapi_error(connection.dialect, plan.sql, positional, error) from error
-        if dispatch.after_cursor_execute:
+        if events and dispatch.after_cursor_execute:
             dispatch.after_cursor_execute(connection, cursor, plan.sql, positional, None, many)
         return cursor
 
@@ -179,12 +189,30 @@ def _direct(db: Connection | Session) -> Connection | None:
     return None
 
 
-def _positional(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:
+def _positional_builder(
+    names: tuple[str, ...], binds: tuple[Processor, ...], defaults: tuple[Any, ...]
+) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A generated function: the parameters mapping -> the cursor's positional tuple.
+
+    Each value is ``params[name]`` (or ``params.get(name, default)`` for a value written into
+    the statement) through its bind processor, if the type has one.
+    """
+    namespace: dict[str, Any] = {}
     values = []
-    for name, process, default in zip(plan.names, plan.binds, plan.defaults, strict=True):
-        value = params[name] if default is _MISSING else params.get(name, default)
-        values.append(value if process is None else process(value))
-    return tuple(values)
+    for i, (name, process, default) in enumerate(zip(names, binds, defaults, strict=True)):
+        if default is _MISSING:
+            value = f"params[{name!r}]"
+        else:
+            namespace[f"d{i}"] = default
+            value = f"params.get({name!r}, d{i})"
+        if process is not None:
+            namespace[f"b{i}"] = process
+            value = f"b{i}({value})"
+        values.append(value)
+    source = f"def positional(params):\n    return ({''.join(f'{v}, ' for v in values)})\n"
+    exec(source, namespace)  # noqa: S102 - the source holds generated names and repr'd keys
+    positional: Callable[[Mapping[str, Any]], tuple[Any, ...]] = namespace["positional"]
+    return positional
 
 
 def _compile(
@@ -221,6 +249,7 @@ def _compile(
         tuple(defaults),
         _converter(row, results),
         record.converter(results) if record is not None else None,
+        _positional_builder(names, tuple(binds), tuple(defaults)),
     )
 
 
