@@ -148,9 +148,11 @@ class Prepared:
         positional: Any = [plan.positional(p) for p in params] if many else plan.positional(params)
         raw = connection.connection.driver_connection
         assert raw is not None
-        # A plain sqlite3 cursor: the driver's cursor class only adds what SQLAlchemy's own
-        # result objects call.
-        cursor = sqlite3.Cursor(raw)
+        # A plain sqlite3 cursor (the driver's cursor class only adds what SQLAlchemy's own
+        # result objects call), made by Connection.cursor itself: constructing sqlite3.Cursor
+        # directly registers it with the connection without the periodic purge of dead
+        # cursors, and the connection's list of them grows by one per statement, for good.
+        cursor = _new_cursor(raw)
         # SQLAlchemy's own test for "any listener at all" before it looks at the events.
         events = connection._has_events or connection.engine._has_events
         dispatch = connection.dispatch
@@ -327,6 +329,7 @@ def _usual_json_text(value: str, process: str) -> str:
 
 
 _new = tuple.__new__
+_new_cursor = sqlite3.Connection.cursor
 
 
 @dataclass(frozen=True, slots=True)
