@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from sqlalchemy import (
     BindParameter,
@@ -181,21 +181,26 @@ def _list_statements(
     return Prepared(count), Prepared(page)
 
 
+class ListFilters(TypedDict, total=False):
+    """A project list's sort and filters, as the ``listProjects`` operation takes them."""
+
+    sort: str
+    order: str
+    search: str | None
+    status: str | None
+
+
 def read_projects(
     db: Connection | Session,
     organization_id: str | None,
     page: PageRequest,
-    *,
-    sort: str = "created_at",
-    order: str = "desc",
-    search: str | None = None,
-    status: str | None = None,
+    **filters: Unpack[ListFilters],
 ) -> tuple[list[Any], int]:
     """``(rows, total)``: one page of projects (synchronous: run it with ``Database.read``).
 
     The rows are ``_READ``'s columns followed by ``total`` (see :func:`_list_statements`).
     """
-    count, query, params = _list_query(organization_id, page, sort, order, search, status)
+    count, query, params = _list_query(organization_id, page, **filters)
     rows = query.rows(db, params)
     if rows:
         return list(rows), int(rows[0][-1])
@@ -206,17 +211,11 @@ def read_project_page(
     db: Connection | Session,
     organization_id: str | None,
     page: PageRequest,
-    *,
-    sort: str = "created_at",
-    order: str = "desc",
-    search: str | None = None,
-    status: str | None = None,
+    **filters: Unpack[ListFilters],
 ) -> tuple[list[dict[str, Any]], int]:
     """:func:`read_projects` as the response shows it: ``(items, total)``, each item the dict
     :func:`row_to_dict` would make, built straight from the fetched rows."""
-    count, query, params = _list_query(
-        organization_id, page, sort, order, search, status, response=True
-    )
+    count, query, params = _list_query(organization_id, page, response=True, **filters)
     items, rest = query.records(db, params)
     if items:
         return items, int(rest[0])
@@ -226,12 +225,12 @@ def read_project_page(
 def _list_query(
     organization_id: str | None,
     page: PageRequest,
-    sort: str,
-    order: str,
-    search: str | None,
-    status: str | None,
     *,
     response: bool = False,
+    sort: str = "created_at",
+    order: str = "desc",
+    search: str | None = None,
+    status: str | None = None,
 ) -> tuple[Prepared, Prepared, dict[str, Any]]:
     """``(count, page, parameters)`` of one list request."""
     sort = sort if sort in SORTABLE else "created_at"
@@ -258,7 +257,7 @@ async def list_projects(
     executor: AsyncSession | AsyncConnection,
     organization_id: str | None,
     page: PageRequest,
-    **filters: Any,
+    **filters: Unpack[ListFilters],
 ) -> tuple[list[Any], int]:
     """:func:`read_projects` on an open async session or connection."""
     return await executor.run_sync(
