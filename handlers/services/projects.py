@@ -102,19 +102,30 @@ _READ = (
     rfc3339_text(PROJECTS.c.created_at).label("created_at"),
     rfc3339_text(PROJECTS.c.updated_at).label("updated_at"),
 )
-# What a response shows of a project, in the order of row_to_dict's keys: the handlers' reads
-# return these as dicts (``Prepared.records``), two columns fewer than ``_READ``.
+# What a response shows of a project: the handlers' reads return these as dicts
+# (``Prepared.records``), in the order of row_to_dict's keys. The organisation is not fetched:
+# every read's WHERE pins it to the ``org`` parameter (or to NULL, when ``org`` is None), so
+# each record takes it from there; three columns fewer per row than ``_READ``.
 _RESPONSE = (
     PROJECTS.c.id,
     PROJECTS.c.name,
     PROJECTS.c.description,
     PROJECTS.c.status,
-    PROJECTS.c.organization_id.label("organization"),
     PROJECTS.c.config,
     _READ[-2],
     _READ[-1],
 )
-_RESPONSE_KEYS = tuple(str(column.key) for column in _RESPONSE)
+_RESPONSE_KEYS = (
+    "id",
+    "name",
+    "description",
+    "status",
+    "organization",
+    "config",
+    "created_at",
+    "updated_at",
+)
+_RESPONSE_BOUND = {"organization": "org"}
 _RESPONSE_DEFAULTS = {"config": dict}
 
 
@@ -133,6 +144,7 @@ def _get_statement(no_org: bool, response: bool = False) -> Prepared:
             select(*_RESPONSE).where(*where),
             record=_RESPONSE_KEYS,
             defaults=_RESPONSE_DEFAULTS,
+            bound=_RESPONSE_BOUND,
         )
     return Prepared(select(*_READ).where(*where))
 
@@ -177,7 +189,9 @@ def _list_statements(
         .limit(bindparam("limit", type_=Integer))
     )
     if response:
-        return Prepared(count), Prepared(page, record=_RESPONSE_KEYS, defaults=_RESPONSE_DEFAULTS)
+        return Prepared(count), Prepared(
+            page, record=_RESPONSE_KEYS, defaults=_RESPONSE_DEFAULTS, bound=_RESPONSE_BOUND
+        )
     return Prepared(count), Prepared(page)
 
 

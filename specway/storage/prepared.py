@@ -38,7 +38,7 @@ from specway.storage.sqltime import from_sqlite_text
 
 Processor = Callable[[Any], Any] | None
 Records = tuple[list[dict[str, Any]], tuple[Any, ...]]
-Converter = Callable[[Sequence[Sequence[Any]]], Records]
+Converter = Callable[[Sequence[Sequence[Any]], Mapping[str, Any]], Records]
 Statement = Select[Any] | Insert | Update | Delete
 _counter = itertools.count()
 
@@ -60,9 +60,12 @@ _MISSING: Any = object()
 class Prepared:
     """A SELECT, INSERT, UPDATE or DELETE built once; see the module docstring.
 
-    ``record``: for :meth:`records`, the leading selected columns (by key) that make a record,
-    each becoming a dict item under its key. ``defaults``: a record's value that is ``None``
-    is replaced with ``defaults[key]()`` (e.g. ``dict`` for a JSON object column).
+    ``record``: for :meth:`records`, the keys of each record dict, in order. Each is a selected
+    column's key, except those in ``bound``, and the columns come first in the SELECT, in the
+    same order. ``bound``: a record key whose value is a statement parameter, not a column
+    (e.g. the organisation a WHERE clause pins every row to: one value fewer to fetch per row).
+    ``defaults``: a record's value that is ``None`` is replaced with ``defaults[key]()``
+    (e.g. ``dict`` for a JSON object column).
     """
 
     def __init__(
@@ -71,10 +74,11 @@ class Prepared:
         *,
         record: Sequence[str] = (),
         defaults: Mapping[str, Callable[[], Any]] | None = None,
+        bound: Mapping[str, str] | None = None,
     ) -> None:
         self.statement = statement
         self._is_select = isinstance(statement, Select)
-        self._record = _RecordShape.of(statement, record, defaults or {})
+        self._record = _RecordShape.of(statement, record, defaults or {}, bound or {})
         # The converter for rows SQLAlchemy's own path returned (values already processed).
         self._processed_records: Converter | None = None
         # Per engine's dialect (its type processors are its own, e.g. its JSON serializer),
@@ -110,8 +114,9 @@ class Prepared:
             rows = db.execute(self.statement, params).all()
             if self._processed_records is None:
                 self._processed_records = shape.converter([_Result(None)] * shape.width)
-            return self._processed_records(rows)
-        return plan.records(self._execute(connection, plan, params, many=False).fetchall())
+            return self._processed_records(rows, params)
+        fetched = self._execute(connection, plan, params, many=False).fetchall()
+        return plan.records(fetched, params)
 
     def run(self, db: Connection | Session, params: Mapping[str, Any] | list[Any]) -> None:
         """Execute a DML statement once, or once per mapping of a non-empty list."""
@@ -334,52 +339,72 @@ _new_cursor = sqlite3.Connection.cursor
 
 @dataclass(frozen=True, slots=True)
 class _RecordShape:
-    """Which selected columns make a record (see :class:`Prepared`), by position."""
+    """Where each record value comes from (see :class:`Prepared`)."""
 
-    keys: tuple[str, ...]  # the first len(keys) columns, in order
+    keys: tuple[str, ...]  # the record's keys, in order
+    sources: tuple[int | str, ...]  # per key: a selected column's position, or a parameter name
     width: int  # every selected column
-    defaults: tuple[Callable[[], Any] | None, ...]  # per record column
+    defaults: tuple[Callable[[], Any] | None, ...]  # per key
 
     @classmethod
     def of(
-        cls, statement: Statement, record: Sequence[str], defaults: Mapping[str, Callable[[], Any]]
+        cls,
+        statement: Statement,
+        record: Sequence[str],
+        defaults: Mapping[str, Callable[[], Any]],
+        bound: Mapping[str, str],
     ) -> _RecordShape | None:
         if not record:
-            if defaults:
-                raise ValueError("defaults without record")
+            if defaults or bound:
+                raise ValueError("defaults or bound without record")
             return None
         if not isinstance(statement, Select):
             raise TypeError("record= is for a SELECT")
         selected = [str(column.key) for column in statement.selected_columns]
-        if tuple(selected[: len(record)]) != tuple(record):
-            raise ValueError(f"record {list(record)} is not the leading columns of {selected}")
-        unknown = set(defaults) - set(record)
+        fetched = [key for key in record if key not in bound]
+        if selected[: len(fetched)] != fetched:
+            raise ValueError(f"record {fetched} is not the leading columns of {selected}")
+        unknown = (set(defaults) | set(bound)) - set(record)
         if unknown:
-            raise ValueError(f"defaults for columns not in the record: {sorted(unknown)}")
-        return cls(tuple(record), len(selected), tuple(defaults.get(key) for key in record))
+            raise ValueError(f"defaults or bound for keys not in the record: {sorted(unknown)}")
+        positions = iter(range(len(fetched)))
+        sources = tuple(bound[key] if key in bound else next(positions) for key in record)
+        return cls(
+            tuple(record), sources, len(selected), tuple(defaults.get(key) for key in record)
+        )
 
     def converter(self, results: Sequence[_Result]) -> Converter:
-        """A generated function: fetched tuples -> ``(dicts, first row's other columns)``.
+        """A generated function: ``(fetched tuples, parameters)`` -> ``(dicts, first row's
+        other columns)``.
 
         As in :func:`_converter`, one comprehension with every column unpacked by name and the
-        conversions inline.
+        conversions inline; bound values are read from the parameters once.
         """
         namespace: dict[str, Any] = {}
         columns = [f"c{i}" for i in range(self.width)]
         items = []
-        for i, (key, default) in enumerate(zip(self.keys, self.defaults, strict=True)):
-            expression = results[i].expression(f"p{i}", columns[i], namespace)
+        prologue = []
+        for n, (key, source, default) in enumerate(
+            zip(self.keys, self.sources, self.defaults, strict=True)
+        ):
+            if isinstance(source, str):
+                prologue.append(f"    k{n} = params[{source!r}]\n")
+                expression = f"k{n}"
+            else:
+                expression = results[source].expression(f"p{source}", columns[source], namespace)
             if default is not None:
-                namespace[f"d{i}"] = default
-                expression = f"(v{i} if (v{i} := {expression}) is not None else d{i}())"
+                namespace[f"d{n}"] = default
+                expression = f"(v{n} if (v{n} := {expression}) is not None else d{n}())"
             items.append(f"{key!r}: {expression}")
+        fetched = sum(1 for source in self.sources if not isinstance(source, str))
         rest = [
             results[i].expression(f"p{i}", f"first[{i}]", namespace)
-            for i in range(len(self.keys), self.width)
+            for i in range(fetched, self.width)
         ]
         source = (
-            "def convert(fetched):\n"
-            f"    records = [{{{', '.join(items)}}} for {', '.join(columns)}, in fetched]\n"
+            "def convert(fetched, params):\n"
+            + "".join(prologue)
+            + f"    records = [{{{', '.join(items)}}} for {', '.join(columns)}, in fetched]\n"
             "    if not fetched:\n"
             "        return records, ()\n"
             "    first = fetched[0]\n"
