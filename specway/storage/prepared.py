@@ -46,15 +46,12 @@ _counter = itertools.count()
 @dataclass(frozen=True, slots=True)
 class _Plan:
     sql: str
-    names: tuple[str, ...]
-    binds: tuple[Processor, ...]
-    defaults: tuple[Any, ...]  # a bound value written into the statement, else _MISSING
     convert: Callable[[list[Any]], list[Any]]  # a SELECT's fetched tuples -> its rows
     records: Converter | None  # a SELECT's fetched tuples -> (dicts, first row's rest)
     positional: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # params -> the cursor's tuple
 
 
-_MISSING: Any = object()
+_MISSING: Any = object()  # a parameter with no value written into the statement
 
 
 class Prepared:
@@ -91,10 +88,10 @@ class Prepared:
 
     def rows(self, db: Connection | Session, params: Mapping[str, Any]) -> Sequence[Any]:
         """The rows of a SELECT: tuples with the selected columns' names as attributes."""
-        connection = _direct(db)
-        plan = self._plan(connection, params) if connection is not None else None
-        if plan is None or connection is None:
+        fast = self._fast(db, params)
+        if fast is None:
             return db.execute(self.statement, params).all()
+        connection, plan = fast
         return plan.convert(self._execute(connection, plan, params, many=False).fetchall())
 
     def records(self, db: Connection | Session, params: Mapping[str, Any]) -> Records:
@@ -108,26 +105,36 @@ class Prepared:
         shape = self._record
         if shape is None:
             raise TypeError("records() needs a SELECT built with record=...")
-        connection = _direct(db)
-        plan = self._plan(connection, params) if connection is not None else None
-        if plan is None or connection is None or plan.records is None:
+        fast = self._fast(db, params)
+        if fast is None:
             rows = db.execute(self.statement, params).all()
             if self._processed_records is None:
                 self._processed_records = shape.converter([_Result(None)] * shape.width)
             return self._processed_records(rows, params)
+        connection, plan = fast
+        assert plan.records is not None  # compiled with this statement's record shape
         fetched = self._execute(connection, plan, params, many=False).fetchall()
         return plan.records(fetched, params)
 
     def run(self, db: Connection | Session, params: Mapping[str, Any] | list[Any]) -> None:
         """Execute a DML statement once, or once per mapping of a non-empty list."""
         many = isinstance(params, list)
-        first: Mapping[str, Any] = params[0] if isinstance(params, list) else params
-        connection = _direct(db)
-        plan = self._plan(connection, first) if connection is not None else None
-        if plan is None or connection is None:
+        fast = self._fast(db, params[0] if isinstance(params, list) else params)
+        if fast is None:
             db.execute(self.statement, params)
             return
+        connection, plan = fast
         self._execute(connection, plan, params, many=many)
+
+    def _fast(
+        self, db: Connection | Session, params: Mapping[str, Any]
+    ) -> tuple[Connection, _Plan] | None:
+        """``db`` and the plan for ``params`` when the fast path covers them, else ``None``."""
+        connection = _direct(db)
+        if connection is None:
+            return None
+        plan = self._plan(connection, params)
+        return None if plan is None else (connection, plan)
 
     def _plan(self, connection: Connection, params: Mapping[str, Any]) -> _Plan | None:
         is_select = self._is_select
@@ -251,9 +258,6 @@ def _compile(
     row = collections.namedtuple(f"Row{next(_counter)}", fields or ["_"], rename=True)  # type: ignore[misc]
     return _Plan(
         compiled.string,
-        names,
-        tuple(binds),
-        tuple(defaults),
         _converter(row, results),
         record.converter(results) if record is not None else None,
         _positional_builder(names, tuple(binds), tuple(defaults)),
