@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Row,
+    Select,
     Table,
     bindparam,
     func,
@@ -136,17 +137,19 @@ def _org_clause(organization_id: str | None) -> ColumnElement[bool]:
     return column.is_(None) if organization_id is None else column == bindparam("org")
 
 
+def _prepared(statement: Select[Any], response: bool) -> Prepared:
+    """``statement`` (of ``_RESPONSE``'s columns when ``response``) ready to run."""
+    if response:
+        return Prepared(
+            statement, record=_RESPONSE_KEYS, defaults=_RESPONSE_DEFAULTS, bound=_RESPONSE_BOUND
+        )
+    return Prepared(statement)
+
+
 @functools.cache
 def _get_statement(no_org: bool, response: bool = False) -> Prepared:
     where = (_org_clause(None if no_org else ""), PROJECTS.c.id == bindparam("project_id"))
-    if response:
-        return Prepared(
-            select(*_RESPONSE).where(*where),
-            record=_RESPONSE_KEYS,
-            defaults=_RESPONSE_DEFAULTS,
-            bound=_RESPONSE_BOUND,
-        )
-    return Prepared(select(*_READ).where(*where))
+    return _prepared(select(*(_RESPONSE if response else _READ)).where(*where), response)
 
 
 @functools.cache
@@ -188,11 +191,7 @@ def _list_statements(
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))
     )
-    if response:
-        return Prepared(count), Prepared(
-            page, record=_RESPONSE_KEYS, defaults=_RESPONSE_DEFAULTS, bound=_RESPONSE_BOUND
-        )
-    return Prepared(count), Prepared(page)
+    return Prepared(count), _prepared(page, response)
 
 
 class ListFilters(TypedDict, total=False):
