@@ -30,7 +30,8 @@ from connexion.utils import deep_merge, is_null, is_nullable
 
 # Names come from the spec and from clients (query keys): memoised, but bounded.
 sanitize = functools.lru_cache(maxsize=1024)(sanitized)
-_SCHEMAS_MAX = 64  # body schemas memoised per content type (client input): bounded
+_MEMO_MAX = 64  # body names and schemas memoised per content type (client input): bounded
+_UNSET: Any = object()
 
 
 class ArgumentPlan:
@@ -57,6 +58,7 @@ class ArgumentPlan:
         )
         self._body = bool(arguments or has_kwargs) and bool(operation.is_request_body_defined)
         self._body_schemas: dict[str | None, dict[str, Any]] = {}
+        self._body_names: dict[str | None, str | None] = {}
 
     def __call__(
         self,
@@ -125,8 +127,8 @@ class ArgumentPlan:
                 content_type=content_type,
             )
             return result
-        name = sanitize(self._operation.body_name(content_type))
-        if not (self._has_kwargs or name in self._arguments):
+        name = self.body_name(content_type)
+        if name is None:
             return {}
         schema = self._body_schema(content_type)
         if is_nullable(schema) and is_null(body):
@@ -135,10 +137,23 @@ class ArgumentPlan:
             return {name: deepcopy(schema.get("default", {}))}
         return {name: body}
 
+    def body_name(self, content_type: str | None) -> str | None:
+        """The handler's argument for a body sent as ``content_type``; ``None``: it takes none
+        (then the body need not even be read)."""
+        name = self._body_names.get(content_type, _UNSET)
+        if name is _UNSET:
+            sanitized_name = sanitize(self._operation.body_name(content_type))
+            wanted = self._has_kwargs or sanitized_name in self._arguments
+            name = sanitized_name if wanted else None
+            if len(self._body_names) < _MEMO_MAX:
+                self._body_names[content_type] = name
+        result: str | None = name
+        return result
+
     def _body_schema(self, content_type: str | None) -> dict[str, Any]:
         schema = self._body_schemas.get(content_type)
         if schema is None:
             schema = self._operation.body_schema(content_type)
-            if len(self._body_schemas) < _SCHEMAS_MAX:
+            if len(self._body_schemas) < _MEMO_MAX:
                 self._body_schemas[content_type] = schema
         return schema

@@ -29,7 +29,7 @@ from connexion.operations import AbstractOperation
 from connexion.utils import inspect_function_arguments
 from starlette.concurrency import run_in_threadpool
 
-from specway.arguments import ArgumentPlan, sanitize
+from specway.arguments import ArgumentPlan
 from specway.types import SCOPE_JSON_BODY, Receive, Scope, Send, header_content_type
 
 _CONTEXT_NAME = "context_"
@@ -88,25 +88,15 @@ class CompiledOperation:
             operation.parameters, operation.body_definition()
         )
         self._responder = _Responder(sorted(set(operation.produces)), jsonifier)
-        self._body_names: dict[str | None, bool] = {}
         # Without a requestBody, Connexion passes no body argument: never read or parse one.
         self._has_body: bool = bool(operation.is_request_body_defined)
-
-    def _wants_body(self, content_type: str | None) -> bool:
-        wanted = self._body_names.get(content_type)
-        if wanted is None:
-            name = sanitize(self.operation.body_name(content_type))
-            wanted = self._has_kwargs or name in self._arguments
-            if len(self._body_names) < 64:  # content types are client input: bounded memo
-                self._body_names[content_type] = wanted
-        return wanted
 
     async def _kwargs(self, request: ConnexionRequest, scope: Scope) -> dict[str, Any]:
         if not self._has_body:
             # No body to read; the content type only picks a body schema, and there is none.
             return self._found(request, None, {}, "application/json")
         body: Any = None
-        if self._wants_body(request.content_type):
+        if self._plan.body_name(request.content_type) is not None:
             # Validation already parsed a JSON body (specway.validation); don't parse it again.
             body = scope.get(SCOPE_JSON_BODY)
             if body is None:
