@@ -49,6 +49,7 @@ class AuditPlugin:
         self.spec = spec_model
         self.max_queue = int(config.get("max_queue", 10_000))
         self.batch_size = int(config.get("batch_size", 500))
+        self.min_interval = float(config.get("min_interval", 0.05))
         self.shutdown_timeout = float(config.get("shutdown_timeout", 10.0))
 
     def install(self, builder: AppBuilder) -> None:
@@ -56,6 +57,7 @@ class AuditPlugin:
             builder.state.database,
             max_queue=self.max_queue,
             batch_size=self.batch_size,
+            min_interval=self.min_interval,
             shutdown_timeout=self.shutdown_timeout,
         )
         every_plan = {

@@ -2,6 +2,11 @@
 
 A request only does ``put_nowait``; one background task takes whatever has queued up (up to
 ``batch_size`` rows) and inserts it in one statement, so under load batches grow by themselves.
+Writes are paced: a batch starts at least ``min_interval`` after the previous one started, so a
+steady stream of requests makes a few large transactions a second instead of one small one per
+loop turn (each commit and the WAL pages it dirties cost far more than a row). An idle writer
+writes its first row at once; under load a row waits at most ``min_interval`` plus one write.
+:meth:`flush` and :meth:`stop` cut the wait short.
 A full queue drops the row, counts it and logs (at most every few seconds); it never blocks or
 fails the request. :meth:`stop` drains the queue on a graceful shutdown.
 """
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import time
 from typing import Any, cast
 
@@ -31,6 +37,7 @@ logger = logging.getLogger("specway.audit")
 Row = dict[str, Any]
 _RETRY_DELAYS = (0.2, 1.0)
 _DROP_LOG_EVERY = 10.0
+_NEVER = asyncio.Event()  # until start(): nothing waits on it, nothing sets it
 
 
 class AuditWriter:
@@ -42,13 +49,17 @@ class AuditWriter:
         *,
         max_queue: int = 10_000,
         batch_size: int = 500,
+        min_interval: float = 0.05,
         shutdown_timeout: float = 10.0,
     ) -> None:
         self.database = database
         self.max_queue = max_queue
         self.batch_size = batch_size
+        self.min_interval = min_interval
         self.shutdown_timeout = shutdown_timeout
         self.queue: asyncio.Queue[Row] | None = None
+        self._hurry = _NEVER  # set while flush or stop waits for the queue to drain
+        self._hurrying = 0
         self.task: asyncio.Task[None] | None = None
         self.dropped = 0
         self.written = 0
@@ -68,18 +79,27 @@ class AuditWriter:
     async def start(self) -> None:
         """Create the queue and the background task (in the serving event loop)."""
         self.queue = asyncio.Queue(self.max_queue)
+        self._hurry = asyncio.Event()  # bound to this loop on first use, like the queue
         self.task = asyncio.create_task(self._run(self.queue), name="specway-audit-writer")
 
     async def flush(self) -> None:
         """Wait until every row queued so far is written (or given up on)."""
         if self.queue is not None:
-            await self.queue.join()
+            self._hurrying += 1
+            self._hurry.set()
+            try:
+                await self.queue.join()
+            finally:
+                self._hurrying -= 1
+                if not self._hurrying:
+                    self._hurry.clear()
 
     async def stop(self) -> None:
         """Write what is queued (up to ``shutdown_timeout``), then end the background task."""
         task, self.task = self.task, None
         if task is None or self.queue is None:
             return
+        self._hurry.set()
         try:
             await asyncio.wait_for(self.queue.join(), self.shutdown_timeout)
         except TimeoutError:
@@ -88,8 +108,13 @@ class AuditWriter:
         await cancel_and_wait(task)
 
     async def _run(self, queue: asyncio.Queue[Row]) -> None:
+        last_start = -math.inf
         while True:
             batch = [await queue.get()]
+            wait = last_start + self.min_interval - time.monotonic()
+            if wait > 0 and queue.qsize() + 1 < self.batch_size and not self._hurry.is_set():
+                await self._pause(wait)  # let the batch fill; a full one goes at once
+            last_start = time.monotonic()
             while len(batch) < self.batch_size and not queue.empty():
                 batch.append(queue.get_nowait())
             try:
@@ -97,6 +122,14 @@ class AuditWriter:
             finally:
                 for _ in batch:
                     queue.task_done()
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if :meth:`flush` or :meth:`stop` is waiting."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._hurry.wait()
+        except TimeoutError:
+            pass
 
     async def _write(self, batch: list[Row]) -> None:
         for attempt, delay in enumerate((*_RETRY_DELAYS, None)):

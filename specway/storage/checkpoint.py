@@ -7,6 +7,14 @@ commit in a hundred took 0.3-76 ms that way, two thirds of all commit time. spec
 automatic checkpoint off on its own connection and runs PASSIVE checkpoints from a thread with
 its own connection instead: the copy and the fsyncs happen without the GIL, writers keep
 appending meanwhile, and a checkpoint never waits for a lock (PASSIVE gives up instead).
+
+Once a second: a page that every commit dirties (the end of an append-mostly index, say) is
+copied and synced once per checkpoint, not once per commit, so fewer checkpoints copy less. A
+side by side run of the full stack creating records (one row and one audit row per request)
+measured 406.5 -> 380.5 us of server CPU per request going from 4 checkpoints a second to 1.
+The price: with ``synchronous=NORMAL`` a commit is on disk once a checkpoint (or the kernel's
+own writeback) has synced the log, so a power cut or an OS crash (not a crash of the process)
+can lose up to about a second of commits instead of a quarter.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 class WalCheckpointer:
     """A daemon thread that checkpoints ``path`` every ``interval`` seconds until stopped."""
 
-    def __init__(self, path: str, *, interval: float = 0.25) -> None:
+    def __init__(self, path: str, *, interval: float = 1.0) -> None:
         self.path = path
         self.interval = interval
         self.checkpoints = 0  # completed PASSIVE checkpoints that copied at least one frame

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -180,3 +181,41 @@ def test_audit_ids_sort_by_creation_time() -> None:
     assert all(re.fullmatch(r"aud_[0-9a-v]{26}", i) for i in [*first, later])
     assert len(set(first)) == 50
     assert max(first) < later
+
+
+def test_writes_are_paced_but_flush_and_stop_do_not_wait(tmp_path: Path) -> None:
+    """An idle writer writes at once; then rows gather until ``min_interval`` has passed.
+
+    The interval here is an hour: the held-back rows can only be written by flush() cutting
+    the pause short, and stop() must not sit out the pause (and drop rows at its timeout).
+    """
+
+    async def run() -> tuple[int, int, int, int, int, int]:
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+        await database.migrate()
+        writer = AuditWriter(database, min_interval=3600, shutdown_timeout=30)
+        await writer.start()
+        assert writer.submit(_row(0))
+        deadline = time.monotonic() + 10
+        while writer.written == 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        first = writer.written
+        for i in range(1, 6):
+            assert writer.submit(_row(i))
+        await asyncio.sleep(0.2)
+        held_back = writer.written
+        await writer.flush()
+        flushed = writer.written
+        for i in range(6, 9):
+            assert writer.submit(_row(i))
+        await asyncio.sleep(0.05)
+        await writer.stop()
+        try:
+            return first, held_back, flushed, writer.written, writer.dropped, await _count(database)
+        finally:
+            await database.dispose()
+
+    first, held_back, flushed, written, dropped, stored = asyncio.run(run())
+    assert (first, held_back, flushed) == (1, 1, 6)
+    # Had stop sat out the pause, its timeout would have dropped the last three rows.
+    assert (written, dropped, stored) == (9, 0, 9)
