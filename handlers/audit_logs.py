@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
+from plugins.audit import written_so_far
 from plugins.audit.query import AuditFilter, entry_to_dict, list_entries
 from specway import context
 from specway.errors import Forbidden
@@ -39,7 +40,9 @@ async def list_audit_logs(
     )
     pagination = context.operation().pagination
     size = max(1, min(limit or pagination.default_per_page, pagination.max_per_page))
-    async with context.app_state().database.session() as session:
+    state = context.app_state()
+    await written_so_far(state.services)  # the caller's own last requests are in the log
+    async with state.database.session() as session:
         rows, next_cursor = await list_entries(
             session, principal.organization_id, flt, limit=size, cursor=cursor
         )

@@ -8,7 +8,10 @@ redacted details — never a password, token, variable value or webhook secret (
 the body's field names). Rows are written off the request path by :class:`AuditWriter`.
 ``x-specway-audit: false`` on an operation turns it off.
 
-Plugin config: ``max_queue`` (10000), ``batch_size`` (500), ``shutdown_timeout`` (10 s).
+Plugin config: ``max_queue`` (10000), ``batch_size`` (500), ``min_interval`` (0.05 s between
+batch writes), ``shutdown_timeout`` (10 s). A handler that reads the audit log awaits
+:func:`written_so_far` first, so a caller sees its own earlier requests' rows (rows queued by
+other worker processes show up once their writer's batch is in, within ``min_interval``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from spec import SpecModel
 from specway.builder import AppBuilder
 from specway.settings import Settings
 
-__all__ = ["AuditPlan", "AuditPlugin", "AuditWriter", "annotate", "derive_action"]
+__all__ = [
+    "AuditPlan",
+    "AuditPlugin",
+    "AuditWriter",
+    "annotate",
+    "derive_action",
+    "written_so_far",
+]
 
 _UNKNOWN = AuditPlan(
     action="request.called",
@@ -79,3 +89,14 @@ class AuditPlugin:
         builder.on_startup(writer.start)
         builder.on_shutdown(writer.stop)
         builder.state.services["audit"] = writer
+
+
+async def written_so_far(services: Mapping[str, object]) -> None:
+    """Wait until the audit rows this process has queued so far are written (or given up on).
+
+    ``services``: the app state's services; without the audit plugin there is nothing to wait
+    for.
+    """
+    writer = services.get("audit")
+    if isinstance(writer, AuditWriter):
+        await writer.flush()

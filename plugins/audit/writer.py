@@ -58,8 +58,10 @@ class AuditWriter:
         self.min_interval = min_interval
         self.shutdown_timeout = shutdown_timeout
         self.queue: asyncio.Queue[Row] | None = None
-        self._hurry = _NEVER  # set while flush or stop waits for the queue to drain
-        self._hurrying = 0
+        self._hurry = _NEVER  # set while flush or stop waits for rows to be written
+        self._queued = 0  # rows accepted by submit, ever
+        self._settled = 0  # of those, rows written or given up on (in queue order)
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []  # (rows to settle, flush)
         self.task: asyncio.Task[None] | None = None
         self.dropped = 0
         self.written = 0
@@ -70,6 +72,7 @@ class AuditWriter:
         if self.queue is not None and self.task is not None:
             try:
                 self.queue.put_nowait(row)
+                self._queued += 1
                 return True
             except asyncio.QueueFull:
                 pass
@@ -83,16 +86,23 @@ class AuditWriter:
         self.task = asyncio.create_task(self._run(self.queue), name="specway-audit-writer")
 
     async def flush(self) -> None:
-        """Wait until every row queued so far is written (or given up on)."""
-        if self.queue is not None:
-            self._hurrying += 1
-            self._hurry.set()
-            try:
-                await self.queue.join()
-            finally:
-                self._hurrying -= 1
-                if not self._hurrying:
-                    self._hurry.clear()
+        """Wait until every row queued so far is written (or given up on).
+
+        Rows queued after the call are not waited for, so a steady stream of requests cannot
+        keep a flush waiting; the pacing pause is cut short while any flush waits.
+        """
+        if self.queue is None or self.task is None or self._settled >= self._queued:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        entry = (self._queued, waiter)
+        self._waiters.append(entry)
+        self._hurry.set()
+        try:
+            await waiter
+        finally:
+            if entry in self._waiters:  # cancelled before its rows settled
+                self._waiters.remove(entry)
+                self._release(self._settled)
 
     async def stop(self) -> None:
         """Write what is queued (up to ``shutdown_timeout``), then end the background task."""
@@ -106,6 +116,7 @@ class AuditWriter:
             left = self.queue.qsize()
             self._drop(left, "shutdown timeout")
         await cancel_and_wait(task)
+        self._release(None)  # nothing more will be written: no flush waits for ever
 
     async def _run(self, queue: asyncio.Queue[Row]) -> None:
         last_start = -math.inf
@@ -122,9 +133,24 @@ class AuditWriter:
             finally:
                 for _ in batch:
                     queue.task_done()
+                self._settled += len(batch)
+                self._release(self._settled)
+
+    def _release(self, settled: int | None) -> None:
+        """Wake the flushes whose rows are all settled (every flush: ``None``)."""
+        waiting = []
+        for target, waiter in self._waiters:
+            if settled is None or target <= settled:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                waiting.append((target, waiter))
+        self._waiters = waiting
+        if not waiting and self.task is not None:
+            self._hurry.clear()
 
     async def _pause(self, seconds: float) -> None:
-        """Sleep ``seconds``, or less if :meth:`flush` or :meth:`stop` is waiting."""
+        """Sleep ``seconds``, or less if a :meth:`flush` or :meth:`stop` is waiting."""
         try:
             async with asyncio.timeout(seconds):
                 await self._hurry.wait()

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 from sqlalchemy import select
 
+from plugins.audit import written_so_far
 from plugins.audit.models import AuditLog
 from plugins.audit.query import AuditFilter, entry_to_dict, page_entries
 from plugins.auth.models import User
@@ -66,7 +67,9 @@ async def list_audit_logs(
     )
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
+    state = context.app_state()
+    await written_so_far(state.services)  # the caller's own last requests are in the log
+    async with state.database.session() as session:
         rows, total = await page_entries(session, principal.organization_id, flt, request)
         user_ids = {r.user_id for r in rows if r.user_id}
         users = {

@@ -219,3 +219,67 @@ def test_writes_are_paced_but_flush_and_stop_do_not_wait(tmp_path: Path) -> None
     assert (first, held_back, flushed) == (1, 1, 6)
     # Had stop sat out the pause, its timeout would have dropped the last three rows.
     assert (written, dropped, stored) == (9, 0, 9)
+
+
+class _GatedWriter(AuditWriter):
+    """A writer whose batches wait for a permit each, and only count what they 'write'."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(None, min_interval=0, **options)  # type: ignore[arg-type]
+        self.permits: asyncio.Queue[None] = asyncio.Queue()
+        self.batches: list[int] = []
+
+    async def _write(self, batch: list[dict[str, Any]]) -> None:
+        self.batches.append(len(batch))
+        await self.permits.get()
+        self._written(len(batch))
+
+
+def test_flush_waits_for_rows_queued_before_it_not_after() -> None:
+    """Under a steady stream a flush must end: rows submitted after it are not its business."""
+
+    async def run() -> tuple[bool, bool, list[int], int]:
+        writer = _GatedWriter(batch_size=1)
+        await writer.start()
+        writer.submit(_row(0))
+        await asyncio.sleep(0)  # the writer takes row 0 and waits for its permit
+        writer.submit(_row(1))
+        flush = asyncio.create_task(writer.flush())
+        await asyncio.sleep(0)
+        writer.submit(_row(2))  # after the flush began
+        writer.permits.put_nowait(None)  # row 0
+        await asyncio.sleep(0.05)
+        after_first = flush.done()
+        writer.permits.put_nowait(None)  # row 1
+        await asyncio.wait_for(flush, 5)
+        written = writer.written  # row 2 is being written, still waiting for its permit
+        writer.permits.put_nowait(None)
+        await writer.stop()
+        return after_first, flush.done(), writer.batches, written
+
+    after_first, done, batches, written = asyncio.run(run())
+    assert not after_first  # row 1 was queued before the flush and not yet written
+    assert done
+    assert written == 2
+    assert batches == [1, 1, 1]
+
+
+def test_stop_releases_a_waiting_flush() -> None:
+    """A write that never ends: stop gives up at its timeout, and a flush waiting for a row
+    that never left the queue returns too."""
+
+    async def run() -> tuple[bool, int]:
+        writer = _GatedWriter(batch_size=1, shutdown_timeout=0.1)
+        await writer.start()
+        writer.submit(_row(0))
+        writer.submit(_row(1))
+        flush = asyncio.create_task(writer.flush())
+        await asyncio.sleep(0.05)
+        assert not flush.done()
+        await writer.stop()
+        await asyncio.wait_for(flush, 5)
+        return flush.done(), writer.written
+
+    done, written = asyncio.run(run())
+    assert done
+    assert written == 0
