@@ -102,7 +102,7 @@ class AuditWriter:
         finally:
             if entry in self._waiters:  # cancelled before its rows settled
                 self._waiters.remove(entry)
-                self._release(self._settled)
+                self._release()
 
     async def stop(self) -> None:
         """Write what is queued (up to ``shutdown_timeout``), then end the background task."""
@@ -116,7 +116,10 @@ class AuditWriter:
             left = self.queue.qsize()
             self._drop(left, "shutdown timeout")
         await cancel_and_wait(task)
-        self._release(None)  # nothing more will be written: no flush waits for ever
+        # What is left was dropped, so given up on: no flush waits for it, now or after a
+        # restart (start() makes a new queue).
+        self._settled = self._queued
+        self._release()
 
     async def _run(self, queue: asyncio.Queue[Row]) -> None:
         last_start = -math.inf
@@ -134,13 +137,13 @@ class AuditWriter:
                 for _ in batch:
                     queue.task_done()
                 self._settled += len(batch)
-                self._release(self._settled)
+                self._release()
 
-    def _release(self, settled: int | None) -> None:
-        """Wake the flushes whose rows are all settled (every flush: ``None``)."""
+    def _release(self) -> None:
+        """Wake the flushes whose rows are all settled."""
         waiting = []
         for target, waiter in self._waiters:
-            if settled is None or target <= settled:
+            if target <= self._settled:
                 if not waiter.done():
                     waiter.set_result(None)
             else:

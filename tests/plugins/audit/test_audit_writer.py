@@ -283,3 +283,25 @@ def test_stop_releases_a_waiting_flush() -> None:
     done, written = asyncio.run(run())
     assert done
     assert written == 0
+
+
+def test_flush_after_a_restart_does_not_wait_for_rows_dropped_at_stop() -> None:
+    """Rows stop dropped at its timeout are given up on: a flush after start() again ends."""
+
+    async def run() -> tuple[int, int]:
+        writer = _GatedWriter(batch_size=1, shutdown_timeout=0.1)
+        await writer.start()
+        writer.submit(_row(0))
+        writer.submit(_row(1))  # never leaves the queue
+        await writer.stop()
+        dropped = writer.dropped
+        await writer.start()
+        writer.submit(_row(2))
+        writer.permits.put_nowait(None)
+        await asyncio.wait_for(writer.flush(), 5)
+        written = writer.written
+        writer.permits.put_nowait(None)
+        await writer.stop()
+        return dropped, written
+
+    assert asyncio.run(run()) == (1, 1)  # row 1 dropped at stop; row 2 written after restart
