@@ -37,7 +37,6 @@ logger = logging.getLogger("specway.audit")
 Row = dict[str, Any]
 _RETRY_DELAYS = (0.2, 1.0)
 _DROP_LOG_EVERY = 10.0
-_NEVER = asyncio.Event()  # until start(): nothing waits on it, nothing sets it
 
 
 class AuditWriter:
@@ -58,7 +57,7 @@ class AuditWriter:
         self.min_interval = min_interval
         self.shutdown_timeout = shutdown_timeout
         self.queue: asyncio.Queue[Row] | None = None
-        self._hurry = _NEVER  # set while flush or stop waits for rows to be written
+        self._hurry = asyncio.Event()  # set while flush or stop waits for rows to be written
         self._queued = 0  # rows accepted by submit, ever
         self._settled = 0  # of those, rows written or given up on (in queue order)
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []  # (rows to settle, flush)
@@ -82,7 +81,7 @@ class AuditWriter:
     async def start(self) -> None:
         """Create the queue and the background task (in the serving event loop)."""
         self.queue = asyncio.Queue(self.max_queue)
-        self._hurry = asyncio.Event()  # bound to this loop on first use, like the queue
+        self._hurry = asyncio.Event()  # a new one per start: bound to its loop on first use
         self.task = asyncio.create_task(self._run(self.queue), name="specway-audit-writer")
 
     async def flush(self) -> None:
