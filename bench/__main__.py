@@ -273,6 +273,27 @@ def rss_soak(case: Case, workdir: Path, total: int, connections: int) -> list[di
     return samples
 
 
+def server_env(workdir: Path) -> dict[str, str]:
+    """The environment of a benchmark server: the reference spec written into ``workdir`` with
+    the enterprise tier's two policies raised out of reach (every request is still checked
+    against both, one Redis round trip, but none is refused), no webhook worker, no access log.
+    """
+    import yaml
+
+    doc = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    doc["x-specway-ratelimit"]["tiers"]["enterprise"] = {"burst": 10**9, "hourly": 10**9}
+    spec = workdir / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return {
+        **os.environ,
+        "SPECWAY_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "SPECWAY_WEBHOOK_WORKER": "false",
+        "SPECWAY_ACCESS_LOG": "false",
+        "PYTHONPATH": str(ROOT),
+        "SPECWAY_SPEC_PATH": str(spec),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--seconds", type=int, default=8)
@@ -297,22 +318,7 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="specway-bench-"))
-    # The same spec with the enterprise tier's two policies raised out of reach: every request
-    # is still checked against both (one Redis round trip) but none is refused.
-    import yaml
-
-    doc = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
-    doc["x-specway-ratelimit"]["tiers"]["enterprise"] = {"burst": 10**9, "hourly": 10**9}
-    bench_spec = workdir / "openapi.yaml"
-    bench_spec.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    base_env = {
-        **os.environ,
-        "SPECWAY_SECRET_KEY": "bench-secret-key-0123456789abcdef",
-        "SPECWAY_WEBHOOK_WORKER": "false",
-        "SPECWAY_ACCESS_LOG": "false",
-        "PYTHONPATH": str(ROOT),
-        "SPECWAY_SPEC_PATH": str(bench_spec),
-    }
+    base_env = server_env(workdir)
     rconn = redis.Redis.from_url(args.redis_url)
     rconn.flushdb()
     redis_affinity = pin_redis(rconn, args.redis_core)

@@ -30,9 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bench.__main__ import ROOT, Case, cpu_seconds, lua_script, mint_key, start
+from bench.__main__ import Case, cpu_seconds, lua_script, mint_key, server_env, start
 from bench.apps import specway_real
 from bench.wrk import run_wrk
 
@@ -103,10 +101,7 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="specway-list-costs-"))
-    doc = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
-    doc["x-specway-ratelimit"]["tiers"]["enterprise"] = {"burst": 10**9, "hourly": 10**9}
-    spec = workdir / "openapi.yaml"
-    spec.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    stack_env = server_env(workdir)
     timing = workdir / "page-timing"
     factories = {
         "fixed": "bench.apps:specway_fixed",
@@ -117,12 +112,7 @@ def main() -> int:
     cases = []
     for name, factory in factories.items():
         env = {
-            **os.environ,
-            "SPECWAY_SECRET_KEY": "bench-secret-key-0123456789abcdef",
-            "SPECWAY_WEBHOOK_WORKER": "false",
-            "SPECWAY_ACCESS_LOG": "false",
-            "PYTHONPATH": str(ROOT),
-            "SPECWAY_SPEC_PATH": str(spec),
+            **stack_env,
             "SPECWAY_REDIS_URL": args.redis_url,
             "SPECWAY_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/{name}.db",
             TIMING_FILE: str(timing),
