@@ -53,6 +53,8 @@ class Case:
     factory: str
     env: dict[str, str]
     auth: bool = False
+    # Real handlers: start() creates the 60 projects the cases read.
+    seeded: bool = False
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -149,7 +151,7 @@ def start(case: Case, workdir: Path) -> None:
         raise RuntimeError(
             f"{case.name} did not start: {(workdir / f'{case.name}.log').read_text()}"
         )
-    if case.factory.endswith("specway_real"):
+    if case.seeded:
         with httpx.Client(base_url=base, headers=case.headers) as client:
             ids = [
                 client.post("/v1/projects", json={"name": f"p{i}"}).json()["id"] for i in range(60)
@@ -161,6 +163,13 @@ def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
     """CPU time (user + system, every thread) the server process has used so far."""
     fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_us_per_request(
+    proc: subprocess.Popen[bytes], cpu_before: float, result: WrkResult
+) -> float:
+    """The server's CPU time per request (µs) over a wrk run that began at ``cpu_before``."""
+    return (cpu_seconds(proc) - cpu_before) / max(result.requests, 1) * 1e6
 
 
 def rss_kib(proc: subprocess.Popen[bytes]) -> int:
@@ -346,6 +355,7 @@ def main() -> int:
                 "bench.apps:specway_real",
                 {**stack_env, "SPECWAY_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/real.db"},
                 auth=True,
+                seeded=True,
             )
         )
     if "specway_postgres" in wanted:
@@ -359,6 +369,7 @@ def main() -> int:
                     "SPECWAY_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}",
                 },
                 auth=True,
+                seeded=True,
             )
         )
     results: dict[str, dict[str, list[WrkResult]]] = {
@@ -406,7 +417,7 @@ def main() -> int:
                         script=lua_script(workdir, case, method),
                     )
                     cpu[case.name][endpoint].append(
-                        (cpu_seconds(case.proc) - cpu_before) / max(result.requests, 1) * 1e6
+                        cpu_us_per_request(case.proc, cpu_before, result)
                     )
                     calls = redis_calls(rconn) - before
                     results[case.name][endpoint].append(result)

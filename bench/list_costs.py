@@ -30,7 +30,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.__main__ import Case, cpu_seconds, lua_script, mint_key, server_env, start
+from bench.__main__ import (
+    Case,
+    cpu_seconds,
+    cpu_us_per_request,
+    lua_script,
+    mint_key,
+    server_env,
+    start,
+)
 from bench.apps import specway_real
 from bench.wrk import run_wrk
 
@@ -44,8 +52,7 @@ def _patch_page_read(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -
 
 
 def memoised_specway_real() -> Any:
-    """``specway_real`` with each page read once, then copied (the name ends as the harness's
-    seeding test expects: ``bench.__main__.start`` seeds factories named ``…specway_real``)."""
+    """``specway_real`` with each page read once, then copied."""
 
     def wrap(read: Callable[..., Any]) -> Callable[..., Any]:
         pages: dict[Any, tuple[list[dict[str, Any]], int]] = {}
@@ -117,7 +124,7 @@ def main() -> int:
             "SPECWAY_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/{name}.db",
             TIMING_FILE: str(timing),
         }
-        case = Case(name, factory, env, auth=True)
+        case = Case(name, factory, env, auth=True, seeded=name != "fixed")
         case.headers["Authorization"] = f"Bearer {mint_key(env)}"
         cases.append(case)
     cpu: dict[str, list[float]] = {case.name: [] for case in cases}
@@ -139,7 +146,7 @@ def main() -> int:
                 if result.non_2xx:
                     raise SystemExit(f"{case.name}: {result.non_2xx} responses not 2xx")
                 if round_no:
-                    spent = (cpu_seconds(case.proc) - before) / max(result.requests, 1) * 1e6
+                    spent = cpu_us_per_request(case.proc, before, result)
                     cpu[case.name].append(spent)
                     print(f"round {round_no} {case.name:14} {spent:6.1f} us/request", flush=True)
     finally:
