@@ -20,9 +20,9 @@ from connexion.resolver import Resolver
 from connexion.security import BearerSecurityHandler
 from sqlalchemy import event
 
-from spec import load_model, load_spec_document
 from specway.app import SpecwayApp, create_app
 from specway.settings import Settings
+from specway.spec import load_model, load_spec_document
 
 SPEC = Path(
     os.environ.get("SPECWAY_SPEC_PATH", Path(__file__).resolve().parent.parent / "openapi.yaml")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from plugins.audit import written_so_far
-from plugins.audit.query import AuditFilter, entry_to_dict, list_entries
 from specway import context
 from specway.errors import Forbidden
+from specway.plugins.audit import written_so_far
+from specway.plugins.audit.query import AuditFilter, entry_to_dict, list_entries
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

@@ -12,7 +12,7 @@ SERVICE = "deployments"
 
 
 def _log_sink(recorder: Any) -> LogSink:
-    from plugins.project_metrics import LogLine
+    from specway.plugins.project_metrics import LogLine
 
     def sink(project_id: str, organization_id: str, level: str, message: str) -> None:
         recorder.record_line(

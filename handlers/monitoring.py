@@ -17,10 +17,16 @@ from starlette.responses import StreamingResponse
 
 from handlers.services import monitoring
 from handlers.services.projects import get_project
-from plugins.project_metrics import SERVICE, LogLine, TrafficRecorder, format_timestamp, store
 from specway import context
 from specway.errors import BadRequest, ServiceUnavailable
 from specway.pagination import list_response, page_request
+from specway.plugins.project_metrics import (
+    SERVICE,
+    LogLine,
+    TrafficRecorder,
+    format_timestamp,
+    store,
+)
 from specway.types import header
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]

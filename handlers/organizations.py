@@ -6,9 +6,9 @@ from typing import Any
 
 from handlers.services import organizations as service
 from handlers.services.access import auth_runtime, current_principal
-from plugins.audit import annotate
 from specway import context
 from specway.pagination import list_response, page_request
+from specway.plugins.audit import annotate
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from handlers.services import projects as service
-from plugins.webhooks import emit_event
-from plugins.webhooks.outbox import record_event
 from specway import context
 from specway.pagination import list_response, page_request
+from specway.plugins.webhooks import emit_event
+from specway.plugins.webhooks.outbox import record_event
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

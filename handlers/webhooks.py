@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from handlers.services.projects import get_project
-from plugins.webhooks import WebhookService
-from plugins.webhooks import deliveries as delivery_log
-from plugins.webhooks import subscriptions as endpoints
 from specway import context
 from specway.errors import BadRequest, ServiceUnavailable
 from specway.pagination import list_response, page_request
+from specway.plugins.webhooks import WebhookService
+from specway.plugins.webhooks import deliveries as delivery_log
+from specway.plugins.webhooks import subscriptions as endpoints
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

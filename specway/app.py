@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,8 +16,6 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 
-from plugins.registry import ordered, plugin_class
-from spec import SpecError, SpecModel, load_model
 from specway import spec_validation_cache
 from specway.builder import AppBuilder
 from specway.dispatch import CompiledASGIApp
@@ -26,7 +23,10 @@ from specway.docs_routes import ReferenceRoutes
 from specway.envelope import with_envelopes
 from specway.errors import ConfigError
 from specway.jsonify import OrjsonJsonifier
+from specway.plugins.registry import ordered, plugin_class
+from specway.project import Project, import_handler_module, import_handlers, locate
 from specway.settings import Settings
+from specway.spec import SpecError, SpecModel, load_model
 from specway.state import AppState
 from specway.storage.database import Database
 from specway.types import ASGIApp, Receive, Scope, Send
@@ -47,27 +47,33 @@ class SpecwayApp:
         await self.asgi(scope, receive, send)
 
 
-def resolve_handlers(model: SpecModel) -> dict[str, Callable[..., Any]]:
-    """Import every operation's handler; one ``ConfigError`` lists all that are missing."""
+def resolve_handlers(
+    model: SpecModel, project: Project | None = None
+) -> dict[str, Callable[..., Any]]:
+    """Import every operation's handler from the project's own handlers package.
+
+    One ``ConfigError`` lists every operation whose module or function is missing, with the
+    file looked for.
+    """
+    project = project or locate(model)
+    import_handlers(project)
     found: dict[str, Callable[..., Any]] = {}
     missing: list[str] = []
     for op in model.operations.values():
-        try:
-            module = importlib.import_module(op.handler_module)
-            found[op.operation_id] = getattr(module, op.handler_function)
-        except ModuleNotFoundError as exc:
-            if exc.name and op.handler_module.startswith(exc.name):
-                missing.append(
-                    f"operationId {op.operation_id!r}: no module {op.handler_module!r} "
-                    f"(looked for {op.handler_module}.{op.handler_function})"
-                )
-            else:
-                raise
-        except AttributeError:
+        module = import_handler_module(project, op.handler_module)
+        where = project.import_root.joinpath(*op.handler_module.split(".")).with_suffix(".py")
+        if module is None:
+            missing.append(
+                f"operationId {op.operation_id!r}: no module {op.handler_module!r} "
+                f"(looked for {op.handler_function}() in {where})"
+            )
+        elif not callable(getattr(module, op.handler_function, None)):
             missing.append(
                 f"operationId {op.operation_id!r}: no function {op.handler_function!r} "
-                f"in module {op.handler_module!r}"
+                f"in module {op.handler_module!r} ({where})"
             )
+        else:
+            found[op.operation_id] = getattr(module, op.handler_function)
     if missing:
         raise ConfigError("handlers not found:\n  " + "\n  ".join(missing))
     return found
@@ -175,7 +181,8 @@ def create_app(
 
 def install_handlers_package(model: SpecModel, builder: AppBuilder) -> None:
     """Call ``install(builder)`` of the spec's handlers package, if it defines one."""
-    install = getattr(importlib.import_module(model.handlers_package), "install", None)
+    package = import_handlers(locate(model))
+    install = getattr(package, "install", None)
     if callable(install):
         install(builder)
 

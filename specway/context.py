@@ -10,8 +10,8 @@ from typing import cast
 
 from connexion.context import scope as connexion_scope
 
-from spec import OperationModel
 from specway.principal import Principal, principal_from_scope
+from specway.spec import OperationModel
 from specway.state import AppState
 from specway.types import SCOPE_CLIENT_IP, SCOPE_REQUEST_ID, SCOPE_STATE, Scope, operation_id
 

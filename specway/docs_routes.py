@@ -21,7 +21,7 @@ from collections.abc import Callable
 import anyio.to_thread
 import yaml
 
-from spec import SpecModel
+from specway.spec import SpecModel
 from specway.types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger("specway.docs")
@@ -33,8 +33,8 @@ YAML_PATH = "/openapi.yaml"
 
 def render_reference_html(model: SpecModel) -> tuple[int, str]:
     """``(status, html)`` of the reference page for ``model``."""
-    from codegen import CodegenError, build_ir
-    from codegen.docs import generate_docs
+    from specway.codegen import CodegenError, build_ir
+    from specway.codegen.docs import generate_docs
 
     try:
         return 200, generate_docs(build_ir(model))["index.html"]

@@ -18,8 +18,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from spec import OperationModel, SpecModel
 from specway.ids import rfc3339, utcnow
+from specway.spec import OperationModel, SpecModel
 
 Handler = Callable[..., Any]
 

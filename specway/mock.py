@@ -26,11 +26,11 @@ import orjson
 from connexion.context import request as connexion_request
 from starlette.responses import Response
 
-from plugins.errors.envelope import ErrorBody, error_document
-from spec import OperationModel, SpecModel
 from specway.app import SpecwayApp, create_app, load_spec
 from specway.errors import BadRequest, Unauthorized, error_for_status
+from specway.plugins.errors.envelope import ErrorBody, error_document
 from specway.settings import Settings
+from specway.spec import OperationModel, SpecModel
 from specway.types import SCOPE_REQUEST_ID
 
 MOCK_PLUGINS = ("request_id", "errors")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from spec import PaginationConfig
+from specway.spec import PaginationConfig
 
 
 @dataclass(frozen=True, slots=True)

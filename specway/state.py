@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from spec import SpecModel
 from specway.settings import Settings
+from specway.spec import SpecModel
 
 if TYPE_CHECKING:
     from specway.storage.database import Database

@@ -11,16 +11,35 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from starlette.testclient import TestClient
 
 from specway.app import SpecwayApp, create_app
 from specway.settings import Settings
+from specway.spec.layout import handlers_location
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_SPEC = ROOT / "openapi.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_ADMIN_DSN = os.environ.get("SPECWAY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("SPECWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def write_variant(
+    document: dict[str, Any], folder: Path, *, of: Path = REFERENCE_SPEC, name: str = "openapi.yaml"
+) -> Path:
+    """Write ``document``, a variant of the project whose spec is ``of``, into ``folder``.
+
+    The variant keeps that project's code: ``x-specway-handlers`` is set to the path of its
+    handlers package (a spec written elsewhere has no ``handlers/`` beside it, and specway never
+    falls back to another package of that name).
+    """
+    original = yaml.safe_load(of.read_text(encoding="utf-8"))
+    root, package = handlers_location(of, original.get("x-specway-handlers"))
+    document = {**document, "x-specway-handlers": str(root.joinpath(*package.split(".")))}
+    path = folder / name
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), "utf-8")
+    return path
 
 
 async def _pg_admin(sql: str) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from plugins.auth import AuthRuntime
 from specway import context
 from specway.errors import Unauthorized
+from specway.plugins.auth import AuthRuntime
 from specway.principal import Principal
 
 

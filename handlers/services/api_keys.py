@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plugins.auth import AuthRuntime
-from plugins.auth import api_keys as store
-from plugins.auth.models import ApiKey
 from specway.errors import BadRequest, Forbidden
 from specway.pagination import PageRequest
+from specway.plugins.auth import AuthRuntime
+from specway.plugins.auth import api_keys as store
+from specway.plugins.auth.models import ApiKey
 from specway.principal import Principal
 
 

@@ -12,20 +12,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plugins.audit import annotate
-from plugins.auth import AuthRuntime, accounts
-from plugins.auth.authenticator import unauthorized
-from plugins.auth.models import Organization, User
-from plugins.auth.passwords import (
+from specway import context
+from specway.errors import BadRequest, NotFound
+from specway.ids import rfc3339
+from specway.plugins.audit import annotate
+from specway.plugins.auth import AuthRuntime, accounts
+from specway.plugins.auth.authenticator import unauthorized
+from specway.plugins.auth.models import Organization, User
+from specway.plugins.auth.passwords import (
     burn_verification,
     hash_password_async,
     needs_rehash,
     password_problems,
     verify_password_async,
 )
-from specway import context
-from specway.errors import BadRequest, NotFound
-from specway.ids import rfc3339
 from specway.principal import Principal
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -17,8 +17,8 @@ from urllib.parse import unquote
 
 import orjson
 
-from plugins.errors import ErrorBody, error_document
-from spec import ErrorsConfig
+from specway.plugins.errors import ErrorBody, error_document
+from specway.spec import ErrorsConfig
 from specway.types import SCOPE_CLIENT_IP, SCOPE_REQUEST_ID, ASGIApp, Message, Scope
 
 SCOPE_BATCH = "specway.batch"

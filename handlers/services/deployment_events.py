@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.models_deployments import Deployment
-from plugins.webhooks import emit_event
+from specway.plugins.webhooks import emit_event
 
 logger = logging.getLogger("specway.deployments")
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from plugins.project_metrics import LEVELS
-from plugins.project_metrics.histogram import quantile
 from specway.errors import BadRequest
 from specway.ids import rfc3339
+from specway.plugins.project_metrics import LEVELS
+from specway.plugins.project_metrics.histogram import quantile
 
 INTERVALS: dict[str, int] = {"1m": 1, "5m": 5, "1h": 60}
 MAX_POINTS = 10_000

@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.models import Project
-from plugins.auth import accounts
-from plugins.auth.models import Membership, Organization, User
-from plugins.auth.sandbox import delete_sandbox
 from specway.errors import Conflict, Forbidden, NotFound
 from specway.ids import rfc3339, utcnow
 from specway.pagination import PageRequest
+from specway.plugins.auth import accounts
+from specway.plugins.auth.models import Membership, Organization, User
+from specway.plugins.auth.sandbox import delete_sandbox
 from specway.principal import Principal
 
 _MEMBERS = (

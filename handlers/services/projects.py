@@ -391,7 +391,7 @@ async def project_summaries(
 ) -> dict[str, dict[str, Any]]:
     """Per project id: its organisation's name, its creator's name and its environment count."""
     from handlers.models_platform import Environment
-    from plugins.auth.models import Organization, User
+    from specway.plugins.auth.models import Organization, User
 
     ids = [p.id for p in projects]
     if not ids:

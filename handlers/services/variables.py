@@ -20,11 +20,11 @@ from handlers.runtime import Actor
 from handlers.services.envfile import KEY_PATTERN, is_valid_key
 from handlers.services.environments import get_environment
 from handlers.services.queries import fetch_page, like_pattern, owned_by
-from plugins.webhooks import emit_event
 from specway.crypto import DecryptionError, SecretBox
 from specway.errors import BadRequest, Conflict, InternalError, NotFound
 from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
+from specway.plugins.webhooks import emit_event
 
 logger = logging.getLogger("handlers.variables")
 

@@ -11,8 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from spec import SpecError
 from specway.errors import ConfigError, SpecwayError
+from specway.spec import SpecError
 
 # Command group modules, each exposing register(subparsers). Plain list: order = help order.
 COMMANDS: tuple[str, ...] = (

@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from codegen import load_ir
-from codegen.generators import GENERATORS, check, generate
+from specway.codegen import load_ir
+from specway.codegen.generators import GENERATORS, check, generate
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -17,17 +17,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from plugins.auth import accounts
-from plugins.auth import api_keys as store
-from plugins.auth.backends import revocation_backend
-from plugins.auth.hashing import CredentialHasher
-from plugins.auth.keys import KeyFormat
-from plugins.auth.models import ApiKey, Organization
-from plugins.auth.roles import SCOPES
-from plugins.auth.sandbox import SandboxLink, is_sandbox
 from specway.app import load_spec
 from specway.errors import ConfigError, StorageError
 from specway.ids import rfc3339, utcnow
+from specway.plugins.auth import accounts
+from specway.plugins.auth import api_keys as store
+from specway.plugins.auth.backends import revocation_backend
+from specway.plugins.auth.hashing import CredentialHasher
+from specway.plugins.auth.keys import KeyFormat
+from specway.plugins.auth.models import ApiKey, Organization
+from specway.plugins.auth.roles import SCOPES
+from specway.plugins.auth.sandbox import SandboxLink, is_sandbox
 from specway.settings import Settings
 from specway.storage.database import Database
 

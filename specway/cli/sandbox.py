@@ -12,11 +12,11 @@ import argparse
 import asyncio
 from datetime import timedelta
 
-from plugins.auth.sandbox import SandboxReset, reset_sandboxes
-from spec.extensions import duration_seconds
 from specway.app import load_spec
 from specway.errors import ConfigError
+from specway.plugins.auth.sandbox import SandboxReset, reset_sandboxes
 from specway.settings import Settings
+from specway.spec.extensions import duration_seconds
 from specway.storage.database import Database
 
 

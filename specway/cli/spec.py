@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from spec import lint_document, load_spec_document, validate_document
+from specway.spec import lint_document, load_spec_document, validate_document
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    from plugins.webhooks import EventCatalogue, WebhookService, WebhookWorker
-    from plugins.webhooks.outbox import attach
+    from specway.plugins.webhooks import EventCatalogue, WebhookService, WebhookWorker
+    from specway.plugins.webhooks.outbox import attach
 
     settings = Settings.from_env()
     logging.config.dictConfig(configure(args.log_level))

@@ -11,7 +11,7 @@ import yaml
 from starlette.testclient import TestClient
 
 from specway.cli import main
-from tests.conftest import REDIS_URL, REFERENCE_SPEC
+from tests.conftest import REDIS_URL, REFERENCE_SPEC, write_variant
 
 SECRET = "test-secret-key-0123456789abcdef"
 
@@ -21,9 +21,7 @@ def acme_spec(tmp_path: Path) -> Path:
     """The reference spec with the key prefix ``acme_live_``."""
     document = yaml.safe_load(REFERENCE_SPEC.read_text())
     document["x-specway-auth"] = {"key_prefix": "acme_live_", "test_key_prefix": "acme_test_"}
-    path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return path
+    return write_variant(document, tmp_path)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 from specway.mock import create_mock_app, parse_prefer, schema_example
 from specway.settings import Settings
+from tests.conftest import write_variant
 
 ROOT = Path(__file__).resolve().parents[2]
 HEXABASE = ROOT / "examples" / "hexabase" / "openapi.yaml"
@@ -100,8 +101,7 @@ def test_prefer_example_picks_a_named_example(mock_client: Any, tmp_path: Path) 
         "seed": {"value": seed},
         "empty": {"summary": "No workspaces", "value": empty},
     }
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text(yaml.safe_dump(document, sort_keys=False))
+    spec = write_variant(document, tmp_path, of=HEXABASE)
     client = mock_client(spec)
     assert client.get("/v1/workspaces", headers=AUTH).json() == seed
     chosen = client.get("/v1/workspaces", headers={**AUTH, "Prefer": "example=empty"})

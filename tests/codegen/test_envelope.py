@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from codegen.envelope import error_codes, error_example, field_details, pagination_example
-from plugins.errors.envelope import ErrorBody, error_document
-from spec import ErrorsConfig, PaginationConfig
+from specway.codegen.envelope import error_codes, error_example, field_details, pagination_example
 from specway.errors import STATUS_ERRORS
 from specway.pagination import PageRequest, list_response
+from specway.plugins.errors.envelope import ErrorBody, error_document
+from specway.spec import ErrorsConfig, PaginationConfig
 
 
 def _shape(value: Any) -> Any:
@@ -74,7 +74,7 @@ def test_renamed_codes_keep_their_status() -> None:
 
 
 def test_error_codes_match_gateway() -> None:
-    from codegen.envelope import KNOWN_CODES
+    from specway.codegen.envelope import KNOWN_CODES
 
     gateway = {cls.code: (cls.status, cls.default_message) for cls in STATUS_ERRORS.values()}
     assert gateway == KNOWN_CODES

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-from codegen.examples import ExampleSynthesizer, raw_schema
-from codegen.ir import ApiIR, Schema
-from codegen.parse import build_ir
-from codegen.patterns import example_for_pattern
-from spec import build_model, load_spec_document
+from specway.codegen.examples import ExampleSynthesizer, raw_schema
+from specway.codegen.ir import ApiIR, Schema
+from specway.codegen.parse import build_ir
+from specway.codegen.patterns import example_for_pattern
+from specway.spec import build_model, load_spec_document
 from tests.codegen.conftest import FIXTURES, GOLDEN_SCENARIOS
 
 
@@ -89,7 +89,7 @@ def test_pattern_examples_match(pattern: str) -> None:
 
 
 def test_synthesis_respects_bounds_and_formats() -> None:
-    from codegen.schemas import SchemaReader
+    from specway.codegen.schemas import SchemaReader
 
     reader = SchemaReader({}, [])
     synth = ExampleSynthesizer({}, {})

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from codegen import load_ir
-from codegen.generators import GENERATORS
-from codegen.render import GENERATED, fill, stale_files
+from specway.codegen import load_ir
+from specway.codegen.generators import GENERATORS
+from specway.codegen.render import GENERATED, fill, stale_files
 from tests.codegen.conftest import FIXTURES, GOLDEN_SCENARIOS
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from codegen import build_ir, load_ir
-from codegen.docs import generate_docs
-from spec import build_model, load_spec_document
+from specway.codegen import build_ir, load_ir
+from specway.codegen.docs import generate_docs
+from specway.spec import build_model, load_spec_document
 from tests.codegen.browser import Browser, find_chromium
 from tests.codegen.conftest import FIXTURES, ROOT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen.naming import SdkNames, sdk_methods, singular
+from specway.codegen.naming import SdkNames, sdk_methods, singular
 
 
 @pytest.mark.parametrize(

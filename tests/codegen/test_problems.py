@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from codegen import CodegenError, load_ir
 from specway.cli import main
+from specway.codegen import CodegenError, load_ir
 from tests.codegen.conftest import minimal_document
 
 

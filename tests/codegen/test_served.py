@@ -7,7 +7,7 @@ from collections.abc import Callable
 import yaml
 from starlette.testclient import TestClient
 
-from spec import load_spec_document
+from specway.spec import load_spec_document
 from tests.codegen.conftest import FIXTURES, ROOT
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from codegen import load_ir, snippets
-from codegen.docs import generate_docs
+from specway.codegen import load_ir, snippets
+from specway.codegen.docs import generate_docs
 from tests.codegen.conftest import FIXTURES, GOLDEN_SCENARIOS
 
 

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from spec import load_spec_document
+from specway.spec import load_spec_document
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = int(os.environ.get("SPECWAY_CONTRACT_EXAMPLES", "25"))

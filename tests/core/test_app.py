@@ -14,6 +14,7 @@ import yaml
 from specway.app import create_app
 from specway.errors import ConfigError
 from specway.settings import Settings
+from tests.conftest import write_variant
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,9 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _spec_with(tmp_path: Path, mutate: Callable[[dict[str, object]], None]) -> Path:
     doc = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     mutate(doc)
-    path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return path
+    return write_variant(doc, tmp_path)
 
 
 def test_missing_handlers_are_all_named(

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from spec import PaginationConfig
 from specway.pagination import list_response, page_request
+from specway.spec import PaginationConfig
 
 CONFIG = PaginationConfig()
 

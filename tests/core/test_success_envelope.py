@@ -11,11 +11,11 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from plugins.errors.envelope import ErrorBody, error_document
-from spec import ErrorsConfig, Level, build_model, lint_document
 from specway import context
 from specway.errors import NotFound
 from specway.pagination import list_response, page_request
+from specway.plugins.errors.envelope import ErrorBody, error_document
+from specway.spec import ErrorsConfig, Level, build_model, lint_document
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _RESPONSES = {"200": {"description": "ok"}, "400": _ERROR, "404": _ERROR}

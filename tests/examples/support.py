@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from plugins.auth import api_keys as store
+from specway.plugins.auth import api_keys as store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ALL_SCOPES = ("read", "write", "delete", "admin")

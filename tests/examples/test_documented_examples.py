@@ -35,9 +35,9 @@ import pytest
 from jsonschema import Draft4Validator
 from starlette.testclient import TestClient
 
-from plugins.webhooks.catalogue import openapi_to_jsonschema
-from spec import SpecModel
-from spec.model import OperationModel, load_model
+from specway.plugins.webhooks.catalogue import openapi_to_jsonschema
+from specway.spec import SpecModel
+from specway.spec.model import OperationModel, load_model
 from tests.conftest import AuthIdentity
 from tests.examples.support import example_names, example_spec, mint_key, shape_problems
 

@@ -33,8 +33,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from spec import load_spec_document
-from spec.model import load_model
+from specway.spec import load_spec_document
+from specway.spec.model import load_model
 from tests.examples.support import example_names, example_spec
 
 MAX_EXAMPLES = int(os.environ.get("SPECWAY_EXAMPLES_CONTRACT_EXAMPLES", "8"))

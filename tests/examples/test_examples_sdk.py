@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen import load_ir
 from specway.cli import main
+from specway.codegen import load_ir
 from tests.examples.support import example_names, example_spec
 
 BIN = Path(sys.executable).parent

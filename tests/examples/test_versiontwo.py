@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from plugins.webhooks.models import WebhookDelivery, WebhookEvent
+from specway.plugins.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.conftest import AuthIdentity
 from tests.examples.support import shape_problems
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from plugins.auth.models import ApiKey
+from specway.plugins.auth.models import ApiKey
 from tests.plugins.auth.support import bearer, mint_key, register, runtime_of, token_headers
 
 

@@ -98,6 +98,11 @@ def spec_copy(tmp_path: Path, failure: str = "open") -> Path:
         "    enterprise: {burst: 1000000, hourly: 10000000}\n"
         f"    tiny: {{hourly: {SMALL_LIMIT}}}\n"
     )
+    # Written elsewhere, the variant names the reference project's handlers by path.
+    text = text.replace(
+        "x-specway-handlers: handlers\n",
+        f"x-specway-handlers: {REFERENCE_SPEC.parent / 'handlers'}\n",
+    )
     path = tmp_path / "openapi.yaml"
     path.write_text(text.replace(old, new), encoding="utf-8")
     return path

@@ -28,12 +28,12 @@ from fault_harness import SOAK, Report, SecretLedger, query, register, scale
 from sqlalchemy import func, select
 from webhooks_support import Receiver, Reply, WebhookEnv, webhook_env
 
-from plugins.webhooks import emit_event
-from plugins.webhooks.models import WebhookAttempt, WebhookDelivery
-from plugins.webhooks.schedule import JITTER, SCHEDULE
-from plugins.webhooks.subscriptions import create_endpoint
-from spec import SpecModel, load_model
 from specway.ids import as_utc
+from specway.plugins.webhooks import emit_event
+from specway.plugins.webhooks.models import WebhookAttempt, WebhookDelivery
+from specway.plugins.webhooks.schedule import JITTER, SCHEDULE
+from specway.plugins.webhooks.subscriptions import create_endpoint
+from specway.spec import SpecModel, load_model
 
 from fault_components import REFERENCE_SPEC  # isort: skip
 

@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from spec import load_spec_document
+from specway.spec import load_spec_document
 
 EXAMPLES = int(scale(60, 500))
 NEGATIVE_EXAMPLES = int(scale(4, 30))  # per operation

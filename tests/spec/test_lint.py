@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from spec import lint_document, load_spec_document
+from specway.spec import lint_document, load_spec_document
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = ROOT / "tests" / "fixtures" / "broken" / "openapi.yaml"

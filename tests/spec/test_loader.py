@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from spec import SpecError, load_spec_document, validate_document
+from specway.spec import SpecError, load_spec_document, validate_document
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

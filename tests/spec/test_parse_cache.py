@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spec.loader import read_document
+from specway.spec.loader import read_document
 
 
 def test_same_content_gives_equal_independent_copies(tmp_path: Path) -> None:

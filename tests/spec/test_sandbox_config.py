@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from spec import SandboxConfig, build_model, lint_document
-from spec.extensions import duration_seconds
+from specway.spec import SandboxConfig, build_model, lint_document
+from specway.spec.extensions import duration_seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 

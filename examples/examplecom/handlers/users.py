@@ -12,13 +12,13 @@ from typing import Any
 from handlers.services import auth as auth_service
 from handlers.services import organizations as org_service
 from handlers.services.access import auth_runtime, current_principal
-from plugins.auth import accounts
-from plugins.auth.models import User
-from plugins.auth.passwords import hash_password_async
-from plugins.webhooks import emit_event
 from specway import context
 from specway.errors import NotFound
 from specway.ids import rfc3339
+from specway.plugins.auth import accounts
+from specway.plugins.auth.models import User
+from specway.plugins.auth.passwords import hash_password_async
+from specway.plugins.webhooks import emit_event
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

@@ -8,13 +8,13 @@ from urllib.parse import parse_qs
 
 from sqlalchemy import select
 
-from plugins.audit import written_so_far
-from plugins.audit.models import AuditLog
-from plugins.audit.query import AuditFilter, entry_to_dict, page_entries
-from plugins.auth.models import User
 from specway import context
 from specway.errors import Forbidden
 from specway.pagination import list_response, page_request
+from specway.plugins.audit import written_so_far
+from specway.plugins.audit.models import AuditLog
+from specway.plugins.audit.query import AuditFilter, entry_to_dict, page_entries
+from specway.plugins.auth.models import User
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

@@ -6,8 +6,8 @@ import posixpath
 from typing import Any
 
 from handlers.system import get_health as reference_health
-from spec.naming import snake
 from specway import context
+from specway.spec.naming import snake
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from codegen import load_ir
-from codegen.generators import GENERATORS, check
-from codegen.parse import CodegenError
-from codegen.render import GENERATED, fill
+from specway.codegen import load_ir
+from specway.codegen.generators import GENERATORS, check
+from specway.codegen.parse import CodegenError
+from specway.codegen.render import GENERATED, fill
 from tests.codegen.conftest import FIXTURES, ROOT, minimal_document
 
 BIN = Path(sys.executable).parent

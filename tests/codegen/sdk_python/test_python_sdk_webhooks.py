@@ -8,7 +8,7 @@ import time
 import pytest
 from specway_client import WebhookVerificationError, verify_webhook
 
-from plugins.webhooks.signing import new_secret, signature_headers
+from specway.plugins.webhooks.signing import new_secret, signature_headers
 
 BODY = json.dumps(
     {"id": "evt_1", "event": "project.created", "timestamp": "2024-01-15T10:30:00Z", "data": {}}

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from ts_support import HERE, ROOT, SDK, run
 
-from codegen import load_ir
-from codegen.generators import GENERATORS, check
-from codegen.render import GENERATED, fill
-from codegen.typescript import generate_typescript
+from specway.codegen import load_ir
+from specway.codegen.generators import GENERATORS, check
+from specway.codegen.render import GENERATED, fill
+from specway.codegen.typescript import generate_typescript
 
 FIXTURES = ROOT / "tests" / "fixtures"
 

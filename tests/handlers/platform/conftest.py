@@ -14,7 +14,7 @@ import pytest
 from fake_auth import bearer
 from starlette.testclient import TestClient
 
-from plugins.registry import BUILTIN
+from specway.plugins.registry import BUILTIN
 
 PLUGINS = ("request_id", "errors", "project_metrics", "fake_auth")
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from connexion.security import NO_VALUE, AbstractSecurityHandler
 
-from spec import SpecModel
 from specway.builder import AppBuilder
 from specway.errors import Forbidden, Unauthorized
 from specway.principal import Principal
 from specway.settings import Settings
+from specway.spec import SpecModel
 from specway.types import SCOPE_PRINCIPAL, header
 
 ALL_SCOPES = "read,write,delete,admin"

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 from specway.app import create_app
 from specway.settings import Settings
+from tests.conftest import write_variant
 
 from .helpers import PrincipalFromHeaders
 
@@ -33,9 +34,7 @@ def unsecured_spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for operation in item.values():
             if isinstance(operation, dict) and "security" in operation:
                 operation["security"] = []
-    path = tmp_path_factory.mktemp("spec") / "openapi.yaml"
-    path.write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
-    return path
+    return write_variant(document, tmp_path_factory.mktemp("spec"))
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import orjson
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from plugins.audit.models import AuditLog
 from specway.app import SpecwayApp
+from specway.plugins.audit.models import AuditLog
 
 from .helpers import PrincipalFromHeaders, as_org, make_environment, make_project, make_variable
 

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from plugins.audit import annotate
-from plugins.audit.models import AuditLog
 from specway import context
 from specway.errors import Unauthorized
+from specway.plugins.audit import annotate
+from specway.plugins.audit.models import AuditLog
 
 SCENARIO = Path(__file__).resolve().parents[2] / "fixtures" / "audit" / "openapi.yaml"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from plugins.audit.plan import build_plans, derive_action
 from specway.app import load_spec
+from specway.plugins.audit.plan import build_plans, derive_action
 
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE_SPEC = ROOT / "openapi.yaml"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.testclient import TestClient
 
-from plugins.audit.redact import REDACTED, redact
+from specway.plugins.audit.redact import REDACTED, redact
 
 if TYPE_CHECKING:
     from tests.conftest import AuthIdentity

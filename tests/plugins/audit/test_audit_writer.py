@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from plugins.audit.models import AuditLog
-from plugins.audit.writer import AuditWriter
-from plugins.metrics import counters
 from specway.ids import new_id, utcnow
+from specway.plugins.audit.models import AuditLog
+from specway.plugins.audit.writer import AuditWriter
+from specway.plugins.metrics import counters
 from specway.storage.database import Database
 
 if TYPE_CHECKING:

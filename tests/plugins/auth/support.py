@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from plugins.auth import AuthRuntime
+from specway.plugins.auth import AuthRuntime
 from specway.types import ASGIApp, Receive, Scope, Send
 
 PASSWORD = "correct-horse-battery"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.auth import cache as cache_module
-from plugins.auth.cache import CredentialCache, ResolvedCredential
+from specway.plugins.auth import cache as cache_module
+from specway.plugins.auth.cache import CredentialCache, ResolvedCredential
 from specway.principal import Principal
 
 P = Principal(kind="api_key", id="key_x", organization_id="org_x")

@@ -4,9 +4,16 @@ import re
 
 import pytest
 
-from plugins.auth.hashing import CredentialHasher
-from plugins.auth.keys import BODY_LENGTH, CHECKSUM_LENGTH, KeyFormat, base62, checksum, display
-from plugins.auth.tokens import is_session_token, new_session_token
+from specway.plugins.auth.hashing import CredentialHasher
+from specway.plugins.auth.keys import (
+    BODY_LENGTH,
+    CHECKSUM_LENGTH,
+    KeyFormat,
+    base62,
+    checksum,
+    display,
+)
+from specway.plugins.auth.tokens import is_session_token, new_session_token
 
 
 def test_key_has_prefix_entropy_and_valid_checksum() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.auth.passwords import (
+from specway.plugins.auth.passwords import (
     ScryptParams,
     hash_password,
     needs_rehash,

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from plugins.auth.backends.redis import RedisRevocationBackend
-from plugins.auth.cache import ResolvedCredential
-from plugins.auth.runtime import AuthRuntime
 from specway.app import load_spec
+from specway.plugins.auth.backends.redis import RedisRevocationBackend
+from specway.plugins.auth.cache import ResolvedCredential
+from specway.plugins.auth.runtime import AuthRuntime
 from specway.principal import Principal
 from specway.settings import Settings
 from specway.storage.database import Database

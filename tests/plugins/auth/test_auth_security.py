@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
-from plugins.auth.keys import KeyFormat
-from plugins.auth.models import ApiKey
 from specway.app import create_app
 from specway.ids import utcnow
+from specway.plugins.auth.keys import KeyFormat
+from specway.plugins.auth.models import ApiKey
 from specway.settings import Settings
 from tests.conftest import REFERENCE_SPEC
 from tests.plugins.auth.support import (

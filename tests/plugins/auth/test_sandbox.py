@@ -18,13 +18,13 @@ import yaml
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from plugins.auth import accounts
-from plugins.auth.models import Organization
-from plugins.auth.sandbox import SandboxLink, sandbox_organization_id
 from specway.app import create_app
 from specway.cli import main
+from specway.plugins.auth import accounts
+from specway.plugins.auth.models import Organization
+from specway.plugins.auth.sandbox import SandboxLink, sandbox_organization_id
 from specway.storage.database import Database
-from tests.conftest import REFERENCE_SPEC
+from tests.conftest import REFERENCE_SPEC, write_variant
 from tests.plugins.auth.support import bearer, mint_key, register, token_headers
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -66,9 +66,7 @@ def spec_with(tmp_path: Path, auth: dict[str, Any], **extra: Any) -> Path:
     document = yaml.safe_load(REFERENCE_SPEC.read_text())
     document["x-specway-auth"] = auth
     document.update(extra)
-    path = tmp_path / "openapi.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return path
+    return write_variant(document, tmp_path)
 
 
 @pytest.fixture

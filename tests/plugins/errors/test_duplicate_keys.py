@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.errors.validation import duplicate_key
+from specway.plugins.errors.validation import duplicate_key
 
 
 @pytest.mark.parametrize(

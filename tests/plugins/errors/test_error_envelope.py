@@ -11,9 +11,10 @@ import yaml
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
-from spec import load_model
 from specway.app import resolve_handlers
 from specway.errors import Conflict
+from specway.spec import load_model
+from tests.conftest import write_variant
 
 ROOT = Path(__file__).resolve().parents[3]
 STYLES = ["nested", "status-wrapped", "flat", "problem"]
@@ -79,8 +80,7 @@ def styled(
     style: str = request.param
     doc = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     doc["x-specway-errors"] = {"style": style}
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    spec = write_variant(doc, tmp_path)
     handlers = resolve_handlers(load_model(spec))
     handlers["getApiIndex"] = _boom
     handlers["getHealth"] = _db_down

@@ -9,8 +9,8 @@ import pytest
 from connexion.json_schema import Draft4RequestValidator, resolve_refs
 from jsonschema import Draft4Validator
 
-from plugins.errors.validation import JSONBodyValidator
-from spec import load_model
+from specway.plugins.errors.validation import JSONBodyValidator
+from specway.spec import load_model
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES: list[tuple[dict[str, Any], Any]] = [
@@ -74,7 +74,7 @@ def test_every_request_body_of_the_reference_spec_compiles() -> None:
 
 
 def test_a_refused_body_still_gets_the_python_validators_error_list() -> None:
-    from plugins.errors.validation import RequestValidationProblem
+    from specway.plugins.errors.validation import RequestValidationProblem
 
     schema = {
         "type": "object",

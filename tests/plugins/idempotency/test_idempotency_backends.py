@@ -7,9 +7,9 @@ import secrets
 
 import pytest
 
-from plugins.idempotency.backends import Existing, IdempotencyBackend
-from plugins.idempotency.backends.memory import MemoryBackend
-from plugins.idempotency.backends.redis import RedisBackend
+from specway.plugins.idempotency.backends import Existing, IdempotencyBackend
+from specway.plugins.idempotency.backends.memory import MemoryBackend
+from specway.plugins.idempotency.backends.redis import RedisBackend
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

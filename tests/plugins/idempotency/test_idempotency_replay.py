@@ -15,7 +15,7 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
-from plugins.metrics import counters
+from specway.plugins.metrics import counters
 
 if TYPE_CHECKING:
     from tests.conftest import AuthIdentity

@@ -9,8 +9,8 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from plugins.metrics import counters
 from specway.app import load_spec, resolve_handlers
+from specway.plugins.metrics import counters
 
 REFERENCE = Path(__file__).resolve().parents[3] / "openapi.yaml"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from plugins.project_metrics.histogram import BOUNDS_MS, COLUMNS, bucket_index, quantile
+from specway.plugins.project_metrics.histogram import BOUNDS_MS, COLUMNS, bucket_index, quantile
 
 MIGRATION = (
     Path(__file__).resolve().parents[3] / "specway/storage/migrations/versions/0006_deployments.py"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from plugins.project_metrics import store
-from plugins.project_metrics.models import log_lines, metric_buckets
-from plugins.project_metrics.recorder import LogLine, TrafficRecorder
+from specway.plugins.project_metrics import store
+from specway.plugins.project_metrics.models import log_lines, metric_buckets
+from specway.plugins.project_metrics.recorder import LogLine, TrafficRecorder
 from specway.storage.database import Database
 
 

@@ -19,8 +19,8 @@ import httpx
 import pytest
 import redis
 
-from plugins.ratelimit.backends.memory import MemoryBackend
-from plugins.ratelimit.backends.redis import RedisBackend
+from specway.plugins.ratelimit.backends.memory import MemoryBackend
+from specway.plugins.ratelimit.backends.redis import RedisBackend
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]

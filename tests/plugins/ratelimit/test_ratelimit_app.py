@@ -8,7 +8,7 @@ import pytest
 from rl_support import ROOT, BackendCase
 from starlette.testclient import TestClient
 
-from plugins.ratelimit import RateLimiter
+from specway.plugins.ratelimit import RateLimiter
 
 REFERENCE = ROOT / "openapi.yaml"
 LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit")

@@ -11,10 +11,10 @@ import pytest
 import redis
 from rl_support import FakeClock, PrivateRedis
 
-from plugins.ratelimit.algorithms import GCRA, SLIDING_WINDOW
-from plugins.ratelimit.backends import PolicyCheck
-from plugins.ratelimit.backends.memory import MemoryBackend
-from plugins.ratelimit.backends.redis import RedisBackend
+from specway.plugins.ratelimit.algorithms import GCRA, SLIDING_WINDOW
+from specway.plugins.ratelimit.backends import PolicyCheck
+from specway.plugins.ratelimit.backends.memory import MemoryBackend
+from specway.plugins.ratelimit.backends.redis import RedisBackend
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from plugins.ratelimit.deadline import LagAwareDeadline, LoopLag
+from specway.plugins.ratelimit.deadline import LagAwareDeadline, LoopLag
 
 pytestmark = pytest.mark.anyio
 

@@ -16,8 +16,8 @@ import pytest
 from rl_support import SCENARIOS, PrivateRedis, wait_until
 from starlette.testclient import TestClient
 
-from plugins.ratelimit import RateLimiter
 from specway.app import create_app
+from specway.plugins.ratelimit import RateLimiter
 from specway.settings import Settings
 
 pytestmark = pytest.mark.redis

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from plugins.metrics.counters import REGISTRY
-from plugins.ratelimit.algorithms import GCRA, Verdict
-from plugins.ratelimit.backends import PolicyCheck
-from plugins.ratelimit.backends.memory import MemoryBackend
-from plugins.ratelimit.limiter import RateLimiter
 from specway.errors import StorageError
+from specway.plugins.metrics.counters import REGISTRY
+from specway.plugins.ratelimit.algorithms import GCRA, Verdict
+from specway.plugins.ratelimit.backends import PolicyCheck
+from specway.plugins.ratelimit.backends.memory import MemoryBackend
+from specway.plugins.ratelimit.limiter import RateLimiter
 
 
 def _sample(name: str, **labels: str) -> float:

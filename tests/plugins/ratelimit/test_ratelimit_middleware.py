@@ -13,12 +13,12 @@ import orjson
 import pytest
 from rl_support import SCENARIOS, BackendCase
 
-from plugins.ratelimit.client_ip import ClientIPResolver
-from plugins.ratelimit.limiter import RateLimiter
-from plugins.ratelimit.middleware import RateLimitMiddleware
-from plugins.ratelimit.plan import compile_plans
-from spec import ErrorsConfig, load_model
+from specway.plugins.ratelimit.client_ip import ClientIPResolver
+from specway.plugins.ratelimit.limiter import RateLimiter
+from specway.plugins.ratelimit.middleware import RateLimitMiddleware
+from specway.plugins.ratelimit.plan import compile_plans
 from specway.principal import Principal
+from specway.spec import ErrorsConfig, load_model
 from specway.types import SCOPE_CLIENT_IP, SCOPE_PRINCIPAL, Message, Receive, Scope, Send
 
 pytestmark = pytest.mark.anyio

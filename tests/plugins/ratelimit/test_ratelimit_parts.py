@@ -10,17 +10,17 @@ from collections.abc import Sequence
 import pytest
 from rl_support import FakeClock
 
-from plugins.ratelimit.algorithms import GCRA, Verdict
-from plugins.ratelimit.backends import PolicyCheck
-from plugins.ratelimit.backends.memory import MemoryBackend
-from plugins.ratelimit.breaker import CircuitBreaker, RateLimitStats
-from plugins.ratelimit.client_ip import ClientIPResolver
-from plugins.ratelimit.cost import CostRule
-from plugins.ratelimit.headers import limit_headers, retry_after, tightest
-from plugins.ratelimit.limiter import RateLimiter
-from plugins.ratelimit.plan import PolicySet
-from spec import RateLimitPolicy
 from specway.errors import ConfigError, StorageError
+from specway.plugins.ratelimit.algorithms import GCRA, Verdict
+from specway.plugins.ratelimit.backends import PolicyCheck
+from specway.plugins.ratelimit.backends.memory import MemoryBackend
+from specway.plugins.ratelimit.breaker import CircuitBreaker, RateLimitStats
+from specway.plugins.ratelimit.client_ip import ClientIPResolver
+from specway.plugins.ratelimit.cost import CostRule
+from specway.plugins.ratelimit.headers import limit_headers, retry_after, tightest
+from specway.plugins.ratelimit.limiter import RateLimiter
+from specway.plugins.ratelimit.plan import PolicySet
+from specway.spec import RateLimitPolicy
 from specway.types import SCOPE_CLIENT_IP, Scope
 
 

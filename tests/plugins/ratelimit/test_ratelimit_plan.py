@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from rl_support import SCENARIOS
 
-from plugins.ratelimit.algorithms import GCRA, SLIDING_WINDOW
-from plugins.ratelimit.plan import compile_plans
-from spec import Level, build_model, lint_document, load_model, load_spec_document
+from specway.plugins.ratelimit.algorithms import GCRA, SLIDING_WINDOW
+from specway.plugins.ratelimit.plan import compile_plans
 from specway.principal import Principal
+from specway.spec import Level, build_model, lint_document, load_model, load_spec_document
 
 BASE: dict[str, Any] = {
     "openapi": "3.0.3",

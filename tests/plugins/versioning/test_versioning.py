@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from starlette.testclient import TestClient
 
-from plugins.versioning import Negotiated, negotiate
-from spec import VersioningConfig, build_model, load_spec_document
+from specway.plugins.versioning import Negotiated, negotiate
+from specway.spec import VersioningConfig, build_model, load_spec_document
+from tests.conftest import write_variant
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = VersioningConfig("acme", ("v1", "v2"), "v2")
@@ -94,9 +94,7 @@ def test_lint_reports_bad_versioning(versioning: Any, pointer: str, word: str) -
 @pytest.fixture
 def acme(app_factory: Callable[..., TestClient], tmp_path: Path) -> TestClient:
     """The reference API, versioned as ``application/vnd.acme.v1+json`` (v1 only)."""
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text(yaml.safe_dump(_document({"vendor": "acme", "versions": ["v1"]})))
-    return app_factory(spec)
+    return app_factory(write_variant(_document({"vendor": "acme", "versions": ["v1"]}), tmp_path))
 
 
 def test_served_version_echoes_the_vendor_type(acme: TestClient) -> None:

@@ -16,8 +16,8 @@ from webhooks_support import (
 )
 
 import specway.app
-from spec import SpecModel, load_model
 from specway.app import SpecwayApp, create_app
+from specway.spec import SpecModel, load_model
 
 
 @pytest.fixture

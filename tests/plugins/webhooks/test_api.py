@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 from webhooks_support import Receiver, Reply, auth
 
 from handlers.services.projects import create_project
-from plugins.webhooks import WebhookWorker
-from plugins.webhooks.catalogue import openapi_to_jsonschema
-from spec import SpecModel
+from specway.plugins.webhooks import WebhookWorker
+from specway.plugins.webhooks.catalogue import openapi_to_jsonschema
+from specway.spec import SpecModel
 
 Factory = Callable[..., TestClient]
 

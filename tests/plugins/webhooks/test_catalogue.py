@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.webhooks.catalogue import (
+from specway.errors import BadRequest
+from specway.plugins.webhooks.catalogue import (
     EventCatalogue,
     EventPayloadError,
     matches,
     openapi_to_jsonschema,
 )
-from spec import SpecModel
-from specway.errors import BadRequest
+from specway.spec import SpecModel
 
 REQUIRED_EVENTS = {
     "project.created",

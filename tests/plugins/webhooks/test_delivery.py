@@ -13,14 +13,14 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 from webhooks_support import Receiver, Reply, WebhookEnv, webhook_env
 
-from plugins.webhooks import emit_event
-from plugins.webhooks.deliveries import list_deliveries
-from plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
-from plugins.webhooks.schedule import SCHEDULE
-from plugins.webhooks.subscriptions import create_endpoint, rotate_secret
-from spec import SpecModel
 from specway.ids import as_utc, rfc3339
 from specway.pagination import PageRequest
+from specway.plugins.webhooks import emit_event
+from specway.plugins.webhooks.deliveries import list_deliveries
+from specway.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
+from specway.plugins.webhooks.schedule import SCHEDULE
+from specway.plugins.webhooks.subscriptions import create_endpoint, rotate_secret
+from specway.spec import SpecModel
 
 pytestmark = pytest.mark.anyio
 
@@ -246,7 +246,7 @@ async def test_a_success_resets_the_failure_clock(
 async def test_rotation_signs_with_both_secrets_for_a_day(
     database_url: str, reference_model: SpecModel, receiver: Receiver
 ) -> None:
-    from plugins.webhooks.signing import standard_signature
+    from specway.plugins.webhooks.signing import standard_signature
 
     async with webhook_env(database_url, reference_model) as env:
         endpoint, old = await subscribe(env, receiver.url)

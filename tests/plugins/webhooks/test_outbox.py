@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from webhooks_support import WebhookEnv, webhook_env
 
-from plugins.webhooks import EventPayloadError, emit_event
-from plugins.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from plugins.webhooks.subscriptions import create_endpoint
-from spec import SpecModel
+from specway.plugins.webhooks import EventPayloadError, emit_event
+from specway.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from specway.plugins.webhooks.subscriptions import create_endpoint
+from specway.spec import SpecModel
 
 PROJECT = {
     "id": "proj_abc",

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from plugins.webhooks.schedule import (
+from specway.plugins.webhooks.schedule import (
     MAX_RETRY_AFTER,
     SCHEDULE,
     RetrySchedule,

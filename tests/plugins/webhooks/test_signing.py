@@ -7,7 +7,7 @@ import time
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from plugins.webhooks.signing import (
+from specway.plugins.webhooks.signing import (
     SECRET_PREFIX,
     body_signature,
     new_secret,

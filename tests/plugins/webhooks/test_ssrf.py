@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.webhooks.sender import WebhookSender
-from plugins.webhooks.ssrf import SSRFGuard, UnsafeURLError
 from specway.errors import ConfigError
+from specway.plugins.webhooks.sender import WebhookSender
+from specway.plugins.webhooks.ssrf import SSRFGuard, UnsafeURLError
 
 
 def resolver_for(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import func, select
 from webhooks_support import REFERENCE_SPEC, Receiver, WebhookEnv, webhook_env
 
-from plugins.webhooks import emit_event
-from plugins.webhooks.models import WebhookAttempt, WebhookDelivery
-from plugins.webhooks.sender import AttemptResult
-from plugins.webhooks.subscriptions import create_endpoint
-from spec import SpecModel
 from specway.ids import as_utc
+from specway.plugins.webhooks import emit_event
+from specway.plugins.webhooks.models import WebhookAttempt, WebhookDelivery
+from specway.plugins.webhooks.sender import AttemptResult
+from specway.plugins.webhooks.subscriptions import create_endpoint
+from specway.spec import SpecModel
 from specway.storage.database import Database
 
 pytestmark = pytest.mark.anyio
@@ -160,7 +160,7 @@ async def test_two_workers_on_postgresql_never_send_the_same_attempt_twice(
 async def test_claims_skip_deliveries_of_disabled_endpoints(
     tmp_path: Path, reference_model: SpecModel, receiver: Receiver
 ) -> None:
-    from plugins.webhooks.models import WebhookEndpoint
+    from specway.plugins.webhooks.models import WebhookEndpoint
 
     async with webhook_env(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}", reference_model) as env:
         await setup(env, receiver.url, 2)

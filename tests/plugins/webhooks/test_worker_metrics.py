@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from webhooks_support import Receiver, webhook_env
 
-from plugins.metrics.counters import REGISTRY
-from plugins.webhooks import emit_event
-from plugins.webhooks.sender import AttemptResult
-from plugins.webhooks.subscriptions import create_endpoint
-from plugins.webhooks.worker import _outcome
-from spec import SpecModel
+from specway.plugins.metrics.counters import REGISTRY
+from specway.plugins.webhooks import emit_event
+from specway.plugins.webhooks.sender import AttemptResult
+from specway.plugins.webhooks.subscriptions import create_endpoint
+from specway.plugins.webhooks.worker import _outcome
+from specway.spec import SpecModel
 
 pytestmark = pytest.mark.anyio
 

@@ -15,13 +15,13 @@ from typing import Any
 
 from connexion.security import BearerSecurityHandler
 
-from plugins.webhooks import EventCatalogue, WebhookService, WebhookWorker
-from plugins.webhooks.outbox import attach
-from plugins.webhooks.schedule import RetrySchedule
-from spec import SpecModel
 from specway.builder import AppBuilder
+from specway.plugins.webhooks import EventCatalogue, WebhookService, WebhookWorker
+from specway.plugins.webhooks.outbox import attach
+from specway.plugins.webhooks.schedule import RetrySchedule
 from specway.principal import Principal
 from specway.settings import Settings
+from specway.spec import SpecModel
 from specway.storage.database import Database
 
 ROOT = Path(__file__).resolve().parents[3]

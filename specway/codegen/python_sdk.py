@@ -1,0 +1,332 @@
+"""The Python SDK generator: the IR → a pip-installable package under ``sdk/python``.
+
+=======================  =====================================================================
+``pyproject.toml``       the distribution; httpx is the only runtime dependency
+``README.md``            install, a first call, errors, retries, pagination, webhooks
+``<pkg>/_core.py``       transport-agnostic: options, retry policy, params, pagination, errors
+``<pkg>/_errors.py``     the exception tree and the spec's error envelope parsed
+``<pkg>/_client.py``     ``Client`` and its resources (sync)           ┐ one template,
+``<pkg>/_async_client``  ``AsyncClient`` and its resources (async)     ┘ ``client.py.j2``
+``<pkg>/models.py``      dataclasses and aliases of every component schema
+``<pkg>/webhooks.py``    ``verify_webhook`` returning a typed ``WebhookEvent``
+=======================  =====================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from specway.codegen.ir import ApiIR, Operation, Parameter, SecurityScheme
+from specway.codegen.parse import CodegenError
+from specway.codegen.python_types import AliasPlan, ModelPlan, PythonTypes, py_literal
+from specway.codegen.render import environment, render
+from specway.spec import Problem
+
+RESERVED_ARGUMENTS = frozenset({"request_options", "self"})
+_SKIPPED_HEADERS = frozenset({"idempotency-key"})
+
+
+@dataclass(frozen=True, slots=True)
+class ArgPlan:
+    """One keyword argument of an SDK method and where its value goes on the wire."""
+
+    python_name: str
+    wire_name: str
+    annotation: str
+    required: bool
+    location: str  # path | query | header | json | file | body
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    style: str
+    key: str
+    page_param: str
+    item_annotation: str
+    item_decode: str
+
+
+@dataclass(frozen=True, slots=True)
+class MethodPlan:
+    """One SDK method: signature, request shape and return decoding."""
+
+    name: str
+    http_method: str
+    path: str
+    summary: str
+    description: str
+    deprecated: bool
+    args: tuple[ArgPlan, ...]
+    body: str  # none | json-fields | json | multipart
+    returns: str
+    response: str  # none | json | text
+    decode: str
+    idempotent: bool
+    page: PagePlan | None
+    iterator: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourcePlan:
+    attribute: str
+    class_name: str
+    tag: str
+    description: str
+    methods: tuple[MethodPlan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthPlan:
+    scheme: str  # bearer | header | query | none
+    name: str
+
+
+class PythonSdkPlanner:
+    """Turns the IR into method, resource and model plans; problems are collected."""
+
+    def __init__(self, ir: ApiIR) -> None:
+        self.ir = ir
+        self.problems: list[Problem] = []
+        self.types = PythonTypes(ir, self.problems)
+        self.skipped: list[str] = []
+
+    def resources(self) -> tuple[ResourcePlan, ...]:
+        result = []
+        for tag in self.ir.tags:
+            methods = tuple(plan for op in tag.operations if (plan := self.method(op)) is not None)
+            if not methods:
+                continue
+            attribute = tag.operations[0].sdk.resource
+            class_name = "".join(w.capitalize() for w in attribute.split("_") if w) + "Resource"
+            result.append(ResourcePlan(attribute, class_name, tag.name, tag.description, methods))
+        return tuple(result)
+
+    def method(self, op: Operation) -> MethodPlan | None:
+        success = op.success
+        if success is not None and (success.content_type or "").startswith("text/event-stream"):
+            self.skipped.append(f"{op.operation_id} (server-sent events)")
+            return None
+        args = [self._param_arg(p) for p in op.parameters if self._is_argument(p)]
+        body, body_args = self._body(op)
+        args += body_args
+        for arg in args:
+            if arg.python_name in RESERVED_ARGUMENTS:
+                self.problems.append(
+                    Problem(
+                        op.pointer,
+                        f"argument {arg.python_name!r} clashes with the SDK's own keyword",
+                        "rename the parameter or property",
+                    )
+                )
+        returns, response, decode = "None", "none", "None"
+        if success is not None and success.schema is not None:
+            if (success.content_type or "").startswith("text/"):
+                returns, response, decode = "str", "text", "response.text"
+            else:
+                returns = qualify(self.types.annotation(success.schema))
+                response = "json"
+                decode = self.types.decode(success.schema, "response.json()")
+        page = None
+        if op.pagination is not None and op.pagination.item_schema is not None:
+            names = {p.name for p in op.query_parameters}
+            page = PagePlan(
+                style=op.pagination.style,
+                key=op.pagination.key,
+                page_param="cursor" if "cursor" in names else "page",
+                item_annotation=qualify(self.types.annotation(op.pagination.item_schema)),
+                item_decode=self.types.decode(op.pagination.item_schema, "item"),
+            )
+        path = op.path
+        for p in op.path_parameters:
+            path = path.replace("{" + p.name + "}", "{path_segment(" + p.python_name + ")}")
+        return MethodPlan(
+            name=op.sdk.method,
+            http_method=op.method.upper(),
+            path=path,
+            summary=" ".join(op.summary.split()),
+            description=op.description,
+            deprecated=op.deprecated,
+            args=tuple(sorted(args, key=lambda a: not a.required)),
+            body=body,
+            returns=returns,
+            response=response,
+            decode=decode,
+            idempotent=op.method in ("post", "patch"),
+            page=page,
+            iterator=op.sdk.python_iterator,
+        )
+
+    @staticmethod
+    def _is_argument(p: Parameter) -> bool:
+        if p.location == "cookie":
+            return False
+        return not (p.location == "header" and p.name.lower() in _SKIPPED_HEADERS)
+
+    def _param_arg(self, p: Parameter) -> ArgPlan:
+        annotation = self.types.annotation(p.schema)
+        if not p.required:
+            annotation += " | Unset"
+        if p.schema.nullable:
+            annotation += " | None"
+        return ArgPlan(
+            p.python_name,
+            p.name,
+            qualify(annotation),
+            p.required,
+            p.location,
+            " ".join(p.description.split()),
+        )
+
+    def _body(self, op: Operation) -> tuple[str, list[ArgPlan]]:
+        if op.body is None:
+            return "none", []
+        schema = op.body.schema
+        props = self.types.object_properties(schema)
+        multipart = op.body.content_type.startswith("multipart/")
+        if props is None:
+            if multipart:
+                self.problems.append(
+                    Problem(op.pointer, "multipart body is not an object", "describe its parts")
+                )
+            annotation = self.types.annotation(schema)
+            required = op.body.required
+            return "json", [
+                ArgPlan(
+                    "body",
+                    "body",
+                    qualify(annotation if required else f"{annotation} | Unset"),
+                    required,
+                    "body",
+                    op.body.description,
+                )
+            ]
+        args = []
+        for prop in props:
+            if prop.schema.read_only:
+                continue
+            field = self.types.field(prop)
+            args.append(
+                ArgPlan(
+                    prop.python_name,
+                    prop.name,
+                    qualify(field.annotation),
+                    prop.required,
+                    "file" if multipart else "json",
+                    field.description,
+                )
+            )
+        return ("multipart" if multipart else "json-fields"), args
+
+
+def pydoc(text: object) -> str:
+    """Text safe inside a triple-quoted docstring."""
+    return str(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip()
+
+
+_BUILTIN_GENERICS = re.compile(r"(?<![.\w])(list|dict)\[")
+
+
+def qualify(annotation: str) -> str:
+    """``list[...]`` as ``builtins.list[...]``: a resource method may be called ``list``."""
+    return _BUILTIN_GENERICS.sub(r"builtins.\1[", annotation)
+
+
+_IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+
+
+def client_imports(resources: tuple[ResourcePlan, ...], types: PythonTypes) -> dict[str, Any]:
+    """What the client modules use: model names, ``Literal``, ``datetime``, ``Unset``."""
+    texts: list[str] = []
+    for r in resources:
+        for m in r.methods:
+            texts += [a.annotation for a in m.args] + [m.returns, m.decode, m.path]
+            if m.page:
+                texts += [m.page.item_annotation, m.page.item_decode]
+    names = {n for text in texts for n in _IDENT.findall(text)}
+    models = {types.named[n].model for n in types.named}
+    union_decoders = {f"_decode_{a.model}" for a in types.aliases.values() if a.variants}
+    return {
+        "models": sorted(names & models, key=str.lower) + sorted(names & union_decoders),
+        "path_segment": "path_segment" in names,
+        "literal": "Literal" in names,
+        "datetime": "datetime" in names,
+        "unset": "Unset" in names,
+        "builtins": "builtins" in names,
+    }
+
+
+def model_imports(models: list[ModelPlan], aliases: list[AliasPlan]) -> dict[str, Any]:
+    """What ``models.py`` uses from the standard library and ``_types``."""
+    texts = [f.annotation + " " + f.decode for m in models for f in m.fields]
+    texts += [a.annotation for a in aliases]
+    names = {n for text in texts for n in _IDENT.findall(text)}
+    helpers = ["UNSET"] if models else []
+    helpers += [n for n in ("Unset", "parse_date", "parse_datetime") if n in names]
+    if models:
+        helpers.append("to_json")
+    return {
+        "literal": "Literal" in names,
+        "datetime": "datetime" in names,
+        "any": "Any" in names,
+        "types": helpers,
+    }
+
+
+def auth_plan(schemes: tuple[SecurityScheme, ...]) -> AuthPlan:
+    """How the SDK sends its key: the first scheme a client can use with a static key."""
+    for scheme in schemes:
+        if scheme.type == "http" and (scheme.scheme or "").lower() == "bearer":
+            return AuthPlan("bearer", "Authorization")
+        if scheme.type == "apiKey" and scheme.header_name:
+            return AuthPlan("query" if scheme.location == "query" else "header", scheme.header_name)
+    return AuthPlan("none", "")
+
+
+def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
+    """Render the Python SDK: relative path → file text."""
+    planner = PythonSdkPlanner(ir)
+    resources = planner.resources()
+    if planner.problems:
+        raise CodegenError(planner.problems)
+    package = ir.sdk.python_package
+    env = environment("python", templates, {"pydoc": pydoc, "pyrepr": py_literal, "pystr": repr})
+    models: list[ModelPlan] = sorted(planner.types.models.values(), key=lambda m: m.model)
+    aliases: list[AliasPlan] = sorted(planner.types.aliases.values(), key=lambda a: a.model)
+    stem = ir.sdk.env_var.removesuffix("_API_KEY")
+    context = {
+        "ir": ir,
+        "package": package,
+        "distribution": ir.sdk.python_distribution,
+        "resources": resources,
+        "models": models,
+        "aliases": aliases,
+        "auth": auth_plan(ir.security_schemes),
+        "env_var": ir.sdk.env_var,
+        "base_url_env_var": f"{stem}_BASE_URL",
+        "events": [event.name for event in ir.webhooks],
+        "skipped": planner.skipped,
+        "errors": ir.errors,
+        "imports": client_imports(resources, planner.types),
+        "model_imports": model_imports(models, aliases),
+        "all_model_names": sorted(
+            [m.model for m in models] + [a.model for a in aliases], key=str.lower
+        ),
+    }
+    files: dict[str, str] = {
+        "pyproject.toml": render(env, "pyproject.toml.j2", **context),
+        "README.md": render(env, "README.md.j2", **context),
+        f"{package}/py.typed": "",
+        f"{package}/__init__.py": render(env, "__init__.py.j2", **context),
+        f"{package}/_types.py": render(env, "_types.py.j2", **context),
+        f"{package}/_errors.py": render(env, "_errors.py.j2", **context),
+        f"{package}/_core.py": render(env, "_core.py.j2", **context),
+        f"{package}/models.py": render(env, "models.py.j2", **context),
+        f"{package}/webhooks.py": render(env, "webhooks.py.j2", **context),
+        f"{package}/_client.py": render(env, "client.py.j2", asynchronous=False, **context),
+        f"{package}/_async_client.py": render(env, "client.py.j2", asynchronous=True, **context),
+    }
+    return files

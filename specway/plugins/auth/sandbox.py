@@ -1,0 +1,191 @@
+"""Sandbox twins: where test-mode keys keep their data, apart from live data.
+
+Every resource row carries an ``organization_id``, so isolation needs no query of its own: a
+test-mode key resolves (once, on the credential cache's miss path) to the *sandbox twin* of its
+organisation, an organisation row of its own linked to the live one by a :class:`SandboxLink`
+and created the first time a test key of that organisation is used. The twin has no members,
+so no session ever lists it, and a live key's organisation is never the twin, so each side gets
+404 for the other's rows.
+
+:func:`reset_sandbox` empties a twin: every row of every table with an ``organization_id``
+column that names the twin, found by inspecting the database (so tables of plugins and
+examples that this process never imported are included). The twin itself and its link stay,
+so ids handed out to clients keep meaning "the sandbox".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import String, delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from specway.ids import new_id, utcnow
+from specway.plugins.auth.models import Organization
+from specway.storage import Base
+
+# Tables whose ``organization_id`` rows are not sandbox data: the twin itself and its link.
+KEPT_TABLES = frozenset({"organizations", "sandboxes"})
+
+
+class SandboxLink(Base):
+    """The sandbox twin of one live organisation, and when its data was last reset."""
+
+    __tablename__ = "sandboxes"
+
+    organization_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sandbox_organization_id: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reset_at: Mapped[datetime | None] = mapped_column()
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxReset:
+    """What one reset removed: rows deleted per table (tables with none are left out)."""
+
+    organization_id: str
+    sandbox_organization_id: str
+    deleted: dict[str, int]
+
+
+async def find_sandbox(session: AsyncSession, live_organization_id: str) -> SandboxLink | None:
+    link: SandboxLink | None = await session.get(SandboxLink, live_organization_id)
+    return link
+
+
+async def is_sandbox(session: AsyncSession, organization_id: str) -> bool:
+    """Whether ``organization_id`` is some organisation's sandbox twin."""
+    query = select(SandboxLink.organization_id).where(
+        SandboxLink.sandbox_organization_id == organization_id
+    )
+    return (await session.execute(query)).first() is not None
+
+
+async def sandbox_organization_id(session: AsyncSession, live_organization_id: str) -> str | None:
+    """The twin of ``live_organization_id``, created if needed; ``None`` if that is gone.
+
+    Two processes creating the same twin at once is fine: the link's primary key lets one
+    win, the other's savepoint rolls back (with its twin row) and it reads the winner's.
+    The caller commits.
+    """
+    link = await find_sandbox(session, live_organization_id)
+    if link is not None:
+        return link.sandbox_organization_id
+    live = await session.get(Organization, live_organization_id)
+    if live is None:
+        return None
+    now = utcnow()
+    twin_id = new_id("org")
+    try:
+        async with session.begin_nested():
+            session.add(
+                Organization(
+                    id=twin_id,
+                    name=live.name,
+                    description=f"Test-mode sandbox of {live.id}",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await session.flush()
+            session.add(
+                SandboxLink(
+                    organization_id=live.id,
+                    sandbox_organization_id=twin_id,
+                    created_at=now,
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        link = await find_sandbox(session, live_organization_id)
+        return link.sandbox_organization_id if link is not None else None
+    return twin_id
+
+
+async def tenant_tables(session: AsyncSession) -> list[str]:
+    """Every table in the database with an ``organization_id`` column, sandbox bookkeeping
+    excepted; tables that others reference by foreign key come after those others, so
+    deleting in this order never trips a constraint."""
+    connection = await session.connection()
+
+    def inspect(sync: sa.Connection) -> list[str]:
+        inspector = sa.inspect(sync)
+        parents_first = [
+            name for name, _ in inspector.get_sorted_table_and_fkc_names() if name is not None
+        ]
+        return [
+            name
+            for name in reversed(parents_first)
+            if name not in KEPT_TABLES
+            and any(c["name"] == "organization_id" for c in inspector.get_columns(name))
+        ]
+
+    return await connection.run_sync(inspect)
+
+
+async def reset_sandbox(session: AsyncSession, link: SandboxLink) -> SandboxReset:
+    """Delete every row of the twin's data and stamp ``reset_at``. The caller commits."""
+    deleted: dict[str, int] = {}
+    for name in await tenant_tables(session):
+        table = sa.table(name, sa.column("organization_id"))
+        result = await session.execute(
+            delete(table).where(table.c.organization_id == link.sandbox_organization_id)
+        )
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            deleted[name] = count
+    link.reset_at = utcnow()
+    await session.flush()
+    return SandboxReset(link.organization_id, link.sandbox_organization_id, deleted)
+
+
+async def due_sandboxes(
+    session: AsyncSession,
+    older_than: timedelta | None,
+    *,
+    organization_id: str | None = None,
+    now: datetime | None = None,
+) -> list[SandboxLink]:
+    """Twins whose data was last reset (or first made) at least ``older_than`` ago, or every
+    twin when ``older_than`` is ``None``; only the twin of ``organization_id`` if given."""
+    query = select(SandboxLink).order_by(SandboxLink.organization_id)
+    if organization_id is not None:
+        query = query.where(SandboxLink.organization_id == organization_id)
+    if older_than is not None:
+        cutoff = (now or utcnow()) - older_than
+        query = query.where(
+            or_(
+                SandboxLink.reset_at <= cutoff,
+                (SandboxLink.reset_at.is_(None)) & (SandboxLink.created_at <= cutoff),
+            )
+        )
+    return list((await session.execute(query)).scalars())
+
+
+async def reset_sandboxes(
+    session: AsyncSession,
+    older_than: timedelta | None,
+    *,
+    organization_id: str | None = None,
+    now: datetime | None = None,
+) -> list[SandboxReset]:
+    """Reset every due twin (see :func:`due_sandboxes`). The caller commits."""
+    links = await due_sandboxes(session, older_than, organization_id=organization_id, now=now)
+    return [await reset_sandbox(session, link) for link in links]
+
+
+async def delete_sandbox(session: AsyncSession, live_organization_id: str) -> None:
+    """Remove the twin of a live organisation that is being deleted, with all its data."""
+    link = await find_sandbox(session, live_organization_id)
+    if link is None:
+        return
+    await reset_sandbox(session, link)
+    await session.execute(
+        delete(Organization).where(Organization.id == link.sandbox_organization_id)
+    )
+    await session.delete(link)
+    await session.flush()

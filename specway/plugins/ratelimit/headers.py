@@ -1,0 +1,71 @@
+"""Rate-limit response headers from the verdicts of one request.
+
+* ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (the seeds' trio) describe the tightest
+  policy: the rejecting one that makes the client wait longest, otherwise the one with the
+  fewest remaining units. ``-Reset`` is in **seconds from now**, or the Unix time of the reset
+  when the spec says ``x-specway-ratelimit: {reset: unix}``.
+* ``RateLimit-Policy`` and ``RateLimit`` (IETF draft-ietf-httpapi-ratelimit-headers-10) list
+  every policy: ``"burst";q=100;w=60`` and ``"burst";r=42;t=17``.
+* ``Retry-After`` (on 429 only): seconds after which the same request would be admitted.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+from specway.plugins.ratelimit.algorithms import Verdict
+from specway.plugins.ratelimit.plan import CompiledPolicy, PolicySet
+
+Headers = list[tuple[bytes, bytes]]
+
+
+def _seconds(ms: int) -> int:
+    return max(0, math.ceil(ms / 1000))
+
+
+def tightest(verdicts: Sequence[Verdict]) -> int:
+    """Index of the policy the ``X-RateLimit-*`` trio describes."""
+    rejected = [i for i, v in enumerate(verdicts) if not v.allowed]
+    if rejected:
+        return max(rejected, key=lambda i: (verdicts[i].retry_ms < 0, verdicts[i].retry_ms))
+    return min(range(len(verdicts)), key=lambda i: (verdicts[i].remaining, -verdicts[i].reset_ms))
+
+
+def limit_headers(
+    policy_set: PolicySet, verdicts: Sequence[Verdict], unix_reset: bool = False
+) -> Headers:
+    """Every rate-limit header for a request that the backend decided.
+
+    ``unix_reset``: ``X-RateLimit-Reset`` is the Unix time of the reset (this host's clock)
+    instead of seconds from now.
+    """
+    index = tightest(verdicts)
+    policy, verdict = policy_set.policies[index], verdicts[index]
+    reset = _seconds(verdict.reset_ms)
+    if unix_reset:
+        reset += math.floor(time.time())
+    live = ", ".join(
+        f"{_item(p)};r={v.remaining};t={_seconds(v.reset_ms)}"
+        for p, v in zip(policy_set.policies, verdicts, strict=True)
+    )
+    return [
+        (b"x-ratelimit-limit", str(policy.limit).encode()),
+        (b"x-ratelimit-remaining", str(verdict.remaining).encode()),
+        (b"x-ratelimit-reset", str(reset).encode()),
+        (b"ratelimit-policy", policy_set.policy_header),
+        (b"ratelimit", live.encode("latin-1")),
+    ]
+
+
+def retry_after(verdicts: Sequence[Verdict]) -> int | None:
+    """Whole seconds until every rejecting policy admits the request; ``None`` if never."""
+    waits = [v.retry_ms for v in verdicts if not v.allowed]
+    if any(w < 0 for w in waits):
+        return None
+    return max(1, _seconds(max(waits)))
+
+
+def _item(policy: CompiledPolicy) -> str:
+    return '"' + policy.name.replace("\\", "\\\\").replace('"', '\\"') + '"'

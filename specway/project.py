@@ -1,0 +1,134 @@
+"""A specway project: an ``openapi.yaml``, its ``handlers`` package and ``migrations`` beside it.
+
+A project is found from its spec, whatever the current directory (see
+:mod:`specway.spec.layout` for its import root and default handlers package); ``x-specway-handlers``
+names another package, relative to the import root.
+
+The project's package always wins over anything else of the same name: the import root goes to
+the front of ``sys.path`` and a module of that name already imported from another place (an
+installed ``handlers`` distribution, another project served earlier in the same process) is
+forgotten before the import. A package that still resolves elsewhere, or that is missing, is a
+startup error naming the folder searched: never a silent fallback to another package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from specway.errors import ConfigError
+from specway.spec import SpecModel
+
+logger = logging.getLogger("specway.project")
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """Where a project's parts live, derived from its spec's path."""
+
+    spec_path: Path
+    root: Path
+    import_root: Path
+    handlers_package: str
+
+    @property
+    def migrations(self) -> Path:
+        """The project's own Alembic revisions (``migrations/`` beside the spec)."""
+        return self.root / "migrations"
+
+    @property
+    def handlers_folder(self) -> Path:
+        return self.import_root.joinpath(*self.handlers_package.split("."))
+
+
+def locate(model: SpecModel) -> Project:
+    """The project of ``model``'s spec file, with the handlers package it names."""
+    spec = Path(model.file).resolve()
+    return Project(spec, spec.parent, Path(model.handlers_root), model.handlers_package)
+
+
+def import_handlers(project: Project) -> ModuleType:
+    """Import ``project``'s handlers package from its own folder; ``ConfigError`` otherwise."""
+    folder = project.handlers_folder
+    if not (folder / "__init__.py").is_file() and not folder.with_suffix(".py").is_file():
+        raise ConfigError(
+            f"handlers package {project.handlers_package!r} not found: no {folder}/__init__.py "
+            f"(the project's handlers live beside {project.spec_path.name}; "
+            "x-specway-handlers names another package)"
+        )
+    root = str(project.import_root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    top = project.handlers_package.split(".")[0]
+    _forget_foreign(top, project.import_root / top)
+    try:
+        module = importlib.import_module(project.handlers_package)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(
+            f"handlers package {project.handlers_package!r} ({folder}) failed to import: "
+            f"{_describe(exc)}"
+        ) from None
+    where = _location(module)
+    if where is None or not _within(where, project.import_root / top):
+        raise ConfigError(
+            f"handlers package {project.handlers_package!r} resolved to {where}, "
+            f"not the project's {folder}"
+        )
+    return module
+
+
+def import_handler_module(project: Project, name: str) -> ModuleType | None:
+    """``name`` (a module of the handlers package), or ``None`` if the package has no such file.
+
+    An error inside an existing module is a ``ConfigError`` naming it, never "not found".
+    """
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
+            return None
+        raise ConfigError(f"handler module {name!r} failed to import: {_describe(exc)}") from None
+    except Exception as exc:
+        raise ConfigError(f"handler module {name!r} failed to import: {_describe(exc)}") from None
+
+
+def _forget_foreign(top: str, expected: Path) -> None:
+    """Drop ``top`` and its submodules from ``sys.modules`` if they come from elsewhere."""
+    loaded = sys.modules.get(top)
+    if loaded is None:
+        return
+    where = _location(loaded)
+    if where is not None and _within(where, expected):
+        return
+    logger.info("project package %r replaces the one imported from %s", top, where)
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def _location(module: ModuleType) -> Path | None:
+    path = getattr(module, "__path__", None)
+    if path:
+        return Path(next(iter(path))).resolve()
+    file = getattr(module, "__file__", None)
+    return Path(file).resolve() if file else None
+
+
+def _within(path: Path, expected: Path) -> bool:
+    expected = expected.resolve()
+    return path == expected or path == expected.with_suffix(".py") or expected in path.parents
+
+
+def _describe(exc: BaseException) -> str:
+    """One line: the exception and, for syntax errors, the file and line."""
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError: {exc.msg} ({exc.filename}, line {exc.lineno})"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -1,0 +1,547 @@
+"""The typed read of specway's ``x-specway-*`` extensions.
+
+Each extension has a JSON Schema here; a document is checked against them and every mismatch
+becomes a :class:`~spec.problems.Problem` with its pointer and a fix (an unknown key gets the
+closest known one suggested). Values are then read into frozen dataclasses that the runtime and
+codegen share. Inheritance runs document → path item → operation; the operation wins.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+from jsonschema import Draft7Validator
+
+from specway.spec.problems import Problem, pointer
+
+ErrorStyle = Literal["nested", "status-wrapped", "flat", "problem"]
+PaginationStyle = Literal["page", "cursor", "drf", "meta", "keyed", "status-wrapped"]
+EnvelopeStyle = Literal["none", "status-wrapped"]
+FailureMode = Literal["open", "closed"]
+
+KNOWN_PLUGINS = (
+    "request_id",
+    "errors",
+    "versioning",
+    "cors",
+    "metrics",
+    "access_log",
+    "auth",
+    "ratelimit",
+    "idempotency",
+    "audit",
+    "project_metrics",
+    "webhooks",
+)
+
+_DURATION = {"type": "integer", "minimum": 1}
+# An ISO 8601 duration in days, hours, minutes and seconds (``P1D``, ``PT12H``, ``P1DT30M``);
+# years and months are left out because their length varies.
+ISO_DURATION = r"^P(?=\d|T\d)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$"
+_ISO_UNITS = {"W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
+# A request's cost read from the request itself, in OpenAPI runtime-expression syntax: a JSON
+# pointer into the body (an array costs its length, a number its value) or a query/header value.
+COST_EXPRESSION = r"^\$request\.(body(#(/[^/]*)*)?|query\.[A-Za-z0-9_.~-]+|header\.[A-Za-z0-9-]+)$"
+# Keys of x-specway-ratelimit that only mean something at document level.
+DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous", "reset")
+_POLICY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["limit", "window"],
+    "properties": {
+        "limit": {"type": "integer", "minimum": 1},
+        "window": _DURATION,
+        "algorithm": {"enum": ["gcra", "sliding-window"]},
+        "key": {"enum": ["principal", "ip", "ip+email"]},
+        "description": {"type": "string"},
+    },
+}
+_POLICY_SET = {
+    "oneOf": [
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
+    ]
+}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "x-specway-plugins": {"type": "array", "items": {"enum": list(KNOWN_PLUGINS)}},
+    "x-specway-handlers": {
+        "type": "string",
+        # A dotted package name, or a path to the package's folder (contains "/").
+        "pattern": r"^(?:[A-Za-z_][A-Za-z0-9_.]*|[^/\x00][^\x00]*/[^\x00]*|/[^\x00]+)$",
+    },
+    "x-specway-errors": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "style": {"enum": ["nested", "status-wrapped", "flat", "problem"]},
+            "code_case": {"enum": ["lower", "upper"]},
+            "codes": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+            },
+            "field_details": {"enum": ["list", "map", "object"]},
+            "retry_after_field": {"type": "boolean"},
+        },
+    },
+    "x-specway-pagination": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "style": {"enum": ["page", "cursor", "drf", "meta", "keyed", "status-wrapped"]},
+            "default_per_page": {"type": "integer", "minimum": 1},
+            "max_per_page": {"type": "integer", "minimum": 1},
+            "key": {"type": "string"},
+        },
+    },
+    "x-specway-envelope": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "style": {"enum": ["none", "status-wrapped"]},
+            "timestamp": {"type": "boolean"},
+        },
+    },
+    "x-specway-ratelimit": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "policies": {
+                "oneOf": [
+                    {"type": "object", "additionalProperties": _POLICY},
+                    {"type": "array", "items": {"type": "string"}},
+                ]
+            },
+            "tiers": {"type": "object", "additionalProperties": _POLICY_SET},
+            "default_tier": {"type": "string"},
+            "anonymous": _POLICY_SET,
+            "failure": {"enum": ["open", "closed"]},
+            "cost": {
+                "oneOf": [
+                    {"type": "integer", "minimum": 0},
+                    {"type": "string", "pattern": COST_EXPRESSION},
+                ]
+            },
+            "exempt": {"type": "boolean"},
+            "reset": {"enum": ["seconds", "unix"]},
+        },
+    },
+    "x-specway-audit": {"oneOf": [{"type": "string", "minLength": 1}, {"const": False}]},
+    "x-specway-idempotency": {"type": "boolean"},
+    "x-specway-events": {"type": "array", "items": {"type": "string"}},
+    "x-specway-versioning": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["vendor", "versions"],
+        "properties": {
+            "vendor": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
+            "versions": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": "^v[0-9]+$"},
+            },
+            "default": {"type": "string", "pattern": "^v[0-9]+$"},
+        },
+    },
+    "x-specway-auth": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "key_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9_]*_$"},
+            "test_key_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9_]*_$"},
+            "token_format": {"enum": ["hex40"]},
+            "sandbox": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "isolated": {"type": "boolean"},
+                    "ratelimit": {"type": "boolean"},
+                    "reset_after": {
+                        "oneOf": [
+                            {"type": "integer", "minimum": 1},
+                            {"type": "string", "pattern": ISO_DURATION},
+                            {"type": "null"},
+                        ]
+                    },
+                },
+            },
+        },
+    },
+}
+
+# Which extensions may stand at which level.
+DOCUMENT_KEYS = frozenset(SCHEMAS) - {"x-specway-audit", "x-specway-events"}
+OPERATION_KEYS = frozenset(
+    {
+        "x-specway-ratelimit",
+        "x-specway-audit",
+        "x-specway-idempotency",
+        "x-specway-events",
+        "x-specway-pagination",
+        "x-specway-envelope",
+    }
+)
+PATH_KEYS = OPERATION_KEYS - {"x-specway-events", "x-specway-audit"}
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitPolicy:
+    """One named limit: ``limit`` units per ``window`` seconds."""
+
+    name: str
+    limit: int
+    window: int
+    algorithm: Literal["gcra", "sliding-window"] = "gcra"
+    key: Literal["principal", "ip", "ip+email"] = "principal"
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitConfig:
+    """Document-level rate limits: the named policies, tiers and the anonymous set.
+
+    Already resolved by the model: with no ``tiers`` declared, every policy forms one tier
+    named ``default``; with no ``anonymous`` declared, anonymous callers get the default tier's
+    policies keyed by client IP. ``anonymous: {}`` (declared but empty) leaves them unlimited.
+    ``reset`` is how ``X-RateLimit-Reset`` counts: seconds from now (default) or Unix time.
+    """
+
+    policies: dict[str, RateLimitPolicy] = field(default_factory=dict)
+    tiers: dict[str, tuple[RateLimitPolicy, ...]] = field(default_factory=dict)
+    default_tier: str | None = None
+    anonymous: tuple[RateLimitPolicy, ...] = ()
+    failure: FailureMode = "open"
+    reset: Literal["seconds", "unix"] = "seconds"
+
+    def for_tier(self, tier: str | None) -> tuple[RateLimitPolicy, ...]:
+        """The policies of ``tier``; an unknown or missing tier gets the default tier's."""
+        if tier is not None and tier in self.tiers:
+            return self.tiers[tier]
+        if self.default_tier is not None:
+            return self.tiers.get(self.default_tier, ())
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRateLimit:
+    """An operation's own rate-limit settings, already merged with its path and document.
+
+    ``policies`` are the operation's extra policies (e.g. ``login``), applied on top of the
+    caller's tier or the anonymous set; ``cost`` is a fixed number of units or a runtime
+    expression (:data:`COST_EXPRESSION`) such as ``$request.body#/operations``.
+    """
+
+    policies: tuple[RateLimitPolicy, ...] = ()
+    cost: int | str = 1
+    failure: FailureMode = "open"
+    exempt: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorsConfig:
+    """How errors leave: envelope ``style``, code spelling and detail layout.
+
+    ``codes`` renames codes (``{not_found: RESOURCE_NOT_FOUND}``), applied before
+    ``code_case``; ``field_details: map`` turns the field list ``[{field, reason}]`` into the
+    Django REST framework layout ``{field: [message]}``, ``field_details: object`` into the first
+    failing field ``{field, reason}`` (all of them under ``errors`` when there are several);
+    ``retry_after_field`` copies a
+    ``Retry-After`` header into the body as ``retry_after`` (seconds).
+    """
+
+    style: ErrorStyle = "nested"
+    code_case: Literal["lower", "upper"] = "lower"
+    codes: dict[str, str] = field(default_factory=dict)
+    field_details: Literal["list", "map", "object"] = "list"
+    retry_after_field: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PaginationConfig:
+    style: PaginationStyle = "page"
+    default_per_page: int = 20
+    max_per_page: int = 100
+    key: str = "data"
+
+
+def duration_seconds(value: int | str) -> int:
+    """Seconds in ``value``: an integer already is; an ISO 8601 duration (``P1D``) is converted.
+
+    Raises ``ValueError`` for a string that is not an :data:`ISO_DURATION`.
+    """
+    if isinstance(value, int):
+        return value
+    if re.fullmatch(ISO_DURATION, value) is None:
+        raise ValueError(f"not an ISO 8601 duration: {value!r}")
+    date_part, _, time_part = value[1:].partition("T")
+    total = 0
+    for part, units in ((date_part, "WD"), (time_part, "HMS")):
+        for amount, unit in re.findall(r"(\d+)([A-Z])", part):
+            if unit in units:
+                total += int(amount) * _ISO_UNITS[unit]
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """What test-mode keys (``test_key_prefix``) get: ``x-specway-auth.sandbox``.
+
+    ``isolated``: a test key acts in a sandbox twin of its organisation, so it never sees or
+    changes live data (off: test keys share the live data). ``ratelimit``: test-mode calls are
+    rate limited like live ones (off: they bypass the limiter). ``reset_after``: seconds after
+    which ``specway sandbox reset`` purges a sandbox's data (``None``: only when asked).
+    """
+
+    isolated: bool = True
+    ratelimit: bool = True
+    reset_after: int | None = None
+
+    @classmethod
+    def of(cls, raw: Any) -> SandboxConfig:
+        """Read the (schema-checked) extension value; ``None`` gives the defaults."""
+        if not isinstance(raw, dict):
+            return cls()
+        reset = raw.get("reset_after")
+        try:
+            seconds = duration_seconds(reset) if isinstance(reset, int | str) else None
+        except ValueError:  # reported by the schema check; never a crash while linting
+            seconds = None
+        return cls(
+            isolated=raw.get("isolated", True) is not False,
+            ratelimit=raw.get("ratelimit", True) is not False,
+            reset_after=seconds,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeConfig:
+    """How successful bodies leave: as the handler returned them, or wrapped.
+
+    ``status-wrapped`` sends ``{"status": "success", "data": <body>}`` for every 2xx response
+    with a body, plus ``"meta": {"timestamp"}`` when ``timestamp`` is on. A list operation whose
+    pagination style is ``status-wrapped`` already has that shape and is sent as is; errors are
+    the ``errors`` plugin's business and are never wrapped.
+    """
+
+    style: EnvelopeStyle = "none"
+    timestamp: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    key_prefix: str = "sk_live_"
+    test_key_prefix: str = "sk_test_"
+    token_format: Literal["hex40"] = "hex40"  # noqa: S105 - a format name, not a secret
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+
+    @classmethod
+    def of(cls, raw: Any) -> AuthConfig:
+        """Read the ``x-specway-auth`` value; ``None`` gives the defaults.
+
+        Values the schema check refuses are left at their defaults here, so that check can
+        report every problem at once.
+        """
+        raw = raw if isinstance(raw, dict) else {}
+        names = ("key_prefix", "test_key_prefix", "token_format")
+        values = {k: raw[k] for k in names if isinstance(raw.get(k), str)}
+        return cls(**values, sandbox=SandboxConfig.of(raw.get("sandbox")))
+
+
+def read_envelope(raw: Any, base: EnvelopeConfig | None = None) -> EnvelopeConfig:
+    """``x-specway-envelope`` over ``base``; values the schema refuses (already reported by
+    :func:`check_extensions`) keep ``base``'s."""
+    base = base or EnvelopeConfig()
+    if not isinstance(raw, dict):
+        return base
+    style = raw.get("style")
+    timestamp = raw.get("timestamp")
+    return EnvelopeConfig(
+        style=style if style in ("none", "status-wrapped") else base.style,
+        timestamp=timestamp if isinstance(timestamp, bool) else base.timestamp,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VersioningConfig:
+    """API versions chosen by media type: ``Accept: application/vnd.<vendor>.<version>+json``.
+
+    ``versions`` are the versions this document serves (its path, e.g. ``/v1``, names one of
+    them); ``default`` is the one a bare ``application/vnd.<vendor>+json`` asks for.
+    """
+
+    vendor: str
+    versions: tuple[str, ...]
+    default: str
+
+    def media_type(self, version: str) -> str:
+        return f"application/vnd.{self.vendor}.{version}+json"
+
+
+def check_extensions(
+    node: dict[str, Any], at: tuple[str | int, ...], allowed: frozenset[str]
+) -> list[Problem]:
+    """Check every ``x-specway-*`` key of ``node`` (a document, path item or operation)."""
+    problems: list[Problem] = []
+    for key, value in node.items():
+        if not isinstance(key, str) or not key.startswith("x-specway-"):
+            continue
+        here = pointer(*at, key)
+        if key not in SCHEMAS:
+            close = difflib.get_close_matches(key, sorted(SCHEMAS), n=1)
+            problems.append(
+                Problem(
+                    here,
+                    f"unknown extension {key!r}",
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else f"use one of {', '.join(sorted(SCHEMAS))}",
+                )
+            )
+            continue
+        if key not in allowed:
+            problems.append(
+                Problem(here, f"{key} is not allowed here", "move it to the right level")
+            )
+            continue
+        for err in sorted(
+            Draft7Validator(SCHEMAS[key]).iter_errors(value), key=lambda e: list(e.path)
+        ):
+            if err.validator == "oneOf" and err.context:
+                problems.extend(_branch_problems(here + pointer(*err.path), err))
+            else:
+                problems.append(_schema_problem(here, err))
+    return problems
+
+
+def _schema_problem(here: str, err: Any) -> Problem:
+    sub = here + pointer(*err.path)
+    if err.validator == "additionalProperties":
+        known = sorted(err.schema.get("properties", {}))
+        extra = (
+            [k for k in err.instance if k not in known] if isinstance(err.instance, dict) else []
+        )
+        bad = extra[0] if extra else "?"
+        close = difflib.get_close_matches(bad, known, n=1)
+        fix = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(known)}"
+        return Problem(sub, f"unknown key {bad!r}", fix)
+    if err.validator == "oneOf" and err.context:
+        # The branch that got furthest into the value explains the mistake best (a mapping of
+        # policies with one bad key, not "is not of type 'array'").
+        best = max(err.context, key=lambda e: (len(list(e.path)), e.validator != "type"))
+        return _schema_problem(sub, best)
+    return _plain_problem(sub, err)
+
+
+def _branch_problems(here: str, err: Any) -> list[Problem]:
+    """Every error of the ``oneOf`` branch that matches the value's type (all, not the first)."""
+    branches: dict[Any, list[Any]] = {}
+    for sub_err in err.context:
+        branches.setdefault(sub_err.relative_schema_path[0], []).append(sub_err)
+    fitting = [
+        errs
+        for errs in branches.values()
+        if not any(e.validator == "type" and not list(e.path) for e in errs)
+    ]
+    chosen = fitting[0] if fitting else max(branches.values(), key=len)
+    return [_schema_problem(here, e) for e in chosen]
+
+
+def _plain_problem(sub: str, err: Any) -> Problem:
+    fix = (
+        f"use one of {err.validator_value}"
+        if err.validator == "enum"
+        else "see the extension reference"
+    )
+    return Problem(sub, err.message, fix)
+
+
+def read_policies(
+    raw: dict[str, Any], at: tuple[str | int, ...]
+) -> tuple[dict[str, RateLimitPolicy], list[Problem]]:
+    """Read ``x-specway-ratelimit.policies`` (a mapping) into :class:`RateLimitPolicy` values."""
+    policies: dict[str, RateLimitPolicy] = {}
+    problems: list[Problem] = []
+    for name, body in (raw.get("policies") or {}).items():
+        if not isinstance(body, dict):
+            continue
+        limit, window = body.get("limit"), body.get("window")
+        if not isinstance(limit, int) or not isinstance(window, int) or limit <= 0 or window <= 0:
+            problems.append(
+                Problem(
+                    pointer(*at, "policies", name),
+                    "limit and window must be positive integers",
+                    "e.g. {limit: 100, window: 60}",
+                )
+            )
+            continue
+        algorithm: Any = body.get("algorithm") or ("gcra" if window <= 60 else "sliding-window")
+        key: Any = body.get("key", "principal")
+        description = str(body.get("description", ""))
+        policies[name] = RateLimitPolicy(name, limit, window, algorithm, key, description)
+    return policies, problems
+
+
+def policy_set(
+    raw: Any,
+    policies: dict[str, RateLimitPolicy],
+    at: tuple[str | int, ...],
+    key: str = "principal",
+) -> tuple[tuple[RateLimitPolicy, ...], list[Problem]]:
+    """Read a tier or anonymous value: a list of policy names or ``{name: limit}`` overrides."""
+    out: list[RateLimitPolicy] = []
+    problems: list[Problem] = []
+    items: list[tuple[str, int | None]]
+    if isinstance(raw, list):
+        items = [(str(n), None) for n in raw]
+    elif isinstance(raw, dict):
+        items = []
+        for n, v in raw.items():
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                problems.append(
+                    Problem(
+                        pointer(*at, str(n)),
+                        f"limit override {v!r} for policy {n!r} is not a positive integer",
+                        f"e.g. {{{n}: 1000}}",
+                    )
+                )
+                continue
+            items.append((str(n), v))
+    else:
+        return (), problems
+    for name, override in items:
+        base = policies.get(name)
+        if base is None:
+            if override is None:
+                close = difflib.get_close_matches(name, sorted(policies), n=1)
+                problems.append(
+                    Problem(
+                        pointer(*at, name),
+                        f"unknown rate-limit policy {name!r}",
+                        f"did you mean {close[0]!r}?" if close else "declare it under policies",
+                    )
+                )
+                continue
+            problems.append(
+                Problem(
+                    pointer(*at, name),
+                    f"policy {name!r} overrides a limit but is not declared",
+                    "declare it under x-specway-ratelimit.policies with its window",
+                )
+            )
+            continue
+        limit = override if override is not None else base.limit
+        out.append(
+            RateLimitPolicy(
+                base.name,
+                limit,
+                base.window,
+                base.algorithm,
+                cast(Any, key) if base.key == "principal" else base.key,
+                base.description,
+            )
+        )
+    return tuple(out), problems

@@ -1,0 +1,162 @@
+"""Load an OpenAPI document from YAML or JSON and bundle its ``$ref``s into one document.
+
+Local references (``#/components/...``) are kept. References into other files are resolved
+relative to the file that holds them: schemas under ``components/schemas`` are hoisted into the
+root document's ``components/schemas`` (so recursive schemas keep working), anything else is
+inlined.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from specway.spec.problems import Problem, SpecError, escape_pointer_token
+
+Document = dict[str, Any]
+# libyaml's safe loader when PyYAML was built with it (the wheels are): the same documents,
+# parsed ~10x faster than the pure-Python loader (every app start parses its spec).
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Parsed documents by content digest, pickled: a process that loads one spec many times (tests,
+# example servers, workers) parses it once and gets a fresh, independent copy each time.
+_PARSED: dict[tuple[bool, bytes], bytes] = {}
+_MAX_PARSED = 64
+
+
+def read_document(path: Path) -> Any:
+    """Parse one YAML or JSON file; a parse error becomes a :class:`SpecError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([Problem("", f"cannot read file: {exc.strerror}", file=str(path))]) from exc
+    key = (path.suffix == ".json", hashlib.sha256(text.encode("utf-8")).digest())
+    cached = _PARSED.get(key)
+    if cached is not None:
+        return pickle.loads(cached)  # noqa: S301 (bytes this process pickled itself)
+    try:
+        if path.suffix == ".json":
+            document = json.loads(text)
+        else:
+            document = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise SpecError([Problem("", f"not valid YAML/JSON: {exc}", file=str(path))]) from exc
+    if len(_PARSED) < _MAX_PARSED:
+        _PARSED[key] = pickle.dumps(document)
+    return document
+
+
+def resolve_pointer(doc: Any, ref_pointer: str) -> Any:
+    """Follow a JSON pointer (``/a/b``) inside ``doc``; raises ``KeyError`` when absent."""
+    node = doc
+    if not ref_pointer:
+        return node
+    for raw in ref_pointer.lstrip("/").split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            node = node[int(token)]
+        elif isinstance(node, dict):
+            node = node[token]
+        else:
+            raise KeyError(token)
+    return node
+
+
+class _Bundler:
+    def __init__(self, root_path: Path, root: Document) -> None:
+        self.root_path = root_path.resolve()
+        self.root = root
+        self.problems: list[Problem] = []
+        self.cache: dict[Path, Any] = {self.root_path: root}
+        self.hoisted: dict[str, Any] = {}
+
+    def load(self, path: Path) -> Any:
+        path = path.resolve()
+        if path not in self.cache:
+            self.cache[path] = read_document(path)
+        return self.cache[path]
+
+    def walk(self, node: Any, base: Path, at: str, stack: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                return self.follow(ref, base, at, stack)
+            return {
+                k: self.walk(v, base, f"{at}/{escape_pointer_token(k)}", stack)
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [self.walk(v, base, f"{at}/{i}", stack) for i, v in enumerate(node)]
+        return node
+
+    def follow(self, ref: str, base: Path, at: str, stack: tuple[str, ...]) -> Any:
+        file_part, _, frag = ref.partition("#")
+        target_file = (base.parent / file_part).resolve() if file_part else base.resolve()
+        if target_file == self.root_path:
+            if not file_part:
+                try:
+                    resolve_pointer(self.root, frag)
+                except (KeyError, IndexError, ValueError):
+                    self.problems.append(
+                        Problem(at, f"unresolved $ref {ref!r}", "point it at an existing node")
+                    )
+                return {"$ref": "#" + frag}
+            return {"$ref": "#" + frag}
+        try:
+            doc = self.load(target_file)
+            target = resolve_pointer(doc, frag)
+        except SpecError as exc:
+            self.problems.extend(
+                Problem(at, f"unresolved $ref {ref!r}: {p.message}", "fix the file path")
+                for p in exc.problems
+            )
+            return {}
+        except (KeyError, IndexError, ValueError):
+            self.problems.append(
+                Problem(at, f"unresolved $ref {ref!r}", "point it at an existing node")
+            )
+            return {}
+        key = f"{target_file}#{frag}"
+        parts = frag.lstrip("/").split("/")
+        if len(parts) == 3 and parts[:2] == ["components", "schemas"]:
+            name = parts[2]
+            if key not in stack and name not in self.hoisted:
+                self.hoisted[name] = None
+                self.hoisted[name] = self.walk(
+                    copy.deepcopy(target), target_file, at, (*stack, key)
+                )
+            return {"$ref": f"#/components/schemas/{name}"}
+        if key in stack:
+            self.problems.append(
+                Problem(
+                    at, f"$ref cycle through {ref!r} cannot be inlined", "move it to components"
+                )
+            )
+            return {}
+        return self.walk(copy.deepcopy(target), target_file, at, (*stack, key))
+
+
+def load_spec_document(path: str | Path) -> Document:
+    """Read ``path`` and return one bundled document with only local ``$ref``s left."""
+    path = Path(path)
+    root = read_document(path)
+    if not isinstance(root, dict):
+        raise SpecError([Problem("", "the document is not a mapping", file=str(path))])
+    bundler = _Bundler(path, root)
+    bundled: Document = bundler.walk(root, path.resolve(), "", ())
+    if bundler.hoisted:
+        schemas = bundled.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in bundler.hoisted.items():
+            schemas.setdefault(name, schema)
+    if bundler.problems:
+        raise SpecError([_with_file(p, str(path)) for p in bundler.problems])
+    return bundled
+
+
+def _with_file(problem: Problem, file: str) -> Problem:
+    return Problem(problem.pointer, problem.message, problem.fix, problem.level, file)
