@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import logging.config
 import os
 import shutil
 import tempfile
@@ -13,9 +15,12 @@ from pathlib import Path
 import uvicorn
 
 from specway.app import load_spec
+from specway.errors import ConfigError
 from specway.logs import configure
 from specway.settings import Settings
 from specway.storage.database import Database
+
+logger = logging.getLogger("specway.serve")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +33,38 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--timeout-graceful-shutdown", type=int, default=20)
+    parser.add_argument(
+        "--allow-per-process-state",
+        action="store_true",
+        help="run several workers without SPECWAY_REDIS_URL: each keeps its own rate limits, "
+        "revocations and idempotency keys (inconsistent across workers)",
+    )
     parser.set_defaults(func=serve)
+
+
+def check_shared_state(workers: int, settings: Settings, *, allow: bool) -> None:
+    """Refuse several workers whose state would be per process, unless told to allow it.
+
+    Without ``SPECWAY_REDIS_URL`` the rate limiter, the revocation announcements and the
+    idempotency store live in each worker's memory: a revoked key keeps working in the other
+    workers until their credential cache expires, one ``Idempotency-Key`` can create a resource
+    once per worker, and every limit is multiplied by the worker count. Starting anyway without
+    a word would hide that, so it takes an explicit ``--allow-per-process-state``.
+    """
+    if workers <= 1 or settings.redis_url:
+        return
+    if not allow:
+        raise ConfigError(
+            f"--workers {workers} without SPECWAY_REDIS_URL: rate limits, key revocations and "
+            "idempotency keys would be per worker (limits multiplied, revoked keys still "
+            "accepted by other workers, duplicate creates); set SPECWAY_REDIS_URL to a shared "
+            "Redis, or pass --allow-per-process-state to accept that"
+        )
+    logger.warning(
+        "%d workers without SPECWAY_REDIS_URL (--allow-per-process-state): rate limits, "
+        "revocations and idempotency keys are per worker",
+        workers,
+    )
 
 
 def preflight(settings: Settings) -> None:
@@ -73,6 +109,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.spec:
         os.environ["SPECWAY_SPEC_PATH"] = args.spec
     settings = Settings.from_env()
+    logging.config.dictConfig(configure(args.log_level))  # JSON lines from the first warning
+    check_shared_state(args.workers, settings, allow=args.allow_per_process_state)
     preflight(settings)
     cleanup = prepare_metrics_dir(args.workers)
     try:

@@ -74,7 +74,17 @@ def test_two_workers_share_metrics_and_log_each_request(tmp_path: Path) -> None:
     stderr_path = tmp_path / "stderr.log"
     with stderr_path.open("wb") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "specway", "serve", "--workers", "2", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "specway",
+                "serve",
+                "--workers",
+                "2",
+                "--allow-per-process-state",  # metrics need no Redis; limits are per worker
+                "--port",
+                str(port),
+            ],
             cwd=tmp_path,
             env=env,
             stdout=subprocess.DEVNULL,
