@@ -47,16 +47,45 @@ _ISO_UNITS = {"W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
 COST_EXPRESSION = r"^\$request\.(body(#(/[^/]*)*)?|query\.[A-Za-z0-9_.~-]+|header\.[A-Za-z0-9-]+)$"
 # Keys of x-specway-ratelimit that only mean something at document level.
 DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous", "reset")
+# The schemas below carry JSON Schema annotations (``description``, ``default``, ``examples``)
+# and one of specway's own, ``x-inheritance``, for the generated extension reference
+# (``docs/extensions.md``, :mod:`specway.codegen.extensions_doc`); validators ignore them.
 _POLICY = {
     "type": "object",
     "additionalProperties": False,
     "required": ["limit", "window"],
+    "description": "One named limit: `limit` units per `window` seconds.",
     "properties": {
-        "limit": {"type": "integer", "minimum": 1},
-        "window": _DURATION,
-        "algorithm": {"enum": ["gcra", "sliding-window"]},
-        "key": {"enum": ["principal", "ip", "ip+email"]},
-        "description": {"type": "string"},
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Units allowed per window (a request costs 1 unless `cost` says more).",
+            "examples": [100],
+        },
+        "window": {
+            **_DURATION,
+            "description": "The window's length in seconds.",
+            "examples": [60],
+        },
+        "algorithm": {
+            "enum": ["gcra", "sliding-window"],
+            "description": "GCRA (smooth bursts) or a sliding-window counter (quotas); "
+            "unset: `gcra` for windows up to 60 s, `sliding-window` above.",
+            "examples": ["sliding-window"],
+        },
+        "key": {
+            "enum": ["principal", "ip", "ip+email"],
+            "default": "principal",
+            "description": "What one counter is kept for: the caller (API key or user), the "
+            "client IP, or the client IP plus the body's `email` (login attempts).",
+            "examples": ["ip+email"],
+        },
+        "description": {
+            "type": "string",
+            "default": "",
+            "description": "Shown in the generated reference's rate-limit table.",
+            "examples": ["Login attempts per client IP and email."],
+        },
     },
 }
 _POLICY_SET = {
@@ -67,105 +96,354 @@ _POLICY_SET = {
 }
 
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "x-specway-plugins": {"type": "array", "items": {"enum": list(KNOWN_PLUGINS)}},
+    "x-specway-plugins": {
+        "type": "array",
+        "items": {"enum": list(KNOWN_PLUGINS)},
+        "description": "The plugins this API runs. `request_id`, `errors`, `access_log` and "
+        "`versioning` are always installed, and specway fixes the order they run in, "
+        "whatever the list's order.",
+        # model.DEFAULT_PLUGINS; tests/codegen/test_extensions_doc.py keeps the two equal.
+        "default": [
+            "request_id",
+            "errors",
+            "auth",
+            "ratelimit",
+            "idempotency",
+            "audit",
+            "webhooks",
+            "metrics",
+        ],
+        "examples": [["request_id", "errors", "auth", "ratelimit", "audit", "webhooks"]],
+        "x-inheritance": "Document only.",
+    },
     "x-specway-handlers": {
         "type": "string",
         # A dotted package name, or a path to the package's folder (contains "/").
         "pattern": r"^(?:[A-Za-z_][A-Za-z0-9_.]*|[^/\x00][^\x00]*/[^\x00]*|/[^\x00]+)$",
+        "description": "The project's handlers package: a dotted name imported from the spec's "
+        "folder (or the first folder above it that is not a package), or a path to the "
+        "package's folder, relative to the spec, when it contains `/`. Tag `Projects` → module "
+        "`<package>.projects`, operationId `listProjects` → function `list_projects`.",
+        "default": "handlers",
+        "examples": ["handlers", "./src/api_handlers"],
+        "x-inheritance": "Document only.",
     },
     "x-specway-errors": {
         "type": "object",
         "additionalProperties": False,
+        "description": "The envelope every error response leaves in.",
+        "examples": [{"style": "flat", "code_case": "upper", "field_details": "map"}],
+        "x-inheritance": "Document only: one envelope for the whole API.",
         "properties": {
-            "style": {"enum": ["nested", "status-wrapped", "flat", "problem"]},
-            "code_case": {"enum": ["lower", "upper"]},
+            "style": {
+                "enum": ["nested", "status-wrapped", "flat", "problem"],
+                "default": "nested",
+                "description": '`nested`: `{"error": {code, message, request_id}}`; '
+                '`status-wrapped`: `{"status": "error", "error": {…}}`; `flat`: '
+                '`{"error": message, "details", "code", "timestamp", "request_id"}`; '
+                "`problem`: RFC 9457 `application/problem+json`.",
+                "examples": ["problem"],
+            },
+            "code_case": {
+                "enum": ["lower", "upper"],
+                "default": "lower",
+                "description": "Spelling of error codes: `not_found` or `NOT_FOUND`.",
+                "examples": ["upper"],
+            },
             "codes": {
                 "type": "object",
                 "additionalProperties": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+                "default": {},
+                "description": "Renames specway's codes (applied before `code_case`).",
+                "examples": [{"not_found": "RESOURCE_NOT_FOUND"}],
             },
-            "field_details": {"enum": ["list", "map", "object"]},
-            "retry_after_field": {"type": "boolean"},
+            "field_details": {
+                "enum": ["list", "map", "object"],
+                "default": "list",
+                "description": "Validation details: a list `[{field, reason}]`, a map "
+                "`{field: [message]}` (Django REST framework), or the first failing field "
+                "`{field, reason}`.",
+                "examples": ["map"],
+            },
+            "retry_after_field": {
+                "type": "boolean",
+                "default": False,
+                "description": "Copy a `Retry-After` header into the body as `retry_after` "
+                "(seconds).",
+                "examples": [True],
+            },
         },
     },
     "x-specway-pagination": {
         "type": "object",
         "additionalProperties": False,
+        "description": "The envelope of list responses (a GET with a `page` or `cursor` query "
+        "parameter) and the page-size bounds.",
+        "examples": [{"style": "page", "default_per_page": 20, "max_per_page": 100}],
+        "x-inheritance": "Document → path item → operation, property by property: an "
+        "operation that sets only `max_per_page` keeps the document's `style`.",
         "properties": {
-            "style": {"enum": ["page", "cursor", "drf", "meta", "keyed", "status-wrapped"]},
-            "default_per_page": {"type": "integer", "minimum": 1},
-            "max_per_page": {"type": "integer", "minimum": 1},
-            "key": {"type": "string"},
+            "style": {
+                "enum": ["page", "cursor", "drf", "meta", "keyed", "status-wrapped"],
+                "default": "page",
+                "description": '`page`: `{"data", "pagination", "links"}` plus `Link`; `drf`: '
+                '`{"count", "next", "previous", "results"}`; `meta`: `{"data", "meta"}`; '
+                '`keyed`: `{"<key>": [...]}`; `status-wrapped`: `{"status", "data", "meta"}`; '
+                "`cursor`: the handler returns its own body and the SDKs page by its next "
+                "cursor.",
+                "examples": ["drf"],
+            },
+            "default_per_page": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 20,
+                "description": "Page size when the request names none.",
+                "examples": [25],
+            },
+            "max_per_page": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 100,
+                "description": "Largest page size a request may ask for (larger is clamped).",
+                "examples": [200],
+            },
+            "key": {
+                "type": "string",
+                "default": "data",
+                "description": "The list's key in the `keyed` style.",
+                "examples": ["projects"],
+            },
         },
     },
     "x-specway-envelope": {
         "type": "object",
         "additionalProperties": False,
+        "description": "How successful bodies leave: as the handler returned them, or wrapped "
+        'as `{"status": "success", "data": <body>}`. Errors are never wrapped by it.',
+        "examples": [{"style": "status-wrapped", "timestamp": True}],
+        "x-inheritance": "Document → path item → operation, property by property.",
         "properties": {
-            "style": {"enum": ["none", "status-wrapped"]},
-            "timestamp": {"type": "boolean"},
+            "style": {
+                "enum": ["none", "status-wrapped"],
+                "default": "none",
+                "description": "`status-wrapped` wraps every 2xx body; a list already in the "
+                "`status-wrapped` pagination style is sent as is.",
+                "examples": ["status-wrapped"],
+            },
+            "timestamp": {
+                "type": "boolean",
+                "default": False,
+                "description": 'Add `"meta": {"timestamp"}` to wrapped bodies.',
+                "examples": [True],
+            },
         },
     },
     "x-specway-ratelimit": {
         "type": "object",
         "additionalProperties": False,
+        "description": "Rate limits, enforced with one Redis round trip per request (or in "
+        "memory without `SPECWAY_REDIS_URL`). The document declares the policies, tiers and "
+        "anonymous limits; an operation adds policies by name, a cost or an exemption.",
+        "examples": [
+            {
+                "policies": {
+                    "burst": {"limit": 100, "window": 60},
+                    "hourly": {"limit": 1000, "window": 3600},
+                },
+                "tiers": {"free": ["burst", "hourly"], "pro": {"hourly": 10000}},
+                "anonymous": {"hourly": 100},
+                "failure": "open",
+            }
+        ],
+        "x-inheritance": "`policies` (as a mapping), `tiers`, `default_tier`, `anonymous` and "
+        "`reset` are read at document level only. A path item or operation names extra "
+        "`policies` (a list), applied on top of the caller's tier, and sets `cost`, `exempt` "
+        "and `failure`; the operation wins over its path item, and `failure` falls back to "
+        "the document's.",
         "properties": {
             "policies": {
                 "oneOf": [
                     {"type": "object", "additionalProperties": _POLICY},
                     {"type": "array", "items": {"type": "string"}},
-                ]
+                ],
+                "default": {},
+                "description": "Document: the named policies. Operation: the names of extra "
+                "policies it must also pass.",
+                "examples": [{"login": {"limit": 10, "window": 60, "key": "ip+email"}}, ["login"]],
             },
-            "tiers": {"type": "object", "additionalProperties": _POLICY_SET},
-            "default_tier": {"type": "string"},
-            "anonymous": _POLICY_SET,
-            "failure": {"enum": ["open", "closed"]},
+            "tiers": {
+                "type": "object",
+                "additionalProperties": _POLICY_SET,
+                "description": "Tier name → its policies (a list of names) or "
+                "`{policy: limit}` overrides. Unset: every policy forms one tier, `default`.",
+                "examples": [{"free": ["burst", "hourly"], "pro": {"burst": 300, "hourly": 10000}}],
+            },
+            "default_tier": {
+                "type": "string",
+                "description": "The tier of a key without one. Unset: the first tier.",
+                "examples": ["free"],
+            },
+            "anonymous": {
+                **_POLICY_SET,
+                "description": "Limits for callers without credentials, keyed by client IP. "
+                "Unset: the default tier's policies per IP; `{}`: unlimited.",
+                "examples": [{"burst": 50, "hourly": 100}],
+            },
+            "failure": {
+                "enum": ["open", "closed"],
+                "default": "open",
+                "description": "When Redis cannot be reached: let the request through "
+                "(`open`) or refuse it with 503 (`closed`).",
+                "examples": ["closed"],
+            },
             "cost": {
                 "oneOf": [
                     {"type": "integer", "minimum": 0},
                     {"type": "string", "pattern": COST_EXPRESSION},
-                ]
+                ],
+                "default": 1,
+                "description": "Units a request takes: a number, or a runtime expression "
+                "read from the request (`$request.body#/items` costs the array's length, "
+                "`$request.query.count`, `$request.header.X-Batch-Size`).",
+                "examples": [5, "$request.body#/operations"],
             },
-            "exempt": {"type": "boolean"},
-            "reset": {"enum": ["seconds", "unix"]},
+            "exempt": {
+                "type": "boolean",
+                "default": False,
+                "description": "No rate limit for this operation.",
+                "examples": [True],
+            },
+            "reset": {
+                "enum": ["seconds", "unix"],
+                "default": "seconds",
+                "description": "`X-RateLimit-Reset` as seconds from now or as Unix time.",
+                "examples": ["unix"],
+            },
         },
     },
-    "x-specway-audit": {"oneOf": [{"type": "string", "minLength": 1}, {"const": False}]},
-    "x-specway-idempotency": {"type": "boolean"},
-    "x-specway-events": {"type": "array", "items": {"type": "string"}},
+    "x-specway-audit": {
+        "oneOf": [{"type": "string", "minLength": 1}, {"const": False}],
+        "description": "The audit action an operation is logged as, or `false` to log nothing. "
+        "Every mutating operation is audited without it, its action derived from the "
+        "operationId (`deleteProject` → `project.deleted`); a read with an action is audited "
+        "too.",
+        "examples": ["project.deleted", False],
+        "x-inheritance": "Operation only.",
+    },
+    "x-specway-idempotency": {
+        "type": "boolean",
+        "description": "Whether `Idempotency-Key` is honoured: the first response is stored and "
+        "replayed for a retry with the same key; the same key with another body gets 422. "
+        "Unset: on for POST, off otherwise (it applies to POST, PUT, PATCH and DELETE).",
+        "examples": [True],
+        "x-inheritance": "Path item → operation; the operation wins.",
+    },
+    "x-specway-events": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "The webhook events the operation emits; each must be declared under "
+        "`x-webhooks`. The reference docs list them with the operation.",
+        "examples": [["project.created"]],
+        "x-inheritance": "Operation only.",
+    },
     "x-specway-versioning": {
         "type": "object",
         "additionalProperties": False,
         "required": ["vendor", "versions"],
+        "description": "API versions chosen by media type, "
+        "`Accept: application/vnd.<vendor>.<version>+json`; a version the document does not "
+        "serve gets 406.",
+        "examples": [{"vendor": "hexabase", "versions": ["v1", "v2"], "default": "v2"}],
+        "x-inheritance": "Document only.",
         "properties": {
-            "vendor": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
+            "vendor": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9-]*$",
+                "description": "The vendor part of the media type.",
+                "examples": ["acme"],
+            },
             "versions": {
                 "type": "array",
                 "minItems": 1,
                 "uniqueItems": True,
                 "items": {"type": "string", "pattern": "^v[0-9]+$"},
+                "description": "The versions this document serves.",
+                "examples": [["v1", "v2"]],
             },
-            "default": {"type": "string", "pattern": "^v[0-9]+$"},
+            "default": {
+                "type": "string",
+                "pattern": "^v[0-9]+$",
+                "description": "The version a bare `application/vnd.<vendor>+json` asks for. "
+                "Unset: the last of `versions`.",
+                "examples": ["v1"],
+            },
         },
     },
     "x-specway-auth": {
         "type": "object",
         "additionalProperties": False,
+        "description": "API-key prefixes and the test-mode sandbox of the `auth` plugin.",
+        "examples": [
+            {
+                "key_prefix": "sk_live_",
+                "test_key_prefix": "sk_test_",
+                "sandbox": {"isolated": True, "ratelimit": True, "reset_after": "P1D"},
+            }
+        ],
+        "x-inheritance": "Document only.",
         "properties": {
-            "key_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9_]*_$"},
-            "test_key_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9_]*_$"},
-            "token_format": {"enum": ["hex40"]},
+            "key_prefix": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_]*_$",
+                "default": "sk_live_",
+                "description": "Prefix of live API keys (lower case, ends with `_`).",
+                "examples": ["acme_live_"],
+            },
+            "test_key_prefix": {
+                "type": "string",
+                "pattern": "^[a-z][a-z0-9_]*_$",
+                "default": "sk_test_",
+                "description": "Prefix of test-mode keys, which act in a sandbox.",
+                "examples": ["acme_test_"],
+            },
+            "token_format": {
+                "enum": ["hex40"],
+                "default": "hex40",
+                "description": "Format of login session tokens: 40 hexadecimal characters.",
+                "examples": ["hex40"],
+            },
             "sandbox": {
                 "type": "object",
                 "additionalProperties": False,
+                "description": "What test-mode keys get.",
+                "examples": [{"isolated": True, "reset_after": "P1D"}],
                 "properties": {
-                    "isolated": {"type": "boolean"},
-                    "ratelimit": {"type": "boolean"},
+                    "isolated": {
+                        "type": "boolean",
+                        "default": True,
+                        "description": "A test key acts in a sandbox twin of its organisation "
+                        "and never sees live data (`false`: it shares the live data).",
+                        "examples": [False],
+                    },
+                    "ratelimit": {
+                        "type": "boolean",
+                        "default": True,
+                        "description": "Test-mode calls are rate limited like live ones "
+                        "(`false`: they bypass the limiter).",
+                        "examples": [False],
+                    },
                     "reset_after": {
                         "oneOf": [
                             {"type": "integer", "minimum": 1},
                             {"type": "string", "pattern": ISO_DURATION},
                             {"type": "null"},
-                        ]
+                        ],
+                        "default": None,
+                        "description": "Seconds, or an ISO 8601 duration (`P1D`, `PT12H`), "
+                        "after which a sandbox's data is purged (checked every 10 minutes; "
+                        "`specway sandbox reset` does it on demand). `null`: only on demand.",
+                        "examples": ["P1D", 3600],
                     },
                 },
             },
