@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from specway.cli.spec_option import add_spec_argument, spec_path
 from specway.codegen import load_ir
 from specway.codegen.generators import GENERATORS, check, generate
 
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="generate API reference docs (and SDKs) from the spec",
         description="Without a generator: regenerate every committed output.",
     )
-    parser.add_argument("--spec", default="openapi.yaml", help="OpenAPI document")
+    add_spec_argument(parser)
     parser.add_argument("--root", default=".", help="repository root the outputs live under")
     parser.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 listing stale files"
@@ -31,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for generator in GENERATORS.values():
         p = generators.add_parser(generator.name, help=generator.help)
         p.add_argument("--out", default=None, help=f"output directory ({generator.default_out})")
-        p.add_argument("--spec", default="openapi.yaml", help="OpenAPI document")
+        add_spec_argument(p)
         p.add_argument("--templates", default=None, help="directory overriding templates")
         p.set_defaults(func=run_one, generator=generator.name)
 
@@ -39,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_one(args: argparse.Namespace) -> int:
     generator = GENERATORS[args.generator]
     out = Path(args.out or generator.default_out)
-    ir = load_ir(args.spec)
+    ir = load_ir(spec_path(args))
     files = generate(generator.name, ir, out, Path(args.templates) if args.templates else None)
     print(f"{generator.name}: wrote {len(files)} files to {out}")
     return 0
@@ -47,7 +48,7 @@ def run_one(args: argparse.Namespace) -> int:
 
 def regenerate_all(args: argparse.Namespace) -> int:
     root = Path(args.root)
-    ir = load_ir(args.spec)
+    ir = load_ir(spec_path(args))
     if args.check:
         stale = check(ir, root)
         for rel in stale:

@@ -3,8 +3,8 @@
 ``generate`` prints the secret once, alone on stdout (so ``KEY=$(specway keys generate …)``
 works); everything else goes to stderr. ``revoke`` announces the revocation through the same
 backend as the gateway (Redis when ``SPECWAY_REDIS_URL`` is set), so running processes refuse
-the key within a second. The key prefix comes from the spec (``--spec`` or
-``SPECWAY_SPEC_PATH``), ``x-specway-auth.key_prefix``.
+the key within a second. The key prefix comes from the spec's ``x-specway-auth.key_prefix``
+(the spec: ``--spec``, else ``SPECWAY_SPEC_PATH``, else ``./openapi.yaml``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from specway.app import load_spec
+from specway.cli.spec_option import add_spec_argument, settings_for
 from specway.errors import ConfigError, StorageError
 from specway.ids import rfc3339, utcnow
 from specway.plugins.auth import accounts
@@ -60,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rev.set_defaults(func=revoke)
 
     for p in (gen, lst, rev):
-        p.add_argument("--spec", default=None, help="OpenAPI document (key prefix)")
+        add_spec_argument(p)
 
 
 def parse_expiry(value: str | None) -> datetime | None:
@@ -74,13 +75,6 @@ def parse_expiry(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"--expires: not a time or duration: {value!r}") from None
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
-    if args.spec:
-        settings = Settings.from_env(spec_path=args.spec)
-    return settings
 
 
 async def _database(settings: Settings) -> Database:
@@ -114,7 +108,7 @@ async def _organization(db: Database, wanted: str | None) -> str:
 
 
 def generate(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_for(args)
     model = load_spec(settings.spec_path)
     key_format = KeyFormat(model.auth.key_prefix, model.auth.test_key_prefix)
     expires = parse_expiry(args.expires)
@@ -165,7 +159,7 @@ def _row(key: ApiKey) -> list[str]:
 
 
 def list_keys(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_for(args)
 
     async def run() -> list[ApiKey]:
         db = await _database(settings)
@@ -187,7 +181,7 @@ def list_keys(args: argparse.Namespace) -> int:
 
 
 def revoke(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_for(args)
 
     async def run() -> None:
         db = await _database(settings)

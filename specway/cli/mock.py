@@ -1,4 +1,4 @@
-"""``specway mock --spec FILE [--port]``: serve a spec's documented examples (Prism-style)."""
+"""``specway mock [--spec FILE] [--port]``: serve a spec's documented examples (Prism-style)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 
 import uvicorn
 
+from specway.cli.spec_option import add_spec_argument, spec_path
 from specway.logs import configure
 from specway.mock import create_mock_app
 
@@ -15,7 +16,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "mock",
         help="serve each operation's documented example (Prefer: code=404 / example=NAME)",
     )
-    parser.add_argument("--spec", default="openapi.yaml", help="OpenAPI document to mock")
+    add_spec_argument(parser)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4010)
     parser.add_argument("--log-level", default="info")
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def mock(args: argparse.Namespace) -> int:
-    app = create_mock_app(args.spec)
+    app = create_mock_app(spec_path(args))
     uvicorn.run(
         app,
         host=args.host,

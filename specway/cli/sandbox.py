@@ -13,9 +13,9 @@ import asyncio
 from datetime import timedelta
 
 from specway.app import load_spec
+from specway.cli.spec_option import add_spec_argument, settings_for
 from specway.errors import ConfigError
 from specway.plugins.auth.sandbox import SandboxReset, reset_sandboxes
-from specway.settings import Settings
 from specway.spec.extensions import duration_seconds
 from specway.storage.database import Database
 
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("sandbox", help="manage test-mode sandboxes")
     cmds = parser.add_subparsers(dest="sandbox_command", required=True)
     reset = cmds.add_parser("reset", help="delete the data of sandboxes older than a period")
-    reset.add_argument("--spec", default=None, help="OpenAPI document (sandbox.reset_after)")
+    add_spec_argument(reset)
     reset.add_argument(
         "--older-than",
         default=None,
@@ -48,7 +48,7 @@ def parse_period(value: str) -> timedelta:
 
 
 def reset_command(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(spec_path=args.spec) if args.spec else Settings.from_env()
+    settings = settings_for(args)
     if args.all:
         period: timedelta | None = None
     elif args.older_than is not None:

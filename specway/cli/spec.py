@@ -1,4 +1,4 @@
-"""``specway spec validate|lint|bundle FILE``."""
+"""``specway spec validate|lint|bundle [FILE]`` (FILE: the ``--spec`` rule of every command)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 import yaml
 
+from specway.cli.spec_option import add_spec_argument, spec_path
 from specway.spec import lint_document, load_spec_document, validate_document
 
 
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ("bundle", bundle, "resolve file $refs into one document on stdout"),
     ):
         p = cmds.add_parser(name, help=text)
-        p.add_argument("file", nargs="?", default="openapi.yaml")
+        add_spec_argument(p, positional=True)
         if name == "bundle":
             p.add_argument("--format", choices=("yaml", "json"), default="yaml")
         p.set_defaults(func=func)
@@ -37,17 +38,19 @@ def _report(problems: list[object], file: str) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    document = load_spec_document(args.file)
-    return _report(list(validate_document(document, args.file)), args.file)
+    file = str(spec_path(args))
+    document = load_spec_document(file)
+    return _report(list(validate_document(document, file)), file)
 
 
 def lint(args: argparse.Namespace) -> int:
-    document = load_spec_document(args.file)
-    return _report(list(lint_document(document, args.file)), args.file)
+    file = str(spec_path(args))
+    document = load_spec_document(file)
+    return _report(list(lint_document(document, file)), file)
 
 
 def bundle(args: argparse.Namespace) -> int:
-    document = load_spec_document(args.file)
+    document = load_spec_document(spec_path(args))
     if args.format == "json":
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:

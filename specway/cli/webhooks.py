@@ -13,8 +13,8 @@ import logging.config
 import signal
 
 from specway.app import load_spec
+from specway.cli.spec_option import add_spec_argument, settings_for
 from specway.logs import configure
-from specway.settings import Settings
 from specway.storage.database import Database
 
 
@@ -22,9 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("webhooks", help="webhook delivery")
     cmds = parser.add_subparsers(dest="webhooks_command", required=True)
     worker = cmds.add_parser("worker", help="run a webhook delivery worker until stopped")
-    worker.add_argument(
-        "--spec", default=None, help="OpenAPI document (default: SPECWAY_SPEC_PATH or openapi.yaml)"
-    )
+    add_spec_argument(worker)
     worker.add_argument("--once", action="store_true", help="deliver one batch, then exit")
     worker.add_argument("--poll-interval", type=float, default=1.0, help="idle poll, seconds")
     worker.add_argument("--batch-size", type=int, default=20, help="deliveries per claim")
@@ -36,9 +34,9 @@ def run_worker(args: argparse.Namespace) -> int:
     from specway.plugins.webhooks import EventCatalogue, WebhookService, WebhookWorker
     from specway.plugins.webhooks.outbox import attach
 
-    settings = Settings.from_env()
+    settings = settings_for(args)
     logging.config.dictConfig(configure(args.log_level))
-    model = load_spec(args.spec or settings.spec_path)
+    model = load_spec(settings.spec_path)
     service = WebhookService(EventCatalogue(model), settings)
 
     async def main() -> None:
