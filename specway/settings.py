@@ -29,51 +29,178 @@ def _bool(value: str) -> bool:
     raise ValueError(f"not a boolean: {value!r}")
 
 
+def _doc(meaning: str, default: str | None = None) -> dict[str, str]:
+    """Field metadata for the generated table (``docs/configuration.md``): what the setting
+    means and, where the bare value would mislead, how its default reads."""
+    return {"doc": meaning} if default is None else {"doc": meaning, "default": default}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Runtime settings. ``Settings.from_env()`` reads ``SPECWAY_<FIELD>`` for each field."""
+    """Runtime settings. ``Settings.from_env()`` reads ``SPECWAY_<FIELD>`` for each field.
 
-    environment: str = "development"
-    spec_path: str = "openapi.yaml"
-    database_url: str = "sqlite+aiosqlite:///./specway.db"
-    # ``redis://host:6379/0``; a Redis Cluster: ``redis+cluster://host:port`` (any one node),
-    # see :mod:`specway.redis_clients`.
-    redis_url: str | None = None
-    redis_socket_timeout: float = 0.25
-    # Prefix of every rate-limit key in Redis (several deployments can share one Redis).
-    ratelimit_key_prefix: str = "specway:rl:"
-    secret_key: str | None = None
-    secret_key_file: str = ".specway-secret-key"  # noqa: S105 - a file name
-    # Older keys still accepted for decryption while rotating (comma-separated).
-    previous_secret_keys: tuple[str, ...] = ()
-    auto_migrate: bool = True
-    max_body_size: int = 1024 * 1024
-    trusted_proxies: tuple[str, ...] = ()
-    cors_origins: tuple[str, ...] = ()
-    webhook_allowed_networks: tuple[str, ...] = ()
-    webhook_allow_http: bool = False
-    webhook_worker: bool = True
-    webhook_timeout: float = 15.0
-    metrics_enabled: bool = True
-    metrics_token: str | None = None
-    access_log: bool = True
-    db_pool_size: int = 10
-    db_timeout: float = 5.0
-    auth_cache_size: int = 10_000
-    # Allocations between young-generation collections, set once per process at startup
-    # (Python's default: 700); 0 leaves the interpreter's setting alone.
-    gc_threshold: int = 20_000
-    # scrypt N = 2**auth_scrypt_log_n for new password hashes (see plugins/auth/passwords.py).
-    auth_scrypt_log_n: int = 15
-    # Per-project traffic metrics and request logs (plugin ``project_metrics``).
-    project_metrics_retention_days: int = 30
-    project_logs_retention_days: int = 7
-    project_metrics_flush_interval: float = 1.0
-    log_stream_max_seconds: float = 300.0
-    log_stream_heartbeat: float = 15.0
-    # Background deployments: a step running longer than this fails the deployment.
-    deployment_timeout: float = 600.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    Each field's ``metadata["doc"]`` says what it means; ``specway codegen`` renders them into
+    ``docs/configuration.md``.
+    """
+
+    environment: str = field(
+        default="development",
+        metadata=_doc(
+            "`production` requires `SPECWAY_SECRET_KEY`, warns when `/metrics` has no token "
+            "and logs (instead of raising) a webhook payload that breaks its schema"
+        ),
+    )
+    spec_path: str = field(
+        default="openapi.yaml",
+        metadata=_doc("the OpenAPI document to serve (`specway serve --spec` sets it)"),
+    )
+    database_url: str = field(
+        default="sqlite+aiosqlite:///./specway.db",
+        metadata=_doc(
+            "or `postgresql+asyncpg://user@host/db`. Any `sqlite` URL runs on the event loop's "
+            "thread with one writers' connection per process (transactions queue for it, and "
+            "those asked for together share one commit) and, for a file, a read-only one that "
+            "reads use without waiting: right for one process or a few, PostgreSQL beyond"
+        ),
+    )
+    redis_url: str | None = field(
+        default=None,
+        metadata=_doc(
+            "`redis://host:6379/0` for rate limits, revocation and idempotency across "
+            "processes; a Redis Cluster: `redis+cluster://host:port` (any one node; "
+            "`rediss+cluster://` with TLS)",
+            "unset (in-memory backends)",
+        ),
+    )
+    redis_socket_timeout: float = field(
+        default=0.25,
+        metadata=_doc(
+            "seconds a Redis call may take before the rate limiter applies its failure mode"
+        ),
+    )
+    ratelimit_key_prefix: str = field(
+        default="specway:rl:",
+        metadata=_doc("prefix of every rate-limit key in Redis (deployments can share one Redis)"),
+    )
+    secret_key: str | None = field(
+        default=None,
+        metadata=_doc(
+            "keys secrets at rest and API-key hashes; required when "
+            "`SPECWAY_ENVIRONMENT=production`",
+            "development: generated into `SPECWAY_SECRET_KEY_FILE`",
+        ),
+    )
+    secret_key_file: str = field(
+        default=".specway-secret-key",
+        metadata=_doc("where development keeps its generated secret key (mode 0600)"),
+    )
+    previous_secret_keys: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "older keys still accepted for decryption while rotating (comma-separated)", "none"
+        ),
+    )
+    auto_migrate: bool = field(
+        default=True,
+        metadata=_doc(
+            "apply the migrations on start; off: run `specway db upgrade` before rolling out"
+        ),
+    )
+    max_body_size: int = field(
+        default=1024 * 1024,
+        metadata=_doc("bytes; larger request bodies get 413, enforced while streaming"),
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "CIDRs of proxies whose `X-Forwarded-For` is believed (comma-separated)", "none"
+        ),
+    )
+    cors_origins: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "origins for the `cors` plugin (comma-separated); this build ships no `cors` "
+            "plugin, so nothing reads it yet",
+            "none",
+        ),
+    )
+    webhook_allowed_networks: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "CIDRs exempt from the webhook SSRF guard, e.g. `127.0.0.1/32` (comma-separated)",
+            "none",
+        ),
+    )
+    webhook_allow_http: bool = field(
+        default=False, metadata=_doc("allow `http://` webhook URLs (local receivers)")
+    )
+    webhook_worker: bool = field(
+        default=True,
+        metadata=_doc(
+            "each gateway process also delivers webhooks; turn off when `specway webhooks "
+            "worker` processes do it"
+        ),
+    )
+    webhook_timeout: float = field(
+        default=15.0, metadata=_doc("seconds one webhook delivery attempt may take")
+    )
+    metrics_enabled: bool = field(
+        default=True, metadata=_doc("serve Prometheus metrics at `/metrics`")
+    )
+    metrics_token: str | None = field(
+        default=None,
+        metadata=_doc("when set, `/metrics` needs `Authorization: Bearer <token>`", "unset (open)"),
+    )
+    access_log: bool = field(default=True, metadata=_doc("one JSON log line per request"))
+    db_pool_size: int = field(
+        default=10,
+        metadata=_doc("PostgreSQL connections per process (and as many again in overflow)"),
+    )
+    db_timeout: float = field(
+        default=5.0,
+        metadata=_doc("seconds to connect to the database or wait for a pooled connection"),
+    )
+    auth_cache_size: int = field(
+        default=10_000,
+        metadata=_doc("verified credentials kept in each process's cache (no query per request)"),
+    )
+    gc_threshold: int = field(
+        default=20_000,
+        metadata=_doc(
+            "allocations between the garbage collector's young-generation passes, set once "
+            "per process at startup (Python's default is 700; `0` keeps it)"
+        ),
+    )
+    auth_scrypt_log_n: int = field(
+        default=15,
+        metadata=_doc("scrypt cost of new password hashes: N = 2**this"),
+    )
+    project_metrics_retention_days: int = field(
+        default=30,
+        metadata=_doc("per-project metric buckets kept this long (plugin `project_metrics`)"),
+    )
+    project_logs_retention_days: int = field(
+        default=7, metadata=_doc("per-project request log lines kept this long")
+    )
+    project_metrics_flush_interval: float = field(
+        default=1.0,
+        metadata=_doc("seconds between batched writes of project metrics and logs"),
+    )
+    log_stream_max_seconds: float = field(
+        default=300.0,
+        metadata=_doc(
+            "a `/logs/stream` connection ends after this; clients reconnect with `Last-Event-ID`"
+        ),
+    )
+    log_stream_heartbeat: float = field(
+        default=15.0, metadata=_doc("seconds between `: keep-alive` comments on a log stream")
+    )
+    deployment_timeout: float = field(
+        default=600.0,
+        metadata=_doc("seconds; a background deployment step running longer fails it"),
+    )
+    # Not read from the environment: options set in code by whoever builds the app.
+    extra: dict[str, Any] = field(default_factory=dict, metadata={"env": False})
 
     @property
     def production(self) -> bool:
