@@ -119,6 +119,9 @@ class SpecModel:
     # The handlers package (dotted) and the folder it is imported from (specway.spec.layout).
     handlers_root: str
     handlers_package: str
+    # The project's migration folders, absolute (``x-specway-migrations``; default: the
+    # ``migrations`` folder beside the spec). Each holds Alembic revisions in ``versions/``.
+    migrations: tuple[str, ...]
     errors: ErrorsConfig
     pagination: PaginationConfig
     envelope: EnvelopeConfig
@@ -162,6 +165,17 @@ def _merge(*layers: dict[str, Any]) -> dict[str, Any]:
             else:
                 merged[key] = value
     return merged
+
+
+def _migration_folders(file: str, declared: Any) -> tuple[str, ...]:
+    """``x-specway-migrations`` (a path or a list of paths, relative to the spec's folder) as
+    absolute folders; ``migrations`` beside the spec when it is not declared."""
+    spec_dir = Path(file).resolve().parent if file else Path.cwd()
+    if isinstance(declared, str):
+        declared = [declared]
+    if not isinstance(declared, list) or not declared:
+        declared = ["migrations"]
+    return tuple(str((spec_dir / str(folder)).resolve()) for folder in declared)
 
 
 def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Problem]]:
@@ -224,6 +238,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         plugins=tuple(document.get("x-specway-plugins") or DEFAULT_PLUGINS),
         handlers_root=str(handlers_root),
         handlers_package=handlers_package,
+        migrations=_migration_folders(file, document.get("x-specway-migrations")),
         errors=ErrorsConfig(**(document.get("x-specway-errors") or {})),
         pagination=PaginationConfig(**pag_raw),
         envelope=read_envelope(document.get("x-specway-envelope")),

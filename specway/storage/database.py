@@ -8,7 +8,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
@@ -28,10 +28,12 @@ from specway.storage.checkpoint import JOURNAL_SIZE_LIMIT, WalCheckpointer
 from specway.storage.group_commit import GroupCommit
 from specway.storage.sqlite_inloop import NO_AWAIT, InLoopSQLiteDialect, in_loop_url
 
+if TYPE_CHECKING:
+    from specway.spec import SpecModel
+
 logger = logging.getLogger("specway.storage")
 
 T = TypeVar("T")
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Database:
@@ -201,15 +203,23 @@ class Database:
             reason = f"{type(exc).__name__}: {_first_line(exc)}"
             raise StorageError(f"database unreachable at {where}: {reason}") from exc
 
-    async def migrate(self) -> None:
-        """Apply every Alembic migration (``alembic upgrade head``) on this engine."""
+    async def migrate(self, spec: SpecModel | str | Path | None = None) -> None:
+        """Apply the migrations of every owner ``spec`` enables: core, plugins, project.
+
+        ``spec`` is a loaded model or a spec file's path; ``None`` means the spec at
+        ``SPECWAY_SPEC_PATH`` (default ``./openapi.yaml``). See :mod:`specway.storage.migrate`.
+        A broken revision file is a ``ConfigError``; a failing one a ``StorageError``.
+        """
+        from specway.storage.migrate import sources_of, upgrade
+
+        sources = sources_of(spec)
         try:
             async with self.engine.begin() as conn:
                 if self.dialect == "postgresql":
                     # Gateways starting together on a fresh database migrate one at a time
                     # (the lock ends with the transaction); the later ones find it at head.
                     await conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-                await conn.run_sync(_upgrade)
+                await conn.run_sync(upgrade, sources)
         except (SQLAlchemyError, OSError) as exc:
             raise StorageError(
                 f"migration failed: {type(exc).__name__}: {_first_line(exc)}"
@@ -250,21 +260,6 @@ class Database:
 
 
 MIGRATION_LOCK = 0x5370_6563_7761_79  # "Specway": the advisory lock of migrations
-
-
-def alembic_config(connection: Connection | None = None) -> Any:
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    return config
-
-
-def _upgrade(connection: Connection) -> None:
-    from alembic import command
-
-    command.upgrade(alembic_config(connection), "heads")
 
 
 def _first_line(exc: BaseException) -> str:

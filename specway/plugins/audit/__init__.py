@@ -17,7 +17,8 @@ other worker processes show up once their writer's batch is in, within ``min_int
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from connexion.middleware import MiddlewarePosition
 
@@ -52,6 +53,8 @@ class AuditPlugin:
     """Installs the audit middleware pair and the background writer."""
 
     name = "audit"
+    # Its tables' Alembic revisions (specway.storage.migrate), applied only when enabled.
+    migrations: ClassVar[Path] = Path(__file__).parent / "migrations"
 
     def __init__(
         self, config: Mapping[str, Any], spec_model: SpecModel, settings: Settings

@@ -9,7 +9,8 @@ unknown scopes or unsupported scheme types fail at startup.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from connexion.exceptions import OAuthProblem
 from connexion.middleware import MiddlewarePosition
@@ -54,6 +55,8 @@ class AuthPlugin:
     """Authenticates every operation that declares ``security`` and enforces its scopes."""
 
     name = "auth"
+    # Its tables' Alembic revisions (specway.storage.migrate), applied only when enabled.
+    migrations: ClassVar[Path] = Path(__file__).parent / "migrations"
 
     def __init__(
         self, config: Mapping[str, Any], spec_model: SpecModel, settings: Settings

@@ -16,7 +16,8 @@ The recorder is the ``"project_metrics"`` service in the app state.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from connexion.middleware import MiddlewarePosition
 
@@ -58,6 +59,8 @@ class ProjectMetricsPlugin:
     """Installs the traffic middleware and the recorder's flush task."""
 
     name = "project_metrics"
+    # Its tables' Alembic revisions (specway.storage.migrate), applied only when enabled.
+    migrations: ClassVar[Path] = Path(__file__).parent / "migrations"
 
     def __init__(
         self, config: Mapping[str, Any], spec_model: SpecModel, settings: Settings

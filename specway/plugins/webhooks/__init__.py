@@ -19,7 +19,8 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from specway.builder import AppBuilder
 from specway.errors import ConfigError
@@ -75,6 +76,8 @@ class WebhooksPlugin:
     """Registers the webhooks service, session hook and (optionally) the in-process worker."""
 
     name = "webhooks"
+    # Its tables' Alembic revisions (specway.storage.migrate), applied only when enabled.
+    migrations: ClassVar[Path] = Path(__file__).parent / "migrations"
 
     def __init__(
         self, config: Mapping[str, Any], spec_model: SpecModel, settings: Settings

@@ -6,7 +6,8 @@ from pathlib import Path
 from specway.plugins.project_metrics.histogram import BOUNDS_MS, COLUMNS, bucket_index, quantile
 
 MIGRATION = (
-    Path(__file__).resolve().parents[3] / "specway/storage/migrations/versions/0006_deployments.py"
+    Path(__file__).resolve().parents[3]
+    / "specway/plugins/project_metrics/migrations/0006_project_metrics.py"
 )
 
 
@@ -33,10 +34,10 @@ def test_quantiles_interpolate_within_the_bucket() -> None:
 
 
 def test_migration_has_the_histogram_columns() -> None:
-    spec = importlib.util.spec_from_file_location("migration_0006", MIGRATION)
+    spec = importlib.util.spec_from_file_location("migration_0006_project_metrics", MIGRATION)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.HISTOGRAM == COLUMNS
-    assert (module.revision, module.down_revision) == ("0006", "0001")
+    assert (module.revision, module.down_revision) == ("0006_project_metrics", None)

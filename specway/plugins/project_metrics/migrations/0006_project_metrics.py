@@ -1,7 +1,11 @@
-"""deployments, per-project traffic buckets and log lines
+"""project_metrics: per-project traffic buckets and log lines
 
-Revision ID: 0006
-Revises: 0001
+Revision ID: 0006_project_metrics
+Revises:
+
+The project_metrics plugin's first revision (version table ``specway_version_project_metrics``).
+Earlier releases made these tables inside the reference API's revision ``0006``; a database of
+those releases is stamped at this revision by :mod:`specway.storage.legacy`.
 """
 
 from __future__ import annotations
@@ -9,12 +13,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0001"
+revision = "0006_project_metrics"
+down_revision = None
 branch_labels = None
 depends_on = None
 
-# Latency histogram columns, as in plugins/project_metrics/histogram.py (frozen here).
+# Latency histogram columns, as in specway/plugins/project_metrics/histogram.py (frozen here).
 HISTOGRAM = (
     "le_1",
     "le_2_5",
@@ -34,28 +38,6 @@ HISTOGRAM = (
 
 
 def upgrade() -> None:
-    op.create_table(
-        "deployments",
-        sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("organization_id", sa.String(40), nullable=True),
-        sa.Column("project_id", sa.String(40), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("version", sa.String(64), nullable=False),
-        sa.Column("config", sa.JSON(), nullable=False),
-        sa.Column("status", sa.String(20), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("rollback_of", sa.String(40), nullable=True),
-        sa.Column("created_by", sa.String(40), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.UniqueConstraint("project_id", "sequence", name="uq_deployments_project_sequence"),
-    )
-    op.create_index("ix_deployments_organization_id", "deployments", ["organization_id"])
-    op.create_index("ix_deployments_project_created", "deployments", ["project_id", "created_at"])
-    op.create_index("ix_deployments_status", "deployments", ["status"])
-
     op.create_table(
         "project_metric_buckets",
         sa.Column("project_id", sa.String(40), nullable=False),
@@ -98,4 +80,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("project_log_lines")
     op.drop_table("project_metric_buckets")
-    op.drop_table("deployments")

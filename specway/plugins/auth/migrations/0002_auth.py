@@ -1,21 +1,26 @@
 """auth: organizations, users, memberships, api_keys, auth_sessions
 
 Revision ID: 0002
-Revises: 0001
+Revises:
+
+The auth plugin's first revision (version table ``specway_version_auth``). Its id is the one it
+had in the single migration tree of earlier releases, which :mod:`specway.storage.legacy` adopts.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
-down_revision = "0001"
+down_revision = None
 branch_labels = None
 depends_on = None
 
 
-def _ts(name: str, nullable: bool = False) -> sa.Column:
+def _ts(name: str, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 

@@ -1,7 +1,10 @@
 """webhooks: endpoints, events (outbox), deliveries, attempts
 
 Revision ID: 0003
-Revises: 0001
+Revises:
+
+The webhooks plugin's first revision (version table ``specway_version_webhooks``); its id is the
+one it had in the single migration tree of earlier releases.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = None
 branch_labels = None
 depends_on = None
 

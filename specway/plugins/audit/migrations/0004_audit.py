@@ -1,7 +1,10 @@
 """audit logs
 
 Revision ID: 0004
-Revises: 0001
+Revises:
+
+The audit plugin's first revision (version table ``specway_version_audit``); its id is the one
+it had in the single migration tree of earlier releases.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0001"
+down_revision = None
 branch_labels = None
 depends_on = None
 

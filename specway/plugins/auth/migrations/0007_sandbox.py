@@ -1,7 +1,7 @@
 """sandbox twins of organisations (test-mode keys' isolated data)
 
 Revision ID: 0007_sandbox
-Revises: 0001
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_sandbox"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
