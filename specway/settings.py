@@ -96,9 +96,7 @@ class Settings:
     )
     previous_secret_keys: tuple[str, ...] = field(
         default=(),
-        metadata=_doc(
-            "older keys still accepted for decryption while rotating (comma-separated)", "none"
-        ),
+        metadata=_doc("older keys still accepted for decryption while rotating", "none"),
     )
     auto_migrate: bool = field(
         default=True,
@@ -112,9 +110,7 @@ class Settings:
     )
     trusted_proxies: tuple[str, ...] = field(
         default=(),
-        metadata=_doc(
-            "CIDRs of proxies whose `X-Forwarded-For` is believed (comma-separated)", "none"
-        ),
+        metadata=_doc("CIDRs of proxies whose `X-Forwarded-For` is believed", "none"),
     )
     cors_origins: tuple[str, ...] = field(
         default=(),
@@ -127,7 +123,7 @@ class Settings:
     webhook_allowed_networks: tuple[str, ...] = field(
         default=(),
         metadata=_doc(
-            "CIDRs exempt from the webhook SSRF guard, e.g. `127.0.0.1/32` (comma-separated)",
+            "CIDRs exempt from the webhook SSRF guard, e.g. `127.0.0.1/32`",
             "none",
         ),
     )
@@ -173,7 +169,7 @@ class Settings:
     )
     auth_scrypt_log_n: int = field(
         default=15,
-        metadata=_doc("scrypt cost of new password hashes: N = 2**this"),
+        metadata=_doc("scrypt cost of new password hashes: N is 2 to the power of this"),
     )
     project_metrics_retention_days: int = field(
         default=30,

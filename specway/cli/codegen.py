@@ -3,6 +3,8 @@
 Without a generator, regenerates every committed output (``docs/reference``,
 ``sdk/typescript``, …) under ``--root``; with ``--check`` it writes nothing and exits 1
 listing each stale file. Spec problems are reported all at once, with their JSON pointers (exit 2).
+When ``--root`` is specway's own source tree, its framework docs (``docs/extensions.md``,
+``docs/configuration.md``) are regenerated and checked too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from pathlib import Path
 
 from specway.cli.spec_option import add_spec_argument, spec_path
 from specway.codegen import load_ir
-from specway.codegen.generators import GENERATORS, check, generate
+from specway.codegen.generators import (
+    GENERATORS,
+    check,
+    framework_docs,
+    generate,
+    is_framework_root,
+    stale_pages,
+    write_pages,
+)
+from specway.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,8 +60,9 @@ def run_one(args: argparse.Namespace) -> int:
 def regenerate_all(args: argparse.Namespace) -> int:
     root = Path(args.root)
     ir = load_ir(spec_path(args))
+    pages = framework_docs(Settings) if is_framework_root(root) else {}
     if args.check:
-        stale = check(ir, root)
+        stale = check(ir, root) + stale_pages(pages, root)
         for rel in stale:
             print(f"stale: {rel}", file=sys.stderr)
         if stale:
@@ -65,4 +77,6 @@ def regenerate_all(args: argparse.Namespace) -> int:
         generator = GENERATORS[name]
         files = generate(name, ir, root / generator.default_out)
         print(f"{name}: wrote {len(files)} files to {root / generator.default_out}")
+    for rel in write_pages(pages, root):
+        print(f"framework docs: wrote {root / rel}")
     return 0

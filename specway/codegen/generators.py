@@ -4,16 +4,23 @@
 ``default_out`` and ``specway codegen --check`` compares them with the committed files. The SDK
 generators (``python`` → ``sdk/python``, ``typescript`` → ``sdk/typescript``) add themselves
 here as one more entry each.
+
+specway's own reference pages (``docs/extensions.md``, ``docs/configuration.md``) are not drawn
+from a spec but from the framework's code: :func:`framework_docs` renders them, and they belong
+only to the source tree of the running specway (:func:`is_framework_root`), never to a project.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from specway.codegen.configuration_doc import render_configuration_doc
 from specway.codegen.docs import generate_docs
+from specway.codegen.extensions_doc import render_extensions_doc
 from specway.codegen.ir import ApiIR
 from specway.codegen.python_sdk import generate_python
 from specway.codegen.render import fill, stale_files, write_tree
@@ -66,3 +73,46 @@ def check(ir: ApiIR, root: Path, names: list[str] | None = None) -> list[str]:
             committed = root / generator.default_out
             stale += [f"{generator.default_out}/{rel}" for rel in stale_files(fresh, committed)]
     return stale
+
+
+# The repository this specway is imported from: specway/codegen/generators.py → its root.
+FRAMEWORK_ROOT = Path(__file__).resolve().parents[2]
+
+
+def is_framework_root(root: Path) -> bool:
+    """Whether ``root`` is the source tree of the running specway (where its own docs live).
+
+    A project's ``specway codegen`` (specway installed from a wheel) never writes or checks them.
+    """
+    return root.resolve() == FRAMEWORK_ROOT
+
+
+def framework_docs(settings_type: type[Any]) -> dict[str, str]:
+    """specway's own reference pages: path relative to its repository → text.
+
+    ``settings_type`` is ``specway.settings.Settings``, passed in so codegen never imports the
+    runtime.
+    """
+    return {
+        "docs/configuration.md": render_configuration_doc(settings_type),
+        "docs/extensions.md": render_extensions_doc(),
+    }
+
+
+def write_pages(pages: Mapping[str, str], root: Path) -> list[str]:
+    """Write each page under ``root`` (only those that changed); the paths, sorted."""
+    for rel, text in pages.items():
+        target = root / rel
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8", newline="\n")
+    return sorted(pages)
+
+
+def stale_pages(pages: Mapping[str, str], root: Path) -> list[str]:
+    """The pages whose committed file under ``root`` is missing or differs, sorted."""
+    return sorted(
+        rel
+        for rel, text in pages.items()
+        if not (root / rel).is_file() or (root / rel).read_bytes() != text.encode("utf-8")
+    )

@@ -47,8 +47,9 @@ _ISO_UNITS = {"W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
 COST_EXPRESSION = r"^\$request\.(body(#(/[^/]*)*)?|query\.[A-Za-z0-9_.~-]+|header\.[A-Za-z0-9-]+)$"
 # Keys of x-specway-ratelimit that only mean something at document level.
 DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous", "reset")
-# The schemas below carry JSON Schema annotations (``description``, ``default``, ``examples``)
-# and one of specway's own, ``x-inheritance``, for the generated extension reference
+# The schemas below carry JSON Schema annotations (``title``, ``description``, ``default``,
+# ``examples``) and two of specway's own, ``x-inheritance`` and ``x-example-at`` (the level the
+# example is shown at, when not the first allowed one), for the generated extension reference
 # (``docs/extensions.md``, :mod:`specway.codegen.extensions_doc`); validators ignore them.
 _POLICY = {
     "type": "object",
@@ -97,6 +98,7 @@ _POLICY_SET = {
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "x-specway-plugins": {
+        "title": "which plugins run",
         "type": "array",
         "items": {"enum": list(KNOWN_PLUGINS)},
         "description": "The plugins this API runs. `request_id`, `errors`, `access_log` and "
@@ -117,6 +119,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "x-inheritance": "Document only.",
     },
     "x-specway-handlers": {
+        "title": "where the handlers are",
         "type": "string",
         # A dotted package name, or a path to the package's folder (contains "/").
         "pattern": r"^(?:[A-Za-z_][A-Za-z0-9_.]*|[^/\x00][^\x00]*/[^\x00]*|/[^\x00]+)$",
@@ -129,6 +132,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "x-inheritance": "Document only.",
     },
     "x-specway-errors": {
+        "title": "the error envelope",
         "type": "object",
         "additionalProperties": False,
         "description": "The envelope every error response leaves in.",
@@ -175,6 +179,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "x-specway-pagination": {
+        "title": "list envelopes and page sizes",
         "type": "object",
         "additionalProperties": False,
         "description": "The envelope of list responses (a GET with a `page` or `cursor` query "
@@ -216,6 +221,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "x-specway-envelope": {
+        "title": "the success envelope",
         "type": "object",
         "additionalProperties": False,
         "description": "How successful bodies leave: as the handler returned them, or wrapped "
@@ -239,6 +245,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "x-specway-ratelimit": {
+        "title": "rate-limit policies, tiers, costs and failure mode",
         "type": "object",
         "additionalProperties": False,
         "description": "Rate limits, enforced with one Redis round trip per request (or in "
@@ -259,7 +266,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "`reset` are read at document level only. A path item or operation names extra "
         "`policies` (a list), applied on top of the caller's tier, and sets `cost`, `exempt` "
         "and `failure`; the operation wins over its path item, and `failure` falls back to "
-        "the document's.",
+        "the document's. `cost` and `exempt` are not read at document level.",
         "properties": {
             "policies": {
                 "oneOf": [
@@ -322,23 +329,28 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "x-specway-audit": {
+        "title": "an operation's audit action",
         "oneOf": [{"type": "string", "minLength": 1}, {"const": False}],
         "description": "The audit action an operation is logged as, or `false` to log nothing. "
         "Every mutating operation is audited without it, its action derived from the "
         "operationId (`deleteProject` → `project.deleted`); a read with an action is audited "
         "too.",
-        "examples": ["project.deleted", False],
+        "examples": ["project.imported", False],
         "x-inheritance": "Operation only.",
     },
     "x-specway-idempotency": {
+        "title": "`Idempotency-Key` handling",
         "type": "boolean",
         "description": "Whether `Idempotency-Key` is honoured: the first response is stored and "
         "replayed for a retry with the same key; the same key with another body gets 422. "
         "Unset: on for POST, off otherwise (it applies to POST, PUT, PATCH and DELETE).",
         "examples": [True],
-        "x-inheritance": "Path item → operation; the operation wins.",
+        "x-inheritance": "Path item → operation; the operation wins. Accepted at document "
+        "level but not read there yet: set it on path items or operations.",
+        "x-example-at": "operation",
     },
     "x-specway-events": {
+        "title": "the webhook events an operation emits",
         "type": "array",
         "items": {"type": "string"},
         "default": [],
@@ -348,6 +360,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "x-inheritance": "Operation only.",
     },
     "x-specway-versioning": {
+        "title": "API versions by media type",
         "type": "object",
         "additionalProperties": False,
         "required": ["vendor", "versions"],
@@ -381,6 +394,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "x-specway-auth": {
+        "title": "API-key prefixes and the test-mode sandbox",
         "type": "object",
         "additionalProperties": False,
         "description": "API-key prefixes and the test-mode sandbox of the `auth` plugin.",
