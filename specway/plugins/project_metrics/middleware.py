@@ -4,7 +4,8 @@ It sits outside Connexion's exception handling (``BEFORE_EXCEPTION``), so it see
 status of every response, rendered errors included. The operation and its ``project_id`` path
 parameter come from Connexion's routing, which writes them into dicts this middleware puts into
 the scope beforehand (Connexion's scope copies share them). Latency is measured to the start of
-the response, which keeps long-lived streams out of the latency figures.
+the response, which keeps long-lived streams out of the latency figures. Only authenticated
+requests are recorded: a 401 writes nothing, so unauthenticated traffic cannot fill the tables.
 """
 
 from __future__ import annotations
@@ -80,7 +81,11 @@ class ProjectTrafficMiddleware:
         if not isinstance(project_id, str) or not _PROJECT_ID.match(project_id):
             return
         principal = principal_from_scope({"extensions": extensions})
-        organization_id = (principal.organization_id if principal else None) or ""
+        if principal is None:
+            # Unauthenticated (a refused credential, or none): nothing is written for it; the
+            # audit log records auth failures. Otherwise anyone could fill the tables.
+            return
+        organization_id = principal.organization_id or ""
         request_id = scope.get(SCOPE_REQUEST_ID)
         method = str(scope["method"])
         timestamp = self.recorder.record_request(
@@ -93,7 +98,7 @@ class ProjectTrafficMiddleware:
             request_id=request_id,
         )
         if plan.audit_action is not None:
-            actor = principal.id if principal else "anonymous"
+            actor = principal.id
             self.recorder.record_line(
                 LogLine(
                     project_id,

@@ -6,7 +6,8 @@ operation at startup. Every request's policies are checked in one backend call: 
 script, shared by every process) when ``SPECWAY_REDIS_URL`` is set, else in process memory.
 Headers: ``X-RateLimit-Limit/-Remaining/-Reset`` (seconds until reset, or the Unix time with
 ``reset: unix``) for the tightest policy, IETF ``RateLimit-Policy``/``RateLimit`` for all; 429
-``rate_limited`` with ``Retry-After``.
+``rate_limited`` with ``Retry-After``. A credential the security stage refuses (401) is
+charged to the operation's anonymous limits (:mod:`plugins.ratelimit.refused`).
 
 Plugin configuration (``create_app(plugin_config={"ratelimit": {...}})``), all optional:
 ``breaker_failures`` (3) consecutive backend failures open the circuit, ``breaker_cooldown``
@@ -31,6 +32,7 @@ from specway.plugins.ratelimit.client_ip import ClientIPResolver
 from specway.plugins.ratelimit.limiter import Outcome, RateLimiter
 from specway.plugins.ratelimit.middleware import RateLimitHeadersMiddleware, RateLimitMiddleware
 from specway.plugins.ratelimit.plan import OperationPlan, compile_plans
+from specway.plugins.ratelimit.refused import RefusedCredentialsMiddleware
 from specway.settings import Settings
 from specway.spec import SpecModel
 
@@ -45,6 +47,7 @@ __all__ = [
     "RateLimitPlugin",
     "RateLimitStats",
     "RateLimiter",
+    "RefusedCredentialsMiddleware",
     "compile_plans",
 ]
 
@@ -79,6 +82,17 @@ class RateLimitPlugin:
                 self.limiter.backend.ping
             )
         builder.add_middleware(RateLimitHeadersMiddleware, MiddlewarePosition.BEFORE_EXCEPTION)
+        # Outside the exception stage too: it sees the 401s the security stage renders.
+        builder.add_middleware(
+            RefusedCredentialsMiddleware,
+            MiddlewarePosition.BEFORE_EXCEPTION,
+            plans=self.plans,
+            limiter=self.limiter,
+            client_ip=self.client_ip,
+            errors=self.spec.errors,
+            key_prefix=self.settings.ratelimit_key_prefix,
+            unix_reset=self.spec.ratelimit.reset == "unix",
+        )
         builder.add_middleware(
             RateLimitMiddleware,
             MiddlewarePosition.BEFORE_VALIDATION,

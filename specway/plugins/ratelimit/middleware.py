@@ -38,6 +38,9 @@ from specway.types import (
 )
 
 SCOPE_HEADERS = "specway.ratelimit.headers"
+# A list the outer middlewares may put into the scope; the limiter appends each outcome's kind,
+# so a later 401 is known to have been counted already (e.g. a login's wrong password).
+SCOPE_DECIDED = "specway.ratelimit.decided"
 
 
 class RateLimitHeadersMiddleware:
@@ -103,6 +106,9 @@ class RateLimitMiddleware:
             self.key_prefix, principal, ip, email if isinstance(email, str) else None
         )
         outcome = await self.limiter.check(checks, policy_set.names, cost, plan.failure)
+        decided = scope.get(SCOPE_DECIDED)
+        if isinstance(decided, list):
+            decided.append(outcome.kind)
         if outcome.kind == "failed_open":
             await self.app(scope, receive, send)
         elif outcome.kind == "failed_closed":
@@ -121,32 +127,7 @@ class RateLimitMiddleware:
     async def _reject(
         self, scope: Scope, send: Send, policy_set: PolicySet, outcome: Outcome, cost: int
     ) -> None:
-        headers = limit_headers(policy_set, outcome.verdicts, self.unix_reset)
-        wait = retry_after(outcome.verdicts)
-        policy = policy_set.policies[tightest(outcome.verdicts)]
-        details: dict[str, Any] = {
-            "policy": policy.name,
-            "limit": policy.limit,
-            "window": policy.window,
-            "retry_after": wait,
-        }
-        if wait is None:
-            message = (
-                f"This request costs {cost} units; policy {policy.name!r} allows at most "
-                f"{policy.limit} per {policy.window} s"
-            )
-            details["cost"] = cost
-        else:
-            message = (
-                f"Rate limit exceeded: policy {policy.name!r} allows {policy.limit} requests "
-                f"per {policy.window} s; retry in {wait} s"
-            )
-        error = ErrorBody(
-            429, "rate_limited", message, details, str(scope.get(SCOPE_REQUEST_ID, ""))
-        )
-        # Retry-After goes through send_error so retry_after_field can copy it into the body.
-        retry = {"Retry-After": str(wait)} if wait is not None else None
-        await send_error(stamping(send, headers), self.errors, error, retry)
+        await send_rejection(scope, send, self.errors, policy_set, outcome, cost, self.unix_reset)
 
     async def _unavailable(self, scope: Scope, send: Send) -> None:
         error = ErrorBody(
@@ -157,6 +138,43 @@ class RateLimitMiddleware:
             str(scope.get(SCOPE_REQUEST_ID, "")),
         )
         await send_error(send, self.errors, error, {"Retry-After": self.closed_retry_after})
+
+
+async def send_rejection(
+    scope: Scope,
+    send: Send,
+    errors: ErrorsConfig,
+    policy_set: PolicySet,
+    outcome: Outcome,
+    cost: int,
+    unix_reset: bool,
+) -> None:
+    """The 429 of a rejected ``outcome``: the limit headers, ``Retry-After`` and the envelope
+    naming the tightest refusing policy."""
+    headers = limit_headers(policy_set, outcome.verdicts, unix_reset)
+    wait = retry_after(outcome.verdicts)
+    policy = policy_set.policies[tightest(outcome.verdicts)]
+    details: dict[str, Any] = {
+        "policy": policy.name,
+        "limit": policy.limit,
+        "window": policy.window,
+        "retry_after": wait,
+    }
+    if wait is None:
+        message = (
+            f"This request costs {cost} units; policy {policy.name!r} allows at most "
+            f"{policy.limit} per {policy.window} s"
+        )
+        details["cost"] = cost
+    else:
+        message = (
+            f"Rate limit exceeded: policy {policy.name!r} allows {policy.limit} requests "
+            f"per {policy.window} s; retry in {wait} s"
+        )
+    error = ErrorBody(429, "rate_limited", message, details, str(scope.get(SCOPE_REQUEST_ID, "")))
+    # Retry-After goes through send_error so retry_after_field can copy it into the body.
+    retry = {"Retry-After": str(wait)} if wait is not None else None
+    await send_error(stamping(send, headers), errors, error, retry)
 
 
 async def _read_json(receive: Receive) -> tuple[Any, Receive]:

@@ -240,8 +240,10 @@ def test_reference_spec_limits() -> None:
         "burst": (100, 60),
         "hourly": (1000, 3600),
         "login": (10, 60),
+        "register": (10, 60),
     }
     assert config.policies["login"].key == "ip+email"
+    assert config.policies["register"].key == "ip"
     assert [(p.name, p.limit) for p in config.for_tier("pro")] == [
         ("burst", 300),
         ("hourly", 10000),
