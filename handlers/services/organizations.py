@@ -228,7 +228,8 @@ async def add_member(
 async def remove_member(
     session: AsyncSession, principal: Principal, org_id: str, user_id: str
 ) -> None:
-    """Remove a member (never the last admin). The caller invalidates auth caches."""
+    """Remove a member (never the last admin), revoking their sessions and keys here. The
+    caller invalidates auth caches."""
     require_admin(await role_in(session, principal, org_id))
     refuse_in_sandbox(principal, "remove members")
     found = await accounts.membership(session, org_id, user_id)
@@ -239,5 +240,4 @@ async def remove_member(
         )
     if found.role == "admin" and await accounts.admin_count(session, org_id) <= 1:
         raise Conflict("An organization needs at least one admin")
-    await session.delete(found)
-    await session.flush()
+    await accounts.remove_member(session, org_id, user_id)

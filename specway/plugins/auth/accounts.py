@@ -190,3 +190,47 @@ async def delete_organization(session: AsyncSession, organization_id: str) -> No
         .where(User.default_organization_id == organization_id)
         .values(default_organization_id=None)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedMember:
+    """What leaving an organisation revoked: the member's sessions and API keys there."""
+
+    sessions_revoked: int
+    keys_revoked: int
+
+
+async def remove_member(session: AsyncSession, organization_id: str, user_id: str) -> RemovedMember:
+    """Remove ``user_id`` from the organisation and revoke their sessions and keys in it.
+
+    Merely deleting the membership left those credentials dormant: they stopped acting only
+    because their creator had no role, and adding the user back revived them all. Revoking
+    them here makes a removal final; a member added again logs in and mints keys anew. The
+    caller enforces who may remove whom, and invalidates auth caches after committing
+    (``AuthRuntime.invalidate``).
+    """
+    now = utcnow()
+    await session.execute(
+        delete(Membership).where(
+            Membership.organization_id == organization_id, Membership.user_id == user_id
+        )
+    )
+    sessions = await session.execute(
+        update(Session)
+        .where(
+            Session.organization_id == organization_id,
+            Session.user_id == user_id,
+            Session.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    keys = await session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.organization_id == organization_id,
+            ApiKey.created_by == user_id,
+            ApiKey.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return RemovedMember(int(getattr(sessions, "rowcount", 0)), int(getattr(keys, "rowcount", 0)))
