@@ -1,16 +1,31 @@
 """.env files: write variables so any value survives, and read them back line by line.
 
-Writing: a value made only of "safe" characters is written bare (``KEY=value``, as in the
-seed's export); any other value is double-quoted with ``\\``, ``"``, newline, carriage return
-and tab escaped, so spaces, ``#``, ``=``, quotes, newlines and any unicode survive. These are
-escapes python-dotenv and Docker read the same way.
+Writing: a file we export must be inert and exact wherever people load it. A value made only
+of "safe" characters is written bare (``KEY=value``, as in the seed's export): the same bytes
+for bash, sh, ``docker --env-file``, python-dotenv and us. Any other value is single-quoted,
+which every shell and python-dotenv read literally (no ``$``, backtick or backslash
+expansion), unless it contains a ``'``, a ``\\\\`` pair or ends in a backslash (python-dotenv
+decodes ``\\\\`` and ``\\'`` inside single quotes); those values are double-quoted with the four
+characters a POSIX shell expands there (``\\``, ``"``, ``$``, backtick) backslash-escaped.
+Newlines, carriage returns and tabs stay literal inside the quotes: a shell has no escape for
+them in double quotes. What no format can say for every reader (the module's tests pin each):
+
+* ``docker --env-file`` takes everything after ``=`` raw, quotes included: exact only for bare
+  values.
+* python-dotenv reads ``\\$`` and ``\\``` in double quotes as two characters, a file's carriage
+  returns as newlines, and (``interpolate=True``, its default) expands ``${NAME}`` anywhere.
 
 Reading (what people put in real files): blank lines and ``#`` comments, an optional
 ``export`` prefix, spaces around ``=``, bare values (a `` #`` starts an inline comment),
 single-quoted values (literal, as in a shell), double-quoted values (escapes ``\\n \\r \\t \\\\
-\\" \\' \\$``; an unknown escape keeps its backslash), quoted values spanning lines, CRLF line
-ends and a leading byte-order mark. Every line that cannot be read becomes a
-:class:`LineError` with its line number and a reason; the lines around it are still read.
+\\" \\' \\$ \\```; an unknown escape keeps its backslash), quoted values spanning lines, CRLF line
+ends (a carriage return inside quotes is kept) and a leading byte-order mark. Every line that
+cannot be read becomes a :class:`LineError` with its line number and a reason; the lines around
+it are still read.
+
+Reading is linear in the file's size, and bounded: past ``max_entries`` variables or
+``max_errors`` unreadable lines it stops with :class:`DotenvLimitExceeded` (the caller answers
+413 or 400), so a hostile upload costs a bounded amount of work and a bounded error list.
 
 An own reader rather than python-dotenv's: python-dotenv reports a bad line without a reason
 and accepts keys our API refuses; the import summary needs both, per line.
@@ -25,9 +40,19 @@ from dataclasses import dataclass, field
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _BARE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+\Z")
-_WRITE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_READ_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"', "'": "'", "$": "$"}
-_BLANK = " \t"
+# Inside double quotes a POSIX shell expands exactly these four after a backslash.
+_SHELL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "$": "\\$", "`": "\\`"})
+_READ_ESCAPES = {
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+    "$": "$",
+    "`": "`",
+}
+_BLANK = " \t\r"  # "\r": the CR of a CRLF line end (inside quotes it is kept)
 _INLINE_COMMENT = re.compile(r"[ \t]#")
 _QUOTE_NAMES = {'"': "double-quoted", "'": "single-quoted"}
 
@@ -38,10 +63,12 @@ def is_valid_key(key: str) -> bool:
 
 
 def format_value(value: str) -> str:
-    """``value`` as it stands right of ``=``: bare when safe, else double-quoted and escaped."""
+    """``value`` as it stands right of ``=``: bare when safe, else quoted (see the module)."""
     if _BARE.match(value):
         return value
-    return '"' + "".join(_WRITE_ESCAPES.get(ch, ch) for ch in value) + '"'
+    if "'" not in value and "\\\\" not in value and not value.endswith("\\"):
+        return f"'{value}'"
+    return '"' + value.translate(_SHELL_ESCAPES) + '"'
 
 
 def comment_text(text: str) -> str:
@@ -88,6 +115,17 @@ class ParsedDotenv:
         return {entry.key: entry.value for entry in self.entries}
 
 
+class DotenvLimitExceeded(Exception):
+    """The file holds more variables (``what == "entries"``) or more unreadable lines
+    (``what == "errors"``) than the reader was allowed; ``line`` is where it stopped."""
+
+    def __init__(self, what: str, limit: int, line: int) -> None:
+        super().__init__(f"more than {limit} {what} (stopped at line {line})")
+        self.what = what
+        self.limit = limit
+        self.line = line
+
+
 class _Unreadable(Exception):
     def __init__(self, reason: str, key: str | None = None) -> None:
         super().__init__(reason)
@@ -101,9 +139,17 @@ class _Reader:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self._line = 1
+        self._counted_to = 0
 
     def line_number(self, pos: int) -> int:
-        return self.text.count("\n", 0, pos) + 1
+        """The line of ``pos``; counts only the text since the last call (positions only grow),
+        so numbering a whole file is linear, not quadratic, in its length."""
+        if pos < self._counted_to:  # not reached by the parser; kept correct anyway
+            return self.text.count("\n", 0, pos) + 1
+        self._line += self.text.count("\n", self._counted_to, pos)
+        self._counted_to = pos
+        return self._line
 
     def end_of_line(self, pos: int) -> int:
         found = self.text.find("\n", pos)
@@ -117,11 +163,23 @@ class _Reader:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
 
-def parse_dotenv(text: str) -> ParsedDotenv:
-    """Read a .env document; unreadable lines become :class:`LineError` values, not exceptions."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+def parse_dotenv(
+    text: str, *, max_entries: int | None = None, max_errors: int | None = None
+) -> ParsedDotenv:
+    """Read a .env document; unreadable lines become :class:`LineError` values, not exceptions.
+
+    Past ``max_entries`` variables or ``max_errors`` unreadable lines (when given) it stops
+    reading and raises :class:`DotenvLimitExceeded`.
+    """
+    text = text.removeprefix("\ufeff")
     reader = _Reader(text)
     parsed = ParsedDotenv()
+
+    def fail(line: int, key: str | None, reason: str) -> None:
+        parsed.errors.append(LineError(line, key, reason))
+        if max_errors is not None and len(parsed.errors) > max_errors:
+            raise DotenvLimitExceeded("unreadable lines", max_errors, line)
+
     while reader.pos < len(text):
         start = reader.pos
         line_end = reader.end_of_line(start)
@@ -132,10 +190,16 @@ def parse_dotenv(text: str) -> ParsedDotenv:
         try:
             key, value = _binding(reader, line_end)
         except _Unreadable as exc:
-            parsed.errors.append(LineError(reader.line_number(start), exc.key, exc.reason))
+            fail(reader.line_number(start), exc.key, exc.reason)
             reader.pos = line_end + 1
             continue
-        parsed.entries.append(Entry(reader.line_number(start), key, value))
+        line = reader.line_number(start)
+        if "\x00" in value:  # no shell, and no PostgreSQL text column, can hold one
+            fail(line, key, "the value contains a NUL character")
+            continue
+        parsed.entries.append(Entry(line, key, value))
+        if max_entries is not None and len(parsed.entries) > max_entries:
+            raise DotenvLimitExceeded("variables", max_entries, line)
     return parsed
 
 

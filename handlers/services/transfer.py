@@ -4,10 +4,16 @@ Import applies every good line in one transaction and reports every bad one: the
 counts exactly what happened (``imported`` new keys, ``updated`` changed values, ``unchanged``
 identical ones, ``failed`` lines), and ``failed_imports`` names each failed line and why,
 without ever quoting a value.
+
+Limits (a hostile upload costs bounded work and gets a bounded answer): 1 MiB per file (413),
+at most :data:`MAX_IMPORT_VARIABLES` variables (413) and :data:`MAX_IMPORT_FAILED_LINES`
+unreadable lines (400); past either nothing is imported. The file is read in a worker thread,
+so a large one does not hold up the event loop's other requests.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.models import Project
 from handlers.models_platform import Environment, Variable
 from handlers.runtime import Actor
-from handlers.services.envfile import LineError, parse_dotenv, render_dotenv
+from handlers.services.envfile import (
+    DotenvLimitExceeded,
+    LineError,
+    ParsedDotenv,
+    parse_dotenv,
+    render_dotenv,
+)
 from handlers.services.variables import (
     emit_variable_event,
     new_variable,
@@ -32,6 +44,8 @@ from specway.errors import BadRequest, Conflict, PayloadTooLarge
 from specway.ids import as_utc
 
 MAX_IMPORT_BYTES = 1024 * 1024
+MAX_IMPORT_VARIABLES = 1000
+MAX_IMPORT_FAILED_LINES = 100
 
 
 async def export_environment(
@@ -76,6 +90,35 @@ def decode_upload(raw: bytes) -> str:
         ) from None
 
 
+async def read_upload(text: str) -> ParsedDotenv:
+    """``text`` parsed in a worker thread; 413 past the variables cap, 400 past the failed
+    lines cap (such a file is not a .env file, and its error list would be unbounded)."""
+    try:
+        return await asyncio.to_thread(
+            parse_dotenv,
+            text,
+            max_entries=MAX_IMPORT_VARIABLES,
+            max_errors=MAX_IMPORT_FAILED_LINES,
+        )
+    except DotenvLimitExceeded as exc:
+        if exc.what == "variables":
+            raise PayloadTooLarge(
+                f"The file sets more than {exc.limit} variables; nothing was imported",
+                details={"max_variables": exc.limit, "line": exc.line},
+            ) from None
+        raise BadRequest(
+            f"The file has more than {exc.limit} unreadable lines (is it a .env file?); "
+            "nothing was imported",
+            details=[
+                {
+                    "field": "file",
+                    "in": "body",
+                    "reason": f"more than {exc.limit} unreadable lines by line {exc.line}",
+                }
+            ],
+        ) from None
+
+
 @dataclass(slots=True)
 class ImportReport:
     """What an import did, line by line."""
@@ -113,7 +156,7 @@ async def import_environment(
     session: AsyncSession, actor: Actor, box: SecretBox, environment: Environment, text: str
 ) -> ImportReport:
     """Create or overwrite ``environment``'s variables from a .env document."""
-    parsed = parse_dotenv(text)
+    parsed = await read_upload(text)
     report = ImportReport(failures=list(parsed.errors))
     last_line = {entry.key: entry.line for entry in parsed.entries}
     existing = {

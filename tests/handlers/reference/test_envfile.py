@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
 
+import pytest
 from dotenv import dotenv_values
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handlers.services import envfile
 from handlers.services.envfile import (
+    DotenvLimitExceeded,
     Entry,
     LineError,
     format_value,
@@ -18,7 +25,9 @@ from handlers.services.envfile import (
 )
 
 KEYS = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,30}\Z")
-VALUES = st.text(max_size=60)  # any unicode (no surrogates: those cannot be UTF-8 text)
+# Any unicode but NUL (no shell variable and no PostgreSQL text holds one; the API refuses it)
+# and surrogates (those cannot be UTF-8 text).
+VALUES = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=60)
 VARIABLES = st.dictionaries(KEYS, VALUES, max_size=8)
 
 
@@ -34,17 +43,24 @@ def test_any_variables_survive_a_round_trip(variables: dict[str, str]) -> None:
 @settings(max_examples=200, deadline=None)
 @given(VARIABLES)
 def test_python_dotenv_reads_our_files_the_same(variables: dict[str, str]) -> None:
-    # Exported files must work with the tools people load them with, not only with our reader.
+    # Exported files must work with the tools people load them with, not only with our reader:
+    # python-dotenv reads every value exactly that it can represent (see the module docstring).
     text = render_dotenv(sorted(variables.items()))
-    assert dict(dotenv_values(stream=io.StringIO(text), interpolate=False)) == variables
+    read = dict(dotenv_values(stream=io.StringIO(text), interpolate=False))
+    assert read.keys() == variables.keys()
+    for key, value in variables.items():
+        if python_dotenv_exact(value, interpolate=False):
+            assert read[key] == value
 
 
 def test_plain_values_stay_bare_as_in_the_seed() -> None:
     assert format_value("postgresql://user:pass@host/db") == "postgresql://user:pass@host/db"
     assert format_value("sk_live_abcd1234567890") == "sk_live_abcd1234567890"
-    assert format_value("") == '""'
-    assert format_value("a b") == '"a b"'
-    assert format_value('say "hi" #1\n\\') == '"say \\"hi\\" #1\\n\\\\"'
+    assert format_value("") == "''"
+    assert format_value("a b") == "'a b'"
+    assert format_value("$(echo PWNED >&2) `id` \\x") == "'$(echo PWNED >&2) `id` \\x'"
+    # A quote, a backslash pair or a final backslash: double quotes, the shell's four escaped.
+    assert format_value('it\'s "$HOME" `id`\n\\') == '"it\'s \\"\\$HOME\\" \\`id\\`\n\\\\"'
 
 
 def test_header_comments_cannot_inject_lines() -> None:
@@ -127,3 +143,148 @@ def test_key_rule() -> None:
     assert is_valid_key("api_key")
     for bad in ("", "1A", "A-B", "A B", "É", "A\n"):
         assert not is_valid_key(bad)
+
+
+def python_dotenv_exact(value: str, *, interpolate: bool) -> bool:
+    """Whether python-dotenv can read ``value`` exactly from any file (the module docstring)."""
+    double_quoted = format_value(value).startswith('"')
+    if double_quoted and ("$" in value or "`" in value):
+        return False  # it reads \\$ and \\` in double quotes as two characters
+    if "\r" in value:
+        return False  # a file opened in text mode turns every CR into a newline
+    return not (interpolate and "${" in value)
+
+
+SHELL_KEYS = st.from_regex(r"\AT_[A-Za-z0-9_]{0,20}\Z")  # clear of the shells' own variables
+SHELL_VARIABLES = st.dictionaries(SHELL_KEYS, VALUES, min_size=1, max_size=8)
+
+
+def sourced(shell: str, path: Path, keys: list[str]) -> tuple[list[bytes], bytes]:
+    """``set -a; . path`` in a clean ``shell``: each key's value as bytes, and stderr."""
+    script = 'set -a; . "$1"; shift; for k in "$@"; do eval "printf \'%s\\000\' \\"\\$$k\\""; done'
+    done = subprocess.run(
+        [shell, "-c", script, shell, str(path), *keys],
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=30,
+        check=True,
+    )
+    return done.stdout.split(b"\0")[:-1], done.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "sh"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(variables=SHELL_VARIABLES)
+def test_a_shell_sources_exports_inert_and_exact(
+    shell: str, variables: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Export, ``set -a; . file`` in a real shell: the same bytes, and nothing runs."""
+    if shutil.which(shell) is None:
+        pytest.skip(f"no {shell}")
+    variables = {**variables, "T_CANARY": "$(echo PWNED >&2)`echo PWNED >&2`"}
+    path = tmp_path_factory.mktemp("env") / "prod.env"
+    path.write_bytes(render_dotenv(sorted(variables.items()), ["Project: x"]).encode("utf-8"))
+    keys = sorted(variables)
+    values, stderr = sourced(shell, path, keys)
+    assert stderr == b""
+    assert values == [variables[key].encode("utf-8") for key in keys]
+
+
+def test_the_reported_values_come_back_exactly(tmp_path: Path) -> None:
+    """Issue 29 item 4: imported, exported, sourced by a teammate: inert and the same value."""
+    imported = parse_dotenv("CMD=$(echo PWNED >&2)\nC='single $HOME'\nB=\"a \\$HOME\"\n")
+    assert imported.errors == []
+    variables = imported.as_dict()
+    assert variables == {"CMD": "$(echo PWNED >&2)", "C": "single $HOME", "B": "a $HOME"}
+    path = tmp_path / "prod.env"
+    path.write_text(render_dotenv(sorted(variables.items())), encoding="utf-8")
+    for shell in ("bash", "sh"):
+        values, stderr = sourced(shell, path, sorted(variables))
+        assert stderr == b""
+        assert values == [variables[key].encode() for key in sorted(variables)]
+    assert parse_dotenv(path.read_text(encoding="utf-8")).as_dict() == variables
+    assert dotenv_values(path) == variables  # python-dotenv from a file, interpolating
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(variables=VARIABLES)
+def test_python_dotenv_from_a_file_with_interpolation(
+    variables: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("env") / ".env"
+    path.write_text(render_dotenv(sorted(variables.items())), encoding="utf-8", newline="")
+    read = dotenv_values(path)  # how load_dotenv reads: a text-mode file, interpolate=True
+    assert read.keys() == variables.keys()
+    for key, value in variables.items():
+        if python_dotenv_exact(value, interpolate=True):
+            assert read[key] == value
+
+
+def test_a_carriage_return_inside_quotes_is_kept_and_crlf_line_ends_are_not() -> None:
+    parsed = parse_dotenv("A='x\r\ny'\r\nB=plain\r\nC=\"q\"\r\n")
+    assert parsed.errors == []
+    assert parsed.as_dict() == {"A": "x\r\ny", "B": "plain", "C": "q"}
+
+
+def test_nul_in_a_value_is_a_line_error() -> None:
+    parsed = parse_dotenv("A=1\nB=x\x00y\nC='\x00'\nD=2\n")
+    assert parsed.as_dict() == {"A": "1", "D": "2"}
+    assert [(e.line, e.key, e.reason) for e in parsed.errors] == [
+        (2, "B", "the value contains a NUL character"),
+        (3, "C", "the value contains a NUL character"),
+    ]
+
+
+def test_reading_stops_past_the_limits() -> None:
+    with pytest.raises(DotenvLimitExceeded) as errors:
+        parse_dotenv("x\n" * 150_000, max_errors=100)
+    assert (errors.value.what, errors.value.limit, errors.value.line) == (
+        "unreadable lines",
+        100,
+        101,
+    )
+    text = "# header\n" + "".join(f"K{i}=v\n" for i in range(20_000))
+    with pytest.raises(DotenvLimitExceeded) as entries:
+        parse_dotenv(text, max_entries=1000)
+    assert (entries.value.what, entries.value.limit, entries.value.line) == (
+        "variables",
+        1000,
+        1002,
+    )
+    at_limit = parse_dotenv(text.replace("K1000=", "#"), max_entries=20_000)
+    assert len(at_limit.entries) == 19_999
+
+
+def test_line_numbers_cost_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 29 item 1: numbering each line must not rescan the file from its start."""
+    scanned: list[int] = []
+
+    class CountingReader(envfile._Reader):
+        def __init__(self, text: str) -> None:
+            super().__init__(text)
+            self.text = _CountingText(text, scanned)
+
+    monkeypatch.setattr(envfile, "_Reader", CountingReader)
+    text = "x\n" * 20_000 + "A=1\n" * 20_000
+    parsed = parse_dotenv(text)
+    assert len(parsed.errors) == 20_000
+    assert parsed.entries[-1].line == 40_000
+    assert parsed.errors[-1].line == 20_000
+    assert sum(scanned) <= 2 * len(text)  # was ~ lines² / 2 characters: 800 million here
+
+
+class _CountingText(str):
+    """A str that adds up how many characters ``count`` looked at."""
+
+    def __new__(cls, text: str, scanned: list[int]) -> _CountingText:
+        made = super().__new__(cls, text)
+        made.scanned = scanned
+        return made
+
+    scanned: list[int]
+
+    def count(self, sub: str, start: Any = None, end: Any = None) -> int:  # type: ignore[override]
+        lo = 0 if start is None else start
+        hi = len(self) if end is None else end
+        self.scanned.append(max(0, hi - lo))
+        return str.count(self, sub, lo, hi)
