@@ -15,26 +15,26 @@ Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 async def list_api_keys(page: int | None = None, per_page: int | None = None) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         items, total = await service.list_api_keys(session, current_principal(), request)
     body, headers = list_response(op.pagination, items, total, request, context.path(), {})
     return body, 200, headers
 
 
 async def create_api_key(body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         data = await service.create_api_key(session, auth_runtime(), current_principal(), body)
     headers = {"Location": f"{context.path()}/{data['id']}", "Cache-Control": "no-store"}
     return data, 201, headers
 
 
 async def get_api_key(key_id: str) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         return await service.get_api_key(session, current_principal(), key_id), 200
 
 
 async def revoke_api_key(key_id: str) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         await service.revoke_api_key(session, current_principal(), key_id)
     await auth_runtime().invalidate()
     return None, 204

@@ -42,7 +42,7 @@ async def list_audit_logs(
     size = max(1, min(limit or pagination.default_per_page, pagination.max_per_page))
     state = context.app_state()
     await written_so_far(state.services)  # the caller's own last requests are in the log
-    async with state.database.session() as session:
+    async with context.database().session() as session:
         rows, next_cursor = await list_entries(
             session, principal.organization_id, flt, limit=size, cursor=cursor
         )

@@ -13,21 +13,21 @@ Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
 
 async def register_user(body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         return await service.register(session, _runtime(), body), 201
 
 
 async def login_user(body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         return await service.login(session, _runtime(), body), 200
 
 
 async def logout_user() -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         await service.logout(session, _runtime(), _principal())
     return {"message": "Successfully logged out"}, 200
 
 
 async def get_profile() -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         return await service.profile(session, _principal()), 200

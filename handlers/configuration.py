@@ -19,7 +19,7 @@ def _org() -> str | None:
 
 
 async def get_project_config(project_id: str) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         project = await get_project(session, _org(), project_id)
         return dict(project.config or {}), 200
 
@@ -35,7 +35,7 @@ async def update_project_config(project_id: str, body: Any) -> Response:
         dict[str, Any],
         context.app_state().spec.resolve({"$ref": "#/components/schemas/ProjectConfig"}),
     )
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await get_project(session, _org(), project_id)
         config = validated_config(merge_patch(project.config or {}, body), schema)
         project.config = config

@@ -47,7 +47,7 @@ async def list_deployments(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         project = await get_project(session, _org(), project_id)
         rows, total = await service.list_deployments(
             session,
@@ -65,7 +65,7 @@ async def list_deployments(
 
 
 async def create_deployment(project_id: str, body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await get_project(session, _org(), project_id)
         deployment = await service.create_deployment(
             session,
@@ -81,7 +81,7 @@ async def create_deployment(project_id: str, body: dict[str, Any]) -> Response:
 
 
 async def get_deployment(project_id: str, deployment_id: str) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         project = await get_project(session, _org(), project_id)
         deployment = await service.get_deployment(
             session, project.organization_id, project.id, deployment_id
@@ -90,7 +90,7 @@ async def get_deployment(project_id: str, deployment_id: str) -> Response:
 
 
 async def rollback_deployment(project_id: str, deployment_id: str) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await get_project(session, _org(), project_id)
         deployment = await service.get_deployment(
             session, project.organization_id, project.id, deployment_id

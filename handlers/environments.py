@@ -32,7 +32,7 @@ async def list_environments(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         views, total = await service.list_environments(
             session,
             current_actor().organization_id,
@@ -66,7 +66,7 @@ async def list_project_environments(
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
     organization_id = current_actor().organization_id
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         await get_project(session, organization_id, project_id)
         views, total = await service.list_environments(
             session,
@@ -84,7 +84,7 @@ async def list_project_environments(
 
 
 async def get_environment(environment_id: str) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         environment = await service.get_environment(
             session, current_actor().organization_id, environment_id
         )
@@ -93,14 +93,14 @@ async def get_environment(environment_id: str) -> Response:
 
 
 async def create_environment(body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         environment = await service.create_environment(session, current_actor(), body)
         data = (await service.view_environment(session, environment)).to_dict()
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 
 async def update_environment(environment_id: str, body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         environment = await service.get_environment(
             session, current_actor().organization_id, environment_id
         )
@@ -109,7 +109,7 @@ async def update_environment(environment_id: str, body: dict[str, Any]) -> Respo
 
 
 async def delete_environment(environment_id: str) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         environment = await service.get_environment(
             session, current_actor().organization_id, environment_id
         )
@@ -123,7 +123,7 @@ async def export_environment(environment_id: str) -> Response:
         # The operation's `read` scope already says so; this holds even if security changes.
         raise Forbidden("Exporting values needs the 'read' scope")
     state = context.app_state()
-    async with state.database.session() as session:
+    async with context.database().session() as session:
         environment = await service.get_environment(session, actor.organization_id, environment_id)
         text = await transfer.export_environment(
             session,
@@ -153,7 +153,7 @@ async def import_environment(
     raw = await file.read(transfer.MAX_IMPORT_BYTES + 1)
     text = transfer.decode_upload(raw)
     actor = current_actor()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         environment = await service.get_environment(session, actor.organization_id, environment_id)
         report = await transfer.import_environment(
             session, actor, current_secret_box(), environment, text

@@ -48,7 +48,7 @@ def _recorder() -> TrafficRecorder:
 
 async def _project_key(project_id: str) -> tuple[str, str]:
     """``(project id, organisation key)`` of a project visible to the caller (404 otherwise)."""
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         project = await get_project(session, _org(), project_id)
     return project.id, _org() or ""
 
@@ -64,7 +64,7 @@ async def get_project_metrics(
     recorder = _recorder()
     project, org = await _project_key(project_id)
     await recorder.flush()
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         rows = await store.series(session, project, org, window.first, window.end, window.step)
     body = {
         "project_id": project,
@@ -103,7 +103,7 @@ async def get_project_logs(
     recorder = _recorder()
     project, org = await _project_key(project_id)
     await recorder.flush()
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         rows, total = await store.read_logs(
             session,
             project,
@@ -172,7 +172,7 @@ async def stream_project_logs(
     async def replay(after: int) -> list[LogLine]:
         await recorder.flush()
         since = datetime.fromtimestamp(after / 1_000_000, UTC)
-        async with state.database.session() as session:
+        async with context.database().session() as session:
             rows, _ = await store.read_logs(
                 session,
                 project,

@@ -31,7 +31,7 @@ async def list_projects(
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
     org = _org()
-    items, total = await context.app_state().database.read(
+    items, total = await context.database().read(
         lambda db: service.read_project_page(
             db, org, request, sort=sort, order=order, search=search, status=status
         )
@@ -43,7 +43,7 @@ async def list_projects(
 
 async def get_project(project_id: str) -> Response:
     org = _org()
-    project = await context.app_state().database.read(
+    project = await context.database().read(
         lambda db: service.read_project_record(db, org, project_id)
     )
     return project, 200
@@ -67,14 +67,14 @@ async def create_project(body: dict[str, Any]) -> Response:
         )
         return data, queued
 
-    data, queued = await state.database.transaction(create)
+    data, queued = await context.database().transaction(create)
     if queued and webhooks is not None:
         webhooks.notify()
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 
 async def update_project(project_id: str, body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await service.get_project(session, _org(), project_id)
         await service.update_project(session, project, body)
         data = service.project_to_dict(project)
@@ -89,7 +89,7 @@ async def update_project(project_id: str, body: dict[str, Any]) -> Response:
 
 
 async def delete_project(project_id: str) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await service.get_project(session, _org(), project_id)
         data = service.project_to_dict(project)
         await service.delete_project(session, project)

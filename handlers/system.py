@@ -30,7 +30,7 @@ async def get_health() -> Response:
     checks: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
     try:
-        await state.database.check()
+        await context.database().check()
         checks["database"] = {
             "status": "ok",
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),

@@ -25,7 +25,7 @@ async def list_environment_variables(
     request = page_request(op.pagination, page, per_page)
     actor = current_actor()
     box = current_secret_box()
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         environment = await get_environment(session, actor.organization_id, environment_id)
         rows, total = await service.list_variables(
             session, environment, request, search=search, sort=sort, order=order
@@ -38,7 +38,7 @@ async def list_environment_variables(
 
 async def get_variable(variable_id: str) -> Response:
     actor = current_actor()
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         variable, environment = await service.get_variable(
             session, actor.organization_id, variable_id
         )
@@ -49,7 +49,7 @@ async def get_variable(variable_id: str) -> Response:
 async def create_variable(body: dict[str, Any]) -> Response:
     actor = current_actor()
     box = current_secret_box()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         variable, environment = await service.create_variable(session, actor, box, body)
         data = service.variable_to_dict(variable, environment.name, box, actor)
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
@@ -58,7 +58,7 @@ async def create_variable(body: dict[str, Any]) -> Response:
 async def update_variable(variable_id: str, body: dict[str, Any]) -> Response:
     actor = current_actor()
     box = current_secret_box()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         variable, environment = await service.get_variable(
             session, actor.organization_id, variable_id
         )
@@ -69,7 +69,7 @@ async def update_variable(variable_id: str, body: dict[str, Any]) -> Response:
 
 async def delete_variable(variable_id: str) -> Response:
     actor = current_actor()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         variable, _ = await service.get_variable(session, actor.organization_id, variable_id)
         await service.delete_variable(session, actor, variable)
     return None, 204

@@ -51,7 +51,7 @@ async def list_webhooks(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         rows, total = await endpoints.list_endpoints(
             session, _org(), request, project_id=project_id, enabled=enabled
         )
@@ -63,7 +63,7 @@ async def list_webhooks(
 
 async def create_webhook(body: dict[str, Any]) -> Response:
     service = _service()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         endpoint, secret = await endpoints.create_endpoint(session, service, _org(), body)
         data = endpoints.endpoint_to_dict(endpoint, secret)
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
@@ -72,7 +72,7 @@ async def create_webhook(body: dict[str, Any]) -> Response:
 async def create_project_webhook(project_id: str, body: dict[str, Any]) -> Response:
     service = _service()
     org = _org()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await get_project(session, org, project_id)
         endpoint, secret = await endpoints.create_endpoint(
             session, service, org, body, project_id=project.id
@@ -83,21 +83,21 @@ async def create_project_webhook(project_id: str, body: dict[str, Any]) -> Respo
 
 
 async def get_webhook(webhook_id: str) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
         return endpoints.endpoint_to_dict(endpoint), 200
 
 
 async def update_webhook(webhook_id: str, body: dict[str, Any]) -> Response:
     service = _service()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
         await endpoints.update_endpoint(session, service, endpoint, body)
         return endpoints.endpoint_to_dict(endpoint), 200
 
 
 async def delete_webhook(webhook_id: str) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
         await endpoints.delete_endpoint(session, endpoint)
     return None, 204
@@ -105,7 +105,7 @@ async def delete_webhook(webhook_id: str) -> Response:
 
 async def rotate_webhook_secret(webhook_id: str) -> Response:
     service = _service()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
         secret = await endpoints.rotate_secret(session, service, endpoint)
         return endpoints.endpoint_to_dict(endpoint, secret), 200
@@ -113,7 +113,7 @@ async def rotate_webhook_secret(webhook_id: str) -> Response:
 
 async def test_webhook(webhook_id: str) -> Response:
     service = _service()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
         return await delivery_log.send_test(session, service, endpoint), 202
 
@@ -127,7 +127,7 @@ async def list_webhook_deliveries(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
         items, total = await delivery_log.list_deliveries(
             session, endpoint, request, status=status, event=event
@@ -139,7 +139,7 @@ async def list_webhook_deliveries(
 
 async def redeliver_webhook_delivery(webhook_id: str, delivery_id: str) -> Response:
     service = _service()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
         return await delivery_log.redeliver(session, service, endpoint, delivery_id), 202
 
@@ -148,7 +148,7 @@ async def recover_webhook(webhook_id: str, body: dict[str, Any]) -> Response:
     service = _service()
     since = _timestamp(body["since"], "since")
     until = _timestamp(body["until"], "until") if body.get("until") else None
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
         count = await delivery_log.recover(session, service, endpoint, since, until)
     return {"recovered": count}, 202

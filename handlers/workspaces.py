@@ -21,7 +21,7 @@ async def list_workspaces(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         rows, total = await service.list_workspaces(
             session, current_actor().organization_id, request, sort=sort, order=order, search=search
         )
@@ -32,7 +32,7 @@ async def list_workspaces(
 
 
 async def get_workspace(workspace_id: str) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         workspace = await service.get_workspace(
             session, current_actor().organization_id, workspace_id
         )
@@ -40,14 +40,14 @@ async def get_workspace(workspace_id: str) -> Response:
 
 
 async def create_workspace(body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         workspace = await service.create_workspace(session, current_actor(), body)
         data = service.workspace_to_dict(workspace)
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 
 async def update_workspace(workspace_id: str, body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         workspace = await service.get_workspace(
             session, current_actor().organization_id, workspace_id
         )
@@ -56,7 +56,7 @@ async def update_workspace(workspace_id: str, body: dict[str, Any]) -> Response:
 
 
 async def delete_workspace(workspace_id: str) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         workspace = await service.get_workspace(
             session, current_actor().organization_id, workspace_id
         )

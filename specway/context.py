@@ -1,7 +1,26 @@
-"""What a handler may ask about the current request: app state, request id, principal.
+"""What a handler may ask: the database, the current request's principal and id, the app state.
 
 Connexion's ``ContextMiddleware`` exposes the ASGI scope in a context variable; specway's outer
 middleware put the app state and request id into that scope.
+
+A handler reaches the framework's database through :func:`database`, typed
+:class:`~specway.storage.Database`::
+
+    from specway import context
+
+    async def get_book(book_id: str) -> dict[str, Any]:
+        async with context.database().session() as session:  # an AsyncSession
+            book = await session.get(Book, book_id)
+        ...
+
+    async def create_book(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        async with context.database().session() as session, session.begin():
+            session.add(Book(**body))  # committed when the block ends
+        ...
+
+``Database.read(work)`` and ``Database.transaction(work)`` run synchronous Core statements on a
+connection in one hop, for hot paths. The tables are the project's own, created by its
+``migrations/`` (``specway db revision`` / ``specway db upgrade``).
 """
 
 from __future__ import annotations
@@ -13,6 +32,7 @@ from connexion.context import scope as connexion_scope
 from specway.principal import Principal, principal_from_scope
 from specway.spec import OperationModel
 from specway.state import AppState
+from specway.storage.database import Database
 from specway.types import SCOPE_CLIENT_IP, SCOPE_REQUEST_ID, SCOPE_STATE, Scope, operation_id
 
 
@@ -24,6 +44,12 @@ def current_scope() -> Scope:
 
 def app_state() -> AppState:
     return cast(AppState, current_scope()[SCOPE_STATE])
+
+
+def database() -> Database:
+    """The app's database: ``session()`` for an ``AsyncSession``, ``read``/``transaction`` for
+    Core statements (see :class:`~specway.storage.Database`)."""
+    return cast(AppState, current_scope()[SCOPE_STATE]).database
 
 
 def request_id() -> str:

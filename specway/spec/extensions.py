@@ -131,6 +131,21 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "examples": ["handlers", "./src/api_handlers"],
         "x-inheritance": "Document only.",
     },
+    "x-specway-migrations": {
+        "title": "where the project's migrations are",
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+        ],
+        "description": "The folder (or folders) of the project's own Alembic revisions, each "
+        "holding them in `versions/`; relative to the spec's folder. `specway db upgrade` applies "
+        "them after the core's and the enabled plugins' migrations (version table "
+        "`alembic_version`); `specway db revision -m MSG` starts a new one in the first folder. A "
+        "folder named here must exist; the default may be absent (a project without tables).",
+        "default": "migrations",
+        "examples": ["migrations", ["../../migrations"]],
+        "x-inheritance": "Document only.",
+    },
     "x-specway-errors": {
         "title": "the error envelope",
         "type": "object",

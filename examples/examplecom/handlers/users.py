@@ -37,7 +37,7 @@ async def create_user(body: dict[str, Any]) -> Response:
     auth_service.check_registration(body)
     first, _, last = str(body["name"]).strip().partition(" ")
     password_hash = await hash_password_async(body["password"], auth_runtime().password_params)
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         user, _org = await accounts.register_user(
             session,
             email=body["email"],
@@ -61,7 +61,7 @@ async def create_user(body: dict[str, Any]) -> Response:
 
 async def get_user(id: str) -> Response:
     principal = current_principal()
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         user = await accounts.get_user(session, id)
         if id != principal.user_id:
             assert principal.organization_id is not None

@@ -25,7 +25,7 @@ async def create_webhook(body: dict[str, Any]) -> reference.Response:
     fields = dict(body)
     workspace_id = fields.pop("workspace_id", None)
     if workspace_id is not None:
-        async with context.app_state().database.session() as session:
+        async with context.database().session() as session:
             await workspace_service.get_workspace(
                 session, current_actor().organization_id, str(workspace_id)
             )

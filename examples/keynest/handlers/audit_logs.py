@@ -69,7 +69,7 @@ async def list_audit_logs(
     request = page_request(op.pagination, page, per_page)
     state = context.app_state()
     await written_so_far(state.services)  # the caller's own last requests are in the log
-    async with state.database.session() as session:
+    async with context.database().session() as session:
         rows, total = await page_entries(session, principal.organization_id, flt, request)
         user_ids = {r.user_id for r in rows if r.user_id}
         users = {

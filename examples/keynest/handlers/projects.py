@@ -58,7 +58,7 @@ async def list_projects(
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
     org = _org_filter(organization)
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         rows, total = await service.list_projects(session, org, request, search=search)
         items = await _views(session, rows)
     query = {"organization": organization, "search": search}
@@ -67,7 +67,7 @@ async def list_projects(
 
 
 async def get_project(project_id: str) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         project = await service.get_project(session, _org_filter(None), project_id)
         return (await _views(session, [project]))[0], 200
 
@@ -75,7 +75,7 @@ async def get_project(project_id: str) -> Response:
 async def create_project(body: dict[str, Any]) -> Response:
     org = _org_filter(body.get("organization"))
     fields = {k: v for k, v in body.items() if k != "organization"}
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await service.create_project(
             session, org, fields, created_by=current_principal().user_id
         )
@@ -84,14 +84,14 @@ async def create_project(body: dict[str, Any]) -> Response:
 
 
 async def update_project(project_id: str, body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await service.get_project(session, _org_filter(None), project_id)
         await service.update_project(session, project, body)
         return (await _views(session, [project]))[0], 200
 
 
 async def delete_project(project_id: str) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await service.get_project(session, _org_filter(None), project_id)
         await service.delete_project(session, project)
     return None, 204

@@ -31,7 +31,7 @@ def as_versiontwo(key: dict[str, Any]) -> dict[str, Any]:
 async def list_api_keys(page: int | None = None, per_page: int | None = None) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         items, total = await service.list_api_keys(session, current_principal(), request)
     shown = [as_versiontwo(item) for item in items]
     body, headers = list_response(op.pagination, shown, total, request, context.path(), {})
@@ -42,7 +42,7 @@ async def create_api_key(body: dict[str, Any]) -> Response:
     request = {"name": body["name"], "scopes": body["permissions"]}
     if body.get("expires_at") is not None:
         request["expires_at"] = body["expires_at"]
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         data = await service.create_api_key(session, auth_runtime(), current_principal(), request)
     headers = {"Location": f"{context.path()}/{data['id']}", "Cache-Control": "no-store"}
     return as_versiontwo(data), 201, headers

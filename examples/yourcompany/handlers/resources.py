@@ -76,7 +76,7 @@ async def list_resources(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         rows, total = await _page(
             session, _org(), request, status=status, type=type, sort=sort, order=order
         )
@@ -93,7 +93,7 @@ async def create_resource(body: dict[str, Any]) -> Response:
         "config": {"type": body["type"], "settings": body.get("config") or {}},
     }
     principal = current_principal()
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await service.create_project(
             session, _org(), fields, created_by=principal.user_id
         )
@@ -103,13 +103,13 @@ async def create_resource(body: dict[str, Any]) -> Response:
 
 
 async def get_resource(resource_id: str) -> Response:
-    async with context.app_state().database.session() as session:
+    async with context.database().session() as session:
         project = await service.get_project(session, _org(), resource_id)
         return resource_to_dict(project), 200
 
 
 async def update_resource(resource_id: str, body: dict[str, Any]) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await service.get_project(session, _org(), resource_id)
         fields: dict[str, Any] = {k: body[k] for k in ("name", "status") if k in body}
         if "type" in body or "config" in body:
@@ -123,7 +123,7 @@ async def update_resource(resource_id: str, body: dict[str, Any]) -> Response:
 
 
 async def delete_resource(resource_id: str) -> Response:
-    async with context.app_state().database.session() as session, session.begin():
+    async with context.database().session() as session, session.begin():
         project = await service.get_project(session, _org(), resource_id)
         await service.delete_project(session, project)
     return None, 204
