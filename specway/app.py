@@ -24,7 +24,13 @@ from specway.envelope import with_envelopes
 from specway.errors import ConfigError
 from specway.jsonify import OrjsonJsonifier
 from specway.plugins.registry import ordered, plugin_class
-from specway.project import Project, import_handler_module, import_handlers, locate
+from specway.project import (
+    Project,
+    import_handler_module,
+    import_handlers,
+    locate,
+    module_file,
+)
 from specway.settings import Settings
 from specway.spec import SpecError, SpecModel, load_model
 from specway.state import AppState
@@ -53,7 +59,7 @@ def resolve_handlers(
     """Import every operation's handler from the project's own handlers package.
 
     One ``ConfigError`` lists every operation whose module or function is missing, with the
-    file looked for.
+    module and the file looked for (one line when only one is).
     """
     project = project or locate(model)
     import_handlers(project)
@@ -61,7 +67,7 @@ def resolve_handlers(
     missing: list[str] = []
     for op in model.operations.values():
         module = import_handler_module(project, op.handler_module)
-        where = project.import_root.joinpath(*op.handler_module.split(".")).with_suffix(".py")
+        where = module_file(project, op.handler_module)
         if module is None:
             missing.append(
                 f"operationId {op.operation_id!r}: no module {op.handler_module!r} "
@@ -74,8 +80,10 @@ def resolve_handlers(
             )
         else:
             found[op.operation_id] = getattr(module, op.handler_function)
+    if len(missing) == 1:
+        raise ConfigError(f"handler not found: {missing[0]}")
     if missing:
-        raise ConfigError("handlers not found:\n  " + "\n  ".join(missing))
+        raise ConfigError(f"{len(missing)} handlers not found:\n  " + "\n  ".join(missing))
     return found
 
 

@@ -87,16 +87,26 @@ def import_handlers(project: Project) -> ModuleType:
 def import_handler_module(project: Project, name: str) -> ModuleType | None:
     """``name`` (a module of the handlers package), or ``None`` if the package has no such file.
 
-    An error inside an existing module is a ``ConfigError`` naming it, never "not found".
+    An error inside an existing module is a ``ConfigError`` naming it and its file, never
+    "not found".
     """
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
             return None
-        raise ConfigError(f"handler module {name!r} failed to import: {_describe(exc)}") from None
+        failure: Exception = exc
     except Exception as exc:
-        raise ConfigError(f"handler module {name!r} failed to import: {_describe(exc)}") from None
+        failure = exc
+    raise ConfigError(
+        f"handler module {name!r} ({module_file(project, name)}) failed to import: "
+        f"{_describe(failure)}"
+    ) from None
+
+
+def module_file(project: Project, name: str) -> Path:
+    """Where module ``name`` of ``project``'s handlers package is looked for."""
+    return project.import_root.joinpath(*name.split(".")).with_suffix(".py")
 
 
 def _forget_foreign(top: str, expected: Path) -> None:

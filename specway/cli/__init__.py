@@ -16,11 +16,13 @@ from specway.spec import SpecError
 
 # Command group modules, each exposing register(subparsers). Plain list: order = help order.
 COMMANDS: tuple[str, ...] = (
+    "specway.cli.init",
     "specway.cli.serve",
     "specway.cli.mock",
     "specway.cli.spec",
     "specway.cli.db",
     "specway.cli.keys",
+    "specway.cli.orgs",
     "specway.cli.sandbox",
     "specway.cli.webhooks",
     "specway.cli.codegen",

@@ -81,7 +81,7 @@ async def _database(settings: Settings) -> Database:
     db = Database(settings.database_url, timeout=settings.db_timeout)
     await db.check()
     if settings.auto_migrate:
-        await db.migrate()
+        await db.migrate(settings.spec_path)
     return db
 
 

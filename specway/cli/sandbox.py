@@ -67,7 +67,7 @@ def reset_command(args: argparse.Namespace) -> int:
         try:
             await db.check()
             if settings.auto_migrate:
-                await db.migrate()
+                await db.migrate(settings.spec_path)
             async with db.session() as session, session.begin():
                 return await reset_sandboxes(session, period, organization_id=args.org)
         finally:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import uvicorn
 
-from specway.app import load_spec
+from specway.app import load_spec, resolve_handlers
+from specway.cli.spec_option import add_spec_argument, spec_path
 from specway.errors import ConfigError
 from specway.logs import configure
 from specway.settings import Settings
@@ -25,9 +26,7 @@ logger = logging.getLogger("specway.serve")
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("serve", help="serve the API described by a spec")
-    parser.add_argument(
-        "--spec", default=None, help="OpenAPI document (default: SPECWAY_SPEC_PATH or openapi.yaml)"
-    )
+    add_spec_argument(parser)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
@@ -68,15 +67,17 @@ def check_shared_state(workers: int, settings: Settings, *, allow: bool) -> None
 
 
 def preflight(settings: Settings) -> None:
-    """Fail fast with one clear line: a bad spec, or an unreachable/unmigratable database."""
-    load_spec(settings.spec_path)
+    """Fail fast with one clear line: a bad spec, a handlers package that does not import or
+    lacks a handler, or an unreachable/unmigratable database (rather than a traceback from
+    each uvicorn worker)."""
+    resolve_handlers(load_spec(settings.spec_path))
 
     async def check() -> None:
         db = Database(settings.database_url, timeout=settings.db_timeout)
         try:
             await db.check()
             if settings.auto_migrate:
-                await db.migrate()
+                await db.migrate(settings.spec_path)
         finally:
             await db.dispose()
 
@@ -106,8 +107,9 @@ def prepare_metrics_dir(workers: int) -> Callable[[], None]:
 
 
 def serve(args: argparse.Namespace) -> int:
-    if args.spec:
-        os.environ["SPECWAY_SPEC_PATH"] = args.spec
+    # Absolute, in the environment: uvicorn's workers build the app from SPECWAY_SPEC_PATH
+    # (specway.asgi:build), and find the project from it whatever their directory.
+    os.environ["SPECWAY_SPEC_PATH"] = str(spec_path(args).resolve())
     settings = Settings.from_env()
     logging.config.dictConfig(configure(args.log_level))  # JSON lines from the first warning
     check_shared_state(args.workers, settings, allow=args.allow_per_process_state)

@@ -50,7 +50,7 @@ def run_worker(args: argparse.Namespace) -> int:
         try:
             await database.check()
             if settings.auto_migrate:
-                await database.migrate()
+                await database.migrate(model)
             if args.once:
                 await worker.run_once()
                 return
