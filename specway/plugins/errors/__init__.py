@@ -2,7 +2,8 @@
 
 Installs the error handlers (API errors, Connexion problems, Starlette HTTP errors, backend
 outages as 503, anything else as a 500 without internals), the validators that list every
-failing field, and the streaming body-size limit (413).
+failing field, the streaming body-size limit (413) and the query-parameter cap (400), both
+checked before any stage reads the request.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from connexion.middleware import MiddlewarePosition
 from starlette.exceptions import HTTPException
 
 from specway.builder import AppBuilder
-from specway.errors import APIError
+from specway.errors import APIError, ConfigError
 from specway.plugins.errors.body_limit import BodyLimitMiddleware
 from specway.plugins.errors.envelope import ErrorBody, error_document, render_error, send_error
 from specway.plugins.errors.handlers import AllowedMethods, ErrorRenderer
+from specway.plugins.errors.query_limit import QueryLimitMiddleware
 from specway.plugins.errors.validation import validator_map
 from specway.settings import Settings
 from specway.spec import SpecModel
@@ -48,5 +50,15 @@ class ErrorsPlugin:
             BodyLimitMiddleware,
             MiddlewarePosition.BEFORE_EXCEPTION,
             max_body_size=self.settings.max_body_size,
+            errors=self.spec.errors,
+        )
+        if self.settings.max_query_params < 1:
+            raise ConfigError(
+                f"SPECWAY_MAX_QUERY_PARAMS must be at least 1, not {self.settings.max_query_params}"
+            )
+        builder.add_middleware(
+            QueryLimitMiddleware,
+            MiddlewarePosition.BEFORE_EXCEPTION,
+            max_params=self.settings.max_query_params,
             errors=self.spec.errors,
         )
