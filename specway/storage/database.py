@@ -80,6 +80,9 @@ class Database:
             )
         # JSON columns are written and read with orjson (specway.jsonify).
         kwargs.update(json_serializer=column_dumps, json_deserializer=column_loads)
+        # A statement error's text (logged, or quoted by an exception) never carries its bound
+        # parameters: they include password hashes, API-key digests and sealed secrets.
+        kwargs.update(hide_parameters=True)
         self.engine: AsyncEngine = create_async_engine(parsed, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", self._sqlite_connected)

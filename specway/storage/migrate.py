@@ -35,6 +35,7 @@ import os
 import re
 import traceback
 import warnings
+from argparse import Namespace
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,8 @@ logger = logging.getLogger("specway.storage.migrate")
 SCRIPTS = Path(__file__).parent / "migrations"
 CORE_VERSIONS = SCRIPTS / "versions"
 PROJECT_VERSION_TABLE = "alembic_version"
-DEFAULT_PROJECT_FOLDER = "migrations"
+# Alembic's warning for a down_revision that names no revision of the history.
+_MISSING = re.compile(r"Revision (?P<parent>\S+) referenced from \S+ -> (?P<child>\S+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,8 @@ def alembic_config(source: MigrationSource, connection: Connection | None = None
     """An Alembic ``Config`` for ``source``: the shared env.py, its folders, its version table."""
     from alembic.config import Config
 
-    config = Config()
+    # quiet: Alembic's own status lines go nowhere; the CLI reports what was done.
+    config = Config(cmd_opts=Namespace(quiet=True))
     config.set_main_option("script_location", str(SCRIPTS))
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", os.pathsep.join(str(f) for f in source.folders))
@@ -156,22 +159,24 @@ def scripts(source: MigrationSource) -> ScriptDirectory:
     """``source``'s revisions, loaded and checked; ``ConfigError`` in one line if one is broken."""
     from alembic.script import ScriptDirectory
 
+    error: Exception | None = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             directory = ScriptDirectory.from_config(alembic_config(source))
-            directory.get_heads()
+            for _ in directory.walk_revisions():
+                pass
         except Exception as exc:
-            raise ConfigError(f"{_where(source)}: {_describe(exc, source)}") from None
+            error = exc
     for warning in caught:
-        text = " ".join(str(warning.message).split())
-        if "is not present" in text:
-            raise ConfigError(f"{_where(source)}: unknown down_revision: {text}")
-    try:
-        for _ in directory.walk_revisions():
-            pass
-    except Exception as exc:
-        raise ConfigError(f"{_where(source)}: {_describe(exc, source)}") from None
+        missing = _MISSING.search(" ".join(str(warning.message).split()))
+        if missing:
+            raise ConfigError(
+                f"{_where(source)}: revision {missing['child']!r} names down_revision "
+                f"{missing['parent']!r}, which is not among these revisions"
+            )
+    if error is not None:
+        raise ConfigError(f"{_where(source)}: {_describe(error, source)}") from None
     return directory
 
 
