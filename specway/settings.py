@@ -108,8 +108,13 @@ class Settings:
         default=1024 * 1024,
         metadata=_doc("bytes; larger request bodies get 413, enforced while streaming"),
     )
-    # query parameters (`&`-separated pairs) a request may carry; more get 400 before parsing
-    max_query_params: int = 100
+    max_query_params: int = field(
+        default=100,
+        metadata=_doc(
+            "`&`-separated query parameters a request may carry; more get 400 before any "
+            "stage parses them"
+        ),
+    )
     trusted_proxies: tuple[str, ...] = field(
         default=(),
         metadata=_doc("CIDRs of proxies whose `X-Forwarded-For` is believed", "none"),
