@@ -7,8 +7,9 @@ names another package, relative to the import root.
 The project's package always wins over anything else of the same name: the import root goes to
 the front of ``sys.path`` and a module of that name already imported from another place (an
 installed ``handlers`` distribution, another project served earlier in the same process) is
-forgotten before the import. A package that still resolves elsewhere, or that is missing, is a
-startup error naming the folder searched: never a silent fallback to another package.
+set aside before the import, and put back if that package is imported again. A package that
+still resolves elsewhere, or that is missing, is a startup error naming the folder searched:
+never a silent fallback to another package.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from specway.errors import ConfigError
 from specway.spec import SpecModel
 
 logger = logging.getLogger("specway.project")
+
+# Packages displaced by another project's package of the same name, by their location.
+_SET_ASIDE: dict[Path, dict[str, ModuleType]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +69,7 @@ def import_handlers(project: Project) -> ModuleType:
         sys.path.remove(root)
     sys.path.insert(0, root)
     top = project.handlers_package.split(".")[0]
-    _forget_foreign(top, project.import_root / top)
+    _make_room(top, project.import_root / top)
     try:
         module = importlib.import_module(project.handlers_package)
     except ConfigError:
@@ -109,17 +113,29 @@ def module_file(project: Project, name: str) -> Path:
     return project.import_root.joinpath(*name.split(".")).with_suffix(".py")
 
 
-def _forget_foreign(top: str, expected: Path) -> None:
-    """Drop ``top`` and its submodules from ``sys.modules`` if they come from elsewhere."""
+def _make_room(top: str, expected: Path) -> None:
+    """Make ``import top`` load the package at ``expected``.
+
+    A ``top`` already imported from elsewhere is set aside with its submodules (not forgotten:
+    importing that package again later, e.g. a second app of the other project in the same
+    process, gets the same module objects back instead of running them twice, which would
+    declare their ORM classes and tables twice). One set aside earlier from ``expected`` is
+    put back.
+    """
     loaded = sys.modules.get(top)
-    if loaded is None:
-        return
-    where = _location(loaded)
-    if where is not None and _within(where, expected):
-        return
-    logger.info("project package %r replaces the one imported from %s", top, where)
-    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
-        del sys.modules[name]
+    if loaded is not None:
+        where = _location(loaded)
+        if where is not None and _within(where, expected):
+            return
+        logger.info("project package %r replaces the one imported from %s", top, where)
+        names = [n for n in sys.modules if n == top or n.startswith(top + ".")]
+        aside = {n: sys.modules.pop(n) for n in names}
+        if where is not None:
+            _SET_ASIDE[where] = aside
+    expected = expected.resolve()
+    back = _SET_ASIDE.pop(expected, None) or _SET_ASIDE.pop(expected.with_suffix(".py"), None)
+    if back:
+        sys.modules.update(back)
     importlib.invalidate_caches()
 
 
