@@ -6,12 +6,12 @@ a project webhook for an unknown or foreign project is a 404.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from handlers.services.projects import get_project
 from specway import context
-from specway.errors import BadRequest, ServiceUnavailable
+from specway.errors import ServiceUnavailable
+from specway.ids import parse_timestamp
 from specway.pagination import list_response, page_request
 from specway.plugins.webhooks import WebhookService
 from specway.plugins.webhooks import deliveries as delivery_log
@@ -31,16 +31,6 @@ def _service() -> WebhookService:
     except KeyError:
         raise ServiceUnavailable("The webhooks plugin is not enabled") from None
     return service
-
-
-def _timestamp(value: str, field: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(
-            f"{field} is not an RFC 3339 date-time",
-            details=[{"field": field, "in": "body", "reason": "not a date-time"}],
-        ) from None
 
 
 async def list_webhooks(
@@ -146,8 +136,8 @@ async def redeliver_webhook_delivery(webhook_id: str, delivery_id: str) -> Respo
 
 async def recover_webhook(webhook_id: str, body: dict[str, Any]) -> Response:
     service = _service()
-    since = _timestamp(body["since"], "since")
-    until = _timestamp(body["until"], "until") if body.get("until") else None
+    since = parse_timestamp(body["since"], "since")
+    until = parse_timestamp(body["until"], "until") if body.get("until") else None
     async with context.database().session() as session, session.begin():
         endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
         count = await delivery_log.recover(session, service, endpoint, since, until)

@@ -7,6 +7,8 @@ import os
 import time
 from datetime import UTC, datetime
 
+from specway.errors import BadRequest
+
 
 def new_id(prefix: str) -> str:
     """``<prefix>_`` + 80 random bits in lower-case base32 (16 characters)."""
@@ -40,3 +42,29 @@ def rfc3339(value: datetime | None) -> str | None:
 
 def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_timestamp(value: object, field: str, *, where: str = "body") -> datetime:
+    """``value`` (RFC 3339 / ISO 8601; naive means UTC) as an aware UTC datetime.
+
+    400 naming ``field`` when it is not a date-time, or when it leaves the calendar once moved
+    to UTC: ``9999-12-31T23:59:59-14:00`` is a valid RFC 3339 time whose UTC instant is in
+    year 10000, which ``datetime`` cannot hold (``OverflowError``, a 500 if left alone).
+    """
+    text = str(value).strip()
+    if text and text[-1] in "zZ":
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(
+            f"{field} is not an RFC 3339 date-time",
+            details=[{"field": field, "in": where, "reason": "not a date-time"}],
+        ) from None
+    try:
+        return as_utc(parsed)
+    except OverflowError:
+        raise BadRequest(
+            f"{field} is outside the supported range once in UTC",
+            details=[{"field": field, "in": where, "reason": "out of range (0001-9999 in UTC)"}],
+        ) from None

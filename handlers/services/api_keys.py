@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from specway.errors import BadRequest, Forbidden
+from specway.ids import parse_timestamp
 from specway.pagination import PageRequest
 from specway.plugins.auth import AuthRuntime
 from specway.plugins.auth import api_keys as store
@@ -35,15 +36,7 @@ def _mode(principal: Principal) -> bool | None:
 
 
 def _expiry(raw: Any) -> datetime | None:
-    if raw is None:
-        return None
-    try:
-        return datetime.fromisoformat(str(raw))
-    except ValueError:
-        raise BadRequest(
-            "expires_at must be an RFC 3339 date-time",
-            details=[{"field": "expires_at", "in": "body", "reason": "not a date-time"}],
-        ) from None
+    return None if raw is None else parse_timestamp(raw, "expires_at")
 
 
 def _plan(runtime: AuthRuntime, raw: Any) -> str | None:

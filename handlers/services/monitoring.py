@@ -36,7 +36,10 @@ def parse_time(value: str | None, name: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError:
         raise _bad(name, f"{value!r} is not an ISO 8601 timestamp") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00 is in year 10000 in UTC
+        raise _bad(name, "out of range (0001-9999 in UTC)") from None
 
 
 def time_window(
@@ -49,6 +52,8 @@ def time_window(
     if end is None and default is not None:
         end = datetime.now(UTC)
     if start is None and default is not None and end is not None:
+        if end - datetime.min.replace(tzinfo=UTC) < default:
+            raise _bad("end_time", "too early: the default window starts before year 1")
         start = end - default
     if start is not None and end is not None and end <= start:
         raise _bad("end_time", "end_time must be after start_time")

@@ -1,5 +1,9 @@
 """Request validators that report *every* failing field, plugged into Connexion's
 ``validator_map``. Each problem becomes ``{"field", "in", "reason"}`` in the error's details.
+
+A NUL character is refused in every string of a JSON body (keys included), a query parameter
+or a path parameter: PostgreSQL's text and JSONB cannot store one, so it would otherwise reach
+the database and come back as a 500, and no shell or C library reads it back either.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from connexion.validators import (
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, ValidationError
+from starlette.datastructures import QueryParams
 from starlette.formparsers import MultiPartException
 
 from specway.types import SCOPE_JSON_BODY
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
+NUL_REASON = "contains a NUL character"
 
 
 class RequestValidationProblem(BadRequestProblem):  # type: ignore[misc]
@@ -107,6 +113,45 @@ def duplicate_key(body: bytes) -> str | None:
     return None
 
 
+def nul_field(document: Any) -> str | None:
+    """The dotted path of the first string (or key) of ``document`` holding a NUL, if any.
+
+    Iterative: a body may nest as deep as the JSON parser allows.
+    """
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    return child.replace("\x00", "\\u0000")
+                stack.append((child, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in enumerate(value))
+    return None
+
+
+def _nul_in_parameters(request: ConnexionRequest) -> list[dict[str, str]]:
+    """A detail per query or path parameter holding a NUL (``%00`` in the URL)."""
+    found: list[dict[str, str]] = []
+    query: bytes = request.scope.get("query_string") or b""
+    if b"%00" in query or b"\x00" in query:
+        names = {k for k, v in QueryParams(query).multi_items() if "\x00" in k or "\x00" in v}
+        found += [
+            {"field": name.replace("\x00", "\\u0000"), "in": "query", "reason": NUL_REASON}
+            for name in sorted(names)
+        ]
+    if "\x00" in request.scope.get("path", ""):
+        for name, value in request.path_params.items():
+            if "\x00" in str(value):
+                found.append({"field": name, "in": "path", "reason": NUL_REASON})
+    return found
+
+
 class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """JSON body validation with every error listed; parses with orjson.
 
@@ -146,6 +191,12 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise RequestValidationProblem(
                 [{"field": duplicate, "in": "body", "reason": "duplicate key in a JSON object"}]
             )
+        # JSON can only carry a NUL escaped; a body without the escape needs no walk.
+        if b"\\u0000" in body:
+            where = nul_field(parsed)
+            if where is not None:
+                detail = {"field": where, "in": "body", "reason": NUL_REASON}
+                raise RequestValidationProblem([detail])
         scope[SCOPE_JSON_BODY] = parsed
         return parsed
 
@@ -201,6 +252,9 @@ class ParametersValidator(ParameterValidator):  # type: ignore[misc]
         return None
 
     def validate_request(self, request: ConnexionRequest) -> None:
+        nul = _nul_in_parameters(request)
+        if nul:
+            raise RequestValidationProblem(nul)
         if self.strict_validation:
             extra = self.validate_query_parameter_list(
                 request, security_params=self.security_query_params

@@ -27,7 +27,7 @@ from handlers.services.envfile import (
 KEYS = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,30}\Z")
 # Any unicode but NUL (no shell variable and no PostgreSQL text holds one; the API refuses it)
 # and surrogates (those cannot be UTF-8 text).
-VALUES = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=60)
+VALUES = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=60)
 VARIABLES = st.dictionaries(KEYS, VALUES, max_size=8)
 
 
@@ -283,7 +283,7 @@ class _CountingText(str):
 
     scanned: list[int]
 
-    def count(self, sub: str, start: Any = None, end: Any = None) -> int:  # type: ignore[override]
+    def count(self, sub: str, start: Any = None, end: Any = None) -> int:
         lo = 0 if start is None else start
         hi = len(self) if end is None else end
         self.scanned.append(max(0, hi - lo))
