@@ -1,5 +1,6 @@
 """API keys as the API shows them: created within the caller's organisation, never with more
-scopes than the caller holds, the secret returned once.
+scopes than the caller holds, the secret returned once. A caller never picks a key's rate-limit
+tier: it is the organisation's plan, which only the operator sets (``specway orgs set-plan``).
 
 Keys belong to the live organisation in either mode. A test-mode key sees and mints only
 test-mode keys (never a live key's metadata, never a live key).
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from specway.errors import BadRequest, Forbidden
+from specway.errors import Forbidden
 from specway.ids import parse_timestamp
 from specway.pagination import PageRequest
 from specway.plugins.auth import AuthRuntime
@@ -21,8 +22,10 @@ from specway.plugins.auth.models import ApiKey
 from specway.principal import Principal
 
 
-def key_to_dict(key: ApiKey) -> dict[str, Any]:
-    return key.metadata_dict()
+def key_to_dict(key: ApiKey, organization_plan: str | None) -> dict[str, Any]:
+    """The key's metadata; ``plan`` is the tier it is limited by (an operator's override for
+    this key, else its organisation's plan; ``None``: the spec's default tier)."""
+    return {**key.metadata_dict(), "plan": key.plan or organization_plan}
 
 
 def _owner(principal: Principal) -> str:
@@ -37,19 +40,6 @@ def _mode(principal: Principal) -> bool | None:
 
 def _expiry(raw: Any) -> datetime | None:
     return None if raw is None else parse_timestamp(raw, "expires_at")
-
-
-def _plan(runtime: AuthRuntime, raw: Any) -> str | None:
-    if raw is None:
-        return runtime.default_plan
-    if runtime.plans and raw not in runtime.plans:
-        raise BadRequest(
-            f"Unknown plan {raw!r}",
-            details=[
-                {"field": "plan", "in": "body", "reason": f"use one of {', '.join(runtime.plans)}"}
-            ],
-        )
-    return str(raw)
 
 
 async def create_api_key(
@@ -73,10 +63,10 @@ async def create_api_key(
         created_by=principal.user_id,
         expires_at=_expiry(body.get("expires_at")),
         allowed_ips=body.get("allowed_ips") or [],
-        plan=_plan(runtime, body.get("plan")),
         test_mode=principal.test_mode or bool(body.get("test_mode", False)),
     )
-    return {**key_to_dict(created.row), "key": created.secret}
+    plan = await store.organization_plan(session, _owner(principal))
+    return {**key_to_dict(created.row, plan), "key": created.secret}
 
 
 async def list_api_keys(
@@ -89,13 +79,13 @@ async def list_api_keys(
         limit=page.per_page,
         test_mode=_mode(principal),
     )
-    return [key_to_dict(k) for k in rows], total
+    plan = await store.organization_plan(session, _owner(principal))
+    return [key_to_dict(k, plan) for k in rows], total
 
 
 async def get_api_key(session: AsyncSession, principal: Principal, key_id: str) -> dict[str, Any]:
-    return key_to_dict(
-        await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
-    )
+    key = await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
+    return key_to_dict(key, await store.organization_plan(session, _owner(principal)))
 
 
 async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: str) -> None:

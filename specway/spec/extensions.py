@@ -75,10 +75,11 @@ _POLICY = {
             "examples": ["sliding-window"],
         },
         "key": {
-            "enum": ["principal", "ip", "ip+email"],
+            "enum": ["principal", "organization", "ip", "ip+email"],
             "default": "principal",
             "description": "What one counter is kept for: the caller (API key or user), the "
-            "client IP, or the client IP plus the body's `email` (login attempts).",
+            "caller's organisation (one budget for all its keys and sessions), the client IP, "
+            "or the client IP plus the body's `email` (login attempts).",
             "examples": ["ip+email"],
         },
         "description": {
@@ -503,7 +504,7 @@ class RateLimitPolicy:
     limit: int
     window: int
     algorithm: Literal["gcra", "sliding-window"] = "gcra"
-    key: Literal["principal", "ip", "ip+email"] = "principal"
+    key: Literal["principal", "organization", "ip", "ip+email"] = "principal"
     description: str = ""
 
 
@@ -847,7 +848,10 @@ def policy_set(
                 limit,
                 base.window,
                 base.algorithm,
-                cast(Any, key) if base.key == "principal" else base.key,
+                # Per caller and per organisation mean per IP for anonymous callers.
+                cast(Any, key)
+                if base.key == "principal" or (base.key == "organization" and key == "ip")
+                else base.key,
                 base.description,
             )
         )

@@ -315,6 +315,7 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> None:
+        RUNNING[self.url] = self  # the operator's commands find its database by its URL
         argv = [sys.executable, "-m", "specway", "serve", "--port", str(self.port)]
         argv += ["--timeout-graceful-shutdown", str(self.graceful), "--log-level", "info"]
         self.child = Child("gateway", argv, self.env, self.workdir / f"gateway-{self.port}.log")
@@ -326,6 +327,27 @@ class Gateway:
         if not self.child.alive():
             raise RuntimeError(f"gateway exited:\n{self.child.log_text()[-3000:]}")
         return httpx.get(f"{self.url}/v1", timeout=1).status_code == 200
+
+
+RUNNING: dict[str, Gateway] = {}
+
+
+def operator(base_url: str, *args: str) -> str:
+    """Run ``python -m specway <args>`` as the operator of the gateway at ``base_url`` (its
+    environment: database, Redis, spec); its stdout."""
+    gateway = RUNNING[base_url]
+    done = subprocess.run(
+        [sys.executable, "-m", "specway", *args],
+        env=gateway.env,
+        cwd=gateway.workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"specway {' '.join(args)}: {done.returncode} {done.stderr[-1000:]}")
+    return done.stdout
 
 
 @dataclass

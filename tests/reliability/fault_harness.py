@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fault_components import REFERENCE_SPEC, Gateway
+from fault_components import REFERENCE_SPEC, Gateway, operator
 
 # Bounded in the default run; ``python -m bench.soak`` sets SPECWAY_SOAK=1 for longer versions.
 SOAK = os.environ.get("SPECWAY_SOAK", "") not in ("", "0")
@@ -57,8 +57,11 @@ class Identity:
         return {"Authorization": f"Bearer {self.key}"}
 
 
-def register(base_url: str, ledger: SecretLedger | None = None) -> Identity:
-    """Register a fresh user on ``base_url`` and mint an API key with every scope."""
+def register(
+    base_url: str, ledger: SecretLedger | None = None, plan: str = "enterprise"
+) -> Identity:
+    """Register a fresh user on ``base_url``, have the operator put their organisation on
+    ``plan`` (``specway orgs set-plan``) and mint an API key with every scope."""
     email = f"rel-{secrets.token_hex(6)}@example.com"
     password = f"pw-{secrets.token_urlsafe(18)}"
     with httpx.Client(base_url=base_url, timeout=30) as client:
@@ -67,16 +70,14 @@ def register(base_url: str, ledger: SecretLedger | None = None) -> Identity:
         body = reply.json()
         created = client.post(
             "/v1/api-keys",
-            # The top tier: these scenarios measure faults, not the per-key rate limits.
-            json={
-                "name": "reliability",
-                "scopes": ["read", "write", "delete", "admin"],
-                "plan": "enterprise",
-            },
+            json={"name": "reliability", "scopes": ["read", "write", "delete", "admin"]},
             headers={"Authorization": f"Token {body['token']}"},
         )
         assert created.status_code == 201, created.text
         key = created.json()
+    # The top tier by default, set by the operator (a caller cannot choose it): these
+    # scenarios measure faults, not the rate limits.
+    operator(base_url, "orgs", "set-plan", body["organization"]["id"], plan)
     found = Identity(
         email, password, body["token"], key["key"], key["id"], body["organization"]["id"]
     )
@@ -98,10 +99,12 @@ def spec_copy(tmp_path: Path, failure: str = "open") -> Path:
         "    enterprise: {burst: 1000000, hourly: 10000000}\n"
         f"    tiny: {{hourly: {SMALL_LIMIT}}}\n"
     )
-    # Written elsewhere, the variant names the reference project's handlers by path.
+    # Written elsewhere, the variant names the reference project's handlers and migrations by
+    # path.
     text = text.replace(
         "x-specway-handlers: handlers\n",
-        f"x-specway-handlers: {REFERENCE_SPEC.parent / 'handlers'}\n",
+        f"x-specway-handlers: {REFERENCE_SPEC.parent / 'handlers'}\n"
+        f"x-specway-migrations: {REFERENCE_SPEC.parent / 'migrations'}\n",
     )
     path = tmp_path / "openapi.yaml"
     path.write_text(text.replace(old, new), encoding="utf-8")
@@ -109,10 +112,14 @@ def spec_copy(tmp_path: Path, failure: str = "open") -> Path:
 
 
 def mint_key(base_url: str, who: Identity, plan: str, ledger: SecretLedger) -> tuple[str, str]:
-    """A new read-only API key of ``who`` on ``plan``: (key, key id)."""
+    """A new read-only API key on ``plan``: (key, key id). A key's tier is its organisation's
+    plan, so a plan other than ``who``'s top tier gets a fresh organisation of its own (which
+    also keeps its counters apart from ``who``'s load)."""
+    if plan != "enterprise":
+        who = register(base_url, ledger, plan=plan)
     reply = httpx.post(
         f"{base_url}/v1/api-keys",
-        json={"name": f"rel-{plan}", "scopes": ["read"], "plan": plan},
+        json={"name": f"rel-{plan}", "scopes": ["read"]},
         headers={"Authorization": f"Token {who.token}"},
         timeout=30,
     )

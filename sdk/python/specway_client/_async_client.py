@@ -700,17 +700,15 @@ class AsyncApiKeysResource:
         scopes: builtins.list[Literal["read", "write", "delete", "admin"]],
         expires_at: datetime.datetime | Unset | None = UNSET,
         allowed_ips: builtins.list[str] | Unset = UNSET,
-        plan: str | Unset = UNSET,
         test_mode: bool | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> ApiKeyCreated:
         """Create an API key
 
-        Mints a key (`sk_live_…` + 32 random bytes in base62 + checksum) and returns the secret exactly once. A key acts with its creator's role capped by its scopes, so scopes beyond the caller's are refused (403); members can make keys, only admins can grant `admin`. Optional expiry (401 afterwards), IP allow-list in CIDR notation (403 from elsewhere) and plan. Not idempotent by key, so the secret is never stored for a replay; a retried call mints another key (revoke the spare).
+        Mints a key (`sk_live_…` + 32 random bytes in base62 + checksum) and returns the secret exactly once. A key acts with its creator's role capped by its scopes, so scopes beyond the caller's are refused (403); members can make keys, only admins can grant `admin`. Optional expiry (401 afterwards) and IP allow-list in CIDR notation (403 from elsewhere). The key's rate-limit tier is its organisation's plan, set by the operator, never chosen here. Not idempotent by key, so the secret is never stored for a replay; a retried call mints another key (revoke the spare).
 
         Args:
             expires_at: After this instant the key is refused with 401.
-            plan: Rate-limit tier (one of x-specway-ratelimit tiers when declared).
             test_mode: Mint an sk_test_ key that acts in the sandbox. Always true when the caller is a test-mode key.
         """
         response = await self._client._request(
@@ -721,7 +719,6 @@ class AsyncApiKeysResource:
                 "scopes": scopes,
                 "expires_at": expires_at,
                 "allowed_ips": allowed_ips,
-                "plan": plan,
                 "test_mode": test_mode,
             },
             options=request_options,

@@ -145,6 +145,7 @@ class ApiKey:
     scopes: list[Literal["read", "write", "delete", "admin"]]
     allowed_ips: list[str]
     plan: str | None
+    """The rate-limit tier the key is held to: its organisation's plan, set by the operator (`specway orgs set-plan`), or an operator's override for this key; null means the default tier. Never chosen by the caller."""
     test_mode: bool
     """A test-mode key (`sk_test_…`): it acts in the sandbox, never on live data."""
     organization_id: str
@@ -203,8 +204,6 @@ class ApiKeyCreate:
     expires_at: datetime.datetime | Unset | None = UNSET
     """After this instant the key is refused with 401."""
     allowed_ips: list[str] | Unset = UNSET
-    plan: str | Unset = UNSET
-    """Rate-limit tier (one of x-specway-ratelimit tiers when declared)."""
     test_mode: bool | Unset = UNSET
     """Mint an sk_test_ key that acts in the sandbox. Always true when the caller is a test-mode key."""
 
@@ -216,7 +215,6 @@ class ApiKeyCreate:
             scopes=list(data["scopes"]),
             expires_at=UNSET if "expires_at" not in data else None if data["expires_at"] is None else parse_datetime(data["expires_at"]),
             allowed_ips=UNSET if "allowed_ips" not in data else list(data["allowed_ips"]),
-            plan=data.get("plan", UNSET),
             test_mode=data.get("test_mode", UNSET),
         )
 
@@ -227,7 +225,6 @@ class ApiKeyCreate:
             "scopes": self.scopes,
             "expires_at": self.expires_at,
             "allowed_ips": self.allowed_ips,
-            "plan": self.plan,
             "test_mode": self.test_mode,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
@@ -246,6 +243,7 @@ class ApiKeyCreated:
     scopes: list[Literal["read", "write", "delete", "admin"]]
     allowed_ips: list[str]
     plan: str | None
+    """The rate-limit tier the key is held to: its organisation's plan, set by the operator (`specway orgs set-plan`), or an operator's override for this key; null means the default tier. Never chosen by the caller."""
     test_mode: bool
     organization_id: str
     created_by: str | None

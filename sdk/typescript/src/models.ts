@@ -23,6 +23,7 @@ export interface ApiKey {
   last4: string;
   scopes: Array<"read" | "write" | "delete" | "admin">;
   allowed_ips: Array<string>;
+  /** The rate-limit tier the key is held to: its organisation's plan, set by the operator (`specway orgs set-plan`), or an operator's override for this key; null means the default tier. Never chosen by the caller. */
   plan: string | null;
   /** A test-mode key (`sk_test_…`): it acts in the sandbox, never on live data. */
   test_mode: boolean;
@@ -41,8 +42,6 @@ export interface ApiKeyCreate {
   /** After this instant the key is refused with 401. */
   expires_at?: string | null;
   allowed_ips?: Array<string>;
-  /** Rate-limit tier (one of x-specway-ratelimit tiers when declared). */
-  plan?: string;
   /** Mint an sk_test_ key that acts in the sandbox. Always true when the caller is a test-mode key. */
   test_mode?: boolean;
 }
@@ -56,6 +55,7 @@ export interface ApiKeyCreated {
   last4: string;
   scopes: Array<"read" | "write" | "delete" | "admin">;
   allowed_ips: Array<string>;
+  /** The rate-limit tier the key is held to: its organisation's plan, set by the operator (`specway orgs set-plan`), or an operator's override for this key; null means the default tier. Never chosen by the caller. */
   plan: string | null;
   test_mode: boolean;
   organization_id: string;

@@ -16,7 +16,7 @@ from specway.errors import BadRequest, NotFound
 from specway.ids import as_utc, utcnow
 from specway.plugins.auth.hashing import CredentialHasher
 from specway.plugins.auth.keys import KeyFormat, display
-from specway.plugins.auth.models import ApiKey
+from specway.plugins.auth.models import ApiKey, Organization
 from specway.plugins.auth.roles import SCOPES
 
 MAX_ALLOWED_IPS = 100
@@ -91,7 +91,11 @@ async def create_api_key(
     plan: str | None = None,
     test_mode: bool = False,
 ) -> NewApiKey:
-    """Mint a key; only its peppered hash, prefix and last four characters are stored."""
+    """Mint a key; only its peppered hash, prefix and last four characters are stored.
+
+    ``plan`` is an operator's per-key tier override (the CLI); the API never passes one, a
+    key's tier being its organisation's plan.
+    """
     secret = key_format.generate(test_mode=test_mode)
     prefix, last4 = display(secret, key_format.prefix_of(secret) or "")
     row = ApiKey(
@@ -111,6 +115,28 @@ async def create_api_key(
     session.add(row)
     await session.flush()
     return NewApiKey(row, secret)
+
+
+async def organization_plan(session: AsyncSession, organization_id: str) -> str | None:
+    """The organisation's rate-limit tier, as the operator set it (``None``: the default)."""
+    query = select(Organization.plan).where(Organization.id == organization_id)
+    plan: str | None = (await session.execute(query)).scalar_one_or_none()
+    return plan
+
+
+async def set_organization_plan(
+    session: AsyncSession, organization_id: str, plan: str | None
+) -> None:
+    """Give the organisation a tier (an operator's act: ``specway orgs set-plan``); 404 if it
+    does not exist. Callers then invalidate auth caches so running processes pick it up."""
+    org = await session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound(
+            f"Organization {organization_id} not found",
+            details={"resource_type": "organization", "resource_id": organization_id},
+        )
+    org.plan = plan
+    await session.flush()
 
 
 async def list_api_keys(

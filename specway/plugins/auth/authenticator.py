@@ -121,7 +121,7 @@ class Authenticator:
                     session, digests, self.default_tier, isolated_sandbox=self.isolated_sandbox
                 )
             else:
-                entry = await load_session(session, digests)
+                entry = await load_session(session, digests, self.default_tier)
         if self.cache_trusted:
             self.cache.put(entry, generation)
         return entry

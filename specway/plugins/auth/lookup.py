@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from specway.ids import as_utc
 from specway.plugins.auth.cache import Network, ResolvedCredential
-from specway.plugins.auth.models import ApiKey, Membership, Session, User
+from specway.plugins.auth.models import ApiKey, Membership, Organization, Session, User
 from specway.plugins.auth.roles import scopes_for
 from specway.plugins.auth.sandbox import sandbox_organization_id
 from specway.principal import Principal
@@ -22,6 +22,13 @@ async def _role(session: AsyncSession, organization_id: str, user_id: str) -> st
     )
     role: str | None = (await session.execute(query)).scalar_one_or_none()
     return role
+
+
+async def _organization_plan(session: AsyncSession, organization_id: str) -> str | None:
+    """The tier the operator gave the organisation (``None``: the spec's default)."""
+    query = select(Organization.plan).where(Organization.id == organization_id)
+    plan: str | None = (await session.execute(query)).scalar_one_or_none()
+    return plan
 
 
 def _networks(cidrs: list[str]) -> tuple[Network, ...]:
@@ -74,7 +81,8 @@ async def load_api_key(
         user_id=key.created_by,
         role=role,
         scopes=scopes_for(role, frozenset(key.scopes or ())),
-        tier=key.plan or default_tier,
+        # An operator's per-key override, else the organisation's plan: never the caller's pick.
+        tier=key.plan or await _organization_plan(session, key.organization_id) or default_tier,
         key_id=key.id,
         test_mode=key.test_mode,
         live_organization_id=live_organization_id,
@@ -83,7 +91,9 @@ async def load_api_key(
     return ResolvedCredential(digests[0], principal, expires, _networks(key.allowed_ips or []), now)
 
 
-async def load_session(session: AsyncSession, digests: list[str]) -> ResolvedCredential:
+async def load_session(
+    session: AsyncSession, digests: list[str], default_tier: str | None = None
+) -> ResolvedCredential:
     """The live session stored under one of ``digests``, acting with its user's role."""
     now = time.monotonic()
     query = (
@@ -108,5 +118,6 @@ async def load_session(session: AsyncSession, digests: list[str]) -> ResolvedCre
         user_id=sess.user_id,
         role=role,
         scopes=scopes_for(role),
+        tier=await _organization_plan(session, sess.organization_id) or default_tier,
     )
     return ResolvedCredential(digests[0], principal, stored_at=now)

@@ -25,6 +25,9 @@ class Organization(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("org"))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The rate-limit tier of every key and session of the organisation, set by the operator
+    # (``specway orgs set-plan``), never by a caller; ``None``: the spec's default tier.
+    plan: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -73,6 +76,8 @@ class ApiKey(Base):
     last4: Mapped[str] = mapped_column(String(4))
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     allowed_ips: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # An operator's per-key tier override (``specway keys generate --plan``); the API never
+    # sets it. ``None``: the organisation's plan.
     plan: Mapped[str | None] = mapped_column(String(40))
     test_mode: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

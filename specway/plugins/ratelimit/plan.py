@@ -9,6 +9,11 @@ Keys: ``<prefix>{<tag>}:<policy>[:<part>...]``. The hash tag is the caller (``k:
 principal, ``ip:<address>`` for an anonymous caller), so all keys of one request live in one
 Redis Cluster slot and one script can touch them all. A policy keyed by IP (or IP + email) on an
 authenticated call therefore counts per caller and IP. Emails are stored only as a hash.
+
+A set with a policy keyed by ``organization`` (a quota every key and session of one
+organisation shares, so a new key brings no fresh budget) tags a principal's keys with the
+organisation instead (``o:<organization id>``); its per-caller policies then carry the caller
+in the key (``:k:<key id>``). Without a principal such a policy counts per IP.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ class CompiledPolicy:
     limit: int
     window: int  # seconds
     algorithm: int
-    key: str  # principal | ip | ip+email
+    key: str  # principal | organization | ip | ip+email
     spec: bytes  # the numbers as the Redis script reads them
 
     @classmethod
@@ -66,24 +71,34 @@ class PolicySet:
     def needs_email(self) -> bool:
         return any(p.key == "ip+email" for p in self.policies)
 
+    @property
+    def per_organization(self) -> bool:
+        return any(p.key == "organization" for p in self.policies)
+
     def checks(
         self, prefix: str, principal: Principal | None, ip: str, email: str | None
     ) -> list[PolicyCheck]:
         """The storage keys and numbers of this set for one request."""
-        if principal is not None:
+        caller = ""
+        if principal is None:
+            tag, ip_part = "ip:" + ip, ""
+        elif self.per_organization and principal.organization_id:
+            tag = "o:" + _safe(principal.organization_id)
+            caller, ip_part = ":k:" + _safe(principal.key_id or principal.id), ":ip:" + ip
+        else:
             tag = "k:" + _safe(principal.key_id or principal.id)
             ip_part = ":ip:" + ip
-        else:
-            tag, ip_part = "ip:" + ip, ""
         base = f"{prefix}{{{tag}}}:"
         out = []
         for p in self.policies:
             if p.key == "principal":
-                key = base + p.name
+                key = base + p.name + caller
+            elif p.key == "organization":
+                key = base + p.name  # the tag is the organisation, or the anonymous IP
             elif p.key == "ip":
-                key = base + p.name + ip_part
+                key = base + p.name + caller + ip_part
             else:
-                key = base + p.name + ip_part + ":e:" + _email_digest(email)
+                key = base + p.name + caller + ip_part + ":e:" + _email_digest(email)
             out.append(PolicyCheck(key, p.algorithm, p.limit, p.window * 1000, p.spec))
         return out
 

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from specway.app import create_app
 from specway.ids import utcnow
+from specway.plugins.auth.api_keys import set_organization_plan
 from specway.plugins.auth.keys import KeyFormat
 from specway.plugins.auth.models import ApiKey
 from specway.settings import Settings
@@ -161,14 +162,20 @@ def test_ip_allow_list(
         assert bad.json()["error"]["details"][0]["field"] == "allowed_ips.0"
 
 
-def test_principal_reaches_handlers_with_plan_as_tier(
+def test_principal_reaches_handlers_with_the_organization_plan_as_tier(
     app_factory: Callable[..., TestClient],
 ) -> None:
     client = app_factory()
     user = register(client)
-    key = mint_key(client, user["token"], ["read", "write"], plan="pro")
-    assert key["plan"] == "pro"
     runtime = runtime_of(client)
+
+    async def set_plan() -> None:
+        async with runtime.database.session() as session, session.begin():
+            await set_organization_plan(session, user["organization"]["id"], "pro")
+
+    client.portal.call(set_plan)  # type: ignore[union-attr]
+    key = mint_key(client, user["token"], ["read", "write"])
+    assert key["plan"] == "pro"
     principal = client.portal.call(  # type: ignore[union-attr]
         runtime.authenticator.authenticate, key["key"], "127.0.0.1"
     )

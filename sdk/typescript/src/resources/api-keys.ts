@@ -71,7 +71,7 @@ export class ApiKeysResource {
   /**
    * Create an API key
    *
-   * Mints a key (`sk_live_…` + 32 random bytes in base62 + checksum) and returns the secret exactly once. A key acts with its creator's role capped by its scopes, so scopes beyond the caller's are refused (403); members can make keys, only admins can grant `admin`. Optional expiry (401 afterwards), IP allow-list in CIDR notation (403 from elsewhere) and plan. Not idempotent by key, so the secret is never stored for a replay; a retried call mints another key (revoke the spare).
+   * Mints a key (`sk_live_…` + 32 random bytes in base62 + checksum) and returns the secret exactly once. A key acts with its creator's role capped by its scopes, so scopes beyond the caller's are refused (403); members can make keys, only admins can grant `admin`. Optional expiry (401 afterwards) and IP allow-list in CIDR notation (403 from elsewhere). The key's rate-limit tier is its organisation's plan, set by the operator, never chosen here. Not idempotent by key, so the secret is never stored for a replay; a retried call mints another key (revoke the spare).
    *
    * `POST /v1/api-keys`
    */
