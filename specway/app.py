@@ -199,7 +199,7 @@ async def startup(state: AppState, builder: AppBuilder) -> None:
     """Check the database, migrate the embedded default, then run plugin startup hooks."""
     db = state.database
     if state.settings.auto_migrate:
-        await db.migrate()
+        await db.migrate(state.spec)
     else:
         await db.check()
     for hook in builder.startup:

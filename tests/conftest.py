@@ -30,13 +30,20 @@ def write_variant(
 ) -> Path:
     """Write ``document``, a variant of the project whose spec is ``of``, into ``folder``.
 
-    The variant keeps that project's code: ``x-specway-handlers`` is set to the path of its
-    handlers package (a spec written elsewhere has no ``handlers/`` beside it, and specway never
-    falls back to another package of that name).
+    The variant keeps that project's code and tables: ``x-specway-handlers`` is set to the path
+    of its handlers package (a spec written elsewhere has no ``handlers/`` beside it, and specway
+    never falls back to another package of that name) and ``x-specway-migrations`` to its
+    migration folders, unless ``document`` names its own.
     """
     original = yaml.safe_load(of.read_text(encoding="utf-8"))
     root, package = handlers_location(of, original.get("x-specway-handlers"))
-    document = {**document, "x-specway-handlers": str(root.joinpath(*package.split(".")))}
+    declared = original.get("x-specway-migrations", "migrations")
+    folders = [declared] if isinstance(declared, str) else declared
+    document = {
+        "x-specway-migrations": [str((of.parent / f).resolve()) for f in folders],
+        **document,
+        "x-specway-handlers": str(root.joinpath(*package.split("."))),
+    }
     path = folder / name
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), "utf-8")
     return path
