@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 from fault_components import Gateway, PostgresCluster, specway_env, wait_until
-from fault_harness import Load, Report, SecretLedger, query, register, scale
+from fault_harness import Load, Report, SecretLedger, query, register, scale, spec_copy
 
 
 def test_postgres_stopped_under_load_then_restarted(
@@ -31,7 +31,9 @@ def test_postgres_stopped_under_load_then_restarted(
         load="8 clients: create + list projects",
         fault=f"`pg_ctl stop -m fast` for {outage:.0f} s, then start",
     ) as row:
-        gateway = Gateway(tmp_path, specway_env(pg_database))
+        # The top tier out of reach (as in the other scenarios): during the outage every
+        # request must reach the database, not be refused by the limiter first.
+        gateway = Gateway(tmp_path, specway_env(pg_database, spec_path=spec_copy(tmp_path)))
         gateway.start()
         try:
             who = register(gateway.url, ledger)
@@ -80,10 +82,13 @@ def test_postgres_stopped_under_load_then_restarted(
             fivexx_other = [o for o in fivexx_other if o.status != 503]
             hung = [o for o in outcomes if o.status is None]
             slowest = max(o.elapsed for o in during)
+            limited = sum(1 for o in during if o.status == 429)
             row.figures.update(
                 requests=len(outcomes),
                 during_outage=len(during),
                 statuses_during_outage=dict(Counter(o.status for o in during)),
+                # Past the limiter and authentication, into a handler that needs the database.
+                reached_database_during_outage=len(during) - limited,
                 **{"503 (envelope)": sum(1 for o in outcomes if o.status == 503 and o.envelope)},
                 **{"5xx other than 503": len(fivexx_other)},
                 hung=len(hung),
@@ -96,6 +101,7 @@ def test_postgres_stopped_under_load_then_restarted(
             assert all(o.envelope for o in outcomes if o.status == 503), "503 outside envelope"
             assert slowest < 8, f"a request took {slowest:.1f} s during the outage"
             assert any(o.status == 503 for o in during)
+            assert limited == 0, f"{limited} requests refused by the limiter, not the outage"
 
             created = {json.loads(o.body)["id"] for o in outcomes if o.status == 201}
             rows = query(pg_database, "SELECT id, name FROM projects")
