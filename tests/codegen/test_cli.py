@@ -36,7 +36,7 @@ def test_user_templates_override_by_name(tmp_path: Path) -> None:
     spec = FIXTURES / "minimal" / "openapi.yaml"
     templates = tmp_path / "templates"
     templates.mkdir()
-    shutil.copy(ROOT / "codegen" / "templates" / "docs" / "_macros.md.j2", templates)
+    shutil.copy(ROOT / "specway" / "codegen" / "templates" / "docs" / "_macros.md.j2", templates)
     (templates / "models.md.j2").write_text(
         "<!-- {{ GENERATED }} -->\n# Our models\n"
         "{% for s in ir.schemas %}- {{ s.model }}\n{% endfor %}"
