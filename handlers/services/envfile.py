@@ -53,6 +53,14 @@ _READ_ESCAPES = {
     "`": "`",
 }
 _BLANK = " \t\r"  # "\r": the CR of a CRLF line end (inside quotes it is kept)
+# Runs of blank and comment lines, and the body of a double-quoted value, are matched by the
+# regular-expression engine: whatever a file holds, Python-level work is per variable or bad
+# line (both capped by the caller), not per character or per comment line.
+# At most 1024 lines a match: the engine holds the GIL while it runs, and the reader shares the
+# process with the event loop.
+_SKIPPABLE_LINES = re.compile(r"(?:[ \t\r]*(?:#[^\n]*)?\n){0,1024}")
+_DOUBLE_QUOTED_PART = re.compile(r'[^"\\]*(?:\\.[^"\\]*){0,1024}', re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _INLINE_COMMENT = re.compile(r"[ \t]#")
 _QUOTE_NAMES = {'"': "double-quoted", "'": "single-quoted"}
 
@@ -181,6 +189,10 @@ def parse_dotenv(
             raise DotenvLimitExceeded("unreadable lines", max_errors, line)
 
     while reader.pos < len(text):
+        skipped = _SKIPPABLE_LINES.match(text, reader.pos).end()  # type: ignore[union-attr]
+        if skipped != reader.pos:
+            reader.pos = skipped
+            continue
         start = reader.pos
         line_end = reader.end_of_line(start)
         reader.skip_blanks()
@@ -246,20 +258,17 @@ def _quoted(reader: _Reader, quote: str, key: str) -> str:
             raise _Unreadable(f"unterminated {_QUOTE_NAMES[quote]} value", key)
         reader.pos = close + 1
         return text[pos:close]
-    out: list[str] = []
-    while pos < len(text):
-        ch = text[pos]
-        if ch == '"':
-            reader.pos = pos + 1
-            return "".join(out)
-        if ch == "\\" and pos + 1 < len(text):
-            nxt = text[pos + 1]
-            out.append(_READ_ESCAPES.get(nxt, "\\" + nxt))
-            pos += 2
-            continue
-        out.append(ch)
-        pos += 1
-    raise _Unreadable(f"unterminated {_QUOTE_NAMES[quote]} value", key)
+    end = pos
+    while (part := _DOUBLE_QUOTED_PART.match(text, end).end()) != end:  # type: ignore[union-attr]
+        end = part
+    if end >= len(text) or text[end] != '"':  # no closing quote, or a final lone backslash
+        raise _Unreadable(f"unterminated {_QUOTE_NAMES[quote]} value", key)
+    reader.pos = end + 1
+    return _ESCAPE.sub(_unescape, text[pos:end])
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return _READ_ESCAPES.get(match.group(1), match.group(0))
 
 
 def dotenv_of(variables: Mapping[str, str]) -> str:
