@@ -144,9 +144,10 @@ class _Unreadable(Exception):
 class _Reader:
     """A cursor over the whole text: quoted values may run past the end of their line."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, max_value_length: int | None = None) -> None:
         self.text = text
         self.pos = 0
+        self.max_value_length = max_value_length
         self._line = 1
         self._counted_to = 0
 
@@ -172,15 +173,20 @@ class _Reader:
 
 
 def parse_dotenv(
-    text: str, *, max_entries: int | None = None, max_errors: int | None = None
+    text: str,
+    *,
+    max_entries: int | None = None,
+    max_errors: int | None = None,
+    max_value_length: int | None = None,
 ) -> ParsedDotenv:
     """Read a .env document; unreadable lines become :class:`LineError` values, not exceptions.
 
     Past ``max_entries`` variables or ``max_errors`` unreadable lines (when given) it stops
-    reading and raises :class:`DotenvLimitExceeded`.
+    reading and raises :class:`DotenvLimitExceeded`. A value longer than ``max_value_length``
+    is a line error (and a far longer one is not even unescaped).
     """
     text = text.removeprefix("\ufeff")
-    reader = _Reader(text)
+    reader = _Reader(text, max_value_length)
     parsed = ParsedDotenv()
 
     def fail(line: int, key: str | None, reason: str) -> None:
@@ -208,6 +214,9 @@ def parse_dotenv(
         line = reader.line_number(start)
         if "\x00" in value:  # no shell, and no PostgreSQL text column, can hold one
             fail(line, key, "the value contains a NUL character")
+            continue
+        if max_value_length is not None and len(value) > max_value_length:
+            fail(line, key, f"value longer than {max_value_length} characters")
             continue
         parsed.entries.append(Entry(line, key, value))
         if max_entries is not None and len(parsed.entries) > max_entries:
@@ -264,7 +273,11 @@ def _quoted(reader: _Reader, quote: str, key: str) -> str:
     if end >= len(text) or text[end] != '"':  # no closing quote, or a final lone backslash
         raise _Unreadable(f"unterminated {_QUOTE_NAMES[quote]} value", key)
     reader.pos = end + 1
-    return _ESCAPE.sub(_unescape, text[pos:end])
+    raw = text[pos:end]
+    limit = reader.max_value_length
+    if limit is not None and len(raw) > 2 * limit:
+        return raw  # unescaped it would still be over the limit (an escape is 2 characters)
+    return _ESCAPE.sub(_unescape, raw)
 
 
 def _unescape(match: re.Match[str]) -> str:

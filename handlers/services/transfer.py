@@ -33,6 +33,7 @@ from handlers.services.envfile import (
     render_dotenv,
 )
 from handlers.services.variables import (
+    MAX_VALUE_LENGTH,
     emit_variable_event,
     new_variable,
     reveal,
@@ -99,6 +100,7 @@ async def read_upload(text: str) -> ParsedDotenv:
             text,
             max_entries=MAX_IMPORT_VARIABLES,
             max_errors=MAX_IMPORT_FAILED_LINES,
+            max_value_length=MAX_VALUE_LENGTH,
         )
     except DotenvLimitExceeded as exc:
         if exc.what == "variables":

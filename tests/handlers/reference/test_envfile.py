@@ -260,8 +260,8 @@ def test_line_numbers_cost_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
     scanned: list[int] = []
 
     class CountingReader(envfile._Reader):
-        def __init__(self, text: str) -> None:
-            super().__init__(text)
+        def __init__(self, text: str, max_value_length: int | None = None) -> None:
+            super().__init__(text, max_value_length)
             self.text = _CountingText(text, scanned)
 
     monkeypatch.setattr(envfile, "_Reader", CountingReader)
@@ -288,3 +288,15 @@ class _CountingText(str):
         hi = len(self) if end is None else end
         self.scanned.append(max(0, hi - lo))
         return str.count(self, sub, lo, hi)
+
+
+def test_values_over_the_length_limit_are_line_errors() -> None:
+    long_escaped = '"' + "\\x" * 100 + '"'  # 200 characters unescaped: never decoded
+    ten_newlines = '"' + "\\n" * 10 + '"'  # 20 characters in the file, 10 unescaped
+    text = f"A={'v' * 11}\nB='{'v' * 10}'\nC={long_escaped}\nD={ten_newlines}\nE=ok\n"
+    parsed = parse_dotenv(text, max_value_length=10)
+    assert parsed.as_dict() == {"B": "v" * 10, "D": "\n" * 10, "E": "ok"}
+    assert [(e.line, e.key, e.reason) for e in parsed.errors] == [
+        (1, "A", "value longer than 10 characters"),
+        (3, "C", "value longer than 10 characters"),
+    ]
