@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from fault_components import REFERENCE_SPEC, Gateway, operator
+from hostile_findings import findings_section
 
 # Bounded in the default run; ``python -m bench.soak`` sets SPECWAY_SOAK=1 for longer versions.
 SOAK = os.environ.get("SPECWAY_SOAK", "") not in ("", "0")
@@ -383,7 +384,7 @@ class Report:
             )
         rows += ours.values()
         lines += ["", "| scenario | load | fault | outcome | figures |", "|---|---|---|---|---|"]
-        path.write_text("\n".join(lines + rows) + "\n", encoding="utf-8")
+        path.write_text("\n".join(lines + rows + findings_section()) + "\n", encoding="utf-8")
 
 
 def _line(row: Row) -> str:
@@ -398,7 +399,8 @@ def _report_rows(path: Path, run_line: str) -> list[tuple[str, str]]:
     text = path.read_text(encoding="utf-8")
     if run_line not in text:
         return []
-    table = text.split("|---|---|---|---|---|\n", 1)[-1]
+    # The scenario table ends at the first blank line (the static findings follow it).
+    table = text.split("|---|---|---|---|---|\n", 1)[-1].split("\n\n", 1)[0]
     return [
         (line.split(" | ", 1)[0][2:], line) for line in table.splitlines() if line.startswith("| ")
     ]
