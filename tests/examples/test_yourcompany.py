@@ -13,13 +13,15 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from specway.cli import main
 from tests.conftest import AuthIdentity
-from tests.examples.support import shape_problems
+from tests.examples.support import example_spec, shape_problems
 from tests.plugins.webhooks.webhooks_support import Receiver
 
 RESOURCE = {
@@ -86,11 +88,22 @@ def check(response: Any, status: int, documented: Any) -> Any:
     return body
 
 
-def make_key(reference: TestClient, identity: AuthIdentity, plan: str) -> dict[str, str]:
-    """A new key of ``identity``'s organisation on ``plan`` (a rate-limit tier)."""
+def make_key(
+    reference: TestClient,
+    identity: AuthIdentity,
+    plan: str,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+) -> dict[str, str]:
+    """A new key of ``identity``'s organisation, which the operator puts on ``plan`` (a
+    rate-limit tier: ``specway orgs set-plan``; callers cannot choose their own)."""
+    monkeypatch.setenv("SPECWAY_DATABASE_URL", database_url)
+    monkeypatch.setenv("SPECWAY_SECRET_KEY", "test-secret-key-0123456789abcdef")
+    spec = str(example_spec("yourcompany"))
+    assert main(["orgs", "set-plan", identity.organization_id, plan, "--spec", spec]) == 0
     created = reference.post(
         "/v1/api-keys",
-        json={"name": f"{plan} key", "scopes": ["read", "write", "delete"], "plan": plan},
+        json={"name": f"{plan} key", "scopes": ["read", "write", "delete"]},
         headers=identity.session_headers,
     )
     assert created.status_code == 201, created.text
@@ -256,19 +269,34 @@ def test_errors_are_status_wrapped(
         assert "request_id" in response["error"]
 
 
-def test_tiers_per_hour(yc: tuple[TestClient, TestClient, AuthIdentity]) -> None:
+def test_tiers_per_hour(
+    yc: tuple[TestClient, TestClient, AuthIdentity],
+    auth_factory: Callable[..., AuthIdentity],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     client, reference, identity = yc
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'specway.db'}"  # the apps' (settings_factory)
     for plan, limit in (("free", 100), ("pro", 1000), ("enterprise", 10000)):
-        response = client.get("/v1/resources", headers=make_key(reference, identity, plan))
+        tenant = auth_factory(reference)  # a plan is an organisation's: one tenant per plan
+        headers = make_key(reference, tenant, plan, monkeypatch, database_url)
+        response = client.get("/v1/resources", headers=headers)
         assert response.status_code == 200, response.text
         assert response.headers["X-RateLimit-Limit"] == str(limit), plan
         assert response.headers["X-RateLimit-Remaining"] == str(limit - 1), plan
         # The documented example (1609459200) is a Unix time, and so is ours.
         reset = int(response.headers["X-RateLimit-Reset"])
         assert time.time() - 1 <= reset <= time.time() + 3601
-    # A key without a plan is on the free tier.
+    # A key of an organisation without a plan is on the free tier.
     response = client.get("/v1/resources", headers=identity.headers)
     assert response.headers["X-RateLimit-Limit"] == "100"
+    # A caller asking for a tier is refused: the body has no such field.
+    chosen = reference.post(
+        "/v1/api-keys",
+        json={"name": "mine", "scopes": ["read"], "plan": "enterprise"},
+        headers=identity.session_headers,
+    )
+    assert chosen.status_code == 400, chosen.text
 
 
 def test_the_101st_request_of_the_hour_is_429_with_retry_after(
