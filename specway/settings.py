@@ -60,7 +60,8 @@ class Settings:
             "or `postgresql+asyncpg://user@host/db`. Any `sqlite` URL runs on the event loop's "
             "thread with one writers' connection per process (transactions queue for it, and "
             "those asked for together share one commit) and, for a file, a read-only one that "
-            "reads use without waiting: right for one process or a few, PostgreSQL beyond"
+            "reads use without waiting: right for one process or a few, PostgreSQL beyond",
+            "`specway.db` (SQLite) in the spec's folder",
         ),
     )
     redis_url: str | None = field(
@@ -92,7 +93,10 @@ class Settings:
     )
     secret_key_file: str = field(
         default=".specway-secret-key",
-        metadata=_doc("where development keeps its generated secret key (mode 0600)"),
+        metadata=_doc(
+            "where development keeps its generated secret key (mode 0600)",
+            "`.specway-secret-key` in the spec's folder",
+        ),
     )
     previous_secret_keys: tuple[str, ...] = field(
         default=(),
@@ -211,7 +215,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read settings from ``environ`` (default ``os.environ``); ``overrides`` win."""
+        """Read settings from ``environ`` (default ``os.environ``); ``overrides`` win.
+
+        Unset, the database (SQLite ``specway.db``) and the development key file are those in
+        the spec's folder, not the current directory's.
+        """
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         problems = []
@@ -238,6 +246,12 @@ class Settings:
         if problems:
             raise ConfigError("invalid settings: " + "; ".join(problems))
         values.update(overrides)
+        # The embedded defaults live with the project, found from its spec: the same database
+        # and development key whichever folder a command runs from.
+        spec = str(values.get("spec_path") or cls.__dataclass_fields__["spec_path"].default)
+        project = Path(spec).expanduser().resolve().parent
+        values.setdefault("database_url", f"sqlite+aiosqlite:///{project / 'specway.db'}")
+        values.setdefault("secret_key_file", str(project / ".specway-secret-key"))
         return cls(**values)
 
     def resolved_secret_key(self) -> str:

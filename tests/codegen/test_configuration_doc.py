@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,7 +46,12 @@ def test_each_documented_variable_is_read_by_from_env(row: Any) -> None:
     f = next(f for f in ENV_FIELDS if f.name == name)
     raw, expected = _sample(f)
     assert getattr(Settings.from_env({row.variable: raw}), name) == expected
-    assert getattr(Settings.from_env({}), name) == f.default
+    beside_spec = Path("openapi.yaml").resolve().parent  # unset: the project's, from its spec
+    unset = {
+        "database_url": f"sqlite+aiosqlite:///{beside_spec / 'specway.db'}",
+        "secret_key_file": str(beside_spec / ".specway-secret-key"),
+    }
+    assert getattr(Settings.from_env({}), name) == unset.get(name, f.default)
 
 
 def test_defaults_are_the_dataclass_defaults() -> None:
@@ -53,7 +59,7 @@ def test_defaults_are_the_dataclass_defaults() -> None:
     assert rows["SPECWAY_MAX_BODY_SIZE"].default == "`1048576`"
     assert rows["SPECWAY_AUTO_MIGRATE"].default == "`true`"
     assert rows["SPECWAY_TRUSTED_PROXIES"].default == "none"
-    assert rows["SPECWAY_DATABASE_URL"].default == f"`{Settings().database_url}`"
+    assert rows["SPECWAY_DATABASE_URL"].default == "`specway.db` (SQLite) in the spec's folder"
     assert rows["SPECWAY_REDIS_URL"].default.startswith("unset")
 
 
@@ -72,3 +78,12 @@ def test_an_undocumented_setting_is_a_codegen_error() -> None:
     with pytest.raises(CodegenError) as caught:
         setting_docs(Partly)
     assert [p.message for p in caught.value.problems] == ["setting 'forgotten' has no description"]
+
+
+def test_the_embedded_database_and_key_file_live_beside_the_spec(tmp_path: Path) -> None:
+    spec = tmp_path / "api" / "openapi.yaml"
+    settings = Settings.from_env({"SPECWAY_SPEC_PATH": str(spec)})
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'api' / 'specway.db'}"
+    assert settings.secret_key_file == str(tmp_path / "api" / ".specway-secret-key")
+    chosen = Settings.from_env({"SPECWAY_DATABASE_URL": "sqlite+aiosqlite:///./x.db"})
+    assert chosen.database_url == "sqlite+aiosqlite:///./x.db"  # a URL given is kept as given
