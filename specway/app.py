@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +125,16 @@ def create_app(
     spec_validation_cache.install()
     path = Path(spec_path or settings.spec_path)
     model = load_spec(path)
+    if plugins is not None:
+        # The plugins this app runs, for everything that reads them (migrations included).
+        model = replace(model, plugins=tuple(plugins))
     resolved = with_envelopes(model, handlers if handlers is not None else resolve_handlers(model))
     database = Database(
         settings.database_url, pool_size=settings.db_pool_size, timeout=settings.db_timeout
     )
     state = AppState(spec=model, settings=settings, database=database)
     builder = AppBuilder(state=state)
-    for name in ordered(plugins if plugins is not None else model.plugins):
+    for name in ordered(model.plugins):
         cls = plugin_class(name)
         plugin = cls((plugin_config or {}).get(name, {}), model, settings)
         plugin.install(builder)

@@ -1,4 +1,4 @@
-"""A specway project: an ``openapi.yaml``, its ``handlers`` package and ``migrations`` beside it.
+"""A specway project: an ``openapi.yaml`` and its ``handlers`` package (migrations: ``SpecModel``).
 
 A project is found from its spec, whatever the current directory (see
 :mod:`specway.spec.layout` for its import root and default handlers package); ``x-specway-handlers``
@@ -38,11 +38,6 @@ class Project:
     root: Path
     import_root: Path
     handlers_package: str
-
-    @property
-    def migrations(self) -> Path:
-        """The project's own Alembic revisions (``migrations/`` beside the spec)."""
-        return self.root / "migrations"
 
     @property
     def handlers_folder(self) -> Path:
