@@ -130,6 +130,17 @@ def mint_key(base_url: str, who: Identity, plan: str, ledger: SecretLedger) -> t
     return body["key"], body["id"]
 
 
+def quota_left(base_url: str, key: str) -> int:
+    """What is left of ``key``'s hourly quota after one more call. The quota is its
+    organisation's, so the calls that made the key (registration's key, the mint) have spent
+    some of it: an exactness check expects exactly this many admissions next."""
+    reply = httpx.get(
+        f"{base_url}/v1/projects?per_page=1", headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
+    assert reply.status_code == 200, reply.text
+    return int(reply.headers["X-RateLimit-Remaining"])
+
+
 def start_gateways(*gateways: Gateway) -> None:
     """Start the gateway processes side by side (each waits for its own readiness)."""
     starters = [threading.Thread(target=g.start) for g in gateways]

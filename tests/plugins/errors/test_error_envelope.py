@@ -194,9 +194,7 @@ def test_upper_case_codes(
 ) -> None:
     doc = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     doc["x-specway-errors"] = {"style": "nested", "code_case": "upper"}
-    spec = tmp_path / "openapi.yaml"
-    spec.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    client = app_factory(spec)
+    client = app_factory(write_variant(doc, tmp_path))
     client.headers.update(auth_factory(client).headers)
     assert client.get("/v1/projects/proj_missing").json()["error"]["code"] == "NOT_FOUND"
     assert (

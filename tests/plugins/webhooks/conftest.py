@@ -15,8 +15,8 @@ from webhooks_support import (
     make_settings,
 )
 
-import specway.app
 from specway.app import SpecwayApp, create_app
+from specway.plugins import registry
 from specway.spec import SpecModel, load_model
 
 
@@ -41,12 +41,9 @@ def api_factory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., TestClient]]:
     """The reference API with the webhooks plugin and the test principal, as a TestClient."""
-    real = specway.app.plugin_class
-    monkeypatch.setattr(
-        specway.app,
-        "plugin_class",
-        lambda name: PrincipalStubPlugin if name == "test_principal" else real(name),
-    )
+    # Registered like a built-in: the app and the migration runner look plugins up there.
+    target = f"{PrincipalStubPlugin.__module__}:{PrincipalStubPlugin.__qualname__}"
+    monkeypatch.setitem(registry.BUILTIN, "test_principal", target)
     clients: list[TestClient] = []
 
     def make(database_url: str | None = None, **settings: Any) -> TestClient:
