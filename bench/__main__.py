@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 import redis
 
+from bench.variant import write_reference_variant
 from bench.wrk import WrkResult, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,8 +292,7 @@ def server_env(workdir: Path) -> dict[str, str]:
 
     doc = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     doc["x-specway-ratelimit"]["tiers"]["enterprise"] = {"burst": 10**9, "hourly": 10**9}
-    spec = workdir / "openapi.yaml"
-    spec.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    spec = write_reference_variant(doc, workdir / "openapi.yaml")
     return {
         **os.environ,
         "SPECWAY_SECRET_KEY": "bench-secret-key-0123456789abcdef",

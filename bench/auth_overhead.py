@@ -29,6 +29,10 @@ import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script (``python bench/<name>.py``): the repository root holds the bench package.
+sys.path.insert(0, str(ROOT))
+from bench.variant import write_reference_variant  # noqa: E402
+
 SPECWAY = str(Path(sys.executable).with_name("specway"))
 
 
@@ -82,8 +86,7 @@ def main() -> int:
         env.pop("SPECWAY_REDIS_URL", None)
         document = yaml.safe_load((ROOT / "openapi.yaml").read_text())
         document["paths"]["/v1/projects/{project_id}"]["get"]["security"] = []
-        public_spec = Path(tmp) / "public.yaml"
-        public_spec.write_text(yaml.safe_dump(document, sort_keys=False))
+        public_spec = write_reference_variant(document, Path(tmp) / "public.yaml")
 
         auth_port, open_port = 18431, 18432
         servers = [start_server(ROOT / "openapi.yaml", auth_port, env, args.server_core)]

@@ -35,6 +35,10 @@ import redis
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script (``python bench/<name>.py``): the repository root holds the bench package.
+sys.path.insert(0, str(ROOT))
+from bench.variant import write_reference_variant  # noqa: E402
+
 SERVER_CPU = "0"
 LOAD_CPU = "1"
 UNLIMITED = 1_000_000_000
@@ -66,9 +70,7 @@ def write_spec(workdir: Path, limiter: bool) -> Path:
         plugins.append("ratelimit")
         document["x-specway-ratelimit"]["anonymous"] = {"burst": UNLIMITED, "hourly": UNLIMITED}
     document["x-specway-plugins"] = plugins
-    path = workdir / f"openapi-{'on' if limiter else 'off'}.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
+    return write_reference_variant(document, workdir / f"openapi-{'on' if limiter else 'off'}.yaml")
 
 
 @dataclass
