@@ -1,7 +1,10 @@
-"""Where plugin names are looked up: built-ins in one plain dict, then entry points.
+"""Where plugin names are looked up: the built-in table, then entry points.
 
-``INSTALL_ORDER`` is the explicit order plugins are installed in, whatever order the spec lists
-them in; middleware added at the same Connexion position nests in this order (first = outer).
+The built-ins are one table, :data:`specway.spec.plugin_names.BUILTIN_PLUGINS` (it lives in the
+spec room so ``x-specway-plugins`` validation reads the same names); ``BUILTIN``,
+``INSTALL_ORDER`` and ``REQUIRED`` here are views of it. ``INSTALL_ORDER`` is the order plugins
+are installed in, whatever order the spec lists them in; middleware added at the same stage
+nests in this order (first = outer).
 """
 
 from __future__ import annotations
@@ -11,41 +14,16 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from specway.errors import ConfigError
+from specway.spec.plugin_names import BUILTIN_PLUGINS, PLUGIN_NAMES, REQUIRED_PLUGINS
 
-# name -> "module:Class"; imported lazily so an unused plugin costs nothing.
-BUILTIN: dict[str, str] = {
-    "request_id": "specway.plugins.request_id:RequestIdPlugin",
-    "errors": "specway.plugins.errors:ErrorsPlugin",
-    "versioning": "specway.plugins.versioning:VersioningPlugin",
-    "metrics": "specway.plugins.metrics:MetricsPlugin",
-    "access_log": "specway.plugins.access_log:AccessLogPlugin",
-    "cors": "specway.plugins.cors:CorsPlugin",
-    "auth": "specway.plugins.auth:AuthPlugin",
-    "ratelimit": "specway.plugins.ratelimit:RateLimitPlugin",
-    "idempotency": "specway.plugins.idempotency:IdempotencyPlugin",
-    "audit": "specway.plugins.audit:AuditPlugin",
-    "project_metrics": "specway.plugins.project_metrics:ProjectMetricsPlugin",
-    "webhooks": "specway.plugins.webhooks:WebhooksPlugin",
-}
+# name -> "module:Class"; imported lazily so an unused plugin costs nothing. A plain dict so
+# tests can register a stub plugin with ``monkeypatch.setitem``.
+BUILTIN: dict[str, str] = {p.name: p.target for p in BUILTIN_PLUGINS}
 
-INSTALL_ORDER: tuple[str, ...] = (
-    "request_id",
-    "metrics",
-    "access_log",
-    "errors",
-    "versioning",
-    "cors",
-    "auth",
-    "ratelimit",
-    "idempotency",
-    "audit",
-    "project_metrics",
-    "webhooks",
-)
+INSTALL_ORDER: tuple[str, ...] = PLUGIN_NAMES
 
-# Always installed: without them no request id or envelope exists. ``access_log`` decides by
-# ``SPECWAY_ACCESS_LOG`` whether it adds anything, ``versioning`` by ``x-specway-versioning``.
-REQUIRED: tuple[str, ...] = ("request_id", "access_log", "errors", "versioning")
+# Always installed: without them no request id or envelope exists.
+REQUIRED: tuple[str, ...] = REQUIRED_PLUGINS
 
 
 def plugin_class(name: str) -> Any:

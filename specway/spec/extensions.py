@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 
 from jsonschema import Draft7Validator
 
+from specway.spec.plugin_names import DEFAULT_PLUGINS, PLUGIN_NAMES, REQUIRED_PLUGINS
 from specway.spec.problems import Problem, pointer
 
 ErrorStyle = Literal["nested", "status-wrapped", "flat", "problem"]
@@ -22,20 +23,8 @@ PaginationStyle = Literal["page", "cursor", "drf", "meta", "keyed", "status-wrap
 EnvelopeStyle = Literal["none", "status-wrapped"]
 FailureMode = Literal["open", "closed"]
 
-KNOWN_PLUGINS = (
-    "request_id",
-    "errors",
-    "versioning",
-    "cors",
-    "metrics",
-    "access_log",
-    "auth",
-    "ratelimit",
-    "idempotency",
-    "audit",
-    "project_metrics",
-    "webhooks",
-)
+# The x-specway-plugins enum: the built-in plugin table's names (install order).
+KNOWN_PLUGINS = PLUGIN_NAMES
 
 _DURATION = {"type": "integer", "minimum": 1}
 # An ISO 8601 duration in days, hours, minutes and seconds (``P1D``, ``PT12H``, ``P1DT30M``);
@@ -102,20 +91,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "title": "which plugins run",
         "type": "array",
         "items": {"enum": list(KNOWN_PLUGINS)},
-        "description": "The plugins this API runs. `request_id`, `errors`, `access_log` and "
-        "`versioning` are always installed, and specway fixes the order they run in, "
-        "whatever the list's order.",
-        # model.DEFAULT_PLUGINS; tests/codegen/test_extensions_doc.py keeps the two equal.
-        "default": [
-            "request_id",
-            "errors",
-            "auth",
-            "ratelimit",
-            "idempotency",
-            "audit",
-            "webhooks",
-            "metrics",
-        ],
+        "description": "The plugins this API runs. "
+        + ", ".join(f"`{name}`" for name in REQUIRED_PLUGINS[:-1])
+        + f" and `{REQUIRED_PLUGINS[-1]}` are always installed, and specway fixes the order "
+        "they run in, whatever the list's order.",
+        # The plugin table's defaults (specway.spec.plugin_names), as model.DEFAULT_PLUGINS.
+        "default": list(DEFAULT_PLUGINS),
         "examples": [["request_id", "errors", "auth", "ratelimit", "audit", "webhooks"]],
         "x-inheritance": "Document only.",
     },

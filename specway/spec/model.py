@@ -31,19 +31,10 @@ from specway.spec.extensions import (
 from specway.spec.layout import handlers_location
 from specway.spec.loader import Document, load_spec_document
 from specway.spec.naming import snake
+from specway.spec.plugin_names import DEFAULT_PLUGINS
 from specway.spec.problems import Problem, SpecError, pointer
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-DEFAULT_PLUGINS = (
-    "request_id",
-    "errors",
-    "auth",
-    "ratelimit",
-    "idempotency",
-    "audit",
-    "webhooks",
-    "metrics",
-)
 
 
 @dataclass(frozen=True, slots=True)
