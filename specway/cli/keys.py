@@ -18,18 +18,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from specway.app import load_spec
+from specway.cli.operator import announce_auth_change, open_database
 from specway.cli.spec_option import add_spec_argument, settings_for
-from specway.errors import ConfigError, StorageError
+from specway.errors import ConfigError
 from specway.ids import rfc3339, utcnow
 from specway.plugins.auth import accounts
 from specway.plugins.auth import api_keys as store
-from specway.plugins.auth.backends import revocation_backend
 from specway.plugins.auth.hashing import CredentialHasher
 from specway.plugins.auth.keys import KeyFormat
 from specway.plugins.auth.models import ApiKey, Organization
 from specway.plugins.auth.roles import SCOPES
 from specway.plugins.auth.sandbox import SandboxLink, is_sandbox
-from specway.settings import Settings
 from specway.storage.database import Database
 
 _RELATIVE = re.compile(r"^(\d+)([smhdw])$")
@@ -77,14 +76,6 @@ def parse_expiry(value: str | None) -> datetime | None:
         raise ConfigError(f"--expires: not a time or duration: {value!r}") from None
 
 
-async def _database(settings: Settings) -> Database:
-    db = Database(settings.database_url, timeout=settings.db_timeout)
-    await db.check()
-    if settings.auto_migrate:
-        await db.migrate(settings.spec_path)
-    return db
-
-
 async def _organization(db: Database, wanted: str | None) -> str:
     async with db.session() as session, session.begin():
         if wanted is not None:
@@ -114,7 +105,7 @@ def generate(args: argparse.Namespace) -> int:
     expires = parse_expiry(args.expires)
 
     async def run() -> store.NewApiKey:
-        db = await _database(settings)
+        db = await open_database(settings)
         try:
             org_id = await _organization(db, args.org)
             async with db.session() as session, session.begin():
@@ -162,7 +153,7 @@ def list_keys(args: argparse.Namespace) -> int:
     settings = settings_for(args)
 
     async def run() -> list[ApiKey]:
-        db = await _database(settings)
+        db = await open_database(settings)
         try:
             async with db.session() as session:
                 rows, _ = await store.list_api_keys(
@@ -184,19 +175,13 @@ def revoke(args: argparse.Namespace) -> int:
     settings = settings_for(args)
 
     async def run() -> None:
-        db = await _database(settings)
+        db = await open_database(settings)
         try:
             async with db.session() as session, session.begin():
                 await store.revoke_api_key(session, None, args.key_id)
         finally:
             await db.dispose()
-        backend = revocation_backend(settings.redis_url, settings.redis_socket_timeout)
-        try:
-            await backend.bump()
-        except StorageError:
-            print("warning: could not announce the revocation to running gateways", file=sys.stderr)
-        finally:
-            await backend.close()
+        await announce_auth_change(settings, "revocation")
 
     asyncio.run(run())
     print(f"revoked {args.key_id}", file=sys.stderr)

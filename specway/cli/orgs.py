@@ -17,13 +17,11 @@ import sys
 from sqlalchemy import select
 
 from specway.app import load_spec
+from specway.cli.operator import announce_auth_change, open_database
 from specway.cli.spec_option import add_spec_argument, settings_for
-from specway.errors import ConfigError, NotFound, StorageError
+from specway.errors import ConfigError, NotFound
 from specway.plugins.auth import api_keys as store
-from specway.plugins.auth.backends import revocation_backend
 from specway.plugins.auth.models import Organization
-from specway.settings import Settings
-from specway.storage.database import Database
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,20 +42,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         add_spec_argument(p)
 
 
-async def _database(settings: Settings) -> Database:
-    db = Database(settings.database_url, timeout=settings.db_timeout)
-    await db.check()
-    if settings.auto_migrate:
-        await db.migrate(settings.spec_path)
-    return db
-
-
 def list_orgs(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     default = load_spec(settings.spec_path).ratelimit.default_tier or "-"
 
     async def run() -> list[tuple[str, str, str | None]]:
-        db = await _database(settings)
+        db = await open_database(settings)
         try:
             async with db.session() as session:
                 query = select(Organization.id, Organization.name, Organization.plan)
@@ -83,7 +73,7 @@ def set_plan(args: argparse.Namespace) -> int:
         raise ConfigError(f"unknown tier {tier!r} (x-specway-ratelimit tiers: {known})")
 
     async def run() -> None:
-        db = await _database(settings)
+        db = await open_database(settings)
         try:
             async with db.session() as session, session.begin():
                 await store.set_organization_plan(session, args.org_id, tier)
@@ -91,13 +81,7 @@ def set_plan(args: argparse.Namespace) -> int:
             raise ConfigError(f"no organisation {args.org_id!r}") from None
         finally:
             await db.dispose()
-        backend = revocation_backend(settings.redis_url, settings.redis_socket_timeout)
-        try:
-            await backend.bump()
-        except StorageError:
-            print("warning: could not announce the change to running gateways", file=sys.stderr)
-        finally:
-            await backend.close()
+        await announce_auth_change(settings, "change")
 
     asyncio.run(run())
     print(f"{args.org_id}: plan {tier or 'default'}", file=sys.stderr)
