@@ -126,9 +126,10 @@ class Settings:
     cors_origins: tuple[str, ...] = field(
         default=(),
         metadata=_doc(
-            "origins for the `cors` plugin (comma-separated); this build ships no `cors` "
-            "plugin, so nothing reads it yet",
-            "none",
+            "origins the `cors` plugin allows (comma-separated, same forms as "
+            "`x-specway-cors.origins`); when set it replaces the spec's list for this "
+            "deployment (e.g. a staging front end), when unset the spec's list applies",
+            "unset (the spec's `x-specway-cors.origins`)",
         ),
     )
     webhook_allowed_networks: tuple[str, ...] = field(

@@ -36,6 +36,21 @@ _ISO_UNITS = {"W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
 COST_EXPRESSION = r"^\$request\.(body(#(/[^/]*)*)?|query\.[A-Za-z0-9_.~-]+|header\.[A-Za-z0-9-]+)$"
 # Keys of x-specway-ratelimit that only mean something at document level.
 DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous", "reset")
+# An allowed CORS origin: ``*``, or scheme://host[:port] with at most one leading ``*.`` label.
+CORS_ORIGIN = r"^(\*|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?)$"
+# What ``x-specway-cors`` allows and exposes when it does not say.
+CORS_DEFAULT_HEADERS = ("Authorization", "Idempotency-Key", "X-Request-ID")
+CORS_DEFAULT_EXPOSE = (
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "X-Specway-Mode",
+)
 # The schemas below carry JSON Schema annotations (``title``, ``description``, ``default``,
 # ``examples``) and two of specway's own, ``x-inheritance`` and ``x-example-at`` (the level the
 # example is shown at, when not the first allowed one), for the generated extension reference
@@ -390,6 +405,86 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "x-specway-cors": {
+        "title": "cross-origin requests from browsers",
+        "type": "object",
+        "additionalProperties": False,
+        "description": "What the `cors` plugin lets browser pages on other origins do. A "
+        "preflight (`OPTIONS` with `Access-Control-Request-Method`) is answered before "
+        "routing, authentication and rate limiting: 204 with the `Access-Control-Allow-*` "
+        "headers for an allowed origin, 403 in the error envelope otherwise. Every other "
+        "response (errors included) to an allowed origin carries `Access-Control-Allow-Origin` "
+        "and `Access-Control-Expose-Headers`. `SPECWAY_CORS_ORIGINS`, when set, replaces "
+        "`origins` for one deployment. Read only when `cors` is in `x-specway-plugins`.",
+        "examples": [
+            {
+                "origins": ["https://app.example.com", "https://*.example.dev"],
+                "headers": ["Authorization", "Content-Type", "Idempotency-Key"],
+                "max_age": 600,
+            }
+        ],
+        "x-inheritance": "Document only.",
+        "properties": {
+            "origins": {
+                "type": "array",
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": CORS_ORIGIN},
+                "default": [],
+                "description": "Origins allowed to call the API: exact "
+                "(`https://app.example.com`), one wildcard label "
+                "(`https://*.example.com`, any subdomain, not the bare domain) or `*` (any "
+                "origin; not with `credentials`). Unset and no `SPECWAY_CORS_ORIGINS`: "
+                "startup fails.",
+                "examples": [["https://app.example.com", "https://*.example.dev"]],
+            },
+            "methods": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]},
+                "description": "Methods a preflight may ask for. Unset: every method an "
+                "operation of the document uses.",
+                "examples": [["GET", "POST"]],
+            },
+            "headers": {
+                "type": "array",
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": r"^(\*|[A-Za-z0-9!#$%&'*+.^_`|~-]+)$"},
+                "default": list(CORS_DEFAULT_HEADERS),
+                "description": "Request headers a preflight may ask for, besides the "
+                "CORS-safelisted ones (`Accept`, `Accept-Language`, `Content-Language`, "
+                "`Content-Type`, always allowed); `*` allows any.",
+                "examples": [["Authorization", "Idempotency-Key", "X-Client-Version"]],
+            },
+            "expose_headers": {
+                "type": "array",
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": r"^[A-Za-z0-9!#$%&'+.^_`|~-]+$"},
+                "default": list(CORS_DEFAULT_EXPOSE),
+                "description": "Response headers page scripts may read: by default the "
+                "request id, the rate-limit headers, `Retry-After`, `Idempotent-Replayed` and "
+                "`X-Specway-Mode`.",
+                "examples": [["X-Request-ID", "Retry-After"]],
+            },
+            "credentials": {
+                "type": "boolean",
+                "default": False,
+                "description": "Send `Access-Control-Allow-Credentials: true`, so pages may "
+                "call with cookies or HTTP authentication. The origin is then always echoed, "
+                "never `*`, and `origins: ['*']` is refused.",
+                "examples": [True],
+            },
+            "max_age": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 86400,
+                "default": 600,
+                "description": "Seconds a browser may cache a preflight's answer "
+                "(`Access-Control-Max-Age`; browsers cap it at 2 h or 24 h).",
+                "examples": [3600],
+            },
+        },
+    },
     "x-specway-auth": {
         "title": "API-key prefixes and the test-mode sandbox",
         "type": "object",
@@ -668,6 +763,44 @@ class VersioningConfig:
 
     def media_type(self, version: str) -> str:
         return f"application/vnd.{self.vendor}.{version}+json"
+
+
+@dataclass(frozen=True, slots=True)
+class CorsConfig:
+    """``x-specway-cors``: which browser origins may call the API, and with what.
+
+    ``origins`` holds exact origins, ``https://*.example.com`` patterns or ``*``; ``methods``
+    defaults to every method the document's operations use (filled in by the model).
+    """
+
+    origins: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    headers: tuple[str, ...] = CORS_DEFAULT_HEADERS
+    expose_headers: tuple[str, ...] = CORS_DEFAULT_EXPOSE
+    credentials: bool = False
+    max_age: int = 600
+
+    @classmethod
+    def of(cls, raw: Any, methods: tuple[str, ...]) -> CorsConfig:
+        """Read the (schema-checked) value; ``methods`` is the default method list. Values the
+        schema refuses keep their defaults here, so that check reports every problem."""
+        raw = raw if isinstance(raw, dict) else {}
+
+        def strings(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+            value = raw.get(key)
+            if not isinstance(value, list):
+                return default
+            return tuple(str(v) for v in value)
+
+        max_age = raw.get("max_age")
+        return cls(
+            origins=strings("origins", ()),
+            methods=strings("methods", methods),
+            headers=strings("headers", CORS_DEFAULT_HEADERS),
+            expose_headers=strings("expose_headers", CORS_DEFAULT_EXPOSE),
+            credentials=raw.get("credentials") is True,
+            max_age=max_age if isinstance(max_age, int) and not isinstance(max_age, bool) else 600,
+        )
 
 
 def check_extensions(

@@ -17,6 +17,7 @@ from specway.spec.extensions import (
     OPERATION_KEYS,
     PATH_KEYS,
     AuthConfig,
+    CorsConfig,
     EnvelopeConfig,
     ErrorsConfig,
     OperationRateLimit,
@@ -31,8 +32,8 @@ from specway.spec.extensions import (
 from specway.spec.layout import handlers_location
 from specway.spec.loader import Document, load_spec_document
 from specway.spec.naming import snake
-from specway.spec.plugin_names import DEFAULT_PLUGINS
-from specway.spec.problems import Problem, SpecError, pointer
+from specway.spec.plugin_names import DEFAULT_PLUGINS as DEFAULT_PLUGINS
+from specway.spec.problems import Level, Problem, SpecError, pointer
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -119,12 +120,20 @@ class SpecModel:
     ratelimit: RateLimitConfig
     auth: AuthConfig
     versioning: VersioningConfig | None = None
+    # ``x-specway-cors``; ``None`` when the document does not declare it.
+    cors: CorsConfig | None = None
     operations: dict[str, OperationModel] = field(default_factory=dict)
     webhook_events: dict[str, WebhookEvent] = field(default_factory=dict)
     security_schemes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def operation(self, operation_id: str) -> OperationModel:
         return self.operations[operation_id]
+
+    def used_methods(self) -> tuple[str, ...]:
+        """The HTTP methods (upper case, sorted) the operations use: what cross-origin callers
+        may ask for when ``x-specway-cors.methods`` is unset."""
+        used = {op.method.upper() for op in self.operations.values()} - {"OPTIONS", "TRACE"}
+        return tuple(sorted(used)) or ("GET",)
 
     def resolve(self, node: Any) -> Any:
         """Follow one local ``$ref`` (if ``node`` is one) inside this document."""
@@ -274,6 +283,8 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         model.webhook_events[name] = WebhookEvent(
             name, str(post.get("summary", "")), cast(dict[str, Any], schema)
         )
+    model.cors, p = _cors(model, document.get("x-specway-cors"))
+    problems += p
     for op in model.operations.values():
         for event in op.events:
             if model.webhook_events and event not in model.webhook_events:
@@ -402,6 +413,38 @@ def _versioning(raw: Any) -> tuple[VersioningConfig | None, list[Problem]]:
             )
         ]
     return VersioningConfig(raw["vendor"], versions, default), []
+
+
+def _cors(model: SpecModel, raw: Any) -> tuple[CorsConfig | None, list[Problem]]:
+    """``x-specway-cors`` read; unset methods default to those the document's operations use.
+
+    ``credentials`` with the ``*`` origin is refused: the CORS protocol forbids answering a
+    credentialed request with ``*``, and echoing every origin instead would hand any web page
+    the user's cookies.
+    """
+    if raw is None:
+        return None, []
+    cors = CorsConfig.of(raw, model.used_methods())
+    problems: list[Problem] = []
+    if cors.credentials and "*" in cors.origins:
+        problems.append(
+            Problem(
+                pointer("x-specway-cors", "origins", cors.origins.index("*")),
+                "origin '*' cannot be combined with credentials: true",
+                "list the origins (or patterns such as https://*.example.com) that may send "
+                "credentials, or set credentials: false",
+            )
+        )
+    if "cors" not in model.plugins:
+        problems.append(
+            Problem(
+                pointer("x-specway-cors"),
+                "x-specway-cors is set but the cors plugin does not run",
+                "add cors to x-specway-plugins",
+                Level.WARNING,
+            )
+        )
+    return cors, problems
 
 
 def _named_policies(
