@@ -43,12 +43,23 @@ logger = logging.getLogger("specway.app")
 
 
 class SpecwayApp:
-    """The built ASGI application: Connexion inside specway's outer wrappers."""
+    """The built ASGI application: Connexion inside specway's outer wrappers.
 
-    def __init__(self, connexion_app: AsyncApp, asgi: ASGIApp, state: AppState) -> None:
+    ``builder`` is what the plugins installed, each layer with the plugin that added it
+    (``specway stack`` reads it).
+    """
+
+    def __init__(
+        self,
+        connexion_app: AsyncApp,
+        asgi: ASGIApp,
+        state: AppState,
+        builder: AppBuilder | None = None,
+    ) -> None:
         self.connexion_app = connexion_app
         self.asgi = asgi
         self.state = state
+        self.builder = builder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
@@ -137,11 +148,14 @@ def create_app(
     for name in ordered(model.plugins):
         cls = plugin_class(name)
         plugin = cls((plugin_config or {}).get(name, {}), model, settings)
-        plugin.install(builder)
+        with builder.installing(name):
+            plugin.install(builder)
     if handlers is None:
-        install_handlers_package(model, builder)
+        with builder.installing("handlers"):
+            install_handlers_package(model, builder)
     if configure is not None:
-        configure(builder)
+        with builder.installing("configure"):
+            configure(builder)
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -168,7 +182,8 @@ def create_app(
         validator_map=builder.validator_map or None,
     )
     for spec_mw in builder.middlewares:
-        app.add_middleware(spec_mw.cls, position=spec_mw.position, **spec_mw.options)
+        if spec_mw.stage is not None:
+            app.add_middleware(spec_mw.cls, position=spec_mw.stage.position, **spec_mw.options)
     for exc, handler in builder.error_handlers:
         app.add_error_handler(exc, handler)
     app.prepare_validation()
@@ -188,7 +203,7 @@ def create_app(
         asgi = outer.cls(asgi, **outer.options)
     # The outermost app, for handlers that dispatch sub-requests through the whole pipeline.
     state.services["asgi_app"] = asgi
-    return SpecwayApp(app, asgi, state)
+    return SpecwayApp(app, asgi, state, builder)
 
 
 def install_handlers_package(model: SpecModel, builder: AppBuilder) -> None:

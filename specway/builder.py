@@ -1,27 +1,32 @@
 """``AppBuilder``: what plugins add to an app before it is built.
 
-A plugin's ``install(builder)`` registers middleware at a named Connexion position, outer ASGI
-wrappers, error handlers, security handlers, validators, extra routes and lifespan hooks. The app
-factory then builds the Connexion app once, with everything in the registry's order.
+A plugin's ``install(builder)`` registers middleware at a named :class:`~specway.stages.Stage`,
+outer ASGI wrappers, error handlers, security handlers, validators, extra routes and lifespan
+hooks. The app factory then builds the Connexion app once, with everything in the registry's
+order. The builder records which plugin added each layer (``owner``), so ``specway stack`` can
+name it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from connexion.middleware import MiddlewarePosition
-
+from specway.stages import Stage
 from specway.state import AppState, Hook
 from specway.types import ASGIApp
 
 
 @dataclass(slots=True)
 class MiddlewareSpec:
+    """One layer a plugin added: its class, stage (``None``: an outer wrapper) and owner."""
+
     cls: Callable[..., ASGIApp]
-    position: MiddlewarePosition | None
+    stage: Stage | None
     options: dict[str, Any]
+    owner: str = "specway"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,20 +55,31 @@ class AppBuilder:
     startup: list[Hook] = field(default_factory=list)
     shutdown: list[Hook] = field(default_factory=list)
     spec_overrides: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+    # Who is installing now: recorded on every layer added, for ``specway stack``.
+    owner: str = "specway"
 
-    def add_middleware(
-        self, cls: Callable[..., ASGIApp], position: MiddlewarePosition, **options: Any
-    ) -> None:
-        """Insert a pure ASGI middleware before Connexion stage ``position``.
+    @contextmanager
+    def installing(self, owner: str) -> Iterator[None]:
+        """Attribute the layers added inside the block to ``owner`` (a plugin's name)."""
+        previous, self.owner = self.owner, owner
+        try:
+            yield
+        finally:
+            self.owner = previous
 
-        Middlewares added at the same position keep the order they were added in (outermost
+    def add_middleware(self, cls: Callable[..., ASGIApp], stage: Stage, **options: Any) -> None:
+        """Insert a pure ASGI middleware at ``stage`` (just before its Connexion stage).
+
+        Middlewares added at the same stage keep the order they were added in (outermost
         first).
         """
-        self.middlewares.append(MiddlewareSpec(cls, position, options))
+        if not isinstance(stage, Stage):
+            raise TypeError(f"add_middleware wants a specway.stages.Stage, not {stage!r}")
+        self.middlewares.append(MiddlewareSpec(cls, stage, options, self.owner))
 
     def wrap(self, cls: Callable[..., ASGIApp], **options: Any) -> None:
         """Wrap the whole Connexion app (outside its error handling); first added is outermost."""
-        self.outer.append(MiddlewareSpec(cls, None, options))
+        self.outer.append(MiddlewareSpec(cls, None, options, self.owner))
 
     def add_error_handler(self, exc: type[Exception] | int, handler: Callable[..., Any]) -> None:
         self.error_handlers.append((exc, handler))

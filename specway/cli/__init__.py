@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "specway.cli.webhooks",
     "specway.cli.codegen",
     "specway.cli.secrets",
+    "specway.cli.stack",
 )
 
 

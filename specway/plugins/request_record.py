@@ -13,10 +13,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from connexion.middleware import MiddlewarePosition
-
 from specway.builder import AppBuilder
 from specway.principal import Principal, principal_from_scope
+from specway.stages import Stage
 from specway.types import SCOPE_CLIENT_IP, ASGIApp, Message, Receive, Scope, Send, operation_id
 
 SCOPE_RECORD = "specway.record"
@@ -89,4 +88,4 @@ def install_probe(builder: AppBuilder) -> None:
     """Add :class:`RecordProbe` once, first among the middleware right after routing."""
     if any(spec.cls is RecordProbe for spec in builder.middlewares):
         return
-    builder.add_middleware(RecordProbe, MiddlewarePosition.BEFORE_SECURITY)
+    builder.add_middleware(RecordProbe, Stage.ROUTED)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
+from pathlib import Path
 
 import pytest
 
 from specway.plugins import registry
-from specway.spec import extensions, model
+from specway.spec import extensions, load_model, model
 from specway.spec.extensions import SCHEMAS
 from specway.spec.plugin_names import BUILTIN_PLUGINS, PluginEntry
 
 
 def test_registry_views_equal_the_table() -> None:
-    assert registry.BUILTIN == {p.name: p.target for p in BUILTIN_PLUGINS}
+    assert {p.name: p.target for p in BUILTIN_PLUGINS} == registry.BUILTIN
     assert list(registry.BUILTIN) == [p.name for p in BUILTIN_PLUGINS]
-    assert registry.INSTALL_ORDER == tuple(p.name for p in BUILTIN_PLUGINS)
-    assert registry.REQUIRED == tuple(p.name for p in BUILTIN_PLUGINS if p.required)
+    assert tuple(p.name for p in BUILTIN_PLUGINS) == registry.INSTALL_ORDER
+    assert tuple(p.name for p in BUILTIN_PLUGINS if p.required) == registry.REQUIRED
 
 
 def test_spec_views_equal_the_table() -> None:
@@ -26,6 +26,9 @@ def test_spec_views_equal_the_table() -> None:
     defaults = [p.name for p in BUILTIN_PLUGINS if p.default]
     assert list(model.DEFAULT_PLUGINS) == defaults
     assert SCHEMAS["x-specway-plugins"]["default"] == defaults
+    # A spec that lists no plugins runs the table's defaults.
+    minimal = Path(__file__).resolve().parents[1] / "fixtures" / "minimal" / "openapi.yaml"
+    assert list(load_model(minimal).plugins) == defaults
     for p in BUILTIN_PLUGINS:
         if p.required:
             assert f"`{p.name}`" in SCHEMAS["x-specway-plugins"]["description"]
@@ -44,28 +47,7 @@ def test_extension_key_has_a_schema(entry: PluginEntry) -> None:
     assert entry.extension_key in SCHEMAS
 
 
-def _target_cases() -> list[object]:
-    cases: list[object] = []
-    for entry in BUILTIN_PLUGINS:
-        module = entry.target.partition(":")[0]
-        if importlib.util.find_spec(module) is None and entry.name == "cors":
-            # Being written alongside this table; the case turns green when the folder lands.
-            cases.append(
-                pytest.param(
-                    entry,
-                    id=entry.name,
-                    marks=pytest.mark.xfail(
-                        reason="specway/plugins/cors/ not written yet (issue 28, cors plugin)",
-                        strict=True,
-                    ),
-                )
-            )
-        else:
-            cases.append(pytest.param(entry, id=entry.name))
-    return cases
-
-
-@pytest.mark.parametrize("entry", _target_cases())
+@pytest.mark.parametrize("entry", BUILTIN_PLUGINS, ids=lambda p: p.name)
 def test_every_builtin_target_imports(entry: PluginEntry) -> None:
     cls = registry.plugin_class(entry.name)
     assert cls.__name__ == entry.target.partition(":")[2]

@@ -20,14 +20,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connexion.middleware import MiddlewarePosition
-
 from specway.builder import AppBuilder
 from specway.plugins.audit.middleware import AuditMiddleware, AuthFailureAudit, annotate
 from specway.plugins.audit.plan import AuditPlan, build_plans, derive_action, plan_for
 from specway.plugins.audit.writer import AuditWriter
 from specway.settings import Settings
 from specway.spec import SpecModel
+from specway.stages import Stage
 
 __all__ = [
     "AuditPlan",
@@ -78,14 +77,14 @@ class AuditPlugin:
         }
         builder.add_middleware(
             AuthFailureAudit,
-            MiddlewarePosition.BEFORE_SECURITY,
+            Stage.ROUTED,
             plans=every_plan,
             unknown=_UNKNOWN,
             submit=writer.submit,
         )
         builder.add_middleware(
             AuditMiddleware,
-            MiddlewarePosition.BEFORE_VALIDATION,
+            Stage.AUTHENTICATED,
             plans=build_plans(self.spec),
             submit=writer.submit,
         )

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from connexion.exceptions import OAuthProblem
-from connexion.middleware import MiddlewarePosition
 
 from specway.builder import AppBuilder
 from specway.errors import ConfigError
@@ -24,6 +23,7 @@ from specway.plugins.auth.sandbox_reset import DEFAULT_INTERVAL, SandboxResetTas
 from specway.plugins.auth.security import challenge_handler, security_map
 from specway.settings import Settings
 from specway.spec import SpecModel
+from specway.stages import Stage
 
 __all__ = ["AuthPlugin", "AuthRuntime"]
 
@@ -73,7 +73,7 @@ class AuthPlugin:
         builder.state.services["auth"] = runtime
         builder.security_map.update(security_map(runtime.authenticator))
         builder.add_error_handler(OAuthProblem, challenge_handler(self.spec.errors))
-        builder.add_middleware(ModeHeaderMiddleware, MiddlewarePosition.BEFORE_EXCEPTION)
+        builder.add_middleware(ModeHeaderMiddleware, Stage.RESPONSES)
         builder.on_startup(runtime.start)
         builder.on_shutdown(runtime.stop)
         reset_after = self.spec.auth.sandbox.reset_after

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from connexion.exceptions import ProblemException
-from connexion.middleware import MiddlewarePosition
 from starlette.exceptions import HTTPException
 
 from specway.builder import AppBuilder
@@ -24,6 +23,7 @@ from specway.plugins.errors.query_limit import QueryLimitMiddleware
 from specway.plugins.errors.validation import validator_map
 from specway.settings import Settings
 from specway.spec import SpecModel
+from specway.stages import Stage
 
 __all__ = ["ErrorBody", "ErrorsPlugin", "error_document", "render_error", "send_error"]
 
@@ -48,7 +48,7 @@ class ErrorsPlugin:
         builder.validator_map.update(validator_map())
         builder.add_middleware(
             BodyLimitMiddleware,
-            MiddlewarePosition.BEFORE_EXCEPTION,
+            Stage.RESPONSES,
             max_body_size=self.settings.max_body_size,
             errors=self.spec.errors,
         )
@@ -58,7 +58,7 @@ class ErrorsPlugin:
             )
         builder.add_middleware(
             QueryLimitMiddleware,
-            MiddlewarePosition.BEFORE_EXCEPTION,
+            Stage.RESPONSES,
             max_params=self.settings.max_query_params,
             errors=self.spec.errors,
         )

@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connexion.middleware import MiddlewarePosition
-
 from specway.builder import AppBuilder
 from specway.errors import ConfigError
 from specway.plugins.idempotency.backends import Existing, IdempotencyBackend, backend_for
 from specway.plugins.idempotency.middleware import IdempotencyMiddleware, IdempotencyOptions
 from specway.settings import Settings, secret_box
 from specway.spec import SpecModel
+from specway.stages import Stage
 
 __all__ = [
     "Existing",
@@ -63,7 +62,7 @@ class IdempotencyPlugin:
         backend = backend_for(self.settings, max_entries=self.max_entries)
         builder.add_middleware(
             IdempotencyMiddleware,
-            MiddlewarePosition.BEFORE_VALIDATION,
+            Stage.AUTHENTICATED,
             operations=operations,
             backend=backend,
             box=secret_box(self.settings, "idempotency"),

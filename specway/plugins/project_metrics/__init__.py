@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connexion.middleware import MiddlewarePosition
-
 from specway.builder import AppBuilder
 from specway.plugins.project_metrics.middleware import OperationPlan, ProjectTrafficMiddleware
 from specway.plugins.project_metrics.recorder import (
@@ -31,6 +29,7 @@ from specway.plugins.project_metrics.recorder import (
 )
 from specway.settings import Settings
 from specway.spec import SpecModel
+from specway.stages import Stage
 
 __all__ = [
     "LEVELS",
@@ -79,7 +78,7 @@ class ProjectMetricsPlugin:
         builder.state.services[SERVICE] = recorder
         builder.add_middleware(
             ProjectTrafficMiddleware,
-            MiddlewarePosition.BEFORE_EXCEPTION,
+            Stage.RESPONSES,
             recorder=recorder,
             plans=operation_plans(self.spec),
         )

@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connexion.middleware import MiddlewarePosition
-
 from specway.builder import AppBuilder
 from specway.plugins.ratelimit.backends import PolicyCheck, RateLimitBackend, backend_for
 from specway.plugins.ratelimit.backends.memory import MemoryBackend
@@ -35,6 +33,7 @@ from specway.plugins.ratelimit.plan import OperationPlan, compile_plans
 from specway.plugins.ratelimit.refused import RefusedCredentialsMiddleware
 from specway.settings import Settings
 from specway.spec import SpecModel
+from specway.stages import Stage
 
 __all__ = [
     "CircuitBreaker",
@@ -81,11 +80,11 @@ class RateLimitPlugin:
             builder.state.services.setdefault("health_checks", {})["redis"] = (
                 self.limiter.backend.ping
             )
-        builder.add_middleware(RateLimitHeadersMiddleware, MiddlewarePosition.BEFORE_EXCEPTION)
+        builder.add_middleware(RateLimitHeadersMiddleware, Stage.RESPONSES)
         # Outside the exception stage too: it sees the 401s the security stage renders.
         builder.add_middleware(
             RefusedCredentialsMiddleware,
-            MiddlewarePosition.BEFORE_EXCEPTION,
+            Stage.RESPONSES,
             plans=self.plans,
             limiter=self.limiter,
             client_ip=self.client_ip,
@@ -95,7 +94,7 @@ class RateLimitPlugin:
         )
         builder.add_middleware(
             RateLimitMiddleware,
-            MiddlewarePosition.BEFORE_VALIDATION,
+            Stage.AUTHENTICATED,
             plans=self.plans,
             limiter=self.limiter,
             client_ip=self.client_ip,
