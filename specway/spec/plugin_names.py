@@ -55,7 +55,7 @@ BUILTIN_PLUGINS: tuple[PluginEntry, ...] = (
         required=True,
         extension_key="x-specway-versioning",
     ),
-    PluginEntry("cors", "specway.plugins.cors:CorsPlugin"),
+    PluginEntry("cors", "specway.plugins.cors:CorsPlugin", extension_key="x-specway-cors"),
     PluginEntry(
         "auth", "specway.plugins.auth:AuthPlugin", default=True, extension_key="x-specway-auth"
     ),
