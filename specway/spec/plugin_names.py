@@ -48,6 +48,8 @@ BUILTIN_PLUGINS: tuple[PluginEntry, ...] = (
         default=True,
         extension_key="x-specway-errors",
     ),
+    # Outside versioning, so a 406 for an unserved version still carries the CORS headers.
+    PluginEntry("cors", "specway.plugins.cors:CorsPlugin", extension_key="x-specway-cors"),
     # Decides by x-specway-versioning whether it adds anything.
     PluginEntry(
         "versioning",
@@ -55,7 +57,6 @@ BUILTIN_PLUGINS: tuple[PluginEntry, ...] = (
         required=True,
         extension_key="x-specway-versioning",
     ),
-    PluginEntry("cors", "specway.plugins.cors:CorsPlugin", extension_key="x-specway-cors"),
     PluginEntry(
         "auth", "specway.plugins.auth:AuthPlugin", default=True, extension_key="x-specway-auth"
     ),

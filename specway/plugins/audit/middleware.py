@@ -3,10 +3,10 @@
 Two pieces, because Connexion's security stage raises before anything after it runs:
 
 - :class:`AuditMiddleware` sits after security and rate limiting, before request validation
-  (``BEFORE_VALIDATION``): it sees the principal, the body before validation (so rejected
+  (``Stage.AUTHENTICATED``): it sees the principal, the body before validation (so rejected
   mutations are recorded too) and the outcome of every audited operation, raised errors
   included.
-- :class:`AuthFailureAudit` sits just before security (``BEFORE_SECURITY``) and records the
+- :class:`AuthFailureAudit` sits just before security (``Stage.ROUTED``) and records the
   401/403s that security (or a handler of a non-audited operation) produced, unless the inner
   middleware already recorded the call.
 """

@@ -1,6 +1,6 @@
 """``ProjectTrafficMiddleware``: attribute each request under ``/v1/projects/{project_id}/…``.
 
-It sits outside Connexion's exception handling (``BEFORE_EXCEPTION``), so it sees the final
+It sits outside Connexion's exception handling (``Stage.RESPONSES``), so it sees the final
 status of every response, rendered errors included. The operation and its ``project_id`` path
 parameter come from Connexion's routing, which writes them into dicts this middleware puts into
 the scope beforehand (Connexion's scope copies share them). Latency is measured to the start of

@@ -278,3 +278,19 @@ def test_startup_refuses_unusable_origins(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         CorsPolicy.plan(config, origins)
+
+
+def test_an_unserved_version_is_refused_with_the_cors_headers(
+    tmp_path: Path, app_factory: Callable[..., TestClient]
+) -> None:
+    # cors wraps versioning, so a browser can read the 406 that names the served versions.
+    document = _document(
+        {"origins": [APP]}, **{"x-specway-versioning": {"vendor": "acme", "versions": ["v1"]}}
+    )
+    client = app_factory(write_variant(document, tmp_path))
+    refused = client.get(
+        "/health", headers={"Origin": APP, "Accept": "application/vnd.acme.v9+json"}
+    )
+    assert refused.status_code == 406, refused.text
+    assert refused.headers["access-control-allow-origin"] == APP
+    assert refused.headers["vary"] == "Origin"
