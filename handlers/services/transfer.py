@@ -34,7 +34,7 @@ from handlers.services.envfile import (
 )
 from handlers.services.variables import (
     MAX_VALUE_LENGTH,
-    emit_variable_event,
+    emit_variable_events,
     new_variable,
     reveal,
     set_value,
@@ -167,6 +167,7 @@ async def import_environment(
             await session.execute(select(Variable).where(Variable.environment_id == environment.id))
         ).scalars()
     }
+    changes: list[tuple[str, Variable]] = []
     for entry in parsed.entries:
         if last_line[entry.key] != entry.line:
             reason = f"duplicate key; line {last_line[entry.key]} sets it"
@@ -180,16 +181,18 @@ async def import_environment(
         if current is None:
             variable = new_variable(environment, entry.key, entry.value, box, actor)
             session.add(variable)
-            await emit_variable_event(session, "variable.created", variable, actor)
+            changes.append(("variable.created", variable))
             report.imported += 1
         elif reveal(box, current) == entry.value:
             report.unchanged += 1
         else:
             set_value(current, entry.value, box)
-            await emit_variable_event(session, "variable.updated", current, actor)
+            changes.append(("variable.updated", current))
             report.updated += 1
     try:
+        # One flush of every row and one outbox write for every event, not a round per line.
         await session.flush()
+        await emit_variable_events(session, changes, actor)
     except IntegrityError as exc:
         raise Conflict(
             "The environment's variables changed during the import; nothing was imported, retry"

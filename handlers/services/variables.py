@@ -24,7 +24,7 @@ from specway.crypto import DecryptionError, SecretBox
 from specway.errors import BadRequest, Conflict, InternalError, NotFound
 from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
-from specway.plugins.webhooks import emit_event
+from specway.plugins.webhooks import emit_event, emit_events
 
 logger = logging.getLogger("handlers.variables")
 
@@ -104,17 +104,15 @@ def _duplicate(key: str) -> Conflict:
 async def emit(session: AsyncSession, event_type: str, data: dict[str, Any]) -> None:
     """Write the event to the webhooks outbox in the caller's transaction.
 
-    Every variable event passes through :func:`emit_variable_event` and then here, and nowhere
-    else, so no value can reach a payload.
+    Every variable event's payload is made by :func:`variable_event_data`, so no value can
+    reach a payload.
     """
     await emit_event(session, event_type, data)
 
 
-async def emit_variable_event(
-    session: AsyncSession, event_type: str, variable: Variable, actor: Actor
-) -> None:
-    """Emit ``variable.created|updated|deleted`` with key names only, never a value."""
-    data = {
+def variable_event_data(variable: Variable, actor: Actor) -> dict[str, Any]:
+    """The payload of ``variable.created|updated|deleted``: key names only, never a value."""
+    return {
         "variable": {
             "id": variable.id,
             "key": variable.key,
@@ -122,7 +120,20 @@ async def emit_variable_event(
             "created_by": actor.id,
         }
     }
-    await emit(session, event_type, data)
+
+
+async def emit_variable_event(
+    session: AsyncSession, event_type: str, variable: Variable, actor: Actor
+) -> None:
+    """Emit ``variable.created|updated|deleted`` for one variable."""
+    await emit(session, event_type, variable_event_data(variable, actor))
+
+
+async def emit_variable_events(
+    session: AsyncSession, changes: list[tuple[str, Variable]], actor: Actor
+) -> None:
+    """Emit the events of many variables (a ``.env`` import) in one outbox write."""
+    await emit_events(session, [(t, variable_event_data(v, actor)) for t, v in changes])
 
 
 async def list_variables(

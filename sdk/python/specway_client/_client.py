@@ -1655,6 +1655,8 @@ class EnvironmentsResource:
         of UTF-8. New keys are created, existing ones overwritten, all in one transaction; every
         line that cannot be imported is listed in `failed_imports` with its line number and
         the reason (never its value). A later line with the same key wins over an earlier one.
+        Limits: at most 1,000 variables per file (more: 413, nothing imported), at most 100
+        unreadable lines (more: 400, nothing imported), values of at most 65,536 characters.
 
         Args:
             environment_id: Environment id (`env_…`).

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from specway.builder import AppBuilder
 from specway.errors import ConfigError
 from specway.plugins.webhooks.catalogue import EventCatalogue, EventPayloadError, matches
-from specway.plugins.webhooks.outbox import attach, emit_event
+from specway.plugins.webhooks.outbox import attach, emit_event, emit_events
 from specway.plugins.webhooks.service import WebhookService
 from specway.plugins.webhooks.worker import WebhookWorker
 from specway.settings import Settings
@@ -40,6 +40,7 @@ __all__ = [
     "WebhookWorker",
     "WebhooksPlugin",
     "emit_event",
+    "emit_events",
     "matches",
     "worker_options",
 ]

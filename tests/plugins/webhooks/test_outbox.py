@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from webhooks_support import WebhookEnv, webhook_env
 
-from specway.plugins.webhooks import EventPayloadError, emit_event
+from specway.plugins.webhooks import EventPayloadError, emit_event, emit_events
 from specway.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from specway.plugins.webhooks.subscriptions import create_endpoint
 from specway.spec import SpecModel
@@ -154,3 +154,34 @@ async def test_without_the_plugin_emit_is_a_no_op(tmp_path: Any) -> None:
             assert await emit_event(session, "project.created", {"project": PROJECT}) is None
     finally:
         await database.dispose()
+
+
+@pytest.mark.anyio
+async def test_emit_events_writes_each_event_with_the_deliveries_emit_event_would(
+    database_url: str, reference_model: SpecModel
+) -> None:
+    async with webhook_env(database_url, reference_model) as env:
+        everything = await endpoint(env, ["*"], "org_a")
+        created_only = await endpoint(env, ["project.created"], "org_a")
+        await endpoint(env, ["*"], "org_b")
+        updated = {**PROJECT, "name": "Beta"}
+        async with env.database.session() as session, session.begin():
+            recorded = await emit_events(
+                session,
+                [
+                    ("project.created", {"project": PROJECT}),
+                    ("project.updated", {"project": updated}),
+                ],
+                organization_id="org_a",
+            )
+        assert recorded == 2
+        async with env.database.session() as session:
+            events = (await session.execute(select(WebhookEvent))).scalars().all()
+        by_type = {e.type: e for e in events}
+        assert sorted(by_type) == ["project.created", "project.updated"]
+        assert by_type["project.updated"].data == {"project": updated}
+        assert await targets(env, by_type["project.created"].id) == {
+            everything.id,
+            created_only.id,
+        }
+        assert await targets(env, by_type["project.updated"].id) == {everything.id}
