@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from specway.ids import new_id, utcnow
@@ -14,6 +14,8 @@ from specway.storage import Base
 
 class Project(Base):
     __tablename__ = "projects"
+    # The page index (migration 0008): lists read a page of an organisation by creation time.
+    __table_args__ = (Index("ix_projects_org_created_id", "organization_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("proj"))
     organization_id: Mapped[str | None] = mapped_column(String(40), index=True)

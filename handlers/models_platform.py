@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handlers import models as _project_models  # noqa: F401 - ``projects``, the FK target
@@ -24,6 +24,7 @@ class Workspace(Base):
     """An isolated area of an organisation (seeds 000/001) with a resource quota."""
 
     __tablename__ = "workspaces"
+    __table_args__ = (Index("ix_workspaces_org_created", "organization_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ws"))
     organization_id: Mapped[str | None] = mapped_column(String(40), index=True)

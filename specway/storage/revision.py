@@ -63,7 +63,7 @@ def new_revision(
             )
         metadata = {id(t.metadata): t.metadata for t in tables}
         config.attributes["target_metadata"] = list(metadata.values())
-        config.attributes["include_object"] = _only({t.name for t in tables})
+        config.attributes["include_object"] = only_tables({t.name for t in tables})
     try:
         written = command.revision(
             config,
@@ -132,7 +132,7 @@ def _specway_modules() -> list[Any]:
     return [m for n, m in list(sys.modules.items()) if n == "specway" or n.startswith("specway.")]
 
 
-def _only(names: set[str]) -> Any:
+def only_tables(names: set[str]) -> Any:
     """Alembic's ``include_object``: the project's tables and what belongs to them."""
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
