@@ -19,10 +19,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from site import getsitepackages as site_packages
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Table
+from sqlalchemy import DefaultClause, Table
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import False_, True_
 
 from specway.errors import ConfigError
 from specway.project import Project, import_handlers
@@ -64,6 +65,7 @@ def new_revision(
         metadata = {id(t.metadata): t.metadata for t in tables}
         config.attributes["target_metadata"] = list(metadata.values())
         config.attributes["include_object"] = only_tables({t.name for t in tables})
+        config.attributes["render_item"] = portable_defaults
     try:
         written = command.revision(
             config,
@@ -130,6 +132,18 @@ def _modules_under(root: Path) -> dict[str, Any]:
 
 def _specway_modules() -> list[Any]:
     return [m for n, m in list(sys.modules.items()) if n == "specway" or n.startswith("specway.")]
+
+
+def portable_defaults(type_: str, obj: Any, _context: Any) -> str | Literal[False]:
+    """Alembic's ``render_item``: ``server_default=sa.false()``/``sa.true()`` stay those
+    expressions in the revision, instead of the autogenerating database's spelling (SQLite's
+    ``sa.text('0')``, which PostgreSQL refuses for a boolean column)."""
+    if type_ == "server_default" and isinstance(obj, DefaultClause):
+        if isinstance(obj.arg, False_):
+            return "sa.false()"
+        if isinstance(obj.arg, True_):
+            return "sa.true()"
+    return False
 
 
 def only_tables(names: set[str]) -> Any:

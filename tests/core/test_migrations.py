@@ -58,7 +58,7 @@ def downgrade() -> None:
 '''
 
 BOOK_MODEL = """
-from sqlalchemy import String
+from sqlalchemy import String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -71,6 +71,7 @@ class Book(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     isbn: Mapped[str | None] = mapped_column(String(20))
+    pinned: Mapped[bool] = mapped_column(server_default=false())
 """
 
 
@@ -340,6 +341,8 @@ def test_db_revision_writes_a_file_that_db_upgrade_applies(
     body = written[0].read_text()
     assert "down_revision = '0001'" in body
     assert "add_column(sa.Column('isbn'" in body
+    # Written portably, not in SQLite's spelling (sa.text('0'), refused by PostgreSQL).
+    assert "server_default=sa.false()" in body, body
     assert "drop_table" not in body.split("def downgrade")[0]  # framework tables: untouched
 
     capsys.readouterr()
@@ -353,7 +356,7 @@ def test_db_revision_writes_a_file_that_db_upgrade_applies(
     def columns(connection: Connection) -> list[str]:
         return [c["name"] for c in inspect(connection).get_columns("books")]
 
-    assert run(read(url, columns)) == ["id", "title", "isbn"]
+    assert run(read(url, columns)) == ["id", "title", "isbn", "pinned"]
 
     # Without --autogenerate: an empty revision after the new head, in-process.
     assert main(["db", "revision", "-m", "by hand", "--rev-id", "0003", "--spec", str(spec)]) == 0

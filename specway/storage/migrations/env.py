@@ -21,6 +21,7 @@ context.configure(
     version_table=attributes["version_table"],
     target_metadata=attributes.get("target_metadata"),
     include_object=attributes.get("include_object"),
+    render_item=attributes.get("render_item"),
     render_as_batch=True,
 )
 with context.begin_transaction():
