@@ -30,7 +30,7 @@ from specway.plugins.ratelimit.client_ip import ClientIPResolver
 from specway.plugins.ratelimit.limiter import Outcome, RateLimiter
 from specway.plugins.ratelimit.middleware import RateLimitHeadersMiddleware, RateLimitMiddleware
 from specway.plugins.ratelimit.plan import OperationPlan, compile_plans
-from specway.plugins.ratelimit.refused import RefusedCredentialsMiddleware
+from specway.plugins.ratelimit.refused import RefusalCharger
 from specway.settings import Settings
 from specway.spec import SpecModel
 from specway.stages import Stage
@@ -46,7 +46,7 @@ __all__ = [
     "RateLimitPlugin",
     "RateLimitStats",
     "RateLimiter",
-    "RefusedCredentialsMiddleware",
+    "RefusalCharger",
     "compile_plans",
 ]
 
@@ -80,11 +80,9 @@ class RateLimitPlugin:
             builder.state.services.setdefault("health_checks", {})["redis"] = (
                 self.limiter.backend.ping
             )
-        builder.add_middleware(RateLimitHeadersMiddleware, Stage.RESPONSES)
-        # Outside the exception stage too: it sees the 401s the security stage renders.
-        builder.add_middleware(
-            RefusedCredentialsMiddleware,
-            Stage.RESPONSES,
+        # Outside the exception stage: it sees every response, the 401s the security stage
+        # renders included.
+        refusals = RefusalCharger(
             plans=self.plans,
             limiter=self.limiter,
             client_ip=self.client_ip,
@@ -92,6 +90,7 @@ class RateLimitPlugin:
             key_prefix=self.settings.ratelimit_key_prefix,
             unix_reset=self.spec.ratelimit.reset == "unix",
         )
+        builder.add_middleware(RateLimitHeadersMiddleware, Stage.RESPONSES, refusals=refusals)
         builder.add_middleware(
             RateLimitMiddleware,
             Stage.AUTHENTICATED,

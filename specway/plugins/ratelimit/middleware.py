@@ -15,7 +15,7 @@ this middleware adds the headers itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -37,17 +37,24 @@ from specway.types import (
     stamping,
 )
 
+if TYPE_CHECKING:
+    from specway.plugins.ratelimit.refused import RefusalCharger
+
 SCOPE_HEADERS = "specway.ratelimit.headers"
-# A list the outer middlewares may put into the scope; the limiter appends each outcome's kind,
+# A list the outer half puts into the scope; the limiter appends each outcome's kind,
 # so a later 401 is known to have been counted already (e.g. a login's wrong password).
 SCOPE_DECIDED = "specway.ratelimit.decided"
 
 
 class RateLimitHeadersMiddleware:
-    """Outer half: stamps the headers the inner middleware decided on every response."""
+    """Outer half: stamps the headers the inner middleware decided on every response, and
+    hands each 401 the inner half never saw (a refused credential) to ``refusals``, which may
+    answer it with a 429 instead (:mod:`specway.plugins.ratelimit.refused`). One wrapper of
+    ``send`` per request does both."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, refusals: RefusalCharger | None = None) -> None:
         self.app = app
+        self.refusals = refusals
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +62,31 @@ class RateLimitHeadersMiddleware:
             return
         pending: Headers = []
         scope[SCOPE_HEADERS] = pending
-        await self.app(scope, receive, stamping(send, pending))
+        refusals = self.refusals
+        if refusals is None:
+            await self.app(scope, receive, stamping(send, pending))
+            return
+        # Connexion's routing writes the operation id into this dict (its scope copies share it).
+        extensions: dict[str, Any] = scope.setdefault("extensions", {})
+        decided: list[str] = []
+        scope[SCOPE_DECIDED] = decided
+        replaced = False
+
+        async def reply(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the 401's body, superseded by the 429 already sent
+            if message["type"] == "http.response.start":
+                # ``decided``: the inner half counted it (a handler's 401, a wrong password).
+                if message.get("status") == 401 and not decided:
+                    replaced = await refusals.over_budget(scope, extensions, send)
+                    if replaced:
+                        return
+                if pending:
+                    message["headers"] = [*message.get("headers", []), *pending]
+            await send(message)
+
+        await self.app(scope, receive, reply)
 
 
 class RateLimitMiddleware:
