@@ -105,11 +105,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "x-specway-plugins": {
         "title": "which plugins run",
         "type": "array",
-        "items": {"enum": list(KNOWN_PLUGINS)},
-        "description": "The plugins this API runs. "
+        # Any name: built-ins and installed entry points are checked by
+        # specway.spec.plugin_checks, which lists the installed ones in its fix.
+        "items": {"type": "string", "minLength": 1},
+        "description": "The plugins this API runs: built-ins ("
+        + ", ".join(f"`{name}`" for name in KNOWN_PLUGINS)
+        + ") or installed third-party plugins (`specway.plugins` entry points, see "
+        "[the plugin guide](plugins.md)); an unknown name is a lint error listing the installed "
+        "ones. "
         + ", ".join(f"`{name}`" for name in REQUIRED_PLUGINS[:-1])
         + f" and `{REQUIRED_PLUGINS[-1]}` are always installed, and specway fixes the order "
-        "they run in, whatever the list's order.",
+        "they run in, whatever the list's order: built-ins in their table's order, then "
+        "third-party plugins as listed.",
         # The plugin table's defaults (specway.spec.plugin_names), as model.DEFAULT_PLUGINS.
         "default": list(DEFAULT_PLUGINS),
         "examples": [["request_id", "errors", "auth", "ratelimit", "audit", "webhooks"]],
@@ -829,13 +836,19 @@ def check_extensions(
                 Problem(here, f"{key} is not allowed here", "move it to the right level")
             )
             continue
-        for err in sorted(
-            Draft7Validator(SCHEMAS[key]).iter_errors(value), key=lambda e: list(e.path)
-        ):
-            if err.validator == "oneOf" and err.context:
-                problems.extend(_branch_problems(here + pointer(*err.path), err))
-            else:
-                problems.append(_schema_problem(here, err))
+        problems += schema_problems(here, SCHEMAS[key], value)
+    return problems
+
+
+def schema_problems(here: str, schema: Any, value: Any) -> list[Problem]:
+    """Every mismatch of ``value`` (found at pointer ``here``) with the JSON Schema ``schema``,
+    each with its pointer and a fix; shared by the built-in and the plugins' extensions."""
+    problems: list[Problem] = []
+    for err in sorted(Draft7Validator(schema).iter_errors(value), key=lambda e: list(e.path)):
+        if err.validator == "oneOf" and err.context:
+            problems.extend(_branch_problems(here + pointer(*err.path), err))
+        else:
+            problems.append(_schema_problem(here, err))
     return problems
 
 

@@ -32,6 +32,7 @@ from specway.spec.extensions import (
 from specway.spec.layout import handlers_location
 from specway.spec.loader import Document, load_spec_document
 from specway.spec.naming import snake
+from specway.spec.plugin_checks import plugin_problems
 from specway.spec.plugin_names import DEFAULT_PLUGINS as DEFAULT_PLUGINS
 from specway.spec.problems import Level, Problem, SpecError, pointer
 
@@ -181,6 +182,7 @@ def _migration_folders(file: str, declared: Any) -> tuple[str, ...]:
 def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Problem]]:
     """Read ``document`` into a :class:`SpecModel`, collecting problems instead of raising."""
     problems: list[Problem] = check_extensions(document, (), DOCUMENT_KEYS)
+    problems += plugin_problems(document)
     info = document.get("info") or {}
     servers = document.get("servers") or [{"url": "/"}]
     base_path = urlparse(str(servers[0].get("url", "/"))).path.rstrip("/")

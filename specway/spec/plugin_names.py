@@ -9,11 +9,25 @@ Why here, under ``specway.spec``: the spec room may import only itself (and stdl
 validators), while the registry may import the spec room. So the table lives where both can
 read it, and holds plain strings only: ``target`` is ``"module:Class"``, imported lazily by the
 registry, never by this module.
+
+Third-party plugins are the ``specway.plugins`` entry points of the installed distributions
+(:func:`entry_point_plugins`, read with :mod:`importlib.metadata`, nothing imported); a
+built-in name always wins over an entry point of the same name. :func:`describe` reads what
+lint needs from a loaded plugin class (its extension key, JSON Schema and levels) without
+importing anything of specway's runtime here: the class is duck-typed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Literal
+
+ENTRY_POINT_GROUP = "specway.plugins"
+
+ExtensionLevel = Literal["document", "path", "operation"]
+EXTENSION_LEVELS: tuple[ExtensionLevel, ...] = ("document", "path", "operation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +108,77 @@ DEFAULT_PLUGINS: tuple[str, ...] = tuple(p.name for p in BUILTIN_PLUGINS if p.de
 EXTENSION_KEYS: dict[str, str] = {
     p.name: p.extension_key for p in BUILTIN_PLUGINS if p.extension_key is not None
 }
+
+
+def entry_point_plugins() -> dict[str, EntryPoint]:
+    """The installed third-party plugins: name → ``specway.plugins`` entry point (not loaded).
+
+    Names of built-ins are left out (the built-in wins). Read fresh on every call: a plugin
+    installed while the process runs is found by the next lint or app.
+    """
+    builtin = set(PLUGIN_NAMES)
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in builtin}
+
+
+def installed_plugin_names() -> tuple[str, ...]:
+    """Every plugin a spec may enable: the built-ins in install order, then the entry points'
+    names sorted."""
+    return PLUGIN_NAMES + tuple(sorted(entry_point_plugins()))
+
+
+@dataclass(frozen=True, slots=True)
+class PluginExtension:
+    """What a third-party plugin reads from the spec: its key, JSON Schema and levels."""
+
+    plugin: str
+    key: str
+    schema: Mapping[str, Any]
+    levels: tuple[ExtensionLevel, ...]
+
+
+class PluginContractError(ValueError):
+    """A loaded plugin class that breaks the contract (the message says how)."""
+
+
+def describe(name: str, cls: Any) -> PluginExtension | None:
+    """The extension ``cls`` (the plugin class of entry point ``name``) declares, if any.
+
+    Checks the parts of the contract lint relies on: ``name`` equals the entry point's name,
+    ``install`` is callable, and an ``extension_key`` is an ``x-`` key outside specway's own
+    ``x-specway-`` namespace, with a mapping ``extension_schema`` and known
+    ``extension_levels``. Raises :class:`PluginContractError` otherwise.
+    """
+    declared = getattr(cls, "name", None)
+    if declared != name:
+        raise PluginContractError(
+            f"its class {getattr(cls, '__qualname__', cls)!r} has name {declared!r}, "
+            f"not the entry point's {name!r}"
+        )
+    if not callable(getattr(cls, "install", None)):
+        raise PluginContractError("its class has no install(builder) method")
+    key = getattr(cls, "extension_key", None)
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key.startswith("x-") or key.startswith("x-specway-"):
+        raise PluginContractError(
+            f"extension_key {key!r} must start with 'x-' and not with 'x-specway-' "
+            "(specway's own namespace)"
+        )
+    if key in BUILTIN_EXTENSION_KEYS:
+        raise PluginContractError(f"extension_key {key!r} is a built-in extension")
+    schema = getattr(cls, "extension_schema", None)
+    if not isinstance(schema, Mapping):
+        raise PluginContractError(
+            f"extension_key {key!r} has no extension_schema (a JSON Schema mapping)"
+        )
+    levels = tuple(getattr(cls, "extension_levels", ("document",)))
+    unknown = [lv for lv in levels if lv not in EXTENSION_LEVELS]
+    if unknown or not levels:
+        raise PluginContractError(
+            f"extension_levels {levels!r}: use some of {', '.join(EXTENSION_LEVELS)}"
+        )
+    return PluginExtension(name, key, schema, levels)
+
+
+# Extension keys other specs and tools commonly use: never a third-party plugin's.
+BUILTIN_EXTENSION_KEYS: frozenset[str] = frozenset({"x-webhooks"})
