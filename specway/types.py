@@ -30,6 +30,19 @@ def header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def request_path(scope: Scope) -> str:
+    """The path the client asked for, at any stage.
+
+    Before routing, ``path`` is below ``root_path``; Starlette's ``Mount`` (Connexion routes
+    the spec's base path through one) then moves the base path into ``root_path`` *and* keeps
+    it in ``path``, on the same scope dict. Joining the two after routing would double the base
+    path (``/v1/v1/projects``).
+    """
+    root = str(scope.get("root_path", ""))
+    path = str(scope.get("path", ""))
+    return path if not root or path.startswith(root + "/") or path == root else root + path
+
+
 def operation_id(scope: Scope) -> str | None:
     """The operationId Connexion's routing stage matched, or ``None`` before/without a match."""
     routing = (scope.get("extensions") or {}).get("connexion_routing") or {}

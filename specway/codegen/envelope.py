@@ -41,26 +41,29 @@ def error_media_type(style: str) -> str:
     return "application/problem+json" if style == "problem" else "application/json"
 
 
-# The wording of the ``object`` field-details layout (``plugins/errors/envelope.py``).
-_OBJECT_REASONS = {"required": "required_field_missing"}
+# The default wording of the ``map`` layout (``plugins/errors/envelope.py``).
 _MAP_MESSAGES = {"required": "This field is required."}
 
 
-def field_details(layout: str, details: list[dict[str, str]]) -> Any:
-    """A field list ``[{field, in, reason}]`` in ``x-specway-errors.field_details`` layout."""
+def field_details(
+    layout: str, details: list[dict[str, str]], reasons: dict[str, str] | None = None
+) -> Any:
+    """A field list ``[{field, in, reason}]`` in ``x-specway-errors.field_details`` layout,
+    with reasons in the spec's wording (``field_reasons``)."""
+    reasons = reasons or {}
     if layout == "map":
         fields: dict[str, list[str]] = {}
         for item in details:
             reason = item.get("reason", "")
             fields.setdefault(item["field"] or "non_field_errors", []).append(
-                _MAP_MESSAGES.get(reason, reason)
+                reasons.get(reason) or _MAP_MESSAGES.get(reason, reason)
             )
         return fields
     if layout == "object" and details:
         reason = details[0].get("reason", "")
         obj: dict[str, Any] = {
             "field": details[0]["field"],
-            "reason": _OBJECT_REASONS.get(reason, reason),
+            "reason": reasons.get(reason, reason),
         }
         if len(details) > 1:
             obj["errors"] = details

@@ -271,9 +271,11 @@ def _errors(model: SpecModel, schemas: Mapping[str, Schema]) -> Errors:
             cfg.code_case,
             400,
             "invalid_request",
-            "Invalid request parameters",
+            cfg.validation_message.replace("{field}", "name").replace("{reason}", "required"),
             field_details(
-                cfg.field_details, [{"field": "name", "in": "body", "reason": "required"}]
+                cfg.field_details,
+                [{"field": "name", "in": "body", "reason": "required"}],
+                cfg.field_reasons,
             ),
             renames=renames,
         ),

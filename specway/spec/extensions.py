@@ -188,6 +188,25 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "`{field, reason}`.",
                 "examples": ["map"],
             },
+            "field_reasons": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "default": {},
+                "description": "The spec's wording of specway's validation reasons in `details` "
+                "(the `map` and `object` layouts), e.g. `{required: required_field_missing}`; "
+                "unnamed reasons keep specway's wording (`map`: Django REST framework's "
+                "`This field is required.`).",
+                "examples": [{"required": "required_field_missing"}],
+            },
+            "validation_message": {
+                "type": "string",
+                "minLength": 1,
+                "default": "Invalid request parameters",
+                "description": "The message of a request that fails validation (400). `{field}` "
+                "and `{reason}` name the first failing field and specway's reason for it "
+                "(`required`, ...).",
+                "examples": ["Validation failed", "Invalid parameter: {field} is {reason}"],
+            },
             "retry_after_field": {
                 "type": "boolean",
                 "default": False,
@@ -640,6 +659,8 @@ class ErrorsConfig:
     ``code_case``; ``field_details: map`` turns the field list ``[{field, reason}]`` into the
     Django REST framework layout ``{field: [message]}``, ``field_details: object`` into the first
     failing field ``{field, reason}`` (all of them under ``errors`` when there are several);
+    ``field_reasons`` rewords specway's reasons in those layouts; ``validation_message`` is a
+    validation 400's message (``{field}``/``{reason}`` of the first failing field);
     ``retry_after_field`` copies a
     ``Retry-After`` header into the body as ``retry_after`` (seconds).
     """
@@ -648,6 +669,8 @@ class ErrorsConfig:
     code_case: Literal["lower", "upper"] = "lower"
     codes: dict[str, str] = field(default_factory=dict)
     field_details: Literal["list", "map", "object"] = "list"
+    field_reasons: dict[str, str] = field(default_factory=dict)
+    validation_message: str = "Invalid request parameters"
     retry_after_field: bool = False
 
 

@@ -191,8 +191,17 @@ def test_without_the_extension_bodies_leave_as_returned(
 
 
 def test_field_details_object_is_the_first_failing_field() -> None:
-    config = ErrorsConfig(style="status-wrapped", code_case="upper", field_details="object")
+    config = ErrorsConfig(
+        style="status-wrapped",
+        code_case="upper",
+        field_details="object",
+        field_reasons={"required": "required_field_missing"},
+    )
     one = [{"field": "name", "in": "body", "reason": "required"}]
+    plain = ErrorsConfig(style="nested", field_details="object")
+    assert error_document(plain, ErrorBody(400, "invalid_request", "x", one))["error"][
+        "details"
+    ] == {"field": "name", "reason": "required"}
     doc = error_document(config, ErrorBody(400, "invalid_request", "Invalid", one, "req_1"))
     assert doc == {
         "status": "error",

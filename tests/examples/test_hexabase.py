@@ -221,7 +221,7 @@ def test_error_codes_for_bad_input(hexa: Hexabase) -> None:
     client, auth = hexa.client, hexa.auth
     bad = client.post("/v1/workspaces", json={"description": "no name"}, headers=auth)
     assert error_code(bad, 400) == "INVALID_REQUEST"
-    assert bad.json()["error"]["details"][0]["field"] == "name"
+    assert bad.json()["error"]["details"] == {"field": "name", "reason": "required"}
     reader = {"Authorization": f"Bearer {hexa.mint('reader', ['read'])}"}
     denied = client.post("/v1/workspaces", json={"name": "x"}, headers=reader)
     assert error_code(denied, 403) == "FORBIDDEN"

@@ -30,7 +30,16 @@ from specway.plugins.buffered_body import ClientDisconnected, read_body, replayi
 from specway.plugins.request_record import client_ip
 from specway.principal import principal_from_scope, refused_principal
 from specway.storage.outage import is_outage
-from specway.types import SCOPE_REQUEST_ID, ASGIApp, Message, Receive, Scope, Send, header
+from specway.types import (
+    SCOPE_REQUEST_ID,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+    request_path,
+)
 from specway.types import operation_id as routed_operation
 
 SCOPE_AUDITED = "specway.audit.recorded"
@@ -133,7 +142,7 @@ def build_row(
         "user_agent": agent.decode("latin-1")[:256] if agent else None,
         "operation_id": routed_operation(scope),
         "method": str(scope["method"]),
-        "path": (str(scope.get("root_path", "")) + str(scope["path"]))[:1024],
+        "path": request_path(scope)[:1024],
         "target_type": note.get("target_type") or target_type,
         "target_id": _text(note.get("target_id") or target_id, 200),
         "status": status,

@@ -42,26 +42,21 @@ def _code(config: ErrorsConfig, code: str) -> str:
 _FIELD_MESSAGES = {"required": "This field is required."}
 
 
-# The wording of ``field_details: object`` for the reasons our validators report.
-_OBJECT_REASONS = {"required": "required_field_missing"}
-
-
 def _details(config: ErrorsConfig, details: Any) -> Any:
     """``details`` in the configured layout: the field list as is, ``{field: [message]}`` or
-    the first failing field ``{field, reason}`` (with every one under ``errors`` if several)."""
+    the first failing field ``{field, reason}`` (with every one under ``errors`` if several);
+    reasons in the spec's wording (``field_reasons``)."""
     if config.field_details == "list" or not isinstance(details, list):
         return details
     if not all(isinstance(d, dict) and "field" in d for d in details):
         return details
+    reasons = config.field_reasons
     if config.field_details == "object":
         if not details:
             return details
         first = details[0]
         reason = str(first.get("reason", ""))
-        obj: dict[str, Any] = {
-            "field": str(first["field"]),
-            "reason": _OBJECT_REASONS.get(reason, reason),
-        }
+        obj: dict[str, Any] = {"field": str(first["field"]), "reason": reasons.get(reason, reason)}
         if len(details) > 1:
             obj["errors"] = details
         return obj
@@ -69,8 +64,21 @@ def _details(config: ErrorsConfig, details: Any) -> Any:
     for item in details:
         reason = str(item.get("reason", ""))
         name = str(item["field"]) or "non_field_errors"
-        fields.setdefault(name, []).append(_FIELD_MESSAGES.get(reason, reason))
+        fields.setdefault(name, []).append(
+            reasons.get(reason) or _FIELD_MESSAGES.get(reason, reason)
+        )
     return fields
+
+
+def validation_message(config: ErrorsConfig, details: Any) -> str:
+    """The message of a validation 400: ``validation_message`` with ``{field}`` and
+    ``{reason}`` of the first failing field (empty when the details name none)."""
+    first = details[0] if isinstance(details, list) and details else {}
+    field = str(first.get("field", "")) if isinstance(first, dict) else ""
+    reason = str(first.get("reason", "")) if isinstance(first, dict) else ""
+    template = config.validation_message
+    # Only the two documented names are replaced: a spec's other braces stay as written.
+    return template.replace("{field}", field).replace("{reason}", reason)
 
 
 def retry_after_seconds(headers: dict[str, str] | None) -> int | None:

@@ -11,7 +11,12 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from specway.errors import APIError, error_for_status
-from specway.plugins.errors.envelope import ErrorBody, render_error, with_retry_after
+from specway.plugins.errors.envelope import (
+    ErrorBody,
+    render_error,
+    validation_message,
+    with_retry_after,
+)
 from specway.plugins.errors.validation import RequestValidationProblem
 from specway.spec import ErrorsConfig, SpecModel
 from specway.storage.outage import is_outage
@@ -87,7 +92,7 @@ class ErrorRenderer:
         status = int(exc.status)
         details: Any = getattr(exc, "details", None)
         if isinstance(exc, RequestValidationProblem):
-            message = "Invalid request parameters"
+            message = validation_message(self.config, details)
         else:
             message = str(exc.detail or exc.title or _MESSAGES.get(status, "Error"))
             if status >= 500:

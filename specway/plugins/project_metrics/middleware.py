@@ -17,7 +17,16 @@ from typing import Any
 
 from specway.plugins.project_metrics.recorder import LogLine, TrafficRecorder, level_for_status
 from specway.principal import principal_from_scope
-from specway.types import SCOPE_REQUEST_ID, ASGIApp, Message, Receive, Scope, Send, operation_id
+from specway.types import (
+    SCOPE_REQUEST_ID,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    operation_id,
+    request_path,
+)
 
 _PROJECT_ID = re.compile(r"^[A-Za-z0-9_]{1,40}$")
 
@@ -92,7 +101,7 @@ class ProjectTrafficMiddleware:
             project_id,
             organization_id,
             method=method,
-            path=str(scope.get("root_path", "")) + str(scope["path"]),
+            path=request_path(scope),
             status=status,
             latency_ms=(time.perf_counter() - started) * 1000,
             request_id=request_id,

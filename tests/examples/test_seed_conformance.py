@@ -1,0 +1,172 @@
+"""Seed conformance (issue 30): each deviation found between a served example and its seed,
+checked against the seed's own example.
+
+Each test quotes the seed lines it checks; the seed files are ``/work/shared/seeds/00N_*.txt``
+(VersionTwo 000, Hexabase 001, yourcompany 002, example.com 003, KeyNest 004).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.conftest import AuthIdentity
+
+Client = tuple[TestClient, dict[str, str]]
+
+
+def served(
+    name: str,
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> Client:
+    """The example ``name`` served, with a key of a fresh tenant (minted on the same database
+    through the reference API)."""
+    identity = auth_factory(app_factory())
+    return example_client(name), identity.headers
+
+
+@pytest.fixture
+def versiontwo(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> Client:
+    return served("versiontwo", example_client, app_factory, auth_factory)
+
+
+@pytest.fixture
+def examplecom(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> Client:
+    return served("examplecom", example_client, app_factory, auth_factory)
+
+
+def assert_unix_reset(response: Any, window: int) -> None:
+    """``X-RateLimit-Reset`` is the Unix time of the window's reset (seeds 000, 002, 003, 004:
+    ``X-RateLimit-Reset: 1640995200``), not seconds from now."""
+    reset = int(response.headers["X-RateLimit-Reset"])
+    now = time.time()
+    assert now - 1 <= reset <= now + window + 1, (reset, now)
+
+
+# --- VersionTwo (seed 000) -------------------------------------------------------------------
+
+
+def test_versiontwo_reset_is_unix_time(versiontwo: Client) -> None:
+    # Seed 000: "X-RateLimit-Reset: Time when rate limit resets"; its spec: "Unix time the
+    # rate limit resets."
+    client, auth = versiontwo
+    assert_unix_reset(client.get("/v1/projects", headers=auth), 60)
+
+
+def test_versiontwo_validation_details_is_one_object(versiontwo: Client) -> None:
+    # Seed 000: {"error": {"code": "invalid_request", "message": "Invalid request parameters",
+    #            "details": {"field": "name", "reason": "required"}}}
+    client, auth = versiontwo
+    response = client.post("/v1/projects", json={}, headers=auth)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert error["message"] == "Invalid request parameters"
+    assert error["details"] == {"field": "name", "reason": "required"}
+
+
+def test_versiontwo_log_lines_carry_the_path_once(versiontwo: Client) -> None:
+    client, auth = versiontwo
+    project = client.post("/v1/projects", json={"name": "Logged"}, headers=auth).json()
+    assert client.get(f"/v1/projects/{project['id']}", headers=auth).status_code == 200
+    logs = client.get(f"/v1/projects/{project['id']}/logs?order=asc", headers=auth)
+    assert logs.status_code == 200, logs.text
+    messages = [line["message"] for line in logs.json()["logs"]]
+    assert any(f"/v1/projects/{project['id']}" in m for m in messages), messages
+    assert not any("/v1/v1/" in m for m in messages), messages
+
+
+# --- example.com (seed 003) ------------------------------------------------------------------
+
+
+def test_examplecom_reset_is_unix_time(examplecom: Client) -> None:
+    # Seed 003: "X-RateLimit-Reset: 1640995200".
+    client, auth = examplecom
+    assert_unix_reset(client.get("/v1/projects", headers=auth), 60)
+
+
+def test_examplecom_validation_details_is_one_object(examplecom: Client) -> None:
+    # Seed 003: {"error": {"code": "invalid_request", "message": "A detailed error message",
+    #            "details": {"field": "Additional error context"}}}
+    client, auth = examplecom
+    response = client.post("/v1/users", json={"name": "John Doe"}, headers=auth)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert isinstance(error["details"], dict)
+    assert isinstance(error["details"]["field"], str)
+
+
+# --- Hexabase (001) --------------------------------------------------------------------------
+
+
+def test_hexabase_validation_details_is_one_object(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> None:
+    # Seed 001 shows `details` as one object ({"resource_type", "resource_id"}); a validation
+    # error's details follow it: {"field", "reason"}.
+    client, _ = served("hexabase", example_client, app_factory, auth_factory)
+    identity = auth_factory(app_factory())
+    session = {"Authorization": f"Bearer {identity.session_token}"}
+    made = client.post("/v1/api-keys", json={"name": "k", "scopes": ["write"]}, headers=session)
+    assert made.status_code == 201, made.text
+    auth = {"Authorization": f"Bearer {made.json()['key']}"}
+    response = client.post("/v1/projects", json={}, headers=auth)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("INVALID_REQUEST", "Invalid request parameters")
+    assert error["details"] == {"field": "name", "reason": "required"}
+
+
+# --- yourcompany (002) -----------------------------------------------------------------------
+
+
+def test_yourcompany_validation_error_reads_as_documented(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> None:
+    # Seed 002: {"status": "error", "error": {"code": "INVALID_REQUEST", "message":
+    #   "Invalid parameter: name is required",
+    #   "details": {"field": "name", "reason": "required_field_missing"}}}
+    client, auth = served("yourcompany", example_client, app_factory, auth_factory)
+    response = client.post("/v1/resources", json={"type": "processor"}, headers=auth)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["status"] == "error"
+    error = body["error"]
+    assert error["code"] == "INVALID_REQUEST"
+    assert error["message"] == "Invalid parameter: name is required"
+    assert error["details"] == {"field": "name", "reason": "required_field_missing"}
+
+
+# --- KeyNest (004) ---------------------------------------------------------------------------
+
+
+def test_keynest_validation_error_reads_as_documented(
+    example_client: Callable[..., TestClient],
+) -> None:
+    # Seed 004: {"error": "Validation failed",
+    #            "details": {"name": ["This field is required."], ...}}
+    client = example_client("keynest")
+    response = client.post("/api/auth/register/", json={"email": "a@example.com"})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["error"] == "Validation failed"
+    assert body["details"]["password"] == ["This field is required."]
