@@ -207,6 +207,37 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "(`required`, ...).",
                 "examples": ["Validation failed", "Invalid parameter: {field} is {reason}"],
             },
+            "messages": {
+                "type": "object",
+                "additionalProperties": {
+                    "oneOf": [
+                        {"type": "string", "minLength": 1},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "message": {"type": "string", "minLength": 1},
+                                "details": {"type": "string", "minLength": 1},
+                            },
+                        },
+                    ]
+                },
+                "default": {},
+                "description": "The spec's wording of an error, by specway's code (before "
+                "`codes` renames it): its message, or `{message, details}` where `details` "
+                "replaces the details object with a sentence. `{name}` is a value of the "
+                "error's details, e.g. a 429's `{retry_after}`, `{policy}`, `{limit}`, "
+                "`{window}`; other braces stay as written.",
+                "examples": [
+                    {"rate_limited": "Rate limit exceeded. Try again in {retry_after} seconds."},
+                    {
+                        "rate_limited": {
+                            "message": "Rate limit exceeded",
+                            "details": "Too many requests. Try again in {retry_after} seconds.",
+                        }
+                    },
+                ],
+            },
             "retry_after_field": {
                 "type": "boolean",
                 "default": False,
@@ -661,6 +692,7 @@ class ErrorsConfig:
     failing field ``{field, reason}`` (all of them under ``errors`` when there are several);
     ``field_reasons`` rewords specway's reasons in those layouts; ``validation_message`` is a
     validation 400's message (``{field}``/``{reason}`` of the first failing field);
+    ``messages`` rewords an error by code (message, or message and a details sentence);
     ``retry_after_field`` copies a
     ``Retry-After`` header into the body as ``retry_after`` (seconds).
     """
@@ -671,6 +703,7 @@ class ErrorsConfig:
     field_details: Literal["list", "map", "object"] = "list"
     field_reasons: dict[str, str] = field(default_factory=dict)
     validation_message: str = "Invalid request parameters"
+    messages: dict[str, str | dict[str, str]] = field(default_factory=dict)
     retry_after_field: bool = False
 
 

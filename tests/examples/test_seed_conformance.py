@@ -170,3 +170,27 @@ def test_keynest_validation_error_reads_as_documented(
     body = response.json()
     assert body["error"] == "Validation failed"
     assert body["details"]["password"] == ["This field is required."]
+
+
+def test_yourcompany_retry_after_is_never_later_than_the_reset(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> None:
+    # Seed 002: 100 requests per hour; a 429 carries Retry-After, and X-RateLimit-Reset is the
+    # Unix time of the reset. A client that waits either one must be admitted.
+    client, auth = served("yourcompany", example_client, app_factory, auth_factory)
+    for i in range(100):
+        response = client.get("/v1/resources?per_page=1", headers=auth)
+        assert response.status_code == 200, (i, response.text)
+    limited = client.get("/v1/resources", headers=auth)
+    assert limited.status_code == 429, limited.text
+    retry = int(limited.headers["Retry-After"])
+    reset = int(limited.headers["X-RateLimit-Reset"])
+    # Seed 002: {"status": "error", "error": {"code": "RATE_LIMIT_EXCEEDED",
+    #   "message": "Rate limit exceeded. Try again in 3600 seconds.", "retry_after": 3600}}
+    error = limited.json()["error"]
+    assert error["code"] == "RATE_LIMIT_EXCEEDED"
+    assert error["message"] == f"Rate limit exceeded. Try again in {retry} seconds."
+    assert error["retry_after"] == retry
+    assert time.time() + retry <= reset + 1, (retry, reset - time.time())

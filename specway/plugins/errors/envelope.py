@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -81,6 +82,38 @@ def validation_message(config: ErrorsConfig, details: Any) -> str:
     return template.replace("{field}", field).replace("{reason}", reason)
 
 
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _fill(template: str, details: Any) -> str:
+    """``template`` with each ``{name}`` that names a scalar of ``details`` replaced by it."""
+    values = details if isinstance(details, dict) else {}
+
+    def value(match: re.Match[str]) -> str:
+        found = values.get(match.group(1))
+        if isinstance(found, str | int | float) and not isinstance(found, bool):
+            return str(found)
+        return match.group(0)
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def worded(config: ErrorsConfig, error: ErrorBody) -> ErrorBody:
+    """``error`` in the spec's wording of its code (``messages``), if it has one."""
+    wording = config.messages.get(error.code)
+    if wording is None:
+        return error
+    if isinstance(wording, str):
+        return replace(error, message=_fill(wording, error.details))
+    message = wording.get("message")
+    sentence = wording.get("details")
+    return replace(
+        error,
+        message=_fill(message, error.details) if message else error.message,
+        details=_fill(sentence, error.details) if sentence else error.details,
+    )
+
+
 def retry_after_seconds(headers: dict[str, str] | None) -> int | None:
     """The ``Retry-After`` header (delay in seconds) of ``headers``, if there is one."""
     for key, value in (headers or {}).items():
@@ -101,6 +134,7 @@ def with_retry_after(
 
 def error_document(config: ErrorsConfig, error: ErrorBody) -> dict[str, Any]:
     """The JSON document for ``error`` in the configured style."""
+    error = worded(config, error)
     code = _code(config, error.code)
     extra = error.extra or {}
     details = _details(config, error.details)

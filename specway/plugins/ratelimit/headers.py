@@ -3,10 +3,17 @@
 * ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (the seeds' trio) describe the tightest
   policy: the rejecting one that makes the client wait longest, otherwise the one with the
   fewest remaining units. ``-Reset`` is in **seconds from now**, or the Unix time of the reset
-  when the spec says ``x-specway-ratelimit: {reset: unix}``.
+  (rounded up to the second) when the spec says ``x-specway-ratelimit: {reset: unix}``.
 * ``RateLimit-Policy`` and ``RateLimit`` (IETF draft-ietf-httpapi-ratelimit-headers-10) list
   every policy: ``"burst";q=100;w=60`` and ``"burst";r=42;t=17``.
-* ``Retry-After`` (on 429 only): seconds after which the same request would be admitted.
+* ``Retry-After`` (on 429 only): seconds after which the same request would be admitted, which
+  is when the tightest policy admits it again.
+
+A refusing policy's reset is when it admits the request again, if that is later than the end of
+its window: a sliding window whose current window alone is over the limit still counts a share
+of it after the window ends (100/h, all used now: the 101st is admitted 36 s after the window
+ends), and a client that waits for ``X-RateLimit-Reset`` must not meet another 429. So
+``Retry-After`` is never later than the tightest policy's ``X-RateLimit-Reset``.
 """
 
 from __future__ import annotations
@@ -23,6 +30,14 @@ Headers = list[tuple[bytes, bytes]]
 
 def _seconds(ms: int) -> int:
     return max(0, math.ceil(ms / 1000))
+
+
+def _reset_ms(verdict: Verdict) -> int:
+    """Milliseconds until the policy is reset for this caller: the end of its window, or, when
+    it refuses the request, the time it admits it again if that is later."""
+    if verdict.allowed or verdict.retry_ms < 0:
+        return verdict.reset_ms
+    return max(verdict.reset_ms, verdict.retry_ms)
 
 
 def tightest(verdicts: Sequence[Verdict]) -> int:
@@ -43,11 +58,12 @@ def limit_headers(
     """
     index = tightest(verdicts)
     policy, verdict = policy_set.policies[index], verdicts[index]
-    reset = _seconds(verdict.reset_ms)
     if unix_reset:
-        reset += math.floor(time.time())
+        reset = math.ceil(time.time() + _reset_ms(verdict) / 1000)
+    else:
+        reset = _seconds(_reset_ms(verdict))
     live = ", ".join(
-        f"{_item(p)};r={v.remaining};t={_seconds(v.reset_ms)}"
+        f"{_item(p)};r={v.remaining};t={_seconds(_reset_ms(v))}"
         for p, v in zip(policy_set.policies, verdicts, strict=True)
     )
     return [

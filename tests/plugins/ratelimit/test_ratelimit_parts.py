@@ -110,11 +110,31 @@ def test_headers_describe_the_tightest_policy_and_list_all() -> None:
 
 def test_reset_as_unix_time_when_asked() -> None:
     verdicts = [Verdict(True, 7, 18_001, 0), Verdict(True, 3, 1_200_000, 0)]
-    before = math.floor(time.time())
+    before = time.time()
     headers = dict(limit_headers(policy_set(), verdicts, unix_reset=True))
-    after = math.floor(time.time())
-    assert before + 1200 <= int(headers[b"x-ratelimit-reset"]) <= after + 1200
+    after = time.time()
+    # The Unix second at or after the reset.
+    assert before + 1200 <= int(headers[b"x-ratelimit-reset"]) <= math.ceil(after + 1200)
     assert headers[b"ratelimit"] == b'"burst";r=7;t=19, "hourly";r=3;t=1200'
+
+
+def test_retry_after_is_never_later_than_the_refusing_policys_reset() -> None:
+    # yourcompany (seed 002), 100/h: all 100 used 10 min into the window. The sliding window
+    # admits the 101st 36 s after the window ends (the old window still weighs 99.x), so its
+    # reset is then, not at the window's end (which would send the client into another 429).
+    verdicts = [Verdict(True, 9, 6_000, 0), Verdict(False, 0, 3_000_000, 3_036_000)]
+    headers = dict(limit_headers(policy_set(), verdicts))
+    wait = retry_after(verdicts)
+    assert wait == 3036
+    assert int(headers[b"x-ratelimit-reset"]) == 3036
+    assert headers[b"ratelimit"] == b'"burst";r=9;t=6, "hourly";r=0;t=3036'
+    now = time.time()
+    unix = int(dict(limit_headers(policy_set(), verdicts, unix_reset=True))[b"x-ratelimit-reset"])
+    assert now + wait <= unix <= math.ceil(time.time() + wait)
+    # A refusal whose wait ends before the window does keeps the window's end as its reset.
+    burst = [Verdict(False, 0, 60_000, 5_500), Verdict(True, 50, 1_200_000, 0)]
+    assert dict(limit_headers(policy_set(), burst))[b"x-ratelimit-reset"] == b"60"
+    assert retry_after(burst) == 6
 
 
 def test_rejecting_policy_with_the_longest_wait_is_the_tightest() -> None:
