@@ -1,7 +1,7 @@
-"""Handlers of the ``Webhooks`` tag: endpoints, their delivery log and the event catalogue.
+"""The reference API's project webhooks: ``POST /v1/projects/{project_id}/webhooks``.
 
-Thin: the webhooks plugin (``plugins.webhooks``) owns the logic; projects are looked up here so
-a project webhook for an unknown or foreign project is a 404.
+The webhook endpoints themselves are the framework's ``webhooks`` part
+(:mod:`specway.parts.webhooks`); this checks the project, then creates an endpoint scoped to it.
 """
 
 from __future__ import annotations
@@ -10,140 +10,14 @@ from typing import Any
 
 from handlers.services.projects import get_project
 from specway import context
-from specway.errors import ServiceUnavailable
-from specway.ids import parse_timestamp
-from specway.pagination import list_response, page_request
-from specway.plugins.webhooks import WebhookService
-from specway.plugins.webhooks import deliveries as delivery_log
-from specway.plugins.webhooks import subscriptions as endpoints
+from specway.parts.webhooks.handlers import create_endpoint_for, organization
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
 
-def _org() -> str | None:
-    principal = context.principal()
-    return principal.organization_id if principal else None
-
-
-def _service() -> WebhookService:
-    try:
-        service: WebhookService = context.app_state().service("webhooks")
-    except KeyError:
-        raise ServiceUnavailable("The webhooks plugin is not enabled") from None
-    return service
-
-
-async def list_webhooks(
-    page: int | None = None,
-    per_page: int | None = None,
-    project_id: str | None = None,
-    enabled: bool | None = None,
-) -> Response:
-    op = context.operation()
-    request = page_request(op.pagination, page, per_page)
-    async with context.database().session() as session:
-        rows, total = await endpoints.list_endpoints(
-            session, _org(), request, project_id=project_id, enabled=enabled
-        )
-        items = [endpoints.endpoint_to_dict(e) for e in rows]
-    query = {"project_id": project_id, "enabled": enabled}
-    body, headers = list_response(op.pagination, items, total, request, context.path(), query)
-    return body, 200, headers
-
-
-async def create_webhook(body: dict[str, Any]) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint, secret = await endpoints.create_endpoint(session, service, _org(), body)
-        data = endpoints.endpoint_to_dict(endpoint, secret)
-    return data, 201, {"Location": f"{context.path()}/{data['id']}"}
-
-
 async def create_project_webhook(project_id: str, body: dict[str, Any]) -> Response:
-    service = _service()
-    org = _org()
-    async with context.database().session() as session, session.begin():
-        project = await get_project(session, org, project_id)
-        endpoint, secret = await endpoints.create_endpoint(
-            session, service, org, body, project_id=project.id
-        )
-        data = endpoints.endpoint_to_dict(endpoint, secret)
+    async with context.database().session() as session:
+        project = await get_project(session, organization(), project_id)
+    data = await create_endpoint_for(project.id, body)
     base = context.path().rsplit("/projects/", 1)[0]
     return data, 201, {"Location": f"{base}/webhooks/{data['id']}"}
-
-
-async def get_webhook(webhook_id: str) -> Response:
-    async with context.database().session() as session:
-        endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
-        return endpoints.endpoint_to_dict(endpoint), 200
-
-
-async def update_webhook(webhook_id: str, body: dict[str, Any]) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
-        await endpoints.update_endpoint(session, service, endpoint, body)
-        return endpoints.endpoint_to_dict(endpoint), 200
-
-
-async def delete_webhook(webhook_id: str) -> Response:
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
-        await endpoints.delete_endpoint(session, endpoint)
-    return None, 204
-
-
-async def rotate_webhook_secret(webhook_id: str) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
-        secret = await endpoints.rotate_secret(session, service, endpoint)
-        return endpoints.endpoint_to_dict(endpoint, secret), 200
-
-
-async def test_webhook(webhook_id: str) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
-        return await delivery_log.send_test(session, service, endpoint), 202
-
-
-async def list_webhook_deliveries(
-    webhook_id: str,
-    page: int | None = None,
-    per_page: int | None = None,
-    status: str | None = None,
-    event: str | None = None,
-) -> Response:
-    op = context.operation()
-    request = page_request(op.pagination, page, per_page)
-    async with context.database().session() as session:
-        endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
-        items, total = await delivery_log.list_deliveries(
-            session, endpoint, request, status=status, event=event
-        )
-    query = {"status": status, "event": event}
-    body, headers = list_response(op.pagination, items, total, request, context.path(), query)
-    return body, 200, headers
-
-
-async def redeliver_webhook_delivery(webhook_id: str, delivery_id: str) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
-        return await delivery_log.redeliver(session, service, endpoint, delivery_id), 202
-
-
-async def recover_webhook(webhook_id: str, body: dict[str, Any]) -> Response:
-    service = _service()
-    since = parse_timestamp(body["since"], "since")
-    until = parse_timestamp(body["until"], "until") if body.get("until") else None
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, _org(), webhook_id)
-        count = await delivery_log.recover(session, service, endpoint, since, until)
-    return {"recovered": count}, 202
-
-
-async def list_webhook_events() -> Response:
-    catalogue = _service().catalogue
-    return {"data": [catalogue.events[name].to_dict() for name in catalogue.names()]}, 200

@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 
 from jsonschema import Draft7Validator
 
+from specway.spec.include import PARTS, VERBS
 from specway.spec.plugin_names import DEFAULT_PLUGINS, PLUGIN_NAMES, REQUIRED_PLUGINS
 from specway.spec.problems import Problem, pointer
 
@@ -462,6 +463,80 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "x-specway-include": {
+        "title": "the platform operations this API includes",
+        "description": "Parts of the platform specway ships (their operations, schemas, events "
+        "and handlers), merged into this document at load time: "
+        + "; ".join(f"`{p.name}`: {p.summary}" for p in PARTS.values())
+        + ". A list of part names, or an object with `prefix` (mounted under it, e.g. `/v1`), "
+        "`scopes` (the scope name each verb `read`/`write`/`delete`/`admin` becomes; default "
+        "`<resource>:<verb>`, e.g. `api_keys:write`) and `parts`; a part may be an object with "
+        "its own `prefix`, `scopes`, `options` and `operations` (per operationId: fields laid "
+        "over the operation, e.g. `summary`, `security`, `x-specway-ratelimit`; `false` leaves it "
+        "out). The document's own paths, components, tags and events of the same name win.",
+        "oneOf": [
+            {"$ref": "#/$defs/parts"},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["parts"],
+                "properties": {
+                    "prefix": {"$ref": "#/$defs/prefix"},
+                    "scopes": {"$ref": "#/$defs/scopes"},
+                    "parts": {"$ref": "#/$defs/parts"},
+                },
+            },
+        ],
+        "$defs": {
+            "prefix": {"type": "string", "pattern": r"^(/[^/{}\s]+)*/?$"},
+            "scopes": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    verb: {"type": "string", "minLength": 1, "pattern": r"^\S+$"} for verb in VERBS
+                },
+            },
+            "parts": {
+                "type": "array",
+                "items": {
+                    "oneOf": [
+                        {"enum": list(PARTS)},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["part"],
+                            "properties": {
+                                "part": {"enum": list(PARTS)},
+                                "prefix": {"$ref": "#/$defs/prefix"},
+                                "scopes": {"$ref": "#/$defs/scopes"},
+                                "options": {"type": "object"},
+                                "operations": {
+                                    "type": "object",
+                                    "additionalProperties": {
+                                        "oneOf": [{"type": "object"}, {"const": False}]
+                                    },
+                                },
+                            },
+                        },
+                    ]
+                },
+            },
+        },
+        "examples": [
+            ["api-keys", "webhooks", "audit-logs"],
+            {"prefix": "/v1", "parts": ["accounts", {"part": "api-keys"}]},
+        ],
+        "x-inheritance": "Document only.",
+    },
+    "x-specway-part": {
+        "title": "the part an operation came from",
+        "type": "string",
+        "enum": list(PARTS),
+        "description": "Set by `x-specway-include` on the operations it merges in (the app serves "
+        "them with the part's handlers); not written by hand.",
+        "examples": ["api-keys"],
+        "x-inheritance": "Operation only.",
+    },
     "x-specway-cors": {
         "title": "cross-origin requests from browsers",
         "type": "object",
@@ -615,7 +690,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 # Which extensions may stand at which level.
-DOCUMENT_KEYS = frozenset(SCHEMAS) - {"x-specway-audit", "x-specway-events"}
+DOCUMENT_KEYS = frozenset(SCHEMAS) - {"x-specway-audit", "x-specway-events", "x-specway-part"}
 OPERATION_KEYS = frozenset(
     {
         "x-specway-ratelimit",
@@ -624,6 +699,7 @@ OPERATION_KEYS = frozenset(
         "x-specway-events",
         "x-specway-pagination",
         "x-specway-envelope",
+        "x-specway-part",
     }
 )
 PATH_KEYS = OPERATION_KEYS - {"x-specway-events", "x-specway-audit"}

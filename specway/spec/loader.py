@@ -3,7 +3,9 @@
 Local references (``#/components/...``) are kept. References into other files are resolved
 relative to the file that holds them: schemas under ``components/schemas`` are hoisted into the
 root document's ``components/schemas`` (so recursive schemas keep working), anything else is
-inlined.
+inlined; the siblings of a ``$ref`` (OpenAPI 3.1) are kept beside it. The parts ``x-specway-include`` names are merged in last
+(:mod:`specway.spec.include`). In an OpenAPI 3.1 document, ``nullable`` (3.0) is then rewritten
+as a 2020-12 type array (:func:`specway.spec.dialect.normalise_nullable`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from specway.spec.dialect import is_oas31, normalise_nullable
+from specway.spec.include import apply_includes
 from specway.spec.problems import Problem, SpecError, escape_pointer_token
 
 Document = dict[str, Any]
@@ -74,6 +78,7 @@ class _Bundler:
         self.problems: list[Problem] = []
         self.cache: dict[Path, Any] = {self.root_path: root}
         self.hoisted: dict[str, Any] = {}
+        self.local: list[tuple[str, str, str]] = []
 
     def load(self, path: Path) -> Any:
         path = path.resolve()
@@ -85,7 +90,16 @@ class _Bundler:
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str):
-                return self.follow(ref, base, at, stack)
+                target = self.follow(ref, base, at, stack)
+                if len(node) == 1 or not isinstance(target, dict):
+                    return target
+                # Siblings of a $ref (OpenAPI 3.1: 2020-12 schemas, Reference summaries) stay.
+                siblings = {
+                    k: self.walk(v, base, f"{at}/{escape_pointer_token(k)}", stack)
+                    for k, v in node.items()
+                    if k != "$ref"
+                }
+                return {**target, **siblings}
             return {
                 k: self.walk(v, base, f"{at}/{escape_pointer_token(k)}", stack)
                 for k, v in node.items()
@@ -99,12 +113,7 @@ class _Bundler:
         target_file = (base.parent / file_part).resolve() if file_part else base.resolve()
         if target_file == self.root_path:
             if not file_part:
-                try:
-                    resolve_pointer(self.root, frag)
-                except (KeyError, IndexError, ValueError):
-                    self.problems.append(
-                        Problem(at, f"unresolved $ref {ref!r}", "point it at an existing node")
-                    )
+                self.local.append((at, ref, frag))  # checked once the includes are merged
                 return {"$ref": "#" + frag}
             return {"$ref": "#" + frag}
         try:
@@ -153,6 +162,17 @@ def load_spec_document(path: str | Path) -> Document:
         schemas = bundled.setdefault("components", {}).setdefault("schemas", {})
         for name, schema in bundler.hoisted.items():
             schemas.setdefault(name, schema)
+    bundler.problems += apply_includes(bundled, read_document)
+    for at, ref, frag in bundler.local:
+        try:
+            resolve_pointer(bundled, frag)
+        except (KeyError, IndexError, ValueError):
+            bundler.problems.append(
+                Problem(at, f"unresolved $ref {ref!r}", "point it at an existing node")
+            )
+    if is_oas31(bundled):
+        # Fragments written for 3.0 (parts, shared files) say nullable: the 2020-12 form of it.
+        normalise_nullable(bundled)
     if bundler.problems:
         raise SpecError([_with_file(p, str(path)) for p in bundler.problems])
     return bundled

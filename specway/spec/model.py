@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
 
+from specway.spec.dialect import is_oas31, webhooks_key
 from specway.spec.extensions import (
     DOCUMENT_KEYS,
     DOCUMENT_ONLY_RATELIMIT_KEYS,
@@ -29,6 +30,7 @@ from specway.spec.extensions import (
     read_envelope,
     read_policies,
 )
+from specway.spec.include import part_of
 from specway.spec.layout import handlers_location
 from specway.spec.loader import Document, load_spec_document
 from specway.spec.naming import snake
@@ -92,7 +94,8 @@ class OperationModel:
 
 @dataclass(frozen=True, slots=True)
 class WebhookEvent:
-    """An event type from ``x-webhooks``: its name and payload (``data``) schema."""
+    """An event type from ``webhooks`` (3.1) or ``x-webhooks`` (3.0): its name and payload
+    (``data``) schema."""
 
     name: str
     summary: str
@@ -277,7 +280,10 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
             model.operations[op_id] = _operation(
                 model, document, path, method, op, path_ext, problems
             )
-    for name, item in (document.get("x-webhooks") or {}).items():
+    catalogue = document.get(webhooks_key(document))
+    if catalogue is None and is_oas31(document):
+        catalogue = document.get("x-webhooks")  # read, and flagged by lint (version_rules)
+    for name, item in (catalogue or {}).items():
         post = (item or {}).get("post") or {}
         schema = (
             ((post.get("requestBody") or {}).get("content") or {}).get("application/json") or {}
@@ -294,7 +300,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
                     Problem(
                         op.pointer + "/x-specway-events",
                         f"unknown event {event!r}",
-                        "declare it under x-webhooks",
+                        f"declare it under {webhooks_key(document)}",
                     )
                 )
     return model, [_with_file(p, file) for p in problems]
@@ -360,6 +366,7 @@ def _operation(
     tags = tuple(op.get("tags") or ["default"])
     op_id = str(op["operationId"])
     audit = ext.get("x-specway-audit")
+    part = part_of(op)
     return OperationModel(
         operation_id=op_id,
         method=method,
@@ -376,7 +383,7 @@ def _operation(
         idempotency=bool(ext.get("x-specway-idempotency", method == "post")),
         audit=None if audit is False else (audit or None),
         events=tuple(ext.get("x-specway-events") or ()),
-        handler_module=f"{model.handlers_package}.{snake(tags[0])}",
+        handler_module=part.handlers if part else f"{model.handlers_package}.{snake(tags[0])}",
         handler_function=snake(op_id),
     )
 

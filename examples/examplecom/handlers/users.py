@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.services import auth as auth_service
-from handlers.services import organizations as org_service
-from handlers.services.access import auth_runtime, current_principal
 from specway import context
 from specway.errors import NotFound
 from specway.ids import rfc3339
+from specway.parts.access import auth_runtime, current_principal
+from specway.parts.accounts import service as auth_service
+from specway.parts.organizations import service as org_service
 from specway.plugins.auth import accounts
 from specway.plugins.auth.models import User
 from specway.plugins.auth.passwords import hash_password_async

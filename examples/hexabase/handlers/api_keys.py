@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from handlers.api_keys import create_api_key, get_api_key, list_api_keys, revoke_api_key
+from specway.parts.api_keys.handlers import (
+    create_api_key,
+    get_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 
 __all__ = ["create_api_key", "get_api_key", "list_api_keys", "revoke_api_key"]

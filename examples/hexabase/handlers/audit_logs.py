@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from handlers.audit_logs import list_audit_logs
+from specway.parts.audit_logs.handlers import list_audit_logs
 
 __all__ = ["list_audit_logs"]

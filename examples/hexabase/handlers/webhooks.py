@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import webhooks as reference
 from handlers.runtime import current_actor
 from handlers.services import workspaces as workspace_service
 from specway import context
+from specway.parts.webhooks import handlers as reference
 
 get_webhook = reference.get_webhook
 delete_webhook = reference.delete_webhook

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from handlers.auth import get_profile, login_user, logout_user, register_user
+from specway.parts.accounts.handlers import get_profile, login_user, logout_user, register_user
 
 __all__ = ["get_profile", "login_user", "logout_user", "register_user"]

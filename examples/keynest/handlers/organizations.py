@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.organizations import create_organization, get_organization, list_organizations
+from specway.parts.organizations.handlers import (
+    create_organization,
+    get_organization,
+    list_organizations,
+)
 
 __all__ = ["create_organization", "get_organization", "list_organizations"]

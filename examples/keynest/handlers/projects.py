@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.services import projects as service
-from handlers.services.access import current_principal
 from specway import context
 from specway.errors import NotFound
 from specway.pagination import list_response, page_request
+from specway.parts.access import current_principal
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import api_keys as reference
-from handlers.services import api_keys as service
-from handlers.services.access import auth_runtime, current_principal
 from specway import context
 from specway.pagination import list_response, page_request
+from specway.parts.access import auth_runtime, current_principal
+from specway.parts.api_keys import handlers as reference
+from specway.parts.api_keys import service
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.models import Project
 from handlers.services import projects as service
-from handlers.services.access import current_principal
 from specway import context
 from specway.ids import rfc3339
 from specway.pagination import PageRequest, list_response, page_request
+from specway.parts.access import current_principal
 from specway.plugins.webhooks import emit_event
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]

@@ -1,13 +1,13 @@
-"""Handlers of the ``Auth`` tag: register, login, logout, profile."""
+"""The ``accounts`` part: register, login, logout, profile."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from handlers.services import auth as service
-from handlers.services.access import auth_runtime as _runtime
-from handlers.services.access import current_principal as _principal
 from specway import context
+from specway.parts.access import auth_runtime as _runtime
+from specway.parts.access import current_principal as _principal
+from specway.parts.accounts import service
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 

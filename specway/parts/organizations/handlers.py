@@ -1,46 +1,60 @@
-"""Handlers of the ``Organizations`` tag: organisations and their members."""
+"""The ``organizations`` part: organisations and their members.
+
+The include's ``options`` name the project's own tables an organisation owns
+(:class:`~specway.parts.organizations.service.Tenancy`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from handlers.services import organizations as service
-from handlers.services.access import auth_runtime, current_principal
 from specway import context
 from specway.pagination import list_response, page_request
+from specway.parts.access import auth_runtime, current_principal
+from specway.parts.organizations import service
+from specway.parts.organizations.service import Tenancy
 from specway.plugins.audit import annotate
+from specway.spec.include import part_options
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+
+def _tenancy() -> Tenancy:
+    return Tenancy.from_options(part_options(context.app_state().spec.document, "organizations"))
 
 
 async def list_organizations(page: int | None = None, per_page: int | None = None) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
     async with context.database().session() as session:
-        items, total = await service.list_organizations(session, current_principal(), request)
+        items, total = await service.list_organizations(
+            session, current_principal(), request, _tenancy()
+        )
     body, headers = list_response(op.pagination, items, total, request, context.path(), {})
     return body, 200, headers
 
 
 async def create_organization(body: dict[str, Any]) -> Response:
     async with context.database().session() as session, session.begin():
-        data = await service.create_organization(session, current_principal(), body)
+        data = await service.create_organization(session, current_principal(), body, _tenancy())
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 
 async def get_organization(org_id: str) -> Response:
     async with context.database().session() as session:
-        return await service.get_organization(session, current_principal(), org_id), 200
+        return await service.get_organization(session, current_principal(), org_id, _tenancy()), 200
 
 
 async def update_organization(org_id: str, body: dict[str, Any]) -> Response:
     async with context.database().session() as session, session.begin():
-        return await service.update_organization(session, current_principal(), org_id, body), 200
+        return await service.update_organization(
+            session, current_principal(), org_id, body, _tenancy()
+        ), 200
 
 
 async def delete_organization(org_id: str) -> Response:
     async with context.database().session() as session, session.begin():
-        await service.delete_organization(session, current_principal(), org_id)
+        await service.delete_organization(session, current_principal(), org_id, _tenancy())
     await auth_runtime().invalidate()
     return None, 204
 

@@ -1,5 +1,5 @@
-"""Organisations and members as the API shows them (seed 004's shape: ``member_count``,
-``project_count``, ``user_role``).
+"""Organisations and members as the API shows them (``member_count``, the include's ``counts``,
+``user_role``).
 
 Visibility: a session sees the organisations its user belongs to; an API key only its own. Any
 other id is 404, never 403, so existence does not leak. Changes need the admin role in the
@@ -12,13 +12,15 @@ are managed in live mode) and cannot be deleted; deleting a live organisation de
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as default
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ScalarSelect, column, delete, func, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.models import Project
 from specway.errors import Conflict, Forbidden, NotFound
 from specway.ids import rfc3339, utcnow
 from specway.pagination import PageRequest
@@ -33,12 +35,42 @@ _MEMBERS = (
     .correlate(Organization)
     .scalar_subquery()
 )
-_PROJECTS = (
-    select(func.count())
-    .where(Project.organization_id == Organization.id)
-    .correlate(Organization)
-    .scalar_subquery()
-)
+
+
+@dataclass(frozen=True, slots=True)
+class Tenancy:
+    """The project's tables that belong to an organisation (``organization_id`` column), from the
+    include's ``options``: ``counts`` (field name -> table, shown on each organisation, e.g.
+    ``project_count: projects``) and ``cascade`` (tables whose rows go with the organisation)."""
+
+    counts: Mapping[str, str] = default(default_factory=dict)
+    cascade: Sequence[str] = ()
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Tenancy:
+        counts = options.get("counts") or {}
+        cascade = options.get("cascade") or ()
+        return cls({str(k): str(v) for k, v in counts.items()}, tuple(str(t) for t in cascade))
+
+    def count_columns(self) -> list[ScalarSelect[int]]:
+        columns = []
+        for name in self.counts.values():
+            owned = _owned(name)
+            columns.append(
+                select(func.count())
+                .select_from(owned)
+                .where(owned.c.organization_id == Organization.id)
+                .correlate(Organization)
+                .scalar_subquery()
+            )
+        return columns
+
+    def named(self, values: Sequence[Any]) -> dict[str, int]:
+        return {name: int(value) for name, value in zip(self.counts, values, strict=True)}
+
+
+def _owned(name: str) -> Any:
+    return table(name, column("organization_id"))
 
 
 def _not_found(org_id: str) -> NotFound:
@@ -48,7 +80,9 @@ def _not_found(org_id: str) -> NotFound:
     )
 
 
-def org_to_dict(org: Organization, role: str, members: int, projects: int) -> dict[str, Any]:
+def org_to_dict(
+    org: Organization, role: str, members: int, counts: Mapping[str, int]
+) -> dict[str, Any]:
     return {
         "id": org.id,
         "name": org.name,
@@ -56,7 +90,7 @@ def org_to_dict(org: Organization, role: str, members: int, projects: int) -> di
         "created_at": rfc3339(org.created_at),
         "updated_at": rfc3339(org.updated_at),
         "member_count": int(members),
-        "project_count": int(projects),
+        **counts,
         "user_role": role,
     }
 
@@ -98,12 +132,14 @@ def require_admin(role: str) -> None:
 
 
 async def get_organization(
-    session: AsyncSession, principal: Principal, org_id: str
+    session: AsyncSession, principal: Principal, org_id: str, tenancy: Tenancy
 ) -> dict[str, Any]:
     role = await role_in(session, principal, org_id)
     row = (
         await session.execute(
-            select(Organization, _MEMBERS, _PROJECTS).where(Organization.id == org_id)
+            select(Organization, _MEMBERS, *tenancy.count_columns()).where(
+                Organization.id == org_id
+            )
         )
     ).first()
     if row is None:
@@ -111,17 +147,17 @@ async def get_organization(
     members = row[1]
     if principal.live_organization_id is not None:
         members = await accounts.member_count(session, _members_of(principal, org_id))
-    return org_to_dict(row[0], role, members, row[2])
+    return org_to_dict(row[0], role, members, tenancy.named(row[2:]))
 
 
 async def list_organizations(
-    session: AsyncSession, principal: Principal, page: PageRequest
+    session: AsyncSession, principal: Principal, page: PageRequest, tenancy: Tenancy
 ) -> tuple[list[dict[str, Any]], int]:
     if principal.kind == "api_key" or principal.user_id is None:
-        org = await get_organization(session, principal, str(principal.organization_id))
+        org = await get_organization(session, principal, str(principal.organization_id), tenancy)
         return ([org] if page.page == 1 else []), 1
     base = (
-        select(Organization, Membership.role, _MEMBERS, _PROJECTS)
+        select(Organization, Membership.role, _MEMBERS, *tenancy.count_columns())
         .join(Membership, Membership.organization_id == Organization.id)
         .where(Membership.user_id == principal.user_id)
     )
@@ -131,11 +167,11 @@ async def list_organizations(
         .offset(page.offset)
         .limit(page.per_page)
     )
-    return [org_to_dict(o, role, m, p) for o, role, m, p in rows], int(total)
+    return [org_to_dict(r[0], r[1], r[2], tenancy.named(r[3:])) for r in rows], int(total)
 
 
 async def create_organization(
-    session: AsyncSession, principal: Principal, body: dict[str, Any]
+    session: AsyncSession, principal: Principal, body: dict[str, Any], tenancy: Tenancy
 ) -> dict[str, Any]:
     if principal.kind != "session" or principal.user_id is None:
         raise Forbidden(
@@ -146,11 +182,15 @@ async def create_organization(
     org = await accounts.create_organization(
         session, body["name"], body.get("description", ""), principal.user_id
     )
-    return org_to_dict(org, "admin", 1, 0)
+    return org_to_dict(org, "admin", 1, dict.fromkeys(tenancy.counts, 0))
 
 
 async def update_organization(
-    session: AsyncSession, principal: Principal, org_id: str, body: dict[str, Any]
+    session: AsyncSession,
+    principal: Principal,
+    org_id: str,
+    body: dict[str, Any],
+    tenancy: Tenancy,
 ) -> dict[str, Any]:
     require_admin(await role_in(session, principal, org_id))
     org = await session.get(Organization, org_id)
@@ -161,15 +201,19 @@ async def update_organization(
             setattr(org, field, body[field])
     org.updated_at = utcnow()
     await session.flush()
-    return await get_organization(session, principal, org_id)
+    return await get_organization(session, principal, org_id, tenancy)
 
 
-async def delete_organization(session: AsyncSession, principal: Principal, org_id: str) -> None:
-    """Delete the organisation and everything in it (its sandbox twin too). The caller
-    invalidates auth caches."""
+async def delete_organization(
+    session: AsyncSession, principal: Principal, org_id: str, tenancy: Tenancy
+) -> None:
+    """Delete the organisation and everything in it (its sandbox twin too, and the rows of the
+    ``cascade`` tables). The caller invalidates auth caches."""
     require_admin(await role_in(session, principal, org_id))
     refuse_in_sandbox(principal, "delete the organization")
-    await session.execute(delete(Project).where(Project.organization_id == org_id))
+    for name in tenancy.cascade:
+        owned = _owned(name)
+        await session.execute(delete(owned).where(owned.c.organization_id == org_id))
     await delete_sandbox(session, org_id)
     await accounts.delete_organization(session, org_id)
 

@@ -1,4 +1,4 @@
-"""Handlers of the ``Audit Logs`` tag: the organisation's audit trail, for its admins."""
+"""The ``audit-logs`` part: the organisation's audit trail, for its admins."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The `api-keys` part: handlers, and the OpenAPI fragment `openapi.yaml` they serve."""

@@ -1,0 +1,1 @@
+"""The `audit-logs` part: handlers, and the OpenAPI fragment `openapi.yaml` they serve."""

@@ -1,0 +1,1 @@
+"""The `webhooks` part: handlers, and the OpenAPI fragment `openapi.yaml` they serve."""

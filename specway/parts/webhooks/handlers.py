@@ -1,0 +1,147 @@
+"""The ``webhooks`` part: endpoints, their delivery log and the event catalogue.
+
+Thin: the webhooks plugin (:mod:`specway.plugins.webhooks`) owns the logic. Endpoints belong to
+the caller's organisation; :func:`create_endpoint_for` serves a project's own scoped
+``POST …/{resource}/{id}/webhooks`` once it has checked that resource.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specway import context
+from specway.errors import ServiceUnavailable
+from specway.ids import parse_timestamp
+from specway.pagination import list_response, page_request
+from specway.plugins.webhooks import WebhookService
+from specway.plugins.webhooks import deliveries as delivery_log
+from specway.plugins.webhooks import subscriptions as endpoints
+
+Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+
+def organization() -> str | None:
+    """The caller's organisation (endpoints are the organisation's)."""
+    principal = context.principal()
+    return principal.organization_id if principal else None
+
+
+def _service() -> WebhookService:
+    try:
+        service: WebhookService = context.app_state().service("webhooks")
+    except KeyError:
+        raise ServiceUnavailable("The webhooks plugin is not enabled") from None
+    return service
+
+
+async def list_webhooks(
+    page: int | None = None,
+    per_page: int | None = None,
+    project_id: str | None = None,
+    enabled: bool | None = None,
+) -> Response:
+    op = context.operation()
+    request = page_request(op.pagination, page, per_page)
+    async with context.database().session() as session:
+        rows, total = await endpoints.list_endpoints(
+            session, organization(), request, project_id=project_id, enabled=enabled
+        )
+        items = [endpoints.endpoint_to_dict(e) for e in rows]
+    query = {"project_id": project_id, "enabled": enabled}
+    body, headers = list_response(op.pagination, items, total, request, context.path(), query)
+    return body, 200, headers
+
+
+async def create_webhook(body: dict[str, Any]) -> Response:
+    service = _service()
+    async with context.database().session() as session, session.begin():
+        endpoint, secret = await endpoints.create_endpoint(session, service, organization(), body)
+        data = endpoints.endpoint_to_dict(endpoint, secret)
+    return data, 201, {"Location": f"{context.path()}/{data['id']}"}
+
+
+async def create_endpoint_for(project_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A new endpoint scoped to ``project_id`` (already checked by the caller), with its secret."""
+    service = _service()
+    async with context.database().session() as session, session.begin():
+        endpoint, secret = await endpoints.create_endpoint(
+            session, service, organization(), body, project_id=project_id
+        )
+        return endpoints.endpoint_to_dict(endpoint, secret)
+
+
+async def get_webhook(webhook_id: str) -> Response:
+    async with context.database().session() as session:
+        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
+        return endpoints.endpoint_to_dict(endpoint), 200
+
+
+async def update_webhook(webhook_id: str, body: dict[str, Any]) -> Response:
+    service = _service()
+    async with context.database().session() as session, session.begin():
+        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
+        await endpoints.update_endpoint(session, service, endpoint, body)
+        return endpoints.endpoint_to_dict(endpoint), 200
+
+
+async def delete_webhook(webhook_id: str) -> Response:
+    async with context.database().session() as session, session.begin():
+        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
+        await endpoints.delete_endpoint(session, endpoint)
+    return None, 204
+
+
+async def rotate_webhook_secret(webhook_id: str) -> Response:
+    service = _service()
+    async with context.database().session() as session, session.begin():
+        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
+        secret = await endpoints.rotate_secret(session, service, endpoint)
+        return endpoints.endpoint_to_dict(endpoint, secret), 200
+
+
+async def test_webhook(webhook_id: str) -> Response:
+    service = _service()
+    async with context.database().session() as session, session.begin():
+        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
+        return await delivery_log.send_test(session, service, endpoint), 202
+
+
+async def list_webhook_deliveries(
+    webhook_id: str,
+    page: int | None = None,
+    per_page: int | None = None,
+    status: str | None = None,
+    event: str | None = None,
+) -> Response:
+    op = context.operation()
+    request = page_request(op.pagination, page, per_page)
+    async with context.database().session() as session:
+        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
+        items, total = await delivery_log.list_deliveries(
+            session, endpoint, request, status=status, event=event
+        )
+    query = {"status": status, "event": event}
+    body, headers = list_response(op.pagination, items, total, request, context.path(), query)
+    return body, 200, headers
+
+
+async def redeliver_webhook_delivery(webhook_id: str, delivery_id: str) -> Response:
+    service = _service()
+    async with context.database().session() as session, session.begin():
+        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
+        return await delivery_log.redeliver(session, service, endpoint, delivery_id), 202
+
+
+async def recover_webhook(webhook_id: str, body: dict[str, Any]) -> Response:
+    service = _service()
+    since = parse_timestamp(body["since"], "since")
+    until = parse_timestamp(body["until"], "until") if body.get("until") else None
+    async with context.database().session() as session, session.begin():
+        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
+        count = await delivery_log.recover(session, service, endpoint, since, until)
+    return {"recovered": count}, 202
+
+
+async def list_webhook_events() -> Response:
+    catalogue = _service().catalogue
+    return {"data": [catalogue.events[name].to_dict() for name in catalogue.names()]}, 200
