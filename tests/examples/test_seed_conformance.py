@@ -194,3 +194,44 @@ def test_yourcompany_retry_after_is_never_later_than_the_reset(
     assert error["message"] == f"Rate limit exceeded. Try again in {retry} seconds."
     assert error["retry_after"] == retry
     assert time.time() + retry <= reset + 1, (retry, reset - time.time())
+
+
+KEYNEST_USER = {
+    "username": "newuser",
+    "email": "user@example.com",
+    "password": "securepassword123",
+    "confirm_password": "securepassword123",
+    "first_name": "John",
+    "last_name": "Doe",
+}
+
+
+def keynest_token(client: TestClient, **changes: str) -> dict[str, str]:
+    registered = client.post("/api/auth/register/", json={**KEYNEST_USER, **changes})
+    assert registered.status_code == 201, registered.text
+    return {"Authorization": f"Token {registered.json()['token']}"}
+
+
+def test_keynest_is_rate_limited_as_documented(example_client: Callable[..., TestClient]) -> None:
+    # Seed 004: "Authenticated Users: 1000 requests per hour; Unauthenticated: 100 requests per
+    # hour; Burst Limit: 50 requests per minute", headers X-RateLimit-Limit/-Remaining/-Reset
+    # (Unix: 1642248000) and the 429 {"error": "Rate limit exceeded",
+    # "details": "Too many requests. Try again in 3600 seconds."}.
+    client = example_client("keynest")
+    auth = keynest_token(client)
+    first = client.get("/api/projects/", headers=auth)
+    assert first.status_code == 200, first.text
+    assert_unix_reset(first, 3600)
+    assert first.headers["RateLimit-Policy"] == '"hourly";q=1000;w=3600, "burst";q=50;w=60'
+    for _ in range(49):
+        assert client.get("/api/projects/", headers=auth).status_code == 200
+    limited = client.get("/api/projects/", headers=auth)
+    assert limited.status_code == 429, limited.text
+    retry = int(limited.headers["Retry-After"])
+    body = limited.json()
+    assert (body["error"], body["code"]) == ("Rate limit exceeded", "RATE_LIMITED")
+    assert body["details"] == f"Too many requests. Try again in {retry} seconds."
+    assert limited.headers["X-RateLimit-Limit"] == "50"
+    # Unauthenticated callers: 100 per hour per IP, 50 per minute.
+    public = client.get("/api/")
+    assert public.headers["RateLimit-Policy"] == '"anonymous";q=100;w=3600, "burst";q=50;w=60'
