@@ -34,6 +34,8 @@ from specway.project import (
 )
 from specway.settings import Settings
 from specway.spec import SpecError, SpecModel, load_model
+from specway.spec.dialect import is_oas31
+from specway.spec.oas30_view import as_openapi30
 from specway.state import AppState
 from specway.storage.database import Database
 from specway.types import ASGIApp, Receive, Scope, Send
@@ -173,6 +175,10 @@ def create_app(
     document = model.document
     for override in builder.spec_overrides:
         override(document)
+    # Connexion loads only OpenAPI 2.0/3.0: a 3.1 document reaches it as its 3.0 view, and
+    # request validation gets the document's own 2020-12 schemas (specway.validation).
+    json_schema_document = document if is_oas31(document) else None
+    connexion_document = as_openapi30(document) if json_schema_document else document
     app = SpecwayConnexionApp(
         __name__,
         lifespan=lifespan,
@@ -188,11 +194,12 @@ def create_app(
         app.add_error_handler(exc, handler)
     app.prepare_validation()
     app.add_api(
-        document,
+        connexion_document,
         resolver=_PrebuiltResolver(resolved),
         pythonic_params=False,
         strict_validation=False,
         validate_responses=False,
+        json_schema_document=json_schema_document,
     )
     for route in builder.routes:
         app.add_url_rule(route.path, route.name, route.endpoint, methods=route.methods)

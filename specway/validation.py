@@ -5,6 +5,12 @@ body validator (which compiles the body's JSON Schema) for every request. They d
 the operation and the request's media type, and hold no per-request state, so
 :class:`PreparedValidationOperation` builds them once (the body validator once per media type
 and encoding) and runs the same checks, with the same errors, in the same order.
+
+For an OpenAPI 3.1 document Connexion holds the 3.0 view (``specway.spec.oas30_view``); the
+JSON body and parameter validators get the document's own schemas instead
+(:class:`specway.operation_schemas.OperationSchemas`, ``$schema``: 2020-12), so type arrays,
+``const``, ``prefixItems``, ``unevaluatedProperties`` and ``$ref`` with siblings validate as
+JSON Schema 2020-12 says. Form bodies are parsed and checked by the view's schemas.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from connexion.middleware.request_validation import (
     RequestValidationOperation,
 )
 from connexion.operations import AbstractOperation
-from connexion.utils import is_nullable, split_content_type
+from connexion.utils import is_json_mimetype, is_nullable, split_content_type
 
+from specway.operation_schemas import OperationSchemas
 from specway.types import ASGIApp, Receive, Scope, Send, header_content_type
 
 logger = logging.getLogger("specway.validation")
@@ -35,6 +42,7 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
         operation: AbstractOperation,
         strict_validation: bool = False,
         validator_map: dict[str, Any] | None = None,
+        json_schemas: OperationSchemas | None = None,
     ) -> None:
         super().__init__(
             next_app,
@@ -45,8 +53,12 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
         self._uri_parser = operation.uri_parser_class(
             operation.parameters, operation.body_definition()
         )
+        self._json_schemas = json_schemas
+        parameters = operation.parameters
+        if json_schemas is not None:
+            parameters = [json_schemas.parameter(p) for p in parameters]
         self._parameter_validator = self._validator_map["parameter"](
-            operation.parameters,
+            parameters,
             uri_parser=self._uri_parser,
             strict_validation=strict_validation,
             security_query_params=self.security_query_params,
@@ -76,6 +88,8 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
             return self._body_validators[key]
         validator: Any = None
         schema = self._operation.body_schema(mime_type)
+        if schema and self._json_schemas is not None and is_json_mimetype(mime_type):
+            schema = self._json_schemas.body_schema(mime_type) or schema
         if schema:
             try:
                 validator_cls = self._validator_map["body"][mime_type]
@@ -114,12 +128,26 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
 
 
 class PreparedValidationAPI(RequestValidationAPI):  # type: ignore[misc]
+    """``json_schema_document``: the OpenAPI 3.1 document Connexion got the 3.0 view of."""
+
+    def __init__(
+        self, *args: Any, json_schema_document: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        self.json_schema_document = json_schema_document  # read by add_paths, in super()
+        super().__init__(*args, **kwargs)
+
     def make_operation(self, operation: AbstractOperation) -> PreparedValidationOperation:
+        document = self.json_schema_document
         return PreparedValidationOperation(
             self.next_app,
             operation=operation,
             strict_validation=self.strict_validation,
             validator_map=self.validator_map,
+            json_schemas=(
+                OperationSchemas(document, operation.path, operation.method)
+                if document is not None
+                else None
+            ),
         )
 
 

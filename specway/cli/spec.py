@@ -10,13 +10,14 @@ import yaml
 
 from specway.cli.spec_option import add_spec_argument, spec_path
 from specway.spec import lint_document, load_spec_document, validate_document
+from specway.spec.dialect import describe_version
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("spec", help="validate, lint or bundle an OpenAPI document")
     cmds = parser.add_subparsers(dest="spec_command", required=True)
     for name, func, text in (
-        ("validate", validate, "check against the OpenAPI 3.0 schema"),
+        ("validate", validate, "check against the OpenAPI 3.0 or 3.1 schema"),
         ("lint", lint, "validate plus specway's rules; every problem with its pointer"),
         ("bundle", bundle, "resolve file $refs into one document on stdout"),
     ):
@@ -46,6 +47,7 @@ def validate(args: argparse.Namespace) -> int:
 def lint(args: argparse.Namespace) -> int:
     file = str(spec_path(args))
     document = load_spec_document(file)
+    print(f"{file}: read as {describe_version(document)}", file=sys.stderr)
     return _report(list(lint_document(document, file)), file)
 
 

@@ -1,42 +1,50 @@
 """Structural validation (openapi-spec-validator) and specway's own lint rules.
 
-``validate_document`` checks the document against the OpenAPI 3.0 schema; ``lint_document`` adds
-the house rules (operationId, summary and tag on every operation, documented errors using the
-shared error schema, explicit security, request examples, well-formed extensions). Both return
-every problem at once.
+``validate_document`` checks the document against the schema of the OpenAPI version it declares
+(3.0 or 3.1); ``lint_document`` adds the version rules (``specway.spec.version_rules``) and the
+house rules (operationId, summary and tag on every operation, documented errors using the shared
+error schema, explicit security, request examples, well-formed extensions). Both return every
+problem at once.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from openapi_spec_validator import OpenAPIV30SpecValidator
+from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
-from specway.spec.loader import Document
+from specway.spec.dialect import oas_version
+from specway.spec.loader import Document, read_document
 from specway.spec.model import HTTP_METHODS, SpecModel, build_model
 from specway.spec.problems import Level, Problem, pointer
+from specway.spec.version_rules import version_rules
 
 ERROR_SCHEMA_NAMES = frozenset({"Error", "ErrorEnvelope", "Problem"})
 
 
 def validate_document(document: Document, file: str = "") -> list[Problem]:
-    """Check ``document`` against the OpenAPI 3.0 schema; OpenAPI 3.1 is refused (Connexion)."""
-    version = str(document.get("openapi", ""))
-    if not version.startswith("3.0"):
+    """Check ``document`` against the OpenAPI 3.0 or 3.1 schema, as its ``openapi`` says."""
+    version = oas_version(document)
+    validators = {"3.0": OpenAPIV30SpecValidator, "3.1": OpenAPIV31SpecValidator}
+    if version not in validators:
         return [
             Problem(
                 "/openapi",
-                f"OpenAPI {version or '?'} is not supported",
-                "use openapi: 3.0.3 (Connexion 3 validates 3.0 only)",
+                f"OpenAPI {document.get('openapi') or '?'} is not supported",
+                "use openapi: 3.1.0 (or 3.0.3)",
                 file=file,
             )
         ]
     problems = []
-    for err in OpenAPIV30SpecValidator(document).iter_errors():
+    for err in validators[version](document).iter_errors():
         first_line = str(err.message).splitlines()[0]
         problems.append(
             Problem(
-                pointer(*err.path), first_line, "see the OpenAPI 3.0.3 specification", file=file
+                pointer(*err.path),
+                first_line,
+                f"see the OpenAPI {'3.1.1' if version == '3.1' else '3.0.3'} specification",
+                file=file,
             )
         )
     return problems
@@ -47,6 +55,8 @@ def lint_document(document: Document, file: str = "") -> list[Problem]:
     problems = validate_document(document, file)
     model, model_problems = build_model(document, file)
     problems += model_problems
+    authored = read_document(Path(file)) if file and Path(file).is_file() else document
+    problems += [_with_file(p, file) for p in version_rules(document, authored)]
     problems += [_with_file(p, file) for p in _house_rules(document)]
     problems += [_with_file(p, file) for p in _ratelimit_rules(model)]
     problems += [_with_file(p, file) for p in _envelope_rules(model)]

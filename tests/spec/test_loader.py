@@ -46,9 +46,11 @@ def test_yaml_syntax_error_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
     assert "not valid YAML" in info.value.problems[0].message
 
 
-def test_openapi_31_is_refused_with_a_fix() -> None:
-    problems = validate_document(
-        {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}}
-    )
+def test_openapi_31_is_validated_and_other_versions_are_refused_with_a_fix() -> None:
+    info = {"title": "t", "version": "1"}
+    assert validate_document({"openapi": "3.1.0", "info": info, "paths": {}}) == []
+    broken = validate_document({"openapi": "3.1.0", "info": info, "paths": {}, "bad": 1})
+    assert broken and "3.1" in broken[0].fix
+    problems = validate_document({"openapi": "3.2.0", "info": info, "paths": {}})
     assert problems[0].pointer == "/openapi"
-    assert "3.0.3" in problems[0].fix
+    assert "3.1.0" in problems[0].fix

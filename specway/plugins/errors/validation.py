@@ -27,6 +27,7 @@ from connexion.validators import (
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, ValidationError
+from jsonschema.validators import validator_for
 from starlette.datastructures import QueryParams
 from starlette.formparsers import MultiPartException
 
@@ -152,6 +153,13 @@ def _nul_in_parameters(request: ConnexionRequest) -> list[dict[str, str]]:
     return found
 
 
+def python_validator(schema: Any, default: Any) -> Any:
+    """A jsonschema validator for ``schema`` checking formats: the draft its ``$schema`` names
+    (OpenAPI 3.1 schemas say 2020-12), else ``default`` (OpenAPI 3.0: draft 4 + nullable)."""
+    cls = validator_for(schema, default=default) if isinstance(schema, dict) else default
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
 class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """JSON body validation with every error listed; parses with orjson.
 
@@ -161,7 +169,7 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
     @functools.cached_property
     def _validator(self) -> Any:
-        return Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        return python_validator(self._schema, Draft4RequestValidator)
 
     @functools.cached_property
     def _fast(self) -> Any:
@@ -172,6 +180,8 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         a body it refuses goes to the Python validator, whose verdict and error list stand.
         """
         try:
+            if "$schema" in self._schema:  # an OpenAPI 3.1 schema: the draft it names
+                return jsonschema_rs.validator_for(self._schema, validate_formats=True)
             return jsonschema_rs.Draft4Validator(self._schema, validate_formats=True)
         except Exception:  # a schema it cannot compile: the Python validator alone
             return None
@@ -228,7 +238,7 @@ class ParametersValidator(ParameterValidator):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Keyed by the parameter dict's id: those dicts live as long as this validator.
-        self._compiled: dict[int, Draft4Validator] = {}
+        self._compiled: dict[int, Any] = {}
 
     def validate_parameter(
         self, parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
@@ -241,9 +251,7 @@ class ParametersValidator(ParameterValidator):  # type: ignore[misc]
             return None
         validator = self._compiled.get(id(param))
         if validator is None:
-            validator = Draft4Validator(
-                param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
-            )
+            validator = python_validator(param.get("schema", param), Draft4Validator)
             self._compiled[id(param)] = validator
         try:
             validator.validate(value)
