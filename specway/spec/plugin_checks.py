@@ -6,8 +6,10 @@ every installed plugin. An enabled third-party plugin is loaded (its module impo
 its extension key, JSON Schema and levels (:func:`~specway.spec.plugin_names.describe`); its key
 is then checked wherever it appears, like the built-in ``x-specway-*`` keys: every schema
 mismatch with its pointer and a fix, the key at a level the plugin does not read, a plugin that
-fails to load or breaks the contract. Entry points are looked up only when the document names
-a plugin that is not built in, so a spec of built-ins costs nothing extra.
+fails to load or breaks the contract, two enabled plugins reading the same key. A key that an
+installed plugin reads while the document does not enable it is a warning (it has no effect).
+Entry points are looked up only when the document names a plugin that is not built in or has an
+``x-`` key outside specway's namespace, so most specs cost nothing extra.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from jsonschema.exceptions import SchemaError
 
 from specway.spec.extensions import schema_problems
 from specway.spec.plugin_names import (
+    BUILTIN_EXTENSION_KEYS,
     PLUGIN_NAMES,
     ExtensionLevel,
     PluginContractError,
@@ -28,23 +31,24 @@ from specway.spec.plugin_names import (
     describe,
     entry_point_plugins,
 )
-from specway.spec.problems import Problem, pointer
+from specway.spec.problems import Level, Problem, pointer
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def plugin_problems(document: dict[str, Any]) -> list[Problem]:
-    """Every problem of the plugin names and the enabled third-party plugins' extensions."""
+    """Every problem of the plugin names and the enabled third-party plugins' extensions, and
+    a warning for a key of an installed plugin the document does not enable."""
     listed = document.get("x-specway-plugins")
-    if not isinstance(listed, list):
-        return []
+    names = listed if isinstance(listed, list) else []
     builtin = set(PLUGIN_NAMES)
-    foreign = [(i, n) for i, n in enumerate(listed) if isinstance(n, str) and n not in builtin]
-    if not foreign:
+    foreign = [(i, n) for i, n in enumerate(names) if isinstance(n, str) and n not in builtin]
+    stray = _foreign_keys(document)
+    if not foreign and not stray:
         return []
     installed = entry_point_plugins()
     problems: list[Problem] = []
-    extensions: list[PluginExtension] = []
+    extensions: dict[str, PluginExtension] = {}
     for index, name in foreign:
         here = pointer("x-specway-plugins", index)
         ep = installed.get(name)
@@ -52,38 +56,90 @@ def plugin_problems(document: dict[str, Any]) -> list[Problem]:
             problems.append(_unknown(here, name, installed))
             continue
         try:
-            cls = ep.load()
-        except Exception as exc:  # a broken third-party package: report it, don't crash lint
+            extension = _extension(name, ep)
+        except _Broken as exc:
+            problems.append(Problem(here, f"plugin {name!r} ({ep.value}) {exc}", _FIX))
+            continue
+        if extension is None:
+            continue
+        twin = extensions.get(extension.key)
+        if twin is not None:
             problems.append(
                 Problem(
                     here,
-                    f"plugin {name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}",
-                    f"reinstall the package that provides it, or remove {name!r}",
+                    f"plugin {name!r} reads {extension.key}, which plugin {twin.plugin!r} "
+                    "reads too",
+                    f"enable only one of {twin.plugin} and {name}",
                 )
             )
+            continue
+        extensions[extension.key] = extension
+    for extension in extensions.values():
+        problems += extension_problems(document, extension)
+    unread = {key: at for key, at in stray.items() if key not in extensions}
+    problems += _not_enabled(unread, installed, {n for _, n in foreign})
+    return problems
+
+
+class _Broken(Exception):
+    """A third-party plugin that can't be used; the message says why."""
+
+
+def _extension(name: str, ep: Any) -> PluginExtension | None:
+    try:
+        cls = ep.load()
+    except Exception as exc:  # a broken third-party package: report it, don't crash lint
+        raise _Broken(f"failed to load: {type(exc).__name__}: {exc}") from None
+    try:
+        extension = describe(name, cls)
+        if extension is not None:
+            Draft7Validator.check_schema(dict(extension.schema))
+    except PluginContractError as exc:
+        raise _Broken(f"breaks the contract: {exc}") from None
+    except SchemaError as exc:
+        raise _Broken(f"has an invalid extension_schema: {exc.message}") from None
+    return extension
+
+
+def _foreign_keys(document: dict[str, Any]) -> dict[str, str]:
+    """``x-`` keys outside specway's namespace (and ``x-webhooks``): key → first pointer."""
+    found: dict[str, str] = {}
+    for _, at, node in _nodes(document):
+        for key in node:
+            if (
+                isinstance(key, str)
+                and key.startswith("x-")
+                and not key.startswith("x-specway-")
+                and key not in BUILTIN_EXTENSION_KEYS
+            ):
+                found.setdefault(key, pointer(*at, key))
+    return found
+
+
+def _not_enabled(
+    stray: dict[str, str], installed: dict[str, Any], enabled: set[str]
+) -> list[Problem]:
+    """A warning per key that an installed, not enabled plugin reads: it does nothing."""
+    if not stray:
+        return []
+    problems: list[Problem] = []
+    for name, ep in sorted(installed.items()):
+        if name in enabled:
             continue
         try:
-            extension = describe(name, cls)
-            if extension is not None:
-                Draft7Validator.check_schema(dict(extension.schema))
-        except PluginContractError as exc:
-            problems.append(
-                Problem(here, f"plugin {name!r} ({ep.value}) breaks the contract: {exc}", _FIX)
-            )
-            continue
-        except SchemaError as exc:
+            extension = _extension(name, ep)
+        except _Broken:
+            continue  # not enabled: its breakage is not this document's problem
+        if extension is not None and extension.key in stray:
             problems.append(
                 Problem(
-                    here,
-                    f"plugin {name!r} ({ep.value}) has an invalid extension_schema: {exc.message}",
-                    _FIX,
+                    stray[extension.key],
+                    f"{extension.key} is read by plugin {name!r}, which x-specway-plugins "
+                    "does not enable: it has no effect",
+                    f"add {name} to x-specway-plugins, or remove {extension.key}",
+                    Level.WARNING,
                 )
             )
-            continue
-        if extension is not None:
-            extensions.append(extension)
-    for extension in extensions:
-        problems += extension_problems(document, extension)
     return problems
 
 

@@ -137,10 +137,32 @@ def test_the_key_is_checked_at_the_levels_the_plugin_reads(site: SitePackages) -
     }
 
 
-def test_the_extension_of_a_plugin_not_enabled_is_left_alone(site: SitePackages) -> None:
+def test_the_key_of_a_plugin_not_enabled_is_a_warning_not_checked(site: SitePackages) -> None:
     site.add("demo", DEMO)
     doc = document(**{"x-specway-plugins": ["errors"], "x-demo": {"limit": "x"}})
-    assert problems_at(doc, "/x-demo") == []
+    [problem] = problems_at(doc, "/x-demo")
+    assert (problem.pointer, problem.level) == ("/x-demo", "warning")
+    assert problem.message == (
+        "x-demo is read by plugin 'demo', which x-specway-plugins does not enable: it has no effect"
+    )
+    assert problem.fix == "add demo to x-specway-plugins, or remove x-demo"
+    # The same without any x-specway-plugins (the defaults), and at the operation level.
+    doc = document()
+    del doc["x-specway-plugins"]
+    doc["paths"]["/ping"]["get"]["x-demo"] = {}
+    [problem] = problems_at(doc, "/paths")
+    assert (problem.pointer, problem.level) == ("/paths/~1ping/get/x-demo", "warning")
+    # Other x- keys are nobody's business.
+    assert problems_at(document(**{"x-logo": {"url": "x"}}), "/x-logo") == []
+
+
+def test_two_plugins_may_not_read_the_same_key(site: SitePackages) -> None:
+    site.add("demo", DEMO)
+    site.add("demo2", DEMO.replace('name = "demo"', 'name = "demo2"'))
+    doc = document(**{"x-specway-plugins": ["demo", "demo2"]})
+    [problem] = problems_at(doc, "/x-specway-plugins")
+    assert problem.pointer == "/x-specway-plugins/1"
+    assert problem.message == "plugin 'demo2' reads x-demo, which plugin 'demo' reads too"
 
 
 @pytest.mark.parametrize(
