@@ -178,7 +178,9 @@ def create_app(
     # Connexion loads only OpenAPI 2.0/3.0: a 3.1 document reaches it as its 3.0 view, and
     # request validation gets the document's own 2020-12 schemas (specway.validation).
     json_schema_document = document if is_oas31(document) else None
-    connexion_document = as_openapi30(document) if json_schema_document else document
+    connexion_document = (
+        as_openapi30(document, for_connexion=True) if json_schema_document else document
+    )
     app = SpecwayConnexionApp(
         __name__,
         lifespan=lifespan,

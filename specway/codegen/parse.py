@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -31,8 +32,10 @@ from specway.codegen.operations import OperationReader, collect_scopes, security
 from specway.codegen.schemas import SchemaReader, unrenderable_cycles
 from specway.codegen.webhooks import read_webhooks
 from specway.spec import Problem, SpecError, SpecModel, build_model, load_spec_document
+from specway.spec.dialect import is_oas31
 from specway.spec.extensions import RateLimitPolicy
 from specway.spec.model import HTTP_METHODS
+from specway.spec.oas30_view import as_openapi30
 from specway.spec.problems import pointer
 
 _VERSION_SEGMENT = re.compile(r"^v\d+$")
@@ -56,6 +59,8 @@ def load_ir(path: str | Path) -> ApiIR:
 def build_ir(model: SpecModel, problems: list[Problem] | None = None) -> ApiIR:
     """The IR of ``model``; raises :class:`CodegenError` listing every problem found."""
     problems = list(problems or [])
+    if is_oas31(model.document):
+        model = _as_oas30(model)
     found: list[Problem] = []
     document = model.document
     reader = SchemaReader(document, found)
@@ -121,6 +126,14 @@ def build_ir(model: SpecModel, problems: list[Problem] | None = None) -> ApiIR:
     if problems:
         raise CodegenError(_sorted_unique(problems, model.file))
     return ir
+
+
+def _as_oas30(model: SpecModel) -> SpecModel:
+    """An OpenAPI 3.1 model read through the document's 3.0 view: the IR gets ``nullable`` for
+    a type array with ``null``, a one-value ``enum`` (a literal type) for ``const``, ``anyOf``
+    for several types, and the events of ``webhooks`` (``specway.spec.oas30_view``)."""
+    view, _ = build_model(as_openapi30(model.document), model.file)
+    return replace(view, plugins=model.plugins)
 
 
 def _policy(p: RateLimitPolicy) -> Policy:

@@ -13,7 +13,8 @@ What the view rewrites, keeping what routing, parameter parsing and typing need:
   ``type: "null"`` -> ``nullable: true, enum: [null]``;
 - ``const: v`` -> ``enum: [v]``; ``examples: [a, ...]`` -> ``example: a``;
 - numeric ``exclusiveMinimum``/``exclusiveMaximum`` -> ``minimum``/``maximum`` + ``true``;
-- ``$ref`` with siblings -> ``allOf: [{$ref}, {siblings}]`` (annotation-only siblings dropped);
+- ``$ref`` with siblings that shape it (``properties``, ``type``...) -> ``allOf: [{$ref},
+  {siblings}]``; annotations and constraints beside a ``$ref`` are dropped;
 - ``$defs`` -> ``x-specway-defs`` (references into them follow); boolean schemas -> ``{}`` /
   ``{not: {}}``; other 2020-12 keywords (``prefixItems``, ``unevaluatedProperties``...) are left
   out: the view is for routing and typing, the document's schemas are what validates.
@@ -84,13 +85,22 @@ _ANNOTATIONS = frozenset(
         "xml",
     }
 )
+# Siblings of a $ref that change its shape: the view keeps them beside it in an allOf.
+_STRUCTURAL = frozenset(
+    {"type", "properties", "items", "prefixItems", "required", "additionalProperties"}
+    | {"allOf", "anyOf", "oneOf", "unevaluatedProperties", "patternProperties"}
+)
 _DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const", "value"})
 _DEFS = "x-specway-defs"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-def as_openapi30(document: Document) -> Document:
-    """A new document: the OpenAPI 3.0.3 view of the 3.1 ``document`` (left untouched)."""
+def as_openapi30(document: Document, *, for_connexion: bool = False) -> Document:
+    """A new document: the OpenAPI 3.0.3 view of the 3.1 ``document`` (left untouched).
+
+    ``for_connexion`` also copies path-level parameters into each operation (see
+    :func:`_push_down_parameters`); code generators keep them where the author put them.
+    """
     view: Document = copy.deepcopy(document)
     view["openapi"] = OAS30_VERSION
     view.pop("jsonSchemaDialect", None)
@@ -127,7 +137,7 @@ def as_openapi30(document: Document) -> Document:
                 for name, entry in entries.items()
             }
     for item in view["paths"].values():
-        if isinstance(item, dict):
+        if isinstance(item, dict) and for_connexion:
             _push_down_parameters(item)
         for operation in item.values() if isinstance(item, dict) else ():
             if isinstance(operation, dict) and "operationId" in operation:
@@ -222,7 +232,9 @@ def _downgrade(out: dict[str, Any]) -> dict[str, Any]:
         siblings = {
             k: v for k, v in out.items() if k != "$ref" and k not in _ANNOTATIONS and k != "$defs"
         }
-        if not siblings:
+        if not siblings.keys() & _STRUCTURAL:
+            # Constraints only (maxLength, pattern...): the reference types it; the document's
+            # own schema is what validates them.
             return {"$ref": _ref(ref)}
         kept = {k: v for k, v in out.items() if k in _ANNOTATIONS and k in _SCHEMA_30}
         return {"allOf": [{"$ref": _ref(ref)}, _downgrade(siblings)], **kept}
