@@ -185,7 +185,10 @@ def counter(name: str, documentation: str, labelnames: Sequence[str] = ()) -> Co
     found = _known(name, Counter, labelnames)
     if found is not None:
         return found
-    made = Counter(name, documentation, list(labelnames), registry=REGISTRY)
+    try:
+        made = Counter(name, documentation, list(labelnames), registry=REGISTRY)
+    except ValueError as exc:  # a name specway's own metrics use
+        raise ConfigError(f"metric {name!r}: {exc}") from None
     _METRICS[name] = made
     return made
 
@@ -200,7 +203,10 @@ def histogram(
     found = _known(name, Histogram, labelnames)
     if found is not None:
         return found
-    made = Histogram(name, documentation, list(labelnames), buckets=buckets, registry=REGISTRY)
+    try:
+        made = Histogram(name, documentation, list(labelnames), buckets=buckets, registry=REGISTRY)
+    except ValueError as exc:
+        raise ConfigError(f"metric {name!r}: {exc}") from None
     _METRICS[name] = made
     return made
 

@@ -213,6 +213,9 @@ def test_counter_returns_the_same_metric_and_refuses_a_clash() -> None:
         api.counter("demo_api_clash", "A counter.", ["b"])
     with pytest.raises(ConfigError):
         api.histogram("demo_api_clash", "A histogram.", ["a"])
+    # A name specway's own metrics use is refused the same way.
+    with pytest.raises(ConfigError, match="specway_http_requests"):
+        api.counter("specway_http_requests", "Mine.", ["operation", "method", "status"])
 
 
 def test_everything_in_all_exists_and_nothing_is_connexion() -> None:
