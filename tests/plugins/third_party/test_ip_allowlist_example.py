@@ -260,3 +260,28 @@ def test_the_example_imports_only_the_public_plugin_api() -> None:
                 imported.update(alias.name for alias in node.names)
     specway = {m for m in imported if m.split(".")[0] in {"specway", "connexion", "starlette"}}
     assert specway == {"specway.plugins.api"}
+
+
+@pytest.mark.parametrize(
+    ("ip", "organization", "allowed", "which"),
+    [
+        ("2001:db8::1", "org_v6", True, "organization"),
+        ("2001:db9::1", "org_v6", False, "organization"),
+        ("::ffff:192.0.2.9", None, True, "default"),
+        ("192.0.2.9", "org_unlisted", True, "default"),
+        ("testclient", None, False, "default"),
+        ("", None, False, "default"),
+    ],
+)
+def test_allowlist_decisions(
+    on_path: Path, ip: str, organization: str | None, allowed: bool, which: str
+) -> None:
+    from specway_ip_allowlist import Allowlist
+
+    rule = Allowlist.of(
+        {"default": ["192.0.2.0/24"], "organizations": {"org_v6": ["2001:db8::/32"]}}, "/x"
+    )
+    decision = rule.decide(ip, organization)
+    assert (decision.allowed, decision.list) == (allowed, which)
+    # Without a default, callers without a list of their own are not checked.
+    assert Allowlist.of({}, "/x").decide(ip, organization).allowed
