@@ -2,8 +2,8 @@
 
 ``specway codegen <name> --out DIR`` runs one; ``specway codegen`` regenerates every one into its
 ``default_out`` and ``specway codegen --check`` compares them with the committed files. The SDK
-generators (``python`` → ``sdk/python``, ``typescript`` → ``sdk/typescript``) add themselves
-here as one more entry each.
+generators (``python`` → ``sdk/python``, ``typescript`` → ``sdk/typescript``, ``go`` →
+``sdk/go``) add themselves here as one more entry each.
 
 specway's own reference pages (``docs/extensions.md``, ``docs/configuration.md``) are not drawn
 from a spec but from the framework's code: :func:`framework_docs` renders them, and they belong
@@ -21,6 +21,7 @@ from typing import Any
 from specway.codegen.configuration_doc import render_configuration_doc
 from specway.codegen.docs import generate_docs
 from specway.codegen.extensions_doc import render_extensions_doc
+from specway.codegen.go_sdk import generate_go
 from specway.codegen.ir import ApiIR
 from specway.codegen.python_sdk import generate_python
 from specway.codegen.render import fill, stale_files, write_tree
@@ -42,6 +43,9 @@ class Generator:
 GENERATORS: dict[str, Generator] = {
     "docs": Generator(
         "docs", "docs/reference", generate_docs, "API reference in Markdown plus one HTML page"
+    ),
+    "go": Generator(
+        "go", "sdk/go", generate_go, "Go SDK: one module, standard library only, Go >= 1.19"
     ),
     "python": Generator(
         "python", "sdk/python", generate_python, "typed Python SDK (sync and async clients)"
