@@ -27,7 +27,6 @@ from specway.plugins.auth import api_keys as store
 from specway.plugins.auth.hashing import CredentialHasher
 from specway.plugins.auth.keys import KeyFormat
 from specway.plugins.auth.models import ApiKey, Organization
-from specway.plugins.auth.roles import SCOPES
 from specway.plugins.auth.sandbox import SandboxLink, is_sandbox
 from specway.storage.database import Database
 
@@ -42,7 +41,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gen = cmds.add_parser("generate", help="mint a key; the secret is printed once to stdout")
     gen.add_argument("--name", required=True)
     gen.add_argument(
-        "--scope", action="append", choices=SCOPES, required=True, help="repeat for several"
+        "--scope",
+        action="append",
+        required=True,
+        help="a scope of the spec's (repeat for several); an unknown one is refused with the list",
     )
     gen.add_argument("--org", default=None, help="organisation id (default: the only one)")
     gen.add_argument("--expires", default=None, help="RFC 3339 time or a duration: 90d, 12h")
@@ -102,6 +104,12 @@ def generate(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     model = load_spec(settings.spec_path)
     key_format = KeyFormat(model.auth.key_prefix, model.auth.test_key_prefix)
+    unknown = model.scopes.unknown(args.scope)
+    if unknown:
+        raise ConfigError(
+            f"--scope: unknown scope {', '.join(unknown)}; "
+            f"{settings.spec_path}'s scopes are {model.scopes.listing()}"
+        )
     expires = parse_expiry(args.expires)
 
     async def run() -> store.NewApiKey:
@@ -116,6 +124,7 @@ def generate(args: argparse.Namespace) -> int:
                     organization_id=org_id,
                     name=args.name,
                     scopes=args.scope,
+                    valid_scopes=model.scopes,
                     expires_at=expires,
                     allowed_ips=args.allow_ip,
                     plan=args.plan,

@@ -429,6 +429,49 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "examples": [["project.created"]],
         "x-inheritance": "Operation only.",
     },
+    "x-specway-webhooks": {
+        "title": "how webhook deliveries are signed",
+        "type": "object",
+        "additionalProperties": False,
+        "description": "The seeds' signature of each delivery, beside the Standard Webhooks "
+        "headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) that are always sent: "
+        "HMAC-SHA256 of the body keyed with the endpoint's `whsec_…` secret, as lowercase hex.",
+        "examples": [{"signature": {"header": "X-Signature", "prefix": "", "body_field": None}}],
+        "x-inheritance": "Document only.",
+        "properties": {
+            "signature": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "Where the hex HMAC goes and how it is written.",
+                "examples": [{"prefix": "", "body_field": "signature"}],
+                "properties": {
+                    "header": {
+                        "type": ["string", "null"],
+                        "pattern": "^[A-Za-z0-9-]+$",
+                        "default": "X-Signature",
+                        "description": "The header that carries it; `null`: none.",
+                        "examples": ["X-Hub-Signature-256"],
+                    },
+                    "prefix": {
+                        "type": "string",
+                        "default": "sha256=",
+                        "description": "Written before the hex digest (header and body field).",
+                        "examples": [""],
+                    },
+                    "body_field": {
+                        "type": ["string", "null"],
+                        "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                        "default": None,
+                        "description": "A top-level field of the JSON body that carries it "
+                        "too, added as the body's last member; it signs the body without that "
+                        'member (the bytes with `,"<field>":"…"` removed). The header, if any, '
+                        "signs the body as sent.",
+                        "examples": ["signature"],
+                    },
+                },
+            },
+        },
+    },
     "x-specway-versioning": {
         "title": "API versions by media type",
         "type": "object",
@@ -631,6 +674,42 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ],
         "x-inheritance": "Document only.",
         "properties": {
+            "scopes": {
+                "description": "The scopes API keys can hold, in order (a list, or a map of name "
+                "to description). Unset: every scope the operations' `security` requirements "
+                "name. `keys generate --scope` and `POST …/api-keys` accept only these.",
+                "oneOf": [
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": True,
+                        "items": {"type": "string", "pattern": r"^[^\s,]+$"},
+                    },
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "propertyNames": {"pattern": r"^[^\s,]+$"},
+                        "additionalProperties": {"type": "string"},
+                    },
+                ],
+                "examples": [["books:read", "books:write", "admin"]],
+            },
+            "roles": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": 'Each organisation role\'s scopes (`"*"`: all). Default: `admin` '
+                "all, `member` all but `admin`/`*:admin`, `viewer` only `read`/`*:read`.",
+                "properties": {
+                    role: {
+                        "oneOf": [
+                            {"const": "*"},
+                            {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                        ]
+                    }
+                    for role in ("admin", "member", "viewer")
+                },
+                "examples": [{"viewer": ["books:read"], "member": ["books:read", "books:write"]}],
+            },
             "key_prefix": {
                 "type": "string",
                 "pattern": "^[a-z][a-z0-9_]*_$",
@@ -781,6 +860,32 @@ class ErrorsConfig:
     validation_message: str = "Invalid request parameters"
     messages: dict[str, str | dict[str, str]] = field(default_factory=dict)
     retry_after_field: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSigningConfig:
+    """``x-specway-webhooks.signature``: the hex HMAC-SHA256 of a delivery's body, in
+    ``header`` (``None``: no header) and, when ``body_field`` is set, in that body field, each
+    written after ``prefix``."""
+
+    header: str | None = "X-Signature"
+    prefix: str = "sha256="
+    body_field: str | None = None
+
+    @classmethod
+    def of(cls, raw: Any) -> WebhookSigningConfig:
+        """Read the (schema-checked) extension value; ``None`` gives the defaults."""
+        signature = raw.get("signature") if isinstance(raw, dict) else None
+        if not isinstance(signature, dict):
+            return cls()
+        header = signature.get("header", "X-Signature")
+        field_name = signature.get("body_field")
+        prefix = signature.get("prefix", "sha256=")
+        return cls(
+            header=header if isinstance(header, str) else None,
+            prefix=prefix if isinstance(prefix, str) else "sha256=",
+            body_field=field_name if isinstance(field_name, str) else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,11 +46,13 @@ from typing import Any
 
 from specway.spec.plugin_names import DEFAULT_PLUGINS, REQUIRED_PLUGINS
 from specway.spec.problems import Problem, pointer
+from specway.spec.scopes import scope_set
 
 INCLUDE_KEY = "x-specway-include"
 PART_KEY = "x-specway-part"
 SCOPES_KEY = "x-specway-scopes"
 LIST_KEY = "x-specway-list-of"
+SCOPE_NAMES_KEY = "x-specway-scope-names"
 VERBS = ("read", "write", "delete", "admin")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PARTS_DIR = Path(__file__).resolve().parent.parent / "parts"
@@ -153,6 +155,7 @@ def apply_includes(document: dict[str, Any], read: Any) -> list[Problem]:
         problems += _merge_part(document, item, fragment)
     _write_lists(document, style)
     _ensure_error_schema(document)
+    _write_scope_names(document, list(scope_set(document).names))
     return problems
 
 
@@ -351,6 +354,18 @@ def list_schema(style: str, key: str, item: str, schemas: dict[str, Any]) -> dic
         pagination={"$ref": "#/components/schemas/Pagination"},
         links={"$ref": "#/components/schemas/Links"},
     )
+
+
+def _write_scope_names(node: Any, names: list[str]) -> None:
+    """Every schema marked ``x-specway-scope-names`` becomes a string enum of the API's scopes."""
+    if isinstance(node, dict):
+        if node.pop(SCOPE_NAMES_KEY, None) is not None and names:
+            node["enum"] = list(names)
+        for value in node.values():
+            _write_scope_names(value, names)
+    elif isinstance(node, list):
+        for value in node:
+            _write_scope_names(value, names)
 
 
 def _object(**properties: Any) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 Local references (``#/components/...``) are kept. References into other files are resolved
 relative to the file that holds them: schemas under ``components/schemas`` are hoisted into the
 root document's ``components/schemas`` (so recursive schemas keep working), anything else is
-inlined; the siblings of a ``$ref`` (OpenAPI 3.1) are kept beside it. The parts ``x-specway-include`` names are merged in last
-(:mod:`specway.spec.include`). In an OpenAPI 3.1 document, ``nullable`` (3.0) is then rewritten
-as a 2020-12 type array (:func:`specway.spec.dialect.normalise_nullable`).
+inlined; the siblings of a ``$ref`` (OpenAPI 3.1) are kept beside it. The parts
+``x-specway-include`` names are merged in last (:mod:`specway.spec.include`). In an OpenAPI 3.1
+document, ``nullable`` (3.0) is then rewritten as a 2020-12 type array
+(:func:`specway.spec.dialect.normalise_nullable`).
 """
 
 from __future__ import annotations

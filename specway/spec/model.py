@@ -37,6 +37,7 @@ from specway.spec.naming import snake
 from specway.spec.plugin_checks import plugin_problems
 from specway.spec.plugin_names import DEFAULT_PLUGINS as DEFAULT_PLUGINS
 from specway.spec.problems import Level, Problem, SpecError, pointer
+from specway.spec.scopes import ScopeSet, scope_set
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -129,6 +130,8 @@ class SpecModel:
     operations: dict[str, OperationModel] = field(default_factory=dict)
     webhook_events: dict[str, WebhookEvent] = field(default_factory=dict)
     security_schemes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The scope names keys can hold and each role's share (specway.spec.scopes).
+    scopes: ScopeSet = field(default_factory=ScopeSet)
 
     def operation(self, operation_id: str) -> OperationModel:
         return self.operations[operation_id]
@@ -251,6 +254,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         auth=AuthConfig.of(document.get("x-specway-auth")),
         versioning=versioning,
         security_schemes=dict((document.get("components") or {}).get("securitySchemes") or {}),
+        scopes=scope_set(document),
     )
     seen_ids: dict[str, str] = {}
     for path, item in (document.get("paths") or {}).items():

@@ -46,7 +46,8 @@ async def create_api_key(
     session: AsyncSession, runtime: AuthRuntime, principal: Principal, body: dict[str, Any]
 ) -> dict[str, Any]:
     """Mint a key in the caller's organisation; 403 naming scopes the caller does not hold."""
-    scopes = store.check_scopes(body.get("scopes") or [])
+    valid = runtime.spec.scopes
+    scopes = store.check_scopes(body.get("scopes") or [], valid)
     missing = sorted(set(scopes) - principal.scopes)
     if missing:
         raise Forbidden(
@@ -60,6 +61,7 @@ async def create_api_key(
         organization_id=_owner(principal),
         name=body["name"],
         scopes=scopes,
+        valid_scopes=valid,
         created_by=principal.user_id,
         expires_at=_expiry(body.get("expires_at")),
         allowed_ips=body.get("allowed_ips") or [],

@@ -17,7 +17,6 @@ from connexion.exceptions import OAuthProblem
 from specway.builder import AppBuilder
 from specway.errors import ConfigError
 from specway.plugins.auth.mode import ModeHeaderMiddleware
-from specway.plugins.auth.roles import SCOPES
 from specway.plugins.auth.runtime import AuthRuntime
 from specway.plugins.auth.sandbox_reset import DEFAULT_INTERVAL, SandboxResetTask
 from specway.plugins.auth.security import challenge_handler, security_map
@@ -29,7 +28,8 @@ __all__ = ["AuthPlugin", "AuthRuntime"]
 
 
 def check_security(spec: SpecModel) -> None:
-    """Every scheme an operation uses is one we verify, and every scope is a known one."""
+    """Every scheme an operation uses is one we verify, and every scope is one the spec declares
+    (when ``x-specway-auth.scopes`` lists them; otherwise the operations' scopes are the set)."""
     problems: list[str] = []
     for op in spec.operations.values():
         for requirement in op.security:
@@ -41,11 +41,11 @@ def check_security(spec: SpecModel) -> None:
                         f"{op.pointer}/security: scheme {scheme_name!r} is not http/bearer or "
                         "apiKey; the auth plugin verifies only those"
                     )
-                unknown = sorted(set(scopes) - set(SCOPES))
+                unknown = spec.scopes.unknown(scopes)
                 if unknown:
                     problems.append(
                         f"{op.pointer}/security: unknown scope {', '.join(unknown)!r}; "
-                        f"use {', '.join(SCOPES)}"
+                        f"x-specway-auth.scopes declares {spec.scopes.listing()}"
                     )
     if problems:
         raise ConfigError(f"{spec.file}: " + "\n  ".join(problems))

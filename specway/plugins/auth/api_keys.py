@@ -17,7 +17,7 @@ from specway.ids import as_utc, utcnow
 from specway.plugins.auth.hashing import CredentialHasher
 from specway.plugins.auth.keys import KeyFormat, display
 from specway.plugins.auth.models import ApiKey, Organization
-from specway.plugins.auth.roles import SCOPES
+from specway.spec.scopes import ScopeSet
 
 MAX_ALLOWED_IPS = 100
 
@@ -30,21 +30,25 @@ class NewApiKey:
     secret: str
 
 
-def check_scopes(scopes: Iterable[str]) -> list[str]:
-    """``scopes`` de-duplicated in canonical order; 400 naming unknown ones."""
+def check_scopes(scopes: Iterable[str], valid: ScopeSet | None) -> list[str]:
+    """``scopes`` de-duplicated in the API's order; 400 naming unknown ones and the valid ones.
+
+    ``valid`` ``None``: any names (de-duplicated, in the given order), for callers that mint keys
+    outside an app (tests, fixtures).
+    """
     given = list(scopes)
-    unknown = sorted(set(given) - set(SCOPES))
-    if unknown:
+    unknown = valid.unknown(given) if valid is not None else []
+    if valid is not None and unknown:
         raise BadRequest(
-            f"Unknown scope: {', '.join(unknown)}",
-            details=[{"field": "scopes", "in": "body", "reason": f"use {', '.join(SCOPES)}"}],
+            f"Unknown scope: {', '.join(unknown)}; this API's scopes are {valid.listing()}",
+            details=[{"field": "scopes", "in": "body", "reason": f"use {', '.join(valid.names)}"}],
         )
     if not given:
         raise BadRequest(
             "At least one scope is required",
             details=[{"field": "scopes", "in": "body", "reason": "required"}],
         )
-    return [s for s in SCOPES if s in given]
+    return valid.ordered(given) if valid is not None else list(dict.fromkeys(given))
 
 
 def check_allowed_ips(values: Iterable[str]) -> list[str]:
@@ -85,6 +89,7 @@ async def create_api_key(
     organization_id: str,
     name: str,
     scopes: Iterable[str],
+    valid_scopes: ScopeSet | None = None,
     created_by: str | None = None,
     expires_at: datetime | None = None,
     allowed_ips: Iterable[str] = (),
@@ -105,7 +110,7 @@ async def create_api_key(
         key_hash=hasher.digest(secret),
         prefix=prefix,
         last4=last4,
-        scopes=check_scopes(scopes),
+        scopes=check_scopes(scopes, valid_scopes),
         allowed_ips=check_allowed_ips(allowed_ips),
         plan=plan,
         test_mode=test_mode,

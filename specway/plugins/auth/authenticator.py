@@ -19,6 +19,7 @@ from specway.plugins.auth.lookup import load_api_key, load_session
 from specway.plugins.auth.tokens import is_session_token
 from specway.plugins.auth.usage import UsageRecorder
 from specway.principal import Principal
+from specway.spec.scopes import ScopeSet
 from specway.storage.database import Database
 
 # Longer than any credential we issue; longer input is refused before hashing.
@@ -50,6 +51,7 @@ class Authenticator:
         key_format: KeyFormat,
         cache: CredentialCache,
         usage: UsageRecorder,
+        scopes: ScopeSet,
         default_tier: str | None = None,
         isolated_sandbox: bool = True,
     ) -> None:
@@ -60,6 +62,7 @@ class Authenticator:
         self.usage = usage
         self.default_tier = default_tier
         self.isolated_sandbox = isolated_sandbox
+        self.scopes = scopes
         # False while the revocation backend cannot be read: then every request asks the
         # database, so a revocation is never missed.
         self.cache_trusted = True
@@ -118,10 +121,14 @@ class Authenticator:
         async with self.database.session() as session:
             if kind == "api_key":
                 entry = await load_api_key(
-                    session, digests, self.default_tier, isolated_sandbox=self.isolated_sandbox
+                    session,
+                    digests,
+                    self.default_tier,
+                    self.scopes,
+                    isolated_sandbox=self.isolated_sandbox,
                 )
             else:
-                entry = await load_session(session, digests, self.default_tier)
+                entry = await load_session(session, digests, self.default_tier, self.scopes)
         if self.cache_trusted:
             self.cache.put(entry, generation)
         return entry

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from specway.ids import as_utc
 from specway.plugins.auth.cache import Network, ResolvedCredential
 from specway.plugins.auth.models import ApiKey, Membership, Organization, Session, User
-from specway.plugins.auth.roles import scopes_for
 from specway.plugins.auth.sandbox import sandbox_organization_id
 from specway.principal import Principal
+from specway.spec.scopes import ScopeSet
 
 
 async def _role(session: AsyncSession, organization_id: str, user_id: str) -> str | None:
@@ -39,6 +39,7 @@ async def load_api_key(
     session: AsyncSession,
     digests: list[str],
     default_tier: str | None,
+    scopes: ScopeSet,
     *,
     isolated_sandbox: bool = True,
 ) -> ResolvedCredential:
@@ -80,7 +81,7 @@ async def load_api_key(
         organization_id=organization_id,
         user_id=key.created_by,
         role=role,
-        scopes=scopes_for(role, frozenset(key.scopes or ())),
+        scopes=scopes.for_role(role, frozenset(key.scopes or ())),
         # An operator's per-key override, else the organisation's plan: never the caller's pick.
         tier=key.plan or await _organization_plan(session, key.organization_id) or default_tier,
         key_id=key.id,
@@ -92,7 +93,7 @@ async def load_api_key(
 
 
 async def load_session(
-    session: AsyncSession, digests: list[str], default_tier: str | None = None
+    session: AsyncSession, digests: list[str], default_tier: str | None, scopes: ScopeSet
 ) -> ResolvedCredential:
     """The live session stored under one of ``digests``, acting with its user's role."""
     now = time.monotonic()
@@ -117,7 +118,7 @@ async def load_session(
         organization_id=sess.organization_id,
         user_id=sess.user_id,
         role=role,
-        scopes=scopes_for(role),
+        scopes=scopes.for_role(role),
         tier=await _organization_plan(session, sess.organization_id) or default_tier,
     )
     return ResolvedCredential(digests[0], principal, stored_at=now)

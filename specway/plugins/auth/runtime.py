@@ -64,6 +64,7 @@ class AuthRuntime:
             key_format=self.key_format,
             cache=self.cache,
             usage=self.usage,
+            scopes=spec.scopes,
             default_tier=self.default_plan,
             isolated_sandbox=spec.auth.sandbox.isolated,
         )
