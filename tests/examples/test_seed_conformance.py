@@ -7,14 +7,18 @@ Each test quotes the seed lines it checks; the seed files are ``/work/shared/see
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import AuthIdentity
+from tests.plugins.webhooks.webhooks_support import Receiver
 
 Client = tuple[TestClient, dict[str, str]]
 
@@ -235,3 +239,47 @@ def test_keynest_is_rate_limited_as_documented(example_client: Callable[..., Tes
     # Unauthenticated callers: 100 per hour per IP, 50 per minute.
     public = client.get("/api/")
     assert public.headers["RateLimit-Policy"] == '"anonymous";q=100;w=3600, "burst";q=50;w=60'
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver()
+    found.start()
+    yield found
+    found.stop()
+
+
+def test_hexabase_webhook_payload_carries_its_signature(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+    receiver: Receiver,
+) -> None:
+    # Seed 001: {"event": "deployment.created", "timestamp": "...", "data": {...},
+    #            "signature": "sha256=..."}
+    reference = app_factory()
+    identity = auth_factory(reference)
+    client = example_client("hexabase")
+    endpoint = reference.post(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["*"]}, headers=identity.headers
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    secret = endpoint.json()["secret"].encode()
+    session = {"Authorization": f"Bearer {identity.session_token}"}
+    made = client.post("/v1/api-keys", json={"name": "k", "scopes": ["write"]}, headers=session)
+    assert made.status_code == 201, made.text
+    auth = {"Authorization": f"Bearer {made.json()['key']}"}
+    created = client.post("/v1/projects", json={"name": "Signed"}, headers=auth)
+    assert created.status_code == 201, created.text
+    delivery = receiver.wait_for(1)[0]
+    payload = json.loads(delivery.body)
+    assert list(payload)[-1] == "signature"
+    assert payload["event"] == "project.created"
+    signature = payload["signature"]
+    member = b',"signature":' + json.dumps(signature).encode()
+    assert delivery.body.endswith(member + b"}")
+    signed = delivery.body[: -len(member) - 1] + b"}"
+    assert signature == "sha256=" + hmac.new(secret, signed, hashlib.sha256).hexdigest()
+    # The header still signs the body as sent.
+    expected = hmac.new(secret, delivery.body, hashlib.sha256).hexdigest()
+    assert delivery.headers["x-signature"] == f"sha256={expected}"

@@ -18,6 +18,7 @@ from jsonschema.exceptions import best_match
 
 from specway.errors import BadRequest, SpecwayError
 from specway.spec import SpecModel
+from specway.spec.extensions import WebhookSigningConfig
 
 
 class EventPayloadError(SpecwayError):
@@ -64,6 +65,8 @@ class EventCatalogue:
 
     def __init__(self, spec_model: SpecModel) -> None:
         raw = spec_model.document.get("x-webhooks") or {}
+        # How deliveries are signed besides Standard Webhooks (x-specway-webhooks).
+        self.signing = WebhookSigningConfig.of(spec_model.document.get("x-specway-webhooks"))
         components = openapi_to_jsonschema(
             copy.deepcopy(spec_model.document.get("components") or {})
         )

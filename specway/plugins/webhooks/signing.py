@@ -10,7 +10,9 @@ Headers follow `Standard Webhooks <https://www.standardwebhooks.com/>`_:
 
 For receivers written against the seed documents, ``X-Signature: sha256=<hex>`` carries
 ``HMAC-SHA256(secret, body)`` keyed with the whole ``whsec_…`` string (UTF-8) of the current
-secret.
+secret. The spec's ``x-specway-webhooks.signature`` (:class:`WebhookSigningConfig`) names that
+header (or none), its prefix, and a body field that carries the same HMAC of the body without
+that field (Hexabase's ``"signature": "sha256=…"``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+
+import orjson
+
+from specway.spec.extensions import WebhookSigningConfig
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 SECRET_BYTES = 32
@@ -41,22 +47,58 @@ def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def body_signature(secret: str, body: bytes) -> str:
-    """``sha256=<hex HMAC-SHA256(secret, body)>`` for the ``X-Signature`` header."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+def body_signature(secret: str, body: bytes, prefix: str = "sha256=") -> str:
+    """``<prefix><hex HMAC-SHA256(secret, body)>`` (``sha256=<hex>`` for ``X-Signature``)."""
+    return prefix + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def with_body_field(body: bytes, name: str, value: str) -> bytes:
+    """``body`` (a JSON object) with ``"name": value`` added as its last member.
+
+    Appended to the bytes, so a receiver gets the signed bytes back by removing
+    ``,"<name>":"<value>"`` before the closing brace.
+    """
+    if not body.endswith(b"}") or body == b"{}":
+        raise ValueError("a body signature field needs a non-empty JSON object")
+    return body[:-1] + b"," + orjson.dumps(name) + b":" + orjson.dumps(value) + b"}"
 
 
 def signature_headers(
-    secrets_in_use: list[str], message_id: str, timestamp: int, body: bytes
+    secrets_in_use: list[str],
+    message_id: str,
+    timestamp: int,
+    body: bytes,
+    signing: WebhookSigningConfig | None = None,
 ) -> dict[str, str]:
-    """The signing headers for one attempt; the first secret is the current one."""
+    """The signing headers for one attempt of ``body`` (as sent); the first secret is the
+    current one."""
     if not secrets_in_use:
         raise ValueError("at least one secret is needed to sign")
-    return {
+    signing = signing or WebhookSigningConfig()
+    headers = {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(
             standard_signature(s, message_id, timestamp, body) for s in secrets_in_use
         ),
-        "X-Signature": body_signature(secrets_in_use[0], body),
     }
+    if signing.header is not None:
+        headers[signing.header] = body_signature(secrets_in_use[0], body, signing.prefix)
+    return headers
+
+
+def signed_delivery(
+    secrets_in_use: list[str],
+    message_id: str,
+    timestamp: int,
+    body: bytes,
+    signing: WebhookSigningConfig | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """The body to send (with the signature field, if the spec names one) and its headers."""
+    signing = signing or WebhookSigningConfig()
+    if signing.body_field is not None:
+        if not secrets_in_use:
+            raise ValueError("at least one secret is needed to sign")
+        value = body_signature(secrets_in_use[0], body, signing.prefix)
+        body = with_body_field(body, signing.body_field, value)
+    return body, signature_headers(secrets_in_use, message_id, timestamp, body, signing)

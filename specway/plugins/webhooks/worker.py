@@ -37,7 +37,7 @@ from specway.plugins.webhooks.outbox import emit_event
 from specway.plugins.webhooks.schedule import DISABLE_AFTER, parse_retry_after
 from specway.plugins.webhooks.sender import AttemptResult, WebhookSender
 from specway.plugins.webhooks.service import WebhookService
-from specway.plugins.webhooks.signing import signature_headers
+from specway.plugins.webhooks.signing import signed_delivery
 from specway.storage.database import Database
 
 logger = logging.getLogger("specway.webhooks")
@@ -150,8 +150,14 @@ class WebhookWorker:
     async def attempt(self, claimed: ClaimedDelivery) -> AttemptResult:
         """Sign and send one claimed delivery (no database access)."""
         timestamp = int(self.service.now().timestamp())
-        headers = signature_headers(claimed.secrets, claimed.event_id, timestamp, claimed.body)
-        return await self.sender.send(claimed.url, headers, claimed.body)
+        body, headers = signed_delivery(
+            claimed.secrets,
+            claimed.event_id,
+            timestamp,
+            claimed.body,
+            self.service.catalogue.signing,
+        )
+        return await self.sender.send(claimed.url, headers, body)
 
     async def deliver(self, claimed: ClaimedDelivery) -> bool:
         """Attempt ``claimed`` and record the result; ``False`` if the lease was lost."""
