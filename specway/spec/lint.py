@@ -15,6 +15,7 @@ from typing import Any
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from specway.spec.dialect import oas_version
+from specway.spec.include import apply_includes
 from specway.spec.loader import Document, read_document
 from specway.spec.model import HTTP_METHODS, SpecModel, build_model
 from specway.spec.problems import Level, Problem, pointer
@@ -52,6 +53,7 @@ def validate_document(document: Document, file: str = "") -> list[Problem]:
 
 def lint_document(document: Document, file: str = "") -> list[Problem]:
     """Every problem of ``document``: schema errors, extension errors and house rules."""
+    apply_includes(document, read_document)  # its problems come with build_model's
     problems = validate_document(document, file)
     model, model_problems = build_model(document, file)
     problems += model_problems
