@@ -283,3 +283,20 @@ def test_hexabase_webhook_payload_carries_its_signature(
     # The header still signs the body as sent.
     expected = hmac.new(secret, delivery.body, hashlib.sha256).hexdigest()
     assert delivery.headers["x-signature"] == f"sha256={expected}"
+
+
+def test_examplecom_user_ids_are_user_prefixed(examplecom: Client) -> None:
+    # Seed 003 (and the example's own spec): {"id": "user_123", "name": "John Doe", ...}.
+    client, auth = examplecom
+    body = {"name": "John Doe", "email": "john@example.com", "password": "secure_password"}
+    created = client.post("/v1/users", json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    user_id = created.json()["id"]
+    assert user_id.startswith("user_"), user_id
+    assert created.headers["location"].endswith(f"/v1/users/{user_id}")
+    got = client.get(f"/v1/users/{user_id}", headers=auth)
+    assert (got.status_code, got.json()["id"]) == (200, user_id)
+    stored = "usr_" + user_id.removeprefix("user_")
+    unknown = client.get(f"/v1/users/{stored}", headers=auth)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["details"]["resource_id"] == stored

@@ -3,6 +3,10 @@
 A user created through ``POST /users`` is registered as in ``POST /v1/auth/register`` (own
 personal organisation) and added as a member of the caller's organisation (admins only), so the
 caller can read it back; ``GET /users/{id}`` shows the caller and the members of its organisation.
+
+Ids: example.com spells a user's id ``user_…`` (its spec and seed); the accounts the auth plugin
+keeps are ``usr_…``. The two name the same random part, so this module renames at the boundary:
+out as ``user_<part>``, in from ``user_<part>`` (any other spelling names no user).
 """
 
 from __future__ import annotations
@@ -22,10 +26,25 @@ from specway.plugins.webhooks import emit_event
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
+PUBLIC_PREFIX = "user_"
+STORED_PREFIX = "usr_"
+
+
+def public_id(stored: str) -> str:
+    """``usr_abc`` → ``user_abc``."""
+    return PUBLIC_PREFIX + stored.removeprefix(STORED_PREFIX)
+
+
+def stored_id(public: str) -> str | None:
+    """``user_abc`` → ``usr_abc``; ``None`` for an id that is not example.com's spelling."""
+    if not public.startswith(PUBLIC_PREFIX) or len(public) == len(PUBLIC_PREFIX):
+        return None
+    return STORED_PREFIX + public.removeprefix(PUBLIC_PREFIX)
+
 
 def user_to_dict(user: User) -> dict[str, Any]:
     return {
-        "id": user.id,
+        "id": public_id(user.id),
         "name": f"{user.first_name} {user.last_name}".strip(),
         "email": user.email,
         "created_at": rfc3339(user.created_at),
@@ -61,13 +80,17 @@ async def create_user(body: dict[str, Any]) -> Response:
 
 async def get_user(id: str) -> Response:
     principal = current_principal()
+    missing = NotFound("User not found", details={"resource_type": "user", "resource_id": id})
+    stored = stored_id(id)
+    if stored is None:
+        raise missing
     async with context.database().session() as session:
-        user = await accounts.get_user(session, id)
-        if id != principal.user_id:
+        user = await session.get(User, stored)
+        if user is None:
+            raise missing
+        if stored != principal.user_id:
             assert principal.organization_id is not None
-            if await accounts.membership(session, principal.organization_id, id) is None:
+            if await accounts.membership(session, principal.organization_id, stored) is None:
                 # Another organisation's user: indistinguishable from an unknown id.
-                raise NotFound(
-                    "User not found", details={"resource_type": "user", "resource_id": id}
-                )
+                raise missing
         return user_to_dict(user), 200
