@@ -704,9 +704,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "oneOf": [
                             {"const": "*"},
                             {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
-                        ]
+                        ],
+                        "description": f"The scopes an `{role}` may use (`\"*\"`: all).",
+                        "examples": [example],
                     }
-                    for role in ("admin", "member", "viewer")
+                    for role, example in (
+                        ("admin", "*"),
+                        ("member", ["books:read", "books:write"]),
+                        ("viewer", ["books:read"]),
+                    )
                 },
                 "examples": [{"viewer": ["books:read"], "member": ["books:read", "books:write"]}],
             },
