@@ -300,3 +300,40 @@ def test_examplecom_user_ids_are_user_prefixed(examplecom: Client) -> None:
     unknown = client.get(f"/v1/users/{stored}", headers=auth)
     assert unknown.status_code == 404
     assert unknown.json()["error"]["details"]["resource_id"] == stored
+
+
+def test_keynest_projects_in_a_second_organization(
+    example_client: Callable[..., TestClient],
+) -> None:
+    # Seed 004: POST /api/organizations/ {"name": "Acme Corp", ...} makes the caller its admin;
+    # POST /api/projects/ {"name": "Web Application", ..., "organization": 1} and
+    # GET /api/projects/?organization=1 then work in it.
+    client = example_client("keynest")
+    auth = keynest_token(client)
+    org = client.post(
+        "/api/organizations/",
+        json={"name": "Acme Corp", "description": "Main company organization"},
+        headers=auth,
+    )
+    assert org.status_code == 201, org.text
+    org_id = org.json()["id"]
+    body = {
+        "name": "Web Application",
+        "description": "Main web application project",
+        "organization": org_id,
+    }
+    made = client.post("/api/projects/", json=body, headers=auth)
+    assert made.status_code == 201, made.text
+    project = made.json()
+    assert (project["organization"], project["organization_name"]) == (org_id, "Acme Corp")
+    listed = client.get(f"/api/projects/?organization={org_id}", headers=auth)
+    assert listed.status_code == 200, listed.text
+    assert [p["id"] for p in listed.json()["results"]] == [project["id"]]
+    got = client.get(f"/api/projects/{project['id']}/", headers=auth)
+    assert got.status_code == 200, got.text
+    # Another user sees neither the organisation's projects nor the project.
+    other = keynest_token(client, username="other", email="other@example.com")
+    assert client.get(f"/api/projects/?organization={org_id}", headers=other).status_code == 404
+    assert client.get(f"/api/projects/{project['id']}/", headers=other).status_code == 404
+    assert client.delete(f"/api/projects/{project['id']}/", headers=other).status_code == 404
+    assert client.delete(f"/api/projects/{project['id']}/", headers=auth).status_code == 204

@@ -1,5 +1,12 @@
 """``Projects``: the reference projects service, with KeyNest's organisation, creator and
-environment-count fields on every project."""
+environment-count fields on every project.
+
+A KeyNest user can belong to several organisations (each one they create makes them its admin),
+while their token acts in one (their own). ``organization`` in a list filter or a new project
+names any organisation the user is a member of (a viewer cannot create in it); a project is read,
+changed or deleted in whichever of the user's organisations holds it. Anything else is 404,
+never a hint that it exists.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.models import Project
 from handlers.services import projects as service
 from specway import context
-from specway.errors import NotFound
+from specway.errors import Forbidden, NotFound
 from specway.pagination import list_response, page_request
 from specway.parts.access import current_principal
+from specway.plugins.auth import accounts
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
@@ -42,11 +51,54 @@ def _org_filter(organization: str | None) -> str:
     """The caller's organisation; another organisation's id is unknown (404), never visible."""
     org = current_principal().organization_id or ""
     if organization is not None and organization != org:
-        raise NotFound(
-            f"Organization {organization} not found",
-            details={"resource_type": "organization", "resource_id": organization},
-        )
+        raise _org_not_found(organization)
     return org
+
+
+def _org_not_found(organization: str) -> NotFound:
+    return NotFound(
+        f"Organization {organization} not found",
+        details={"resource_type": "organization", "resource_id": organization},
+    )
+
+
+async def _role_in(session: AsyncSession, organization: str) -> str | None:
+    """The caller's role in ``organization``: the token's own, or the user's membership."""
+    principal = current_principal()
+    if organization == principal.organization_id:
+        return principal.role or "member"
+    if principal.user_id is None:  # an organisation's API key acts in that organisation only
+        return None
+    member = await accounts.membership(session, organization, principal.user_id)
+    return member.role if member is not None else None
+
+
+async def _organization(session: AsyncSession, organization: str | None, write: bool) -> str:
+    """The organisation a request names (default: the token's), if the caller belongs to it."""
+    if organization is None:
+        return _org_filter(None)
+    role = await _role_in(session, organization)
+    if role is None:
+        raise _org_not_found(organization)
+    if write and role == "viewer":
+        raise Forbidden("Viewers cannot create projects")
+    return organization
+
+
+async def _project(session: AsyncSession, project_id: str, write: bool = False) -> Project:
+    """``project_id`` in any organisation of the caller's (404 otherwise)."""
+    project = await session.get(Project, project_id)
+    role = None
+    if project is not None and project.organization_id is not None:
+        role = await _role_in(session, project.organization_id)
+    if project is None or role is None:
+        raise NotFound(
+            f"Project {project_id} not found",
+            details={"resource_type": "project", "resource_id": project_id},
+        )
+    if write and role == "viewer":
+        raise Forbidden("Viewers cannot change projects")
+    return project
 
 
 async def list_projects(
@@ -57,8 +109,8 @@ async def list_projects(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    org = _org_filter(organization)
     async with context.database().session() as session:
+        org = await _organization(session, organization, write=False)
         rows, total = await service.list_projects(session, org, request, search=search)
         items = await _views(session, rows)
     query = {"organization": organization, "search": search}
@@ -68,14 +120,14 @@ async def list_projects(
 
 async def get_project(project_id: str) -> Response:
     async with context.database().session() as session:
-        project = await service.get_project(session, _org_filter(None), project_id)
+        project = await _project(session, project_id)
         return (await _views(session, [project]))[0], 200
 
 
 async def create_project(body: dict[str, Any]) -> Response:
-    org = _org_filter(body.get("organization"))
     fields = {k: v for k, v in body.items() if k != "organization"}
     async with context.database().session() as session, session.begin():
+        org = await _organization(session, body.get("organization"), write=True)
         project = await service.create_project(
             session, org, fields, created_by=current_principal().user_id
         )
@@ -85,13 +137,13 @@ async def create_project(body: dict[str, Any]) -> Response:
 
 async def update_project(project_id: str, body: dict[str, Any]) -> Response:
     async with context.database().session() as session, session.begin():
-        project = await service.get_project(session, _org_filter(None), project_id)
+        project = await _project(session, project_id, write=True)
         await service.update_project(session, project, body)
         return (await _views(session, [project]))[0], 200
 
 
 async def delete_project(project_id: str) -> Response:
     async with context.database().session() as session, session.begin():
-        project = await service.get_project(session, _org_filter(None), project_id)
+        project = await _project(session, project_id, write=True)
         await service.delete_project(session, project)
     return None, 204
