@@ -250,7 +250,7 @@ type BatchResult struct {
 	Status int64 `json:"status"`
 	// Selected response headers (location, retry-after, rate limits, request id).
 	Headers map[string]string `json:"headers"`
-	// The operation's response body (its error envelope when it failed).
+	// The operation's response body (its error envelope when it failed); any JSON value, null when it had none.
 	Body interface{} `json:"body"`
 }
 

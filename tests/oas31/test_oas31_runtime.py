@@ -48,7 +48,7 @@ def test_a_valid_body_with_a_null_in_a_type_array_is_accepted(gadgets: TestClien
         ({"size": -1}, "size"),  # minimum beside the type array
         ({"kind": "widget"}, "kind"),  # const
         ({"dimensions": [1, "2"]}, "dimensions.1"),  # prefixItems
-        ({"dimensions": [1, 2, 3]}, "dimensions"),  # items: false after the prefix
+        ({"dimensions": [1, 2, 3]}, "dimensions"),  # maxItems beside prefixItems
         ({"tag": "abcdefg"}, "tag"),  # $ref (maxLength 10) with a sibling maxLength 5
         ({"colour": "blue"}, "colour"),  # $ref into $defs
         ({"extra": 1}, ""),  # unevaluatedProperties: false

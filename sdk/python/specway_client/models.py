@@ -527,7 +527,7 @@ class BatchResult:
     headers: dict[str, str]
     """Selected response headers (location, retry-after, rate limits, request id)."""
     body: Any
-    """The operation's response body (its error envelope when it failed)."""
+    """The operation's response body (its error envelope when it failed); any JSON value, null when it had none."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BatchResult:

@@ -146,7 +146,7 @@ export interface BatchResult {
   status: number;
   /** Selected response headers (location, retry-after, rate limits, request id). */
   headers: Record<string, string>;
-  /** The operation's response body (its error envelope when it failed). */
+  /** The operation's response body (its error envelope when it failed); any JSON value, null when it had none. */
   body: unknown;
 }
 
