@@ -10,7 +10,7 @@ like the project's own::
     x-specway-include: [api-keys, webhooks, audit-logs]
 
     x-specway-include:                 # the long form
-      prefix: /v1                      # every part's paths under /v1 (default: none)
+      prefix: /v1                      # default: the /api, /v1-like start all paths share
       scopes: {read: read, write: write, delete: delete, admin: admin}
       parts:
         - accounts
@@ -40,6 +40,7 @@ none, for its error style. Applying the includes twice (to a bundle) changes not
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,7 @@ def _items(document: dict[str, Any], raw: Any) -> tuple[list[_Item], list[Proble
     items: list[_Item] = []
     problems: list[Problem] = []
     seen: set[str] = set()
+    default_prefix = api_prefix(document)
     for index, entry in enumerate(entries):
         at = pointer(*base, str(index))
         spec = {"part": entry} if isinstance(entry, str) else entry
@@ -204,7 +206,7 @@ def _items(document: dict[str, Any], raw: Any) -> tuple[list[_Item], list[Proble
                     "add " + ", ".join(missing) + " to x-specway-plugins",
                 )
             )
-        prefix = str(spec.get("prefix", config.get("prefix", ""))).rstrip("/")
+        prefix = str(spec.get("prefix", config.get("prefix", default_prefix))).rstrip("/")
         scopes = {**_dict(config.get("scopes")), **_dict(spec.get("scopes"))}
         items.append(
             _Item(
@@ -216,6 +218,33 @@ def _items(document: dict[str, Any], raw: Any) -> tuple[list[_Item], list[Proble
             )
         )
     return items, problems
+
+
+_VERSION_SEGMENT = re.compile(r"^(api|v\d+(\.\d+)?)$", re.IGNORECASE)
+
+
+def api_prefix(document: dict[str, Any]) -> str:
+    """The ``/api``/``/v1``-like leading segments every path of the document shares (``""`` if
+    none): where parts go when the include names no ``prefix``."""
+    shared: list[str] | None = None
+    for path in document.get("paths") or {}:
+        segments = [s for s in str(path).split("/") if s]
+        lead = []
+        for segment in segments[:-1] if len(segments) > 1 else segments:
+            if not _VERSION_SEGMENT.match(segment):
+                break
+            lead.append(segment)
+        shared = lead if shared is None else _common(shared, lead)
+    return "".join(f"/{s}" for s in shared or [])
+
+
+def _common(a: list[str], b: list[str]) -> list[str]:
+    out = []
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        out.append(x)
+    return out
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -141,6 +141,14 @@ def test_prefix_scope_names_and_overrides(tmp_path: Path) -> None:
     assert model.scopes.names == ("books:read", "books:write")
 
 
+def test_parts_go_where_the_apis_own_paths_start_unless_told(tmp_path: Path) -> None:
+    document = yaml.safe_load(yaml.safe_dump(BOOKSHELF))
+    document["paths"] = {f"/api/v2{path}": item for path, item in document["paths"].items()}
+    model = load_model(write_project(tmp_path, document))
+    assert model.operation("createApiKey").path == "/api/v2/api-keys"
+    assert model.operation("listBooks").path == "/api/v2/books"
+
+
 def test_the_documents_own_definitions_win(tmp_path: Path) -> None:
     document = yaml.safe_load(yaml.safe_dump(BOOKSHELF))
     document["components"]["schemas"] = {
@@ -236,3 +244,16 @@ def test_a_project_outside_the_repo_mints_its_own_scopes_and_uses_the_parts(
     assert hook.json()["secret"]
     spec = client.get("/openapi.json").json()
     assert {"/books", "/api-keys", "/webhooks", "/audit-logs"} <= set(spec["paths"])
+
+
+def test_included_operations_are_in_the_projects_sdk_and_docs(
+    bookshelf: Path, tmp_path: Path
+) -> None:
+    sdk, docs = tmp_path / "sdk", tmp_path / "docs"
+    assert main(["codegen", "python", "--spec", str(bookshelf), "--out", str(sdk)]) == 0
+    assert main(["codegen", "docs", "--spec", str(bookshelf), "--out", str(docs)]) == 0
+    client = next(sdk.glob("*/_client.py")).read_text()
+    for resource in ("BooksResource", "ApiKeysResource", "WebhooksResource", "AuditLogsResource"):
+        assert f"class {resource}" in client
+    assert "/api-keys" in (docs / "api-keys.md").read_text()
+    assert "api_keys:write" in (docs / "api-keys.md").read_text()
