@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for generator in GENERATORS.values():
         p = generators.add_parser(generator.name, help=generator.help)
         p.add_argument("--out", default=None, help=f"output directory ({generator.default_out})")
-        add_spec_argument(p)
+        add_spec_argument(p, subcommand=True)
         p.add_argument("--templates", default=None, help="directory overriding templates")
         p.set_defaults(func=run_one, generator=generator.name)
 

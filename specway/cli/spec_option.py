@@ -20,16 +20,21 @@ ENV_VAR = "SPECWAY_SPEC_PATH"
 HELP = f"OpenAPI document (default: ${ENV_VAR}, else ./{DEFAULT_SPEC})"
 
 
-def add_spec_argument(parser: argparse.ArgumentParser, *, positional: bool = False) -> None:
+def add_spec_argument(
+    parser: argparse.ArgumentParser, *, positional: bool = False, subcommand: bool = False
+) -> None:
     """Add ``--spec`` (or an optional positional ``file``) to ``parser``, defaulting to ``None``.
 
     ``None`` means "apply the rule": :func:`spec_path` resolves it when the command runs, so an
-    environment variable set after the parser was built still counts.
+    environment variable set after the parser was built still counts. ``subcommand``: ``parser``
+    is a subcommand of one that takes ``--spec`` too; given before the subcommand's name
+    (``codegen --spec F python``), the parent's value then stands instead of being reset.
     """
+    default = argparse.SUPPRESS if subcommand else None
     if positional:
-        parser.add_argument("spec", nargs="?", default=None, metavar="FILE", help=HELP)
+        parser.add_argument("spec", nargs="?", default=default, metavar="FILE", help=HELP)
     else:
-        parser.add_argument("--spec", default=None, metavar="FILE", help=HELP)
+        parser.add_argument("--spec", default=default, metavar="FILE", help=HELP)
 
 
 def spec_path(args: argparse.Namespace) -> Path:

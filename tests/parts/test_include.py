@@ -250,7 +250,7 @@ def test_included_operations_are_in_the_projects_sdk_and_docs(
     bookshelf: Path, tmp_path: Path
 ) -> None:
     sdk, docs = tmp_path / "sdk", tmp_path / "docs"
-    assert main(["codegen", "python", "--spec", str(bookshelf), "--out", str(sdk)]) == 0
+    assert main(["codegen", "--spec", str(bookshelf), "python", "--out", str(sdk)]) == 0
     assert main(["codegen", "docs", "--spec", str(bookshelf), "--out", str(docs)]) == 0
     client = next(sdk.glob("*/_client.py")).read_text()
     for resource in ("BooksResource", "ApiKeysResource", "WebhooksResource", "AuditLogsResource"):
