@@ -312,6 +312,15 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
                         f"declare it under {webhooks_key(document)}",
                     )
                 )
+        undeclared = model.scopes.unknown(s for r in op.security for s in r.scopes)
+        if model.scopes.declared and undeclared:
+            problems.append(
+                Problem(
+                    op.pointer + "/security",
+                    f"scope {', '.join(undeclared)} is not in x-specway-auth.scopes",
+                    f"use one of {model.scopes.listing()}, or declare it there",
+                )
+            )
     return model, [_with_file(p, file) for p in problems]
 
 

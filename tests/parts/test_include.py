@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from specway.cli import main
 from specway.spec import SpecError, load_spec_document
 from specway.spec.include import PARTS
-from specway.spec.model import load_model
+from specway.spec.model import build_model, load_model
 
 SECRET = "test-secret-key-0123456789abcdef"
 
@@ -257,3 +257,30 @@ def test_included_operations_are_in_the_projects_sdk_and_docs(
         assert f"class {resource}" in client
     assert "/api-keys" in (docs / "api-keys.md").read_text()
     assert "api_keys:write" in (docs / "api-keys.md").read_text()
+
+
+def test_declared_scopes_are_the_set_and_an_undeclared_one_is_a_lint_error(
+    tmp_path: Path,
+) -> None:
+    document = yaml.safe_load(yaml.safe_dump(BOOKSHELF))
+    document["x-specway-include"] = {
+        "scopes": {"read": "books:read", "write": "books:write", "delete": "books:write"},
+        "parts": ["api-keys"],
+    }
+    document["x-specway-auth"] = {
+        "scopes": ["books:read", "books:write", "books:admin"],
+        "roles": {"viewer": ["books:read"], "member": ["books:read", "books:write"]},
+    }
+    model, problems = build_model(load_spec_document(write_project(tmp_path, document)))
+    assert problems == []
+    assert model.scopes.names == ("books:read", "books:write", "books:admin")
+    assert model.scopes.for_role("member") == {"books:read", "books:write"}
+    assert model.scopes.for_role("admin", frozenset({"books:admin", "other"})) == {"books:admin"}
+
+    document["paths"]["/books"]["get"]["security"] = [{"keyAuth": ["books:list"]}]
+    again = tmp_path / "again"
+    again.mkdir()
+    _, problems = build_model(load_spec_document(write_project(again, document)))
+    assert [(p.pointer, p.message) for p in problems] == [
+        ("/paths/~1books/get/security", "scope books:list is not in x-specway-auth.scopes")
+    ]
