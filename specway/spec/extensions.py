@@ -399,14 +399,52 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
     "x-specway-audit": {
-        "title": "an operation's audit action",
-        "oneOf": [{"type": "string", "minLength": 1}, {"const": False}],
-        "description": "The audit action an operation is logged as, or `false` to log nothing. "
-        "Every mutating operation is audited without it, its action derived from the "
+        "title": "what the audit log records",
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {"const": False},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "actions": {
+                        "enum": ["dotted", "snake"],
+                        "default": "dotted",
+                        "description": "How derived action names are spelled: "
+                        "`project.created` or `project_created`; the target type is the part "
+                        "before the verb (`project`), for named actions too.",
+                        "examples": ["snake"],
+                    },
+                    "reads": {
+                        "enum": ["named", "all", "sampled"],
+                        "default": "named",
+                        "description": "Which reads (GET, HEAD) are logged besides every "
+                        "mutating call: those with an action of their own, all of them, or a "
+                        "`sample_rate` share of them.",
+                        "examples": ["all"],
+                    },
+                    "sample_rate": {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": 1,
+                        "default": 1,
+                        "description": "With `reads: sampled`, the share of reads logged.",
+                        "examples": [0.1],
+                    },
+                },
+            },
+        ],
+        "description": "On an operation: the audit action it is logged as, or `false` to log "
+        "nothing. Every mutating operation is audited without it, its action derived from the "
         "operationId (`deleteProject` → `project.deleted`); a read with an action is audited "
-        "too.",
+        "too. On the document: an object, `actions` (`dotted`: `project.created`, default; "
+        "`snake`: `project_created`, the target type being what precedes the verb), `reads` "
+        "(`named`: only reads with an action, default; `all`; `sampled`) and `sample_rate` "
+        "(the share of reads `sampled` logs, 0-1).",
         "examples": ["project.imported", False],
-        "x-inheritance": "Operation only.",
+        "x-inheritance": "An operation's action or `false`; the document's object (an object "
+        "on an operation is a startup error).",
+        "x-example-at": "operation",
     },
     "x-specway-idempotency": {
         "title": "`Idempotency-Key` handling",
@@ -775,7 +813,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 # Which extensions may stand at which level.
-DOCUMENT_KEYS = frozenset(SCHEMAS) - {"x-specway-audit", "x-specway-events", "x-specway-part"}
+DOCUMENT_KEYS = frozenset(SCHEMAS) - {"x-specway-events", "x-specway-part"}
 OPERATION_KEYS = frozenset(
     {
         "x-specway-ratelimit",
@@ -866,6 +904,27 @@ class ErrorsConfig:
     validation_message: str = "Invalid request parameters"
     messages: dict[str, str | dict[str, str]] = field(default_factory=dict)
     retry_after_field: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """The document's ``x-specway-audit`` object: action spelling and which reads are logged."""
+
+    actions: Literal["dotted", "snake"] = "dotted"
+    reads: Literal["named", "all", "sampled"] = "named"
+    sample_rate: float = 1.0
+
+    @classmethod
+    def of(cls, raw: Any) -> AuditConfig:
+        """Read the (schema-checked) document value; anything but an object gives defaults."""
+        if not isinstance(raw, dict):
+            return cls()
+        rate = raw.get("sample_rate", 1.0)
+        return cls(
+            actions="snake" if raw.get("actions") == "snake" else "dotted",
+            reads=raw["reads"] if raw.get("reads") in ("all", "sampled") else "named",
+            sample_rate=float(rate) if isinstance(rate, int | float) else 1.0,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -337,3 +337,64 @@ def test_keynest_projects_in_a_second_organization(
     assert client.get(f"/api/projects/{project['id']}/", headers=other).status_code == 404
     assert client.delete(f"/api/projects/{project['id']}/", headers=other).status_code == 404
     assert client.delete(f"/api/projects/{project['id']}/", headers=auth).status_code == 204
+
+
+def keynest_variable(client: TestClient, auth: dict[str, str]) -> tuple[str, str, str]:
+    """(project, environment, variable) ids, made as the seed's examples make them."""
+    body = {"name": "Web Application", "description": "Main web application project"}
+    project = client.post("/api/projects/", json=body, headers=auth)
+    assert project.status_code == 201, project.text
+    env_body = {"name": "production", "project": project.json()["id"]}
+    env = client.post("/api/environments/", json=env_body, headers=auth)
+    assert env.status_code == 201, env.text
+    var_body = {
+        "key": "API_KEY",
+        "value": "sk_live_abcd1234567890",
+        "environment": env.json()["id"],
+    }
+    var = client.post("/api/variables/", json=var_body, headers=auth)
+    assert var.status_code == 201, var.text
+    return project.json()["id"], env.json()["id"], var.json()["id"]
+
+
+def test_keynest_audit_names_actions_and_target_types_as_documented(
+    example_client: Callable[..., TestClient],
+) -> None:
+    # Seed 004: {"action": "variable_created", "target_type": "variable", ...}; filters
+    # `action` and `target_type` ("Filter by resource type").
+    client = example_client("keynest")
+    auth = keynest_token(client)
+    project_id, _, variable_id = keynest_variable(client, auth)
+    variables = client.get("/api/audit-logs/?target_type=variable", headers=auth)
+    assert variables.status_code == 200, variables.text
+    found = variables.json()["results"]
+    assert [(e["action"], e["target_type"], e["target_id"]) for e in found] == [
+        ("variable_created", "variable", variable_id)
+    ]
+    projects = client.get("/api/audit-logs/?target_type=project", headers=auth).json()["results"]
+    assert [(e["action"], e["target_id"]) for e in projects] == [("project_created", project_id)]
+    every = client.get("/api/audit-logs/", headers=auth).json()["results"]
+    assert all("." not in e["action"] for e in every), [e["action"] for e in every]
+
+
+def test_hexabase_audits_reads_too(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> None:
+    # Seed 001: "Audit Logging: All API calls are logged with timestamp, API key, IP address,
+    # request details, and response status."
+    client, _ = served("hexabase", example_client, app_factory, auth_factory)
+    identity = auth_factory(app_factory())
+    session = {"Authorization": f"Bearer {identity.session_token}"}
+    scopes = ["read", "admin"]
+    made = client.post("/v1/api-keys", json={"name": "k", "scopes": scopes}, headers=session)
+    assert made.status_code == 201, made.text
+    auth = {"Authorization": f"Bearer {made.json()['key']}"}
+    assert client.get("/v1/workspaces", headers=auth).status_code == 200
+    entries = client.get("/v1/audit-logs", headers=auth).json()["data"]
+    read = [e for e in entries if e["method"] == "GET" and e["path"] == "/v1/workspaces"]
+    assert len(read) == 1, entries
+    assert (read[0]["status"], read[0]["actor_type"]) == (200, "api_key")
+    assert read[0]["api_key_id"]
+    assert read[0]["ip_address"]

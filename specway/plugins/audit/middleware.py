@@ -14,6 +14,7 @@ Two pieces, because Connexion's security stage raises before anything after it r
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -166,7 +167,8 @@ class AuditMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         op_id = routed_operation(scope) if scope["type"] == "http" else None
         plan = self.plans.get(op_id) if op_id else None
-        if plan is None:
+        # A sampled read outside the sample goes on unrecorded (x-specway-audit.sample_rate).
+        if plan is None or (plan.sample_rate < 1.0 and random.random() >= plan.sample_rate):
             await self.app(scope, receive, send)
             return
         scope[SCOPE_AUDITED] = True

@@ -4,16 +4,24 @@ Action names come from ``x-specway-audit`` or are derived from the operationId:
 ``createProject`` → ``project.created``, ``revokeApiKey`` → ``api_key.revoked``,
 ``login`` → ``auth.login``. The target type is the action's first part; the target id is the
 operation's last path parameter, or the ``id`` of a created resource in the response body.
+
+The document's ``x-specway-audit`` object (:class:`~specway.spec.extensions.AuditConfig`) may
+spell actions ``project_created`` (``actions: snake``; the target type is then what precedes
+the verb, ``variable`` for ``variable_created``) and log every read (``reads: all``) or a share
+of them (``reads: sampled``, ``sample_rate``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from specway.errors import ConfigError
 from specway.plugins.audit.redact import is_secret_name
 from specway.spec import OperationModel, SpecModel
+from specway.spec.extensions import AuditConfig
+from specway.spec.problems import pointer
 
 # Verbs whose past tense the regular rules get wrong, and operations that are a verb alone.
 IRREGULAR_PAST = {
@@ -98,32 +106,57 @@ class AuditPlan:
     keep_body: bool
     body_fields_only: bool
     id_from_response: bool
+    # The share of calls recorded (reads under ``reads: sampled``); 1.0 records every call.
+    sample_rate: float = 1.0
+
+
+def audit_config(spec: SpecModel) -> AuditConfig:
+    """The document's ``x-specway-audit`` object (defaults without one)."""
+    return AuditConfig.of(spec.document.get("x-specway-audit"))
 
 
 def build_plans(spec: SpecModel) -> dict[str, AuditPlan]:
     """One plan per audited operation: every mutating one, and reads that name an action."""
+    config = audit_config(spec)
     plans: dict[str, AuditPlan] = {}
     for op in spec.operations.values():
         explicit = op.raw.get("x-specway-audit")
-        if explicit is False or not (op.mutating or op.audit):
+        if explicit is False or not (op.mutating or op.audit or config.reads != "named"):
             continue
-        plans[op.operation_id] = plan_for(spec, op)
+        plan = plan_for(spec, op)
+        if not op.mutating and not op.audit and config.reads == "sampled":
+            plan = replace(plan, sample_rate=config.sample_rate)
+        plans[op.operation_id] = plan
     return plans
 
 
 def plan_for(spec: SpecModel, op: OperationModel) -> AuditPlan:
     """The plan for one operation (audited or not: auth failures use it too)."""
+    if op.audit is not None and not isinstance(op.audit, str):
+        where = pointer("paths", op.path, op.method, "x-specway-audit")
+        raise ConfigError(
+            f"{spec.file}#{where}: an operation's x-specway-audit is an action name or false "
+            "(the object form belongs to the document)"
+        )
+    snake_actions = audit_config(spec).actions == "snake"
     action = op.audit or derive_action(op.operation_id, _snake_singular(op.tags[0]))
+    if snake_actions:
+        # A named snake action (``variable_created``) has its verb after the last underscore.
+        dotted = "." in action
+        target_type = action.split(".", 1)[0] if dotted else action.rsplit("_", 1)[0]
+        action = action.replace(".", "_")
+    else:
+        target_type = action.split(".", 1)[0]
     params = _PARAM.findall(op.path)
     # A POST that creates something names its parent in the path; any other call (including a
     # POST action such as ``/api-keys/{key_id}/revoke``) acts on the last path parameter.
-    creates = op.method == "post" and action.endswith(CREATING)
+    creates = op.method == "post" and action.replace("_", ".").endswith(CREATING)
     target = params[-1] if params and not creates else None
     parents = tuple(p for p in params if p != target)
     secret_body = _has_secret_field(spec, _body_schema(spec, op))
     return AuditPlan(
         action=action,
-        target_type=action.split(".", 1)[0],
+        target_type=target_type,
         target_param=target,
         parent_params=parents,
         keep_body=op.mutating,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from specway.app import load_spec
+from specway.errors import ConfigError
 from specway.plugins.audit.plan import build_plans, derive_action
+from specway.spec.model import build_model
 
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE_SPEC = ROOT / "openapi.yaml"
@@ -89,3 +93,44 @@ def test_plans_of_the_reference_and_scenario_specs() -> None:
     assert scenario["createWebhook"].body_fields_only  # nested signing.secret
     assert scenario["login"].body_fields_only
     assert scenario["revokeApiKey"].target_param == "key_id"
+
+
+def _scenario_with(audit: object) -> Any:
+    document = yaml.safe_load(SCENARIO_SPEC.read_text())
+    document["x-specway-audit"] = audit
+    model, problems = build_model(document, str(SCENARIO_SPEC))
+    assert [p.render() for p in problems if p.level == "error"] == []
+    return model
+
+
+def test_snake_actions_keep_the_resource_as_target_type() -> None:
+    plans = build_plans(_scenario_with({"actions": "snake"}))
+    assert (plans["createThing"].action, plans["createThing"].target_type) == (
+        "thing_made",
+        "thing",
+    )
+    assert (plans["revokeApiKey"].action, plans["revokeApiKey"].target_type) == (
+        "api_key_revoked",
+        "api_key",
+    )
+    assert "listThings" not in plans
+
+
+def test_reads_all_or_sampled() -> None:
+    every = build_plans(_scenario_with({"reads": "all"}))
+    assert every["listThings"].sample_rate == 1.0
+    assert "updateThing" not in every  # x-specway-audit: false still wins
+    sampled = build_plans(_scenario_with({"reads": "sampled", "sample_rate": 0.25}))
+    assert sampled["listThings"].sample_rate == 0.25
+    assert sampled["createThing"].sample_rate == 1.0  # writes are always logged
+
+
+def test_an_object_on_an_operation_is_a_startup_error() -> None:
+    document = yaml.safe_load(SCENARIO_SPEC.read_text())
+    for item in document["paths"].values():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("operationId") == "createThing":
+                op["x-specway-audit"] = {"reads": "all"}
+    model, _ = build_model(document, str(SCENARIO_SPEC))
+    with pytest.raises(ConfigError, match="x-specway-audit"):
+        build_plans(model)
