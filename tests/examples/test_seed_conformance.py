@@ -398,3 +398,35 @@ def test_hexabase_audits_reads_too(
     assert (read[0]["status"], read[0]["actor_type"]) == (200, "api_key")
     assert read[0]["api_key_id"]
     assert read[0]["ip_address"]
+
+
+def test_keynest_serves_the_variable_webhooks(
+    example_client: Callable[..., TestClient], receiver: Receiver
+) -> None:
+    # Seed 004 ("Webhooks (Coming Soon)"): {"url": ..., "events": ["variable.created",
+    # "variable.updated", "variable.deleted"], "secret": ...} and the payload
+    # {"event": "variable.created", "timestamp": ..., "data": {"variable": {"id", "key",
+    # "environment_id", "created_by"}}}.
+    client = example_client("keynest")
+    auth = keynest_token(client)
+    events = ["variable.created", "variable.updated", "variable.deleted"]
+    hook = client.post("/api/webhooks", json={"url": receiver.url, "events": events}, headers=auth)
+    assert hook.status_code == 201, hook.text
+    assert set(hook.json()) >= {"id", "url", "events", "secret"}
+    assert hook.json()["events"] == events
+    _, environment_id, variable_id = keynest_variable(client, auth)
+    delivery = receiver.wait_for(1)[0]
+    payload = json.loads(delivery.body)
+    assert payload["event"] == "variable.created"
+    assert isinstance(payload["timestamp"], str)
+    variable = payload["data"]["variable"]
+    assert (variable["id"], variable["key"], variable["environment_id"]) == (
+        variable_id,
+        "API_KEY",
+        environment_id,
+    )
+    assert "value" not in variable
+    assert "sk_live_abcd1234567890" not in delivery.body.decode()
+    secret = hook.json()["secret"].encode()
+    signature = hmac.new(secret, delivery.body, hashlib.sha256).hexdigest()
+    assert delivery.headers["x-signature"] == f"sha256={signature}"
