@@ -430,3 +430,25 @@ def test_keynest_serves_the_variable_webhooks(
     secret = hook.json()["secret"].encode()
     signature = hmac.new(secret, delivery.body, hashlib.sha256).hexdigest()
     assert delivery.headers["x-signature"] == f"sha256={signature}"
+
+
+def test_keynest_conflicts_name_the_field_with_a_message(
+    example_client: Callable[..., TestClient],
+) -> None:
+    # Seed 004: "details": "Additional error details or field-specific errors", field errors
+    # as {"<field>": ["<message>"]}; 409 "Resource already exists".
+    client = example_client("keynest")
+    auth = keynest_token(client)
+    taken = client.post("/api/auth/register/", json={**KEYNEST_USER, "username": "again"})
+    assert taken.status_code == 409, taken.text
+    body = taken.json()
+    assert body["code"] == "CONFLICT"
+    assert body["details"] == {"email": [body["error"]]}
+    assert body["error"]
+    _, environment_id, _ = keynest_variable(client, auth)
+    again = {"key": "API_KEY", "value": "x", "environment": environment_id}
+    duplicate = client.post("/api/variables/", json=again, headers=auth)
+    assert duplicate.status_code == 409, duplicate.text
+    body = duplicate.json()
+    assert body["details"] == {"key": [body["error"]]}
+    assert "API_KEY" in body["error"]

@@ -43,10 +43,22 @@ def _code(config: ErrorsConfig, code: str) -> str:
 _FIELD_MESSAGES = {"required": "This field is required."}
 
 
-def _details(config: ErrorsConfig, details: Any) -> Any:
+def _details(config: ErrorsConfig, error: ErrorBody) -> Any:
     """``details`` in the configured layout: the field list as is, ``{field: [message]}`` or
     the first failing field ``{field, reason}`` (with every one under ``errors`` if several);
-    reasons in the spec's wording (``field_reasons``)."""
+    reasons in the spec's wording (``field_reasons``).
+
+    In the ``map`` layout a single ``{field, reason}`` counts as a list of one, and a field
+    without a reason, or of an error other than a validation 400 (a 409's duplicate), reads
+    as the error's message: ``{"email": ["A user with this email already exists"]}``.
+    """
+    details = error.details
+    if (
+        config.field_details == "map"
+        and isinstance(details, dict)
+        and isinstance(details.get("field"), str)
+    ):
+        details = [details]
     if config.field_details == "list" or not isinstance(details, list):
         return details
     if not all(isinstance(d, dict) and "field" in d for d in details):
@@ -63,11 +75,15 @@ def _details(config: ErrorsConfig, details: Any) -> Any:
         return obj
     fields: dict[str, list[str]] = {}
     for item in details:
-        reason = str(item.get("reason", ""))
+        reason = str(item.get("reason") or "")
         name = str(item["field"]) or "non_field_errors"
-        fields.setdefault(name, []).append(
-            reasons.get(reason) or _FIELD_MESSAGES.get(reason, reason)
-        )
+        if reason in reasons:
+            message = reasons[reason]
+        elif not reason or error.status != 400:
+            message = error.message
+        else:
+            message = _FIELD_MESSAGES.get(reason, reason)
+        fields.setdefault(name, []).append(message)
     return fields
 
 
@@ -137,7 +153,7 @@ def error_document(config: ErrorsConfig, error: ErrorBody) -> dict[str, Any]:
     error = worded(config, error)
     code = _code(config, error.code)
     extra = error.extra or {}
-    details = _details(config, error.details)
+    details = _details(config, error)
     if config.style == "problem":
         doc: dict[str, Any] = {
             "type": "about:blank",
