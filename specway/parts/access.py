@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from specway import context
-from specway.errors import Unauthorized
+from specway.errors import ServiceUnavailable, Unauthorized
 from specway.plugins.auth import AuthRuntime
 from specway.principal import Principal
 
@@ -17,5 +17,9 @@ def current_principal() -> Principal:
 
 
 def auth_runtime() -> AuthRuntime:
-    runtime: AuthRuntime = context.app_state().service("auth")
+    """The auth plugin's runtime; 503 when the spec does not enable the plugin."""
+    try:
+        runtime: AuthRuntime = context.app_state().service("auth")
+    except KeyError:
+        raise ServiceUnavailable("The auth plugin is not enabled") from None
     return runtime

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from specway.spec.plugin_names import DEFAULT_PLUGINS, REQUIRED_PLUGINS
-from specway.spec.problems import Problem, pointer
+from specway.spec.problems import Level, Problem, pointer
 from specway.spec.scopes import scope_set
 
 INCLUDE_KEY = "x-specway-include"
@@ -199,11 +199,14 @@ def _items(document: dict[str, Any], raw: Any) -> tuple[list[_Item], list[Proble
         seen.add(part.name)
         missing = [name for name in part.requires if name not in enabled]
         if missing:
+            # A warning: the operations are still served, answering 503 until it is enabled.
             problems.append(
                 Problem(
                     at,
-                    f"part {part.name!r} needs the plugin(s) {', '.join(missing)}",
+                    f"part {part.name!r} needs the plugin(s) {', '.join(missing)}; its "
+                    "operations answer 503 without",
                     "add " + ", ".join(missing) + " to x-specway-plugins",
+                    Level.WARNING,
                 )
             )
         prefix = str(spec.get("prefix", config.get("prefix", default_prefix))).rstrip("/")

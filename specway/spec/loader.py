@@ -22,7 +22,7 @@ import yaml
 
 from specway.spec.dialect import is_oas31, normalise_nullable
 from specway.spec.include import apply_includes
-from specway.spec.problems import Problem, SpecError, escape_pointer_token
+from specway.spec.problems import Level, Problem, SpecError, escape_pointer_token
 
 Document = dict[str, Any]
 # libyaml's safe loader when PyYAML was built with it (the wheels are): the same documents,
@@ -163,7 +163,10 @@ def load_spec_document(path: str | Path) -> Document:
         schemas = bundled.setdefault("components", {}).setdefault("schemas", {})
         for name, schema in bundler.hoisted.items():
             schemas.setdefault(name, schema)
-    bundler.problems += apply_includes(bundled, read_document)
+    # Only the includes' errors stop loading; their warnings come again from build_model (lint).
+    bundler.problems += [
+        p for p in apply_includes(bundled, read_document) if p.level is Level.ERROR
+    ]
     for at, ref, frag in bundler.local:
         try:
             resolve_pointer(bundled, frag)

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from specway import context
-from specway.errors import Forbidden
+from specway.errors import Forbidden, ServiceUnavailable
 from specway.plugins.audit import written_so_far
 from specway.plugins.audit.query import AuditFilter, entry_to_dict, list_entries
 
@@ -32,6 +32,9 @@ async def list_audit_logs(
     # Connexion passes its security context's ``user`` to a ``user`` argument, so the ``user``
     # filter is read from the query string itself.
     user = _query_value("user")
+    state = context.app_state()
+    if "audit" not in state.spec.plugins:
+        raise ServiceUnavailable("The audit plugin is not enabled")
     principal = context.principal()
     if principal is None or principal.role not in ADMIN_ROLES or not principal.organization_id:
         raise Forbidden("Only organisation admins can read the audit log")
@@ -40,7 +43,6 @@ async def list_audit_logs(
     )
     pagination = context.operation().pagination
     size = max(1, min(limit or pagination.default_per_page, pagination.max_per_page))
-    state = context.app_state()
     await written_so_far(state.services)  # the caller's own last requests are in the log
     async with context.database().session() as session:
         rows, next_cursor = await list_entries(
