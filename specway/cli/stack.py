@@ -26,6 +26,7 @@ from specway.app import SpecwayApp, create_app
 from specway.builder import MiddlewareSpec
 from specway.cli.spec_option import add_spec_argument, settings_for
 from specway.spec import SpecModel
+from specway.spec.include import part_of
 
 # Builds the app without touching a real database or the secret key file.
 _NO_DATABASE = "sqlite+aiosqlite:///:memory:"
@@ -117,6 +118,7 @@ def render_routes(model: SpecModel) -> str:
             f" | idempotency={'yes' if idempotent else 'no'}"
             f" | audit={audited}"
             f" | events={_names(op.events)}"
+            + (f" | part={part.name}" if (part := part_of(op.raw)) else "")
         )
     return "\n".join(lines) + "\n"
 

@@ -93,10 +93,12 @@ def test_routes_list_each_operations_plugins(capsys: pytest.CaptureFixture[str])
     assert "scopes=public" in login
     assert "ratelimit=anonymous+login" in login
     assert "audit=auth.login" in login
+    assert login.endswith(" | part=accounts")  # mounted by x-specway-include
     create = routes["POST /v1/projects createProject"]
     assert "scopes=write" in create
     assert "idempotency=yes" in create
     assert "events=project.created" in create
+    assert "part=" not in create
     assert "ratelimit=exempt" in routes["GET /health getHealth"]
     assert "rate-limit tiers: free=" in out
 
