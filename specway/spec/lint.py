@@ -9,14 +9,14 @@ problem at once.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from specway.spec.dialect import oas_version
-from specway.spec.include import apply_includes
-from specway.spec.loader import Document, read_document
+from specway.spec.loader import Document, include_parts, read_document
 from specway.spec.model import HTTP_METHODS, SpecModel, build_model
 from specway.spec.problems import Level, Problem, pointer
 from specway.spec.version_rules import version_rules
@@ -53,11 +53,15 @@ def validate_document(document: Document, file: str = "") -> list[Problem]:
 
 def lint_document(document: Document, file: str = "") -> list[Problem]:
     """Every problem of ``document``: schema errors, extension errors and house rules."""
-    apply_includes(document, read_document)  # its problems come with build_model's
+    # The author's own document, before the parts merge in (the version rules look for
+    # nullable there: the loader rewrites it in a 3.1 document, and the parts carry it).
+    authored = (
+        read_document(Path(file)) if file and Path(file).is_file() else copy.deepcopy(document)
+    )
+    include_parts(document)  # its problems come with build_model's
     problems = validate_document(document, file)
     model, model_problems = build_model(document, file)
     problems += model_problems
-    authored = read_document(Path(file)) if file and Path(file).is_file() else document
     problems += [_with_file(p, file) for p in version_rules(document, authored)]
     problems += [_with_file(p, file) for p in _house_rules(document)]
     problems += [_with_file(p, file) for p in _ratelimit_rules(model)]

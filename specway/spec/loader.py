@@ -164,9 +164,7 @@ def load_spec_document(path: str | Path) -> Document:
         for name, schema in bundler.hoisted.items():
             schemas.setdefault(name, schema)
     # Only the includes' errors stop loading; their warnings come again from build_model (lint).
-    bundler.problems += [
-        p for p in apply_includes(bundled, read_document) if p.level is Level.ERROR
-    ]
+    bundler.problems += [p for p in include_parts(bundled) if p.level is Level.ERROR]
     for at, ref, frag in bundler.local:
         try:
             resolve_pointer(bundled, frag)
@@ -175,11 +173,22 @@ def load_spec_document(path: str | Path) -> Document:
                 Problem(at, f"unresolved $ref {ref!r}", "point it at an existing node")
             )
     if is_oas31(bundled):
-        # Fragments written for 3.0 (parts, shared files) say nullable: the 2020-12 form of it.
-        normalise_nullable(bundled)
+        normalise_nullable(bundled)  # shared files written for 3.0, too
     if bundler.problems:
         raise SpecError([_with_file(p, str(path)) for p in bundler.problems])
     return bundled
+
+
+def include_parts(document: Document) -> list[Problem]:
+    """Merge the parts ``x-specway-include`` names into ``document`` (in place, idempotent).
+
+    The parts are written for both versions: in an OpenAPI 3.1 document their ``nullable`` is
+    rewritten as a 2020-12 type array. Returns the include's problems.
+    """
+    problems = apply_includes(document, read_document)
+    if is_oas31(document):
+        normalise_nullable(document)
+    return problems
 
 
 def _with_file(problem: Problem, file: str) -> Problem:

@@ -30,9 +30,9 @@ from specway.spec.extensions import (
     read_envelope,
     read_policies,
 )
-from specway.spec.include import apply_includes, part_of
+from specway.spec.include import part_of
 from specway.spec.layout import handlers_location
-from specway.spec.loader import Document, load_spec_document, read_document
+from specway.spec.loader import Document, include_parts, load_spec_document
 from specway.spec.naming import snake
 from specway.spec.plugin_checks import plugin_problems
 from specway.spec.plugin_names import DEFAULT_PLUGINS as DEFAULT_PLUGINS
@@ -191,7 +191,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
     The parts ``x-specway-include`` names are merged into ``document`` first, if they are not
     already (a document from :func:`load_spec_document` has them; merging again is a no-op).
     """
-    problems: list[Problem] = apply_includes(document, read_document)
+    problems: list[Problem] = include_parts(document)
     problems += check_extensions(document, (), DOCUMENT_KEYS)
     problems += plugin_problems(document)
     info = document.get("info") or {}
