@@ -1,14 +1,18 @@
 """SDKs generated from an OpenAPI 3.1 document type its 2020-12 constructs: a type array with
-``null`` as nullable, ``const`` as a literal type, ``webhooks`` as the event catalogue."""
+``null`` as nullable, ``const`` as a literal type, ``webhooks`` as the event catalogue (Python,
+TypeScript and Go, each compiled by its own checker)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from specway.codegen.go_sdk import generate_go
 from specway.codegen.parse import load_ir
 from specway.codegen.python_sdk import generate_python
 from specway.codegen.typescript import generate_typescript
@@ -66,5 +70,23 @@ def test_typescript_sdk_types_nullable_and_literal_and_compiles(tmp_path: Path) 
         capture_output=True,
         text=True,
         check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_go_sdk_types_nullable_and_const_and_builds(tmp_path: Path) -> None:
+    files = generate_go(load_ir(SPEC))
+    models = files["models.go"]
+    assert '\tSize *int64 `json:"size"`\n' in models
+    assert '\tKind GadgetInputKind `json:"kind"`\n' in models
+    assert 'GadgetInputKindGadget GadgetInputKind = "gadget"' in models
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("go is not installed")
+    _write(files, tmp_path)
+    env = {**os.environ, "GOPROXY": "off", "GO111MODULE": "on", "CGO_ENABLED": "0"}
+    env["GOCACHE"] = str(ROOT / ".venv" / "go-cache")
+    proc = subprocess.run(
+        [go, "vet", "./..."], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
