@@ -9,10 +9,10 @@ type AuthService struct {
 	client *Client
 }
 
-// RegisterUser: Register a user
+// Register: Register a user
 //
 // POST /v1/auth/register
-func (s *AuthService) RegisterUser(ctx context.Context, body RegisterRequest, opts ...Option) (*RegisterResponse, error) {
+func (s *AuthService) Register(ctx context.Context, body RegisterRequest, opts ...Option) (*RegisterResponse, error) {
 	r := newRequest("POST", "/v1/auth/register")
 	if err := r.jsonBody(body); err != nil {
 		return nil, err
@@ -24,10 +24,10 @@ func (s *AuthService) RegisterUser(ctx context.Context, body RegisterRequest, op
 	return &out, nil
 }
 
-// LoginUser: Log in
+// Login: Log in
 //
 // POST /v1/auth/login
-func (s *AuthService) LoginUser(ctx context.Context, body LoginRequest, opts ...Option) (*LoginResponse, error) {
+func (s *AuthService) Login(ctx context.Context, body LoginRequest, opts ...Option) (*LoginResponse, error) {
 	r := newRequest("POST", "/v1/auth/login")
 	if err := r.jsonBody(body); err != nil {
 		return nil, err
@@ -39,10 +39,10 @@ func (s *AuthService) LoginUser(ctx context.Context, body LoginRequest, opts ...
 	return &out, nil
 }
 
-// LogoutUser: Log out
+// Logout: Log out
 //
 // POST /v1/auth/logout
-func (s *AuthService) LogoutUser(ctx context.Context, opts ...Option) (*Message, error) {
+func (s *AuthService) Logout(ctx context.Context, opts ...Option) (*Message, error) {
 	r := newRequest("POST", "/v1/auth/logout")
 	var out Message
 	if _, err := s.client.do(ctx, r, &out, opts); err != nil {

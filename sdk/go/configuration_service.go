@@ -9,10 +9,10 @@ type ConfigurationService struct {
 	client *Client
 }
 
-// GetProjectConfig: Get a project's configuration
+// GetConfig: Get a project's configuration
 //
 // GET /v1/projects/{project_id}/config
-func (s *ConfigurationService) GetProjectConfig(ctx context.Context, projectID string, opts ...Option) (*ProjectConfig, error) {
+func (s *ConfigurationService) GetConfig(ctx context.Context, projectID string, opts ...Option) (*ProjectConfig, error) {
 	if err := requireID("projectID", projectID); err != nil {
 		return nil, err
 	}
@@ -24,10 +24,10 @@ func (s *ConfigurationService) GetProjectConfig(ctx context.Context, projectID s
 	return &out, nil
 }
 
-// UpdateProjectConfig: Update a project's configuration
+// UpdateConfig: Update a project's configuration
 //
 // PATCH /v1/projects/{project_id}/config
-func (s *ConfigurationService) UpdateProjectConfig(ctx context.Context, projectID string, body ProjectConfigPatch, opts ...Option) (*ProjectConfig, error) {
+func (s *ConfigurationService) UpdateConfig(ctx context.Context, projectID string, body ProjectConfigPatch, opts ...Option) (*ProjectConfig, error) {
 	if err := requireID("projectID", projectID); err != nil {
 		return nil, err
 	}

@@ -124,34 +124,34 @@ func (s *EnvironmentsService) Update(ctx context.Context, environmentID string, 
 	return &out, nil
 }
 
-// ListProject: List a project's environments
+// ListForProject: List a project's environments
 //
 // GET /v1/projects/{project_id}/environments
 //
 // It returns the first page: HasNextPage and NextPage move on, Iter walks every
 // item.
-func (s *EnvironmentsService) ListProject(ctx context.Context, projectID string, params *EnvironmentListProjectParams, opts ...Option) (*EnvironmentListPage, error) {
-	pg, err := s.listProjectPager(projectID, params, opts)
+func (s *EnvironmentsService) ListForProject(ctx context.Context, projectID string, params *EnvironmentListForProjectParams, opts ...Option) (*EnvironmentListPage, error) {
+	pg, err := s.listForProjectPager(projectID, params, opts)
 	if err != nil {
 		return nil, err
 	}
 	return fetchEnvironmentListPage(ctx, pg)
 }
 
-// ListProjectAutoPaging iterates over every item of ListProject across pages, fetching
+// ListForProjectAutoPaging iterates over every item of ListForProject across pages, fetching
 // each page when the iterator reaches it:
 //
-//	it := client.Environments.ListProjectAutoPaging(ctx, ...)
+//	it := client.Environments.ListForProjectAutoPaging(ctx, ...)
 //	for it.Next() {
 //		item := it.Current()
 //	}
 //	if err := it.Err(); err != nil { ... }
-func (s *EnvironmentsService) ListProjectAutoPaging(ctx context.Context, projectID string, params *EnvironmentListProjectParams, opts ...Option) *EnvironmentListIter {
-	pg, err := s.listProjectPager(projectID, params, opts)
+func (s *EnvironmentsService) ListForProjectAutoPaging(ctx context.Context, projectID string, params *EnvironmentListForProjectParams, opts ...Option) *EnvironmentListIter {
+	pg, err := s.listForProjectPager(projectID, params, opts)
 	return &EnvironmentListIter{ctx: ctx, next: pg, err: err}
 }
 
-func (s *EnvironmentsService) listProjectPager(projectID string, params *EnvironmentListProjectParams, opts []Option) (*pager, error) {
+func (s *EnvironmentsService) listForProjectPager(projectID string, params *EnvironmentListForProjectParams, opts []Option) (*pager, error) {
 	if err := requireID("projectID", projectID); err != nil {
 		return nil, err
 	}

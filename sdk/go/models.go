@@ -1302,71 +1302,71 @@ const (
 	EnvironmentListParamsOrderDesc EnvironmentListParamsOrder = "desc"
 )
 
-// EnvironmentListProjectParams: the query and header parameters of environments.list_project.
-type EnvironmentListProjectParams struct {
+// EnvironmentListForProjectParams: the query and header parameters of environments.list_for_project.
+type EnvironmentListForProjectParams struct {
 	// Page number, from 1.
 	Page *int64 `json:"page,omitempty"`
 	// Items per page (max 100).
 	PerPage *int64 `json:"per_page,omitempty"`
 	// Field to sort by.
-	Sort *EnvironmentListProjectParamsSort `json:"sort,omitempty"`
+	Sort *EnvironmentListForProjectParamsSort `json:"sort,omitempty"`
 	// Sort direction.
-	Order *EnvironmentListProjectParamsOrder `json:"order,omitempty"`
+	Order *EnvironmentListForProjectParamsOrder `json:"order,omitempty"`
 	// Only environments of this type.
 	EnvironmentType *EnvironmentType `json:"environment_type,omitempty"`
 }
 
-// EnvironmentListProjectParamsSort is one of the constants below.
-type EnvironmentListProjectParamsSort string
+// EnvironmentListForProjectParamsSort is one of the constants below.
+type EnvironmentListForProjectParamsSort string
 
-// The values of EnvironmentListProjectParamsSort.
+// The values of EnvironmentListForProjectParamsSort.
 const (
-	EnvironmentListProjectParamsSortName            EnvironmentListProjectParamsSort = "name"
-	EnvironmentListProjectParamsSortEnvironmentType EnvironmentListProjectParamsSort = "environment_type"
-	EnvironmentListProjectParamsSortCreatedAt       EnvironmentListProjectParamsSort = "created_at"
-	EnvironmentListProjectParamsSortUpdatedAt       EnvironmentListProjectParamsSort = "updated_at"
+	EnvironmentListForProjectParamsSortName            EnvironmentListForProjectParamsSort = "name"
+	EnvironmentListForProjectParamsSortEnvironmentType EnvironmentListForProjectParamsSort = "environment_type"
+	EnvironmentListForProjectParamsSortCreatedAt       EnvironmentListForProjectParamsSort = "created_at"
+	EnvironmentListForProjectParamsSortUpdatedAt       EnvironmentListForProjectParamsSort = "updated_at"
 )
 
-// EnvironmentListProjectParamsOrder is one of the constants below.
-type EnvironmentListProjectParamsOrder string
+// EnvironmentListForProjectParamsOrder is one of the constants below.
+type EnvironmentListForProjectParamsOrder string
 
-// The values of EnvironmentListProjectParamsOrder.
+// The values of EnvironmentListForProjectParamsOrder.
 const (
-	EnvironmentListProjectParamsOrderAsc  EnvironmentListProjectParamsOrder = "asc"
-	EnvironmentListProjectParamsOrderDesc EnvironmentListProjectParamsOrder = "desc"
+	EnvironmentListForProjectParamsOrderAsc  EnvironmentListForProjectParamsOrder = "asc"
+	EnvironmentListForProjectParamsOrderDesc EnvironmentListForProjectParamsOrder = "desc"
 )
 
-// VariableListEnvironmentParams: the query and header parameters of variables.list_environment.
-type VariableListEnvironmentParams struct {
+// VariableListParams: the query and header parameters of variables.list.
+type VariableListParams struct {
 	// Page number, from 1.
 	Page *int64 `json:"page,omitempty"`
 	// Items per page (max 100).
 	PerPage *int64 `json:"per_page,omitempty"`
 	// Field to sort by.
-	Sort *VariableListEnvironmentParamsSort `json:"sort,omitempty"`
+	Sort *VariableListParamsSort `json:"sort,omitempty"`
 	// Sort direction.
-	Order *VariableListEnvironmentParamsOrder `json:"order,omitempty"`
+	Order *VariableListParamsOrder `json:"order,omitempty"`
 	// Case-insensitive substring match on the key.
 	Search *string `json:"search,omitempty"`
 }
 
-// VariableListEnvironmentParamsSort is one of the constants below.
-type VariableListEnvironmentParamsSort string
+// VariableListParamsSort is one of the constants below.
+type VariableListParamsSort string
 
-// The values of VariableListEnvironmentParamsSort.
+// The values of VariableListParamsSort.
 const (
-	VariableListEnvironmentParamsSortKey       VariableListEnvironmentParamsSort = "key"
-	VariableListEnvironmentParamsSortCreatedAt VariableListEnvironmentParamsSort = "created_at"
-	VariableListEnvironmentParamsSortUpdatedAt VariableListEnvironmentParamsSort = "updated_at"
+	VariableListParamsSortKey       VariableListParamsSort = "key"
+	VariableListParamsSortCreatedAt VariableListParamsSort = "created_at"
+	VariableListParamsSortUpdatedAt VariableListParamsSort = "updated_at"
 )
 
-// VariableListEnvironmentParamsOrder is one of the constants below.
-type VariableListEnvironmentParamsOrder string
+// VariableListParamsOrder is one of the constants below.
+type VariableListParamsOrder string
 
-// The values of VariableListEnvironmentParamsOrder.
+// The values of VariableListParamsOrder.
 const (
-	VariableListEnvironmentParamsOrderAsc  VariableListEnvironmentParamsOrder = "asc"
-	VariableListEnvironmentParamsOrderDesc VariableListEnvironmentParamsOrder = "desc"
+	VariableListParamsOrderAsc  VariableListParamsOrder = "asc"
+	VariableListParamsOrderDesc VariableListParamsOrder = "desc"
 )
 
 // DeploymentListParams: the query and header parameters of deployments.list.
@@ -1402,34 +1402,34 @@ const (
 	DeploymentListParamsOrderDesc DeploymentListParamsOrder = "desc"
 )
 
-// MonitoringGetProjectMetricsParams: the query and header parameters of monitoring.get_project_metrics.
-type MonitoringGetProjectMetricsParams struct {
+// MonitoringGetMetricsParams: the query and header parameters of monitoring.get_metrics.
+type MonitoringGetMetricsParams struct {
 	// Start of the range (ISO 8601); default one hour before `end_time`.
 	StartTime *time.Time `json:"start_time,omitempty"`
 	// End of the range (ISO 8601), after `start_time`; default now.
 	EndTime *time.Time `json:"end_time,omitempty"`
 	// Length of one point.
-	Interval *MonitoringGetProjectMetricsParamsInterval `json:"interval,omitempty"`
+	Interval *MonitoringGetMetricsParamsInterval `json:"interval,omitempty"`
 }
 
-// MonitoringGetProjectMetricsParamsInterval is one of the constants below.
-type MonitoringGetProjectMetricsParamsInterval string
+// MonitoringGetMetricsParamsInterval is one of the constants below.
+type MonitoringGetMetricsParamsInterval string
 
-// The values of MonitoringGetProjectMetricsParamsInterval.
+// The values of MonitoringGetMetricsParamsInterval.
 const (
-	MonitoringGetProjectMetricsParamsIntervalValue1M MonitoringGetProjectMetricsParamsInterval = "1m"
-	MonitoringGetProjectMetricsParamsIntervalValue5M MonitoringGetProjectMetricsParamsInterval = "5m"
-	MonitoringGetProjectMetricsParamsIntervalValue1H MonitoringGetProjectMetricsParamsInterval = "1h"
+	MonitoringGetMetricsParamsIntervalValue1M MonitoringGetMetricsParamsInterval = "1m"
+	MonitoringGetMetricsParamsIntervalValue5M MonitoringGetMetricsParamsInterval = "5m"
+	MonitoringGetMetricsParamsIntervalValue1H MonitoringGetMetricsParamsInterval = "1h"
 )
 
-// MonitoringGetProjectLogsParams: the query and header parameters of monitoring.get_project_logs.
-type MonitoringGetProjectLogsParams struct {
+// MonitoringGetLogsParams: the query and header parameters of monitoring.get_logs.
+type MonitoringGetLogsParams struct {
 	// Only lines at or after this time (ISO 8601).
 	StartTime *time.Time `json:"start_time,omitempty"`
 	// Only lines before this time (ISO 8601); after `start_time`.
 	EndTime *time.Time `json:"end_time,omitempty"`
 	// Minimum severity (`warn` gives warn and error lines).
-	Level *MonitoringGetProjectLogsParamsLevel `json:"level,omitempty"`
+	Level *MonitoringGetLogsParamsLevel `json:"level,omitempty"`
 	// Only lines of this component (`api`, `audit`, `deployments`).
 	Component *string `json:"component,omitempty"`
 	// Page number, from 1.
@@ -1437,27 +1437,27 @@ type MonitoringGetProjectLogsParams struct {
 	// Items per page (max 100).
 	PerPage *int64 `json:"per_page,omitempty"`
 	// Sort direction.
-	Order *MonitoringGetProjectLogsParamsOrder `json:"order,omitempty"`
+	Order *MonitoringGetLogsParamsOrder `json:"order,omitempty"`
 }
 
-// MonitoringGetProjectLogsParamsLevel is one of the constants below.
-type MonitoringGetProjectLogsParamsLevel string
+// MonitoringGetLogsParamsLevel is one of the constants below.
+type MonitoringGetLogsParamsLevel string
 
-// The values of MonitoringGetProjectLogsParamsLevel.
+// The values of MonitoringGetLogsParamsLevel.
 const (
-	MonitoringGetProjectLogsParamsLevelDebug MonitoringGetProjectLogsParamsLevel = "debug"
-	MonitoringGetProjectLogsParamsLevelInfo  MonitoringGetProjectLogsParamsLevel = "info"
-	MonitoringGetProjectLogsParamsLevelWarn  MonitoringGetProjectLogsParamsLevel = "warn"
-	MonitoringGetProjectLogsParamsLevelError MonitoringGetProjectLogsParamsLevel = "error"
+	MonitoringGetLogsParamsLevelDebug MonitoringGetLogsParamsLevel = "debug"
+	MonitoringGetLogsParamsLevelInfo  MonitoringGetLogsParamsLevel = "info"
+	MonitoringGetLogsParamsLevelWarn  MonitoringGetLogsParamsLevel = "warn"
+	MonitoringGetLogsParamsLevelError MonitoringGetLogsParamsLevel = "error"
 )
 
-// MonitoringGetProjectLogsParamsOrder is one of the constants below.
-type MonitoringGetProjectLogsParamsOrder string
+// MonitoringGetLogsParamsOrder is one of the constants below.
+type MonitoringGetLogsParamsOrder string
 
-// The values of MonitoringGetProjectLogsParamsOrder.
+// The values of MonitoringGetLogsParamsOrder.
 const (
-	MonitoringGetProjectLogsParamsOrderAsc  MonitoringGetProjectLogsParamsOrder = "asc"
-	MonitoringGetProjectLogsParamsOrderDesc MonitoringGetProjectLogsParamsOrder = "desc"
+	MonitoringGetLogsParamsOrderAsc  MonitoringGetLogsParamsOrder = "asc"
+	MonitoringGetLogsParamsOrderDesc MonitoringGetLogsParamsOrder = "desc"
 )
 
 // OrganizationListParams: the query and header parameters of organizations.list.

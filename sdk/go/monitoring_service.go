@@ -9,10 +9,10 @@ type MonitoringService struct {
 	client *Client
 }
 
-// GetProjectMetrics: Get a project's metrics
+// GetMetrics: Get a project's metrics
 //
 // GET /v1/projects/{project_id}/metrics
-func (s *MonitoringService) GetProjectMetrics(ctx context.Context, projectID string, params *MonitoringGetProjectMetricsParams, opts ...Option) (*ProjectMetrics, error) {
+func (s *MonitoringService) GetMetrics(ctx context.Context, projectID string, params *MonitoringGetMetricsParams, opts ...Option) (*ProjectMetrics, error) {
 	if err := requireID("projectID", projectID); err != nil {
 		return nil, err
 	}
@@ -35,34 +35,34 @@ func (s *MonitoringService) GetProjectMetrics(ctx context.Context, projectID str
 	return &out, nil
 }
 
-// GetProjectLogs: Get a project's logs
+// GetLogs: Get a project's logs
 //
 // GET /v1/projects/{project_id}/logs
 //
 // It returns the first page: HasNextPage and NextPage move on, Iter walks every
 // item.
-func (s *MonitoringService) GetProjectLogs(ctx context.Context, projectID string, params *MonitoringGetProjectLogsParams, opts ...Option) (*LogListPage, error) {
-	pg, err := s.getProjectLogsPager(projectID, params, opts)
+func (s *MonitoringService) GetLogs(ctx context.Context, projectID string, params *MonitoringGetLogsParams, opts ...Option) (*LogListPage, error) {
+	pg, err := s.getLogsPager(projectID, params, opts)
 	if err != nil {
 		return nil, err
 	}
 	return fetchLogListPage(ctx, pg)
 }
 
-// GetProjectLogsAutoPaging iterates over every item of GetProjectLogs across pages, fetching
+// GetLogsAutoPaging iterates over every item of GetLogs across pages, fetching
 // each page when the iterator reaches it:
 //
-//	it := client.Monitoring.GetProjectLogsAutoPaging(ctx, ...)
+//	it := client.Monitoring.GetLogsAutoPaging(ctx, ...)
 //	for it.Next() {
 //		item := it.Current()
 //	}
 //	if err := it.Err(); err != nil { ... }
-func (s *MonitoringService) GetProjectLogsAutoPaging(ctx context.Context, projectID string, params *MonitoringGetProjectLogsParams, opts ...Option) *LogListIter {
-	pg, err := s.getProjectLogsPager(projectID, params, opts)
+func (s *MonitoringService) GetLogsAutoPaging(ctx context.Context, projectID string, params *MonitoringGetLogsParams, opts ...Option) *LogListIter {
+	pg, err := s.getLogsPager(projectID, params, opts)
 	return &LogListIter{ctx: ctx, next: pg, err: err}
 }
 
-func (s *MonitoringService) getProjectLogsPager(projectID string, params *MonitoringGetProjectLogsParams, opts []Option) (*pager, error) {
+func (s *MonitoringService) getLogsPager(projectID string, params *MonitoringGetLogsParams, opts []Option) (*pager, error) {
 	if err := requireID("projectID", projectID); err != nil {
 		return nil, err
 	}

@@ -9,34 +9,34 @@ type VariablesService struct {
 	client *Client
 }
 
-// ListEnvironment: List an environment's variables
+// List: List an environment's variables
 //
 // GET /v1/environments/{environment_id}/variables
 //
 // It returns the first page: HasNextPage and NextPage move on, Iter walks every
 // item.
-func (s *VariablesService) ListEnvironment(ctx context.Context, environmentID string, params *VariableListEnvironmentParams, opts ...Option) (*VariableListPage, error) {
-	pg, err := s.listEnvironmentPager(environmentID, params, opts)
+func (s *VariablesService) List(ctx context.Context, environmentID string, params *VariableListParams, opts ...Option) (*VariableListPage, error) {
+	pg, err := s.listPager(environmentID, params, opts)
 	if err != nil {
 		return nil, err
 	}
 	return fetchVariableListPage(ctx, pg)
 }
 
-// ListEnvironmentAutoPaging iterates over every item of ListEnvironment across pages, fetching
+// ListAutoPaging iterates over every item of List across pages, fetching
 // each page when the iterator reaches it:
 //
-//	it := client.Variables.ListEnvironmentAutoPaging(ctx, ...)
+//	it := client.Variables.ListAutoPaging(ctx, ...)
 //	for it.Next() {
 //		item := it.Current()
 //	}
 //	if err := it.Err(); err != nil { ... }
-func (s *VariablesService) ListEnvironmentAutoPaging(ctx context.Context, environmentID string, params *VariableListEnvironmentParams, opts ...Option) *VariableListIter {
-	pg, err := s.listEnvironmentPager(environmentID, params, opts)
+func (s *VariablesService) ListAutoPaging(ctx context.Context, environmentID string, params *VariableListParams, opts ...Option) *VariableListIter {
+	pg, err := s.listPager(environmentID, params, opts)
 	return &VariableListIter{ctx: ctx, next: pg, err: err}
 }
 
-func (s *VariablesService) listEnvironmentPager(environmentID string, params *VariableListEnvironmentParams, opts []Option) (*pager, error) {
+func (s *VariablesService) listPager(environmentID string, params *VariableListParams, opts []Option) (*pager, error) {
 	if err := requireID("environmentID", environmentID); err != nil {
 		return nil, err
 	}

@@ -9,10 +9,10 @@ type WebhooksService struct {
 	client *Client
 }
 
-// CreateProject: Create a project webhook
+// CreateForProject: Create a project webhook
 //
 // POST /v1/projects/{project_id}/webhooks
-func (s *WebhooksService) CreateProject(ctx context.Context, projectID string, body WebhookCreate, opts ...Option) (*WebhookWithSecret, error) {
+func (s *WebhooksService) CreateForProject(ctx context.Context, projectID string, body WebhookCreate, opts ...Option) (*WebhookWithSecret, error) {
 	if err := requireID("projectID", projectID); err != nil {
 		return nil, err
 	}
@@ -212,10 +212,10 @@ func (s *WebhooksService) listDeliveriesPager(webhookID string, params *WebhookL
 	return &pager{client: s.client, req: r, style: pageStyle{style: "page", key: "data", pageSize: 20}, opts: opts}, nil
 }
 
-// RedeliverDelivery: Redeliver an event
+// Redeliver: Redeliver an event
 //
 // POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver
-func (s *WebhooksService) RedeliverDelivery(ctx context.Context, webhookID string, deliveryID string, opts ...Option) (*WebhookDelivery, error) {
+func (s *WebhooksService) Redeliver(ctx context.Context, webhookID string, deliveryID string, opts ...Option) (*WebhookDelivery, error) {
 	if err := requireID("webhookID", webhookID); err != nil {
 		return nil, err
 	}

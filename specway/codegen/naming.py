@@ -1,10 +1,19 @@
 """The SDK surface's names, in one place: the docs snippets and every SDK generator use these.
 
 ``client.<resource>.<method>(...)``: the resource is the operation's first tag in snake case
-(``API keys`` → ``api_keys``; TypeScript: ``apiKeys``), the method is the operationId without the
-tag's noun (``listProjects`` → ``list``, ``getProject`` → ``get``, ``rollbackDeployment`` →
-``rollback``). When stripping the noun makes two methods of one resource collide, both keep their
-full names (``list_project_environments``); what still collides is a generator error.
+(``API keys`` → ``api_keys``; TypeScript: ``apiKeys``), the method is the resource's verb, read
+from the operationId and the path rather than copied from the operationId:
+
+* the tag's noun goes (``listProjects`` → ``list``, ``rollbackDeployment`` → ``rollback``);
+* an action path names the method (``registerUser`` at ``/auth/register`` → ``register``,
+  ``rotateWebhookSecret`` at ``…/rotate-secret`` → ``rotate_secret``, ``streamProjectLogs``
+  at ``/projects/{id}/logs/stream`` → ``stream_logs``);
+* parent resources of the path go (``getProjectConfig`` at ``/projects/{id}/config`` →
+  ``get_config``), and come back as ``for_<parent>`` where the short name would collide
+  (``createProjectWebhook`` → ``webhooks.create_for_project`` beside ``webhooks.create``).
+
+Names that still collide fall back to the full operationId in snake case; an operation's
+``x-specway-sdk-name`` overrides all of this. What collides after that is a generator error.
 """
 
 from __future__ import annotations
@@ -149,23 +158,80 @@ class SdkMethod:
         return f"{self.ts_method}All"
 
 
-def sdk_methods(operations: list[tuple[str, str]]) -> dict[str, SdkMethod]:
+def _segments(path: str) -> tuple[list[list[str]], list[str]]:
+    """The words of each literal segment of ``path`` and the nouns of its parent resources.
+
+    A parent is a literal segment followed by a parameter that is not the last literal one
+    (``projects`` in ``/projects/{id}/config``; not ``members`` in ``/orgs/{id}/members/{uid}``).
+    """
+    parts = [p for p in path.split("/") if p]
+    literal = [i for i, p in enumerate(parts) if not p.startswith("{")]
+    last = literal[-1] if literal else -1
+    parents = [
+        singular(w)
+        for i in literal
+        if i != last and i + 1 < len(parts) and parts[i + 1].startswith("{")
+        for w in words(parts[i])
+    ]
+    return [words(parts[i]) for i in literal], parents
+
+
+def method_candidates(operation_id: str, tag: str, path: str = "") -> list[list[str]]:
+    """The names an operation may take, best first (the caller picks the first unique one)."""
+    rest = short_method_words(operation_id, tag)
+    if not path:
+        return [rest, words(operation_id)]
+    literal, parents = _segments(path)
+    verb = rest[0]
+    if literal and literal[-1] and literal[-1][0] == verb:
+        action = literal[-1]
+        nouns = {singular(w) for segment in literal[:-1] for w in segment} - set(parents)
+        extra = [w for w in rest[1:] if w not in action and singular(w) in nouns]
+        return [[*action, *extra], [*action, *extra, "for", *parents[-1:]], words(operation_id)]
+    kept = [w for w in rest if singular(w) not in parents or w == verb] or [verb]
+    gone = [p for p in parents if p in {singular(w) for w in rest[1:]}]
+    return [kept, [*kept, "for", *gone[-1:]] if gone else rest, rest, words(operation_id)]
+
+
+def sdk_methods(
+    operations: list[tuple[str, str]],
+    paths: dict[str, str] | None = None,
+    overrides: dict[str, str] | None = None,
+) -> dict[str, SdkMethod]:
     """``{operationId: SdkMethod}`` for ``(operationId, tag)`` pairs.
 
-    Short names where they are unique within a resource, full snake-case operationIds where
-    the short ones collide. Callers check the result for remaining collisions.
+    ``paths`` (operationId → path) lets the path name the method; ``overrides`` are the
+    operations' ``x-specway-sdk-name``. Each operation takes the first of its
+    :func:`method_candidates` that no other operation of its resource wants; callers check the
+    result for remaining collisions.
     """
-    short: dict[str, str] = {
-        op_id: "_".join(short_method_words(op_id, tag)) for op_id, tag in operations
+    paths = paths or {}
+    overrides = overrides or {}
+    options = {
+        op_id: (
+            [words(overrides[op_id])]
+            if op_id in overrides
+            else method_candidates(op_id, tag, paths.get(op_id, ""))
+        )
+        for op_id, tag in operations
     }
-    seen: dict[tuple[str, str], list[str]] = {}
-    for op_id, tag in operations:
-        seen.setdefault((resource_name(tag), short[op_id]), []).append(op_id)
+    chosen: dict[str, str] = {}
+    for depth in range(max((len(o) for o in options.values()), default=0)):
+        wanted: dict[tuple[str, str], list[str]] = {}
+        for op_id, tag in operations:
+            if op_id in chosen:
+                continue
+            candidate = options[op_id][min(depth, len(options[op_id]) - 1)]
+            wanted.setdefault((resource_name(tag), "_".join(candidate)), []).append(op_id)
+        taken = {(resource_name(t), chosen[o]) for o, t in operations if o in chosen}
+        for key, op_ids in wanted.items():
+            if len(op_ids) == 1 and key not in taken:
+                chosen[op_ids[0]] = key[1]
+    for op_id, _ in operations:
+        chosen.setdefault(op_id, snake(op_id))
     result: dict[str, SdkMethod] = {}
     for op_id, tag in operations:
-        name = short[op_id]
-        if len(seen[(resource_name(tag), name)]) > 1:
-            name = snake(op_id)
+        name = chosen[op_id]
         method = python_identifier(name)
         result[op_id] = SdkMethod(
             resource=python_identifier(resource_name(tag)),

@@ -69,7 +69,16 @@ class OperationReader:
         names = [n for n in order if any(op.tags[0] == n for op in model.operations.values())]
         names += used
         self._check_resource_collisions(names)
-        methods = sdk_methods([(op.operation_id, op.tags[0]) for op in model.operations.values()])
+        ops = model.operations.values()
+        methods = sdk_methods(
+            [(op.operation_id, op.tags[0]) for op in ops],
+            paths={op.operation_id: op.path for op in ops},
+            overrides={
+                op.operation_id: str(op.raw["x-specway-sdk-name"])
+                for op in ops
+                if isinstance(op.raw.get("x-specway-sdk-name"), str)
+            },
+        )
         by_resource: dict[tuple[str, str], list[str]] = {}
         for op_id, sdk in methods.items():
             by_resource.setdefault((sdk.resource, sdk.method), []).append(op_id)

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from specway.codegen.ir import ApiIR, Operation, Parameter, SecurityScheme
+from specway.codegen.naming import python_identifier
 from specway.codegen.parse import CodegenError
 from specway.codegen.python_types import AliasPlan, ModelPlan, PythonTypes, py_literal
+from specway.codegen.quickstart import quickstart
 from specway.codegen.render import environment, render
 from specway.spec import Problem
 
@@ -43,11 +45,15 @@ class ArgPlan:
 
 @dataclass(frozen=True, slots=True)
 class PagePlan:
+    """A list method: the page it returns (the response with its items) and how it pages."""
+
     style: str
     key: str
     page_param: str
     item_annotation: str
     item_decode: str
+    response_annotation: str
+    response_decode: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +137,13 @@ class PythonSdkPlanner:
                 response = "json"
                 decode = self.types.decode(success.schema, "response.json()")
         page = None
-        if op.pagination is not None and op.pagination.item_schema is not None:
+        if (
+            op.pagination is not None
+            and op.pagination.item_schema is not None
+            and success is not None
+            and success.schema is not None
+            and response == "json"
+        ):
             names = {p.name for p in op.query_parameters}
             page = PagePlan(
                 style=op.pagination.style,
@@ -139,10 +151,13 @@ class PythonSdkPlanner:
                 page_param="cursor" if "cursor" in names else "page",
                 item_annotation=qualify(self.types.annotation(op.pagination.item_schema)),
                 item_decode=self.types.decode(op.pagination.item_schema, "item"),
+                response_annotation=returns,
+                response_decode=self.types.decode(success.schema, "body"),
             )
         path = op.path
         for p in op.path_parameters:
-            path = path.replace("{" + p.name + "}", "{path_segment(" + p.python_name + ")}")
+            segment = f"path_segment({p.python_name}, {p.python_name!r})"
+            path = path.replace("{" + p.name + "}", "{" + segment + "}")
         return MethodPlan(
             name=op.sdk.method,
             http_method=op.method.upper(),
@@ -245,7 +260,7 @@ def client_imports(resources: tuple[ResourcePlan, ...], types: PythonTypes) -> d
         for m in r.methods:
             texts += [a.annotation for a in m.args] + [m.returns, m.decode, m.path]
             if m.page:
-                texts += [m.page.item_annotation, m.page.item_decode]
+                texts += [m.page.item_annotation, m.page.item_decode, m.page.response_decode]
     names = {n for text in texts for n in _IDENT.findall(text)}
     models = {types.named[n].model for n in types.named}
     union_decoders = {f"_decode_{a.model}" for a in types.aliases.values() if a.variants}
@@ -256,6 +271,7 @@ def client_imports(resources: tuple[ResourcePlan, ...], types: PythonTypes) -> d
         "datetime": "datetime" in names,
         "unset": "Unset" in names,
         "builtins": "builtins" in names,
+        "warnings": any(m.page for r in resources for m in r.methods),
     }
 
 
@@ -286,6 +302,23 @@ def auth_plan(schemes: tuple[SecurityScheme, ...]) -> AuthPlan:
     return AuthPlan("none", "")
 
 
+def python_quickstart(ir: ApiIR) -> dict[str, str] | None:
+    """The Python spelling of the README program (:mod:`codegen.quickstart`)."""
+    plan = quickstart(ir)
+    if plan is None:
+        return None
+    fields = ", ".join(
+        f"{python_identifier(name)}={py_literal(value)}" for name, value in plan.fields
+    )
+    size = f"{python_identifier(plan.page_size_param)}=2" if plan.page_size_param else ""
+    return {
+        "resource": plan.create.sdk.resource,
+        "create_call": f"{plan.create.sdk.method}({fields})",
+        "list_call": f"{plan.list.sdk.method}({size})",
+        "get_call": f"{plan.get.sdk.method}({py_literal(plan.missing_id)})",
+    }
+
+
 def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
     """Render the Python SDK: relative path → file text."""
     planner = PythonSdkPlanner(ir)
@@ -312,6 +345,7 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "errors": ir.errors,
         "imports": client_imports(resources, planner.types),
         "model_imports": model_imports(models, aliases),
+        "quickstart": python_quickstart(ir),
         "all_model_names": sorted(
             [m.model for m in models] + [a.model for a in aliases], key=str.lower
         ),

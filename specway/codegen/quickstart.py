@@ -5,11 +5,13 @@ READMEs show the same three steps (and the tests run each one against a live ser
 
 1. ``create`` with the required string fields of its body,
 2. ``list`` with a small page size, iterating over every item across pages,
-3. ``get`` of an id that does not exist, caught as the typed not-found error.
+3. ``get`` of an id that does not exist (but is well-formed), caught as the typed not-found
+   error.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from specway.codegen.ir import ApiIR, Operation, Schema
@@ -26,7 +28,7 @@ class Quickstart:
     get: Operation
     fields: tuple[tuple[str, str], ...]  # (property, value) of the create body
     page_size_param: str | None
-    missing_id: str = "does-not-exist"
+    missing_id: str
 
 
 def _resolve(ir: ApiIR, schema: Schema) -> Schema:
@@ -55,6 +57,26 @@ def _string_fields(ir: ApiIR, op: Operation) -> tuple[tuple[str, str], ...] | No
         value = example.get(prop.name)
         fields.append((prop.name, value if isinstance(value, str) else f"example-{prop.name}"))
     return tuple(fields)
+
+
+def _missing_id(get: Operation) -> str:
+    """An id no resource has that still matches the parameter's pattern (so the API says 404,
+    not 400): ``proj_doesnotexist0`` for ``proj_…`` ids."""
+    param = get.path_parameters[0]
+    example = param.example if isinstance(param.example, str) else ""
+    prefix = example.rsplit("_", 1)[0] + "_" if "_" in example else ""
+    pattern = param.schema.constraints.pattern
+    for candidate in (f"{prefix}doesnotexist0", "does-not-exist", example):
+        if candidate and (pattern is None or _matches(pattern, candidate)):
+            return candidate
+    return "does-not-exist"
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return True
 
 
 def quickstart(ir: ApiIR) -> Quickstart | None:
@@ -93,5 +115,5 @@ def quickstart(ir: ApiIR) -> Quickstart | None:
                 continue
             names = {p.name for p in listing.query_parameters}
             size = next((n for n in _PAGE_SIZE_PARAMS if n in names), None)
-            return Quickstart(create, listing, get, fields, size)
+            return Quickstart(create, listing, get, fields, size, _missing_id(get))
     return None

@@ -133,9 +133,6 @@ def python(ir: ApiIR, op: Operation) -> str:
         for name, value in kwargs
     ]
     call = f"{op.sdk.python_call}({', '.join(rendered)})"
-    query_args = ", ".join(
-        f"{name}={py_literal(value)}" for name, value in kwargs[: len(_required_query(op))]
-    )
     if len(call) > 80:
         call = f"{op.sdk.python_call}(\n" + "".join(f"    {a},\n" for a in rendered) + ")"
     result = _result_name(ir, op)
@@ -145,12 +142,10 @@ def python(ir: ApiIR, op: Operation) -> str:
         f"client = {ir.sdk.client_class}()  # API key from ${ir.sdk.env_var}",
         f"{result} = {call}" if result else call,
     ]
-    if op.pagination is not None and not op.path_parameters:
+    if op.pagination is not None and result:
         item = _item_name(op)
-        lines += ["", "# every page, fetched as you iterate"]
-        resource = op.sdk.python_call.rsplit(".", 1)[0]
-        lines += [f"for {item} in {resource}.{op.sdk.python_iterator}({query_args}):"]
-        lines += [f"    print({item})"]
+        lines += ["", "# this page and every page after it, fetched as you iterate"]
+        lines += [f"for {item} in {result}:", f"    print({item})"]
     return "\n".join(lines)
 
 
@@ -173,13 +168,11 @@ def typescript(ir: ApiIR, op: Operation) -> str:
         f"const client = new {ir.sdk.client_class}(); // API key from {ir.sdk.env_var}",
         f"const {_camel(result)} = {call};" if result else f"{call};",
     ]
-    if op.pagination is not None and not op.path_parameters:
+    if op.pagination is not None and result:
         item = _camel(_item_name(op))
-        query = {p.ts_name: p.example for p in op.query_parameters if p.required}
-        resource = op.sdk.ts_call.rsplit(".", 1)[0]
-        iterator = f"{resource}.{op.sdk.ts_iterator}({ts_literal(query) if query else ''})"
-        lines += ["", "// every page, fetched as you iterate"]
-        lines += [f"for await (const {item} of {iterator}) {{", f"  console.log({item});", "}"]
+        lines += ["", "// this page and every page after it, fetched as you iterate"]
+        loop = f"for await (const {item} of {_camel(result)}) {{"
+        lines += [loop, f"  console.log({item});", "}"]
     return "\n".join(lines)
 
 
@@ -197,8 +190,7 @@ def quickstart_python(ir: ApiIR) -> str:
     ]
     listing = next((op for op in ir.operations if op.pagination and not op.path_parameters), None)
     if listing is not None:
-        resource = listing.sdk.python_call.rsplit(".", 1)[0]
-        lines += [f"for item in {resource}.{listing.sdk.python_iterator}():", "    print(item)"]
+        lines += [f"for item in {listing.sdk.python_call}():  # every page", "    print(item)"]
     return "\n".join(lines)
 
 
@@ -211,9 +203,8 @@ def quickstart_typescript(ir: ApiIR) -> str:
     ]
     listing = next((op for op in ir.operations if op.pagination and not op.path_parameters), None)
     if listing is not None:
-        resource = listing.sdk.ts_call.rsplit(".", 1)[0]
         lines += [
-            f"for await (const item of {resource}.{listing.sdk.ts_iterator}()) {{",
+            f"for await (const item of await {listing.sdk.ts_call}()) {{ // every page",
             "  console.log(item);",
             "}",
         ]

@@ -26,6 +26,7 @@ from pathlib import Path
 from specway.codegen.describe import ts_literal
 from specway.codegen.ir import ApiIR, Operation, Parameter, Schema
 from specway.codegen.naming import ts_identifier
+from specway.codegen.quickstart import quickstart
 from specway.codegen.render import environment, render
 from specway.codegen.ts_types import TypeRenderer, doc_comment, property_key
 from specway.codegen.ts_types import group as _group_type
@@ -120,7 +121,8 @@ class TypeScriptSdk:
         path_args = []
         for p in op.path_parameters:
             ident = ts_identifier(p.name)
-            path = path.replace("{" + p.name + "}", "${encodeURIComponent(String(" + ident + "))}")
+            segment = f"${{pathSegment({json.dumps(ident)}, {ident})}}"
+            path = path.replace("{" + p.name + "}", segment)
             path_args.append((ident, self.types.type(p.schema)))
         query = [p for p in op.query_parameters]
         headers = [
@@ -296,6 +298,20 @@ def auth_header(ir: ApiIR) -> tuple[str, str]:
     return "Authorization", "Bearer "
 
 
+def _quickstart(ir: ApiIR) -> dict[str, str] | None:
+    """The TypeScript spelling of the README program (:mod:`codegen.quickstart`)."""
+    plan = quickstart(ir)
+    if plan is None:
+        return None
+    size = {plan.page_size_param: 2} if plan.page_size_param else None
+    return {
+        "resource": plan.create.sdk.ts_resource,
+        "create_call": f"{plan.create.sdk.ts_method}({ts_literal(dict(plan.fields))})",
+        "list_call": f"{plan.list.sdk.ts_method}({ts_literal(size) if size else ''})",
+        "get_call": f"{plan.get.sdk.ts_method}({json.dumps(plan.missing_id)})",
+    }
+
+
 def generate_typescript(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
     """Every file of the TypeScript SDK package (relative path → text)."""
     sdk = TypeScriptSdk(ir)
@@ -312,6 +328,8 @@ def generate_typescript(ir: ApiIR, templates: Path | None = None) -> dict[str, s
         "version": _npm_version(ir.version),
         "auth_header": header,
         "auth_prefix": scheme_prefix,
+        "base_url_env_var": ir.sdk.env_var.removesuffix("_API_KEY") + "_BASE_URL",
+        "quickstart": _quickstart(ir),
         "resources": resources,
         "models": sdk.models(),
         "events": [{"name": e.name, "data": sdk.event_data(e.schema)} for e in ir.webhooks],

@@ -35,15 +35,64 @@ def test_resources_and_colliding_short_names() -> None:
             ("listEnvironments", "Environments"),
             ("listProjectEnvironments", "Environments"),
             ("listApiKeys", "API keys"),
-        ]
+        ],
+        paths={
+            "listEnvironments": "/v1/environments",
+            "listProjectEnvironments": "/v1/projects/{project_id}/environments",
+            "listApiKeys": "/v1/api-keys",
+        },
     )
     assert methods["listEnvironments"].python_call == "client.environments.list"
-    # "list" and "list_project" don't collide; the full names are only used when they do.
-    assert methods["listProjectEnvironments"].method == "list_project"
+    # Both want "list": the one under a parent resource says which.
+    assert methods["listProjectEnvironments"].method == "list_for_project"
+    assert methods["listProjectEnvironments"].ts_method == "listForProject"
     assert methods["listApiKeys"].python_call == "client.api_keys.list"
     assert methods["listApiKeys"].ts_call == "client.apiKeys.list"
     clash = sdk_methods([("getProject", "Projects"), ("getProjects", "Projects")])
     assert {m.method for m in clash.values()} == {"get_project", "get_projects"}
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "tag", "path", "method"),
+    [
+        ("registerUser", "Auth", "/v1/auth/register", "register"),
+        ("loginUser", "Auth", "/v1/auth/login", "login"),
+        ("getProfile", "Auth", "/v1/auth/profile", "get_profile"),
+        ("rotateWebhookSecret", "Webhooks", "/v1/webhooks/{id}/rotate-secret", "rotate_secret"),
+        (
+            "redeliverWebhookDelivery",
+            "Webhooks",
+            "/v1/webhooks/{w}/deliveries/{d}/redeliver",
+            "redeliver",
+        ),
+        ("streamProjectLogs", "Monitoring", "/v1/projects/{id}/logs/stream", "stream_logs"),
+        ("getProjectConfig", "Configuration", "/v1/projects/{id}/config", "get_config"),
+        ("listEnvironmentVariables", "Variables", "/v1/environments/{id}/variables", "list"),
+        ("removeMember", "Organizations", "/v1/organizations/{o}/members/{u}", "remove_member"),
+        ("getApiIndex", "System", "/v1", "get_api_index"),
+    ],
+)
+def test_the_path_names_the_verb(operation_id: str, tag: str, path: str, method: str) -> None:
+    named = sdk_methods([(operation_id, tag)], paths={operation_id: path})[operation_id]
+    assert named.method == method
+
+
+def test_a_parent_comes_back_only_where_the_short_name_collides() -> None:
+    ops = [("createWebhook", "Webhooks"), ("createProjectWebhook", "Webhooks")]
+    paths = {"createWebhook": "/v1/webhooks", "createProjectWebhook": "/v1/projects/{id}/webhooks"}
+    methods = sdk_methods(ops, paths=paths)
+    assert methods["createWebhook"].method == "create"
+    assert methods["createProjectWebhook"].method == "create_for_project"
+    alone = sdk_methods(ops[1:], paths=paths)
+    assert alone["createProjectWebhook"].method == "create"
+
+
+def test_x_specway_sdk_name_overrides() -> None:
+    ops = [("createWebhook", "Webhooks"), ("createProjectWebhook", "Webhooks")]
+    methods = sdk_methods(ops, overrides={"createProjectWebhook": "add_to_project"})
+    assert methods["createProjectWebhook"].method == "add_to_project"
+    assert methods["createProjectWebhook"].ts_method == "addToProject"
+    assert methods["createWebhook"].method == "create"
 
 
 def test_package_names_from_title() -> None:

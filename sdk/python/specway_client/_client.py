@@ -11,9 +11,10 @@ from __future__ import annotations
 import builtins
 import datetime
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Generic, Literal
 
 import httpx
 
@@ -21,10 +22,11 @@ from specway_client._core import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ClientConfig,
+    ItemT,
+    PageListing,
     RequestOptions,
+    ResponseT,
     RetryPolicy,
-    next_page,
-    page_items,
     path_segment,
     plan_request,
 )
@@ -83,13 +85,9 @@ from specway_client.models import (
 
 __all__ = [
     "Client",
+    "Page",
     "SystemResource",
     "ProjectsResource",
-    "AuthResource",
-    "OrganizationsResource",
-    "ApiKeysResource",
-    "WebhooksResource",
-    "AuditLogsResource",
     "WorkspacesResource",
     "EnvironmentsResource",
     "VariablesResource",
@@ -97,6 +95,11 @@ __all__ = [
     "ConfigurationResource",
     "MonitoringResource",
     "BatchResource",
+    "AuthResource",
+    "OrganizationsResource",
+    "ApiKeysResource",
+    "WebhooksResource",
+    "AuditLogsResource",
 ]
 
 
@@ -155,7 +158,7 @@ class ProjectsResource:
         search: str | Unset = UNSET,
         status: Literal["active", "archived"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> ProjectList:
+    ) -> Page[ProjectList, Project]:
         """List projects
 
         Projects of the caller's organisation, paginated, filterable and sortable.
@@ -168,8 +171,7 @@ class ProjectsResource:
             search: Case-insensitive substring match on name and description.
             status: Only projects with this status.
         """
-        response = self._client._request(
-            "GET",
+        return self._client._page(
             "/v1/projects",
             params={
                 "page": page,
@@ -179,9 +181,12 @@ class ProjectsResource:
                 "search": search,
                 "status": status,
             },
+            style="page",
+            key="data",
             options=request_options,
+            decode=lambda body: ProjectList.from_dict(body),
+            item=lambda item: Project.from_dict(item),
         )
-        return ProjectList.from_dict(response.json())
 
     def list_all(
         self,
@@ -193,21 +198,20 @@ class ProjectsResource:
         status: Literal["active", "archived"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Iterator[Project]:
-        """Every item of ``list`` across pages, fetched lazily: List projects"""
-        for item in self._client._paginate(
-            "/v1/projects",
-            params={
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "search": search,
-                "status": status,
-            },
-            style="page",
-            key="data",
-            options=request_options,
-        ):
-            yield Project.from_dict(item)
+        """Deprecated: iterate over ``list()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_all() is deprecated: iterate over list()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list(
+            per_page=per_page,
+            sort=sort,
+            order=order,
+            search=search,
+            status=status,
+            request_options=request_options,
+        )
 
     def create(
         self,
@@ -237,8 +241,8 @@ class ProjectsResource:
 
     def get(
         self,
-        *,
         project_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> Project:
         """Get a project
@@ -250,15 +254,15 @@ class ProjectsResource:
         """
         response = self._client._request(
             "GET",
-            f"/v1/projects/{path_segment(project_id)}",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}",
             options=request_options,
         )
         return Project.from_dict(response.json())
 
     def delete(
         self,
-        *,
         project_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> None:
         """Delete a project
@@ -270,14 +274,14 @@ class ProjectsResource:
         """
         self._client._request(
             "DELETE",
-            f"/v1/projects/{path_segment(project_id)}",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}",
             options=request_options,
         )
 
     def update(
         self,
-        *,
         project_id: str,
+        *,
         name: str | Unset = UNSET,
         description: str | Unset = UNSET,
         status: Literal["active", "archived"] | Unset = UNSET,
@@ -293,7 +297,7 @@ class ProjectsResource:
         """
         response = self._client._request(
             "PATCH",
-            f"/v1/projects/{path_segment(project_id)}",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}",
             json={
                 "name": name,
                 "description": description,
@@ -305,13 +309,1006 @@ class ProjectsResource:
         return Project.from_dict(response.json())
 
 
+class WorkspacesResource:
+    """``client.workspaces``: Isolated areas of an organisation with their own configuration and resource quota."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(
+        self,
+        *,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
+        sort: Literal["name", "created_at", "updated_at"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        search: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Page[WorkspaceList, Workspace]:
+        """List workspaces
+
+        Workspaces of the caller's organisation, paginated, searchable and sortable.
+
+        Args:
+            page: Page number, from 1.
+            per_page: Items per page (max 100).
+            sort: Field to sort by.
+            order: Sort direction.
+            search: Case-insensitive substring match on name and description.
+        """
+        return self._client._page(
+            "/v1/workspaces",
+            params={
+                "page": page,
+                "per_page": per_page,
+                "sort": sort,
+                "order": order,
+                "search": search,
+            },
+            style="page",
+            key="data",
+            options=request_options,
+            decode=lambda body: WorkspaceList.from_dict(body),
+            item=lambda item: Workspace.from_dict(item),
+        )
+
+    def list_all(
+        self,
+        *,
+        per_page: int | Unset = UNSET,
+        sort: Literal["name", "created_at", "updated_at"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        search: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Iterator[Workspace]:
+        """Deprecated: iterate over ``list()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_all() is deprecated: iterate over list()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list(
+            per_page=per_page,
+            sort=sort,
+            order=order,
+            search=search,
+            request_options=request_options,
+        )
+
+    def create(
+        self,
+        *,
+        name: str,
+        description: str | Unset = UNSET,
+        region: str | Unset = UNSET,
+        config: WorkspaceConfig | Unset = UNSET,
+        resource_quota: ResourceQuota | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Workspace:
+        """Create a workspace
+
+        Creates a workspace in the caller's organisation.
+        """
+        response = self._client._request(
+            "POST",
+            "/v1/workspaces",
+            json={
+                "name": name,
+                "description": description,
+                "region": region,
+                "config": config,
+                "resource_quota": resource_quota,
+            },
+            options=request_options,
+        )
+        return Workspace.from_dict(response.json())
+
+    def get(
+        self,
+        workspace_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> Workspace:
+        """Get a workspace
+
+        One workspace by id; another organisation's id is 404.
+
+        Args:
+            workspace_id: Workspace id (`ws_…`).
+        """
+        response = self._client._request(
+            "GET",
+            f"/v1/workspaces/{path_segment(workspace_id, 'workspace_id')}",
+            options=request_options,
+        )
+        return Workspace.from_dict(response.json())
+
+    def delete(
+        self,
+        workspace_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> None:
+        """Delete a workspace
+
+        Deletes the workspace.
+
+        Args:
+            workspace_id: Workspace id (`ws_…`).
+        """
+        self._client._request(
+            "DELETE",
+            f"/v1/workspaces/{path_segment(workspace_id, 'workspace_id')}",
+            options=request_options,
+        )
+
+    def update(
+        self,
+        workspace_id: str,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        region: str | Unset = UNSET,
+        config: WorkspaceConfig | Unset = UNSET,
+        resource_quota: ResourceQuota | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Workspace:
+        """Update a workspace
+
+        Changes the given fields; `config` and `resource_quota` are merged key by key.
+
+        Args:
+            workspace_id: Workspace id (`ws_…`).
+        """
+        response = self._client._request(
+            "PATCH",
+            f"/v1/workspaces/{path_segment(workspace_id, 'workspace_id')}",
+            json={
+                "name": name,
+                "description": description,
+                "region": region,
+                "config": config,
+                "resource_quota": resource_quota,
+            },
+            options=request_options,
+        )
+        return Workspace.from_dict(response.json())
+
+
+class EnvironmentsResource:
+    """``client.environments``: A project's development, staging, production and testing environments; .env export and import."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(
+        self,
+        *,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
+        sort: Literal["name", "environment_type", "created_at", "updated_at"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        search: str | Unset = UNSET,
+        project: str | Unset = UNSET,
+        environment_type: EnvironmentType | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Page[EnvironmentList, Environment]:
+        """List environments
+
+        Environments of the caller's organisation, filterable by project and type.
+
+        Args:
+            page: Page number, from 1.
+            per_page: Items per page (max 100).
+            sort: Field to sort by.
+            order: Sort direction.
+            search: Case-insensitive substring match on name and description.
+            project: Only environments of this project.
+            environment_type: Only environments of this type.
+        """
+        return self._client._page(
+            "/v1/environments",
+            params={
+                "page": page,
+                "per_page": per_page,
+                "sort": sort,
+                "order": order,
+                "search": search,
+                "project": project,
+                "environment_type": environment_type,
+            },
+            style="page",
+            key="data",
+            options=request_options,
+            decode=lambda body: EnvironmentList.from_dict(body),
+            item=lambda item: Environment.from_dict(item),
+        )
+
+    def list_all(
+        self,
+        *,
+        per_page: int | Unset = UNSET,
+        sort: Literal["name", "environment_type", "created_at", "updated_at"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        search: str | Unset = UNSET,
+        project: str | Unset = UNSET,
+        environment_type: EnvironmentType | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Iterator[Environment]:
+        """Deprecated: iterate over ``list()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_all() is deprecated: iterate over list()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list(
+            per_page=per_page,
+            sort=sort,
+            order=order,
+            search=search,
+            project=project,
+            environment_type=environment_type,
+            request_options=request_options,
+        )
+
+    def create(
+        self,
+        *,
+        name: str,
+        project: str,
+        environment_type: EnvironmentType | Unset = UNSET,
+        description: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Environment:
+        """Create an environment
+
+        Creates an environment in one of the caller's projects; names are unique per project (409).
+
+        Args:
+            name: Unique within the project.
+            project: Id of one of your projects.
+        """
+        response = self._client._request(
+            "POST",
+            "/v1/environments",
+            json={
+                "name": name,
+                "project": project,
+                "environment_type": environment_type,
+                "description": description,
+            },
+            options=request_options,
+        )
+        return Environment.from_dict(response.json())
+
+    def get(
+        self,
+        environment_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> Environment:
+        """Get an environment
+
+        One environment by id, with its project's name and its variable count.
+
+        Args:
+            environment_id: Environment id (`env_…`).
+        """
+        response = self._client._request(
+            "GET",
+            f"/v1/environments/{path_segment(environment_id, 'environment_id')}",
+            options=request_options,
+        )
+        return Environment.from_dict(response.json())
+
+    def delete(
+        self,
+        environment_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> None:
+        """Delete an environment
+
+        Deletes the environment and all its variables.
+
+        Args:
+            environment_id: Environment id (`env_…`).
+        """
+        self._client._request(
+            "DELETE",
+            f"/v1/environments/{path_segment(environment_id, 'environment_id')}",
+            options=request_options,
+        )
+
+    def update(
+        self,
+        environment_id: str,
+        *,
+        name: str | Unset = UNSET,
+        environment_type: EnvironmentType | Unset = UNSET,
+        description: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Environment:
+        """Update an environment
+
+        Renames, retypes or redescribes the environment (409 when the new name is taken in its project).
+
+        Args:
+            environment_id: Environment id (`env_…`).
+        """
+        response = self._client._request(
+            "PATCH",
+            f"/v1/environments/{path_segment(environment_id, 'environment_id')}",
+            json={
+                "name": name,
+                "environment_type": environment_type,
+                "description": description,
+            },
+            options=request_options,
+        )
+        return Environment.from_dict(response.json())
+
+    def list_for_project(
+        self,
+        project_id: str,
+        *,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
+        sort: Literal["name", "environment_type", "created_at", "updated_at"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        environment_type: EnvironmentType | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Page[EnvironmentList, Environment]:
+        """List a project's environments
+
+        The environments of one project (404 for an unknown or foreign project).
+
+        Args:
+            project_id: Project id (`proj_…`).
+            page: Page number, from 1.
+            per_page: Items per page (max 100).
+            sort: Field to sort by.
+            order: Sort direction.
+            environment_type: Only environments of this type.
+        """
+        return self._client._page(
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/environments",
+            params={
+                "page": page,
+                "per_page": per_page,
+                "sort": sort,
+                "order": order,
+                "environment_type": environment_type,
+            },
+            style="page",
+            key="data",
+            options=request_options,
+            decode=lambda body: EnvironmentList.from_dict(body),
+            item=lambda item: Environment.from_dict(item),
+        )
+
+    def list_for_project_all(
+        self,
+        project_id: str,
+        *,
+        per_page: int | Unset = UNSET,
+        sort: Literal["name", "environment_type", "created_at", "updated_at"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        environment_type: EnvironmentType | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Iterator[Environment]:
+        """Deprecated: iterate over ``list_for_project()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_for_project_all() is deprecated: iterate over list_for_project()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list_for_project(
+            project_id,
+            per_page=per_page,
+            sort=sort,
+            order=order,
+            environment_type=environment_type,
+            request_options=request_options,
+        )
+
+    def export(
+        self,
+        environment_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> str:
+        """Export an environment as a .env file
+
+        The environment's variables as a `.env` document (keys in order) under header comments
+        naming the environment, project, organisation and time. Values that are not plain
+        are double-quoted with `\\\\`, `"`, newline, carriage return and tab escaped, so every value
+        (spaces, `#`, `=`, quotes, newlines, any unicode) reads back unchanged.
+
+        Args:
+            environment_id: Environment id (`env_…`).
+        """
+        response = self._client._request(
+            "GET",
+            f"/v1/environments/{path_segment(environment_id, 'environment_id')}/export",
+            options=request_options,
+        )
+        return response.text
+
+    def import_(
+        self,
+        environment_id: str,
+        *,
+        file: bytes | str,
+        request_options: RequestOptions | None = None,
+    ) -> ImportResult:
+        """Import a .env file into an environment
+
+        Reads a `.env` file (comments, blank lines, `export ` prefix, single and double quotes,
+        escapes, multi-line quoted values) sent as the multipart file part `file`, at most 1 MiB
+        of UTF-8. New keys are created, existing ones overwritten, all in one transaction; every
+        line that cannot be imported is listed in `failed_imports` with its line number and
+        the reason (never its value). A later line with the same key wins over an earlier one.
+        Limits: at most 1,000 variables per file (more: 413, nothing imported), at most 100
+        unreadable lines (more: 400, nothing imported), values of at most 65,536 characters.
+
+        Args:
+            environment_id: Environment id (`env_…`).
+            file: The .env file (UTF-8, at most 1 MiB).
+        """
+        response = self._client._request(
+            "POST",
+            f"/v1/environments/{path_segment(environment_id, 'environment_id')}/import",
+            files={
+                "file": file,
+            },
+            options=request_options,
+        )
+        return ImportResult.from_dict(response.json())
+
+
+class VariablesResource:
+    """``client.variables``: Environment variables, encrypted at rest; values only ever returned to readers."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(
+        self,
+        environment_id: str,
+        *,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
+        sort: Literal["key", "created_at", "updated_at"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        search: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Page[VariableList, Variable]:
+        """List an environment's variables
+
+        The variables of one environment, sorted by key by default. `decrypted_value` is filled
+        only for callers with the `read` scope; it is `null` otherwise.
+
+        Args:
+            environment_id: Environment id (`env_…`).
+            page: Page number, from 1.
+            per_page: Items per page (max 100).
+            sort: Field to sort by.
+            order: Sort direction.
+            search: Case-insensitive substring match on the key.
+        """
+        return self._client._page(
+            f"/v1/environments/{path_segment(environment_id, 'environment_id')}/variables",
+            params={
+                "page": page,
+                "per_page": per_page,
+                "sort": sort,
+                "order": order,
+                "search": search,
+            },
+            style="page",
+            key="data",
+            options=request_options,
+            decode=lambda body: VariableList.from_dict(body),
+            item=lambda item: Variable.from_dict(item),
+        )
+
+    def list_all(
+        self,
+        environment_id: str,
+        *,
+        per_page: int | Unset = UNSET,
+        sort: Literal["key", "created_at", "updated_at"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        search: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Iterator[Variable]:
+        """Deprecated: iterate over ``list()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_all() is deprecated: iterate over list()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list(
+            environment_id,
+            per_page=per_page,
+            sort=sort,
+            order=order,
+            search=search,
+            request_options=request_options,
+        )
+
+    def create(
+        self,
+        *,
+        key: VariableKey,
+        value: VariableValue,
+        environment: str,
+        request_options: RequestOptions | None = None,
+    ) -> Variable:
+        """Create a variable
+
+        Creates a variable in one of the caller's environments. Keys match
+        `^[A-Za-z_][A-Za-z0-9_]*$` and are unique per environment (409); the value is encrypted
+        at rest and never appears in logs, audit details, error messages or events.
+
+        Args:
+            environment: Id of one of your environments.
+        """
+        response = self._client._request(
+            "POST",
+            "/v1/variables",
+            json={
+                "key": key,
+                "value": value,
+                "environment": environment,
+            },
+            options=request_options,
+        )
+        return Variable.from_dict(response.json())
+
+    def get(
+        self,
+        variable_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> Variable:
+        """Get a variable
+
+        One variable by id; `decrypted_value` is filled only for callers with the `read` scope.
+
+        Args:
+            variable_id: Variable id (`var_…`).
+        """
+        response = self._client._request(
+            "GET",
+            f"/v1/variables/{path_segment(variable_id, 'variable_id')}",
+            options=request_options,
+        )
+        return Variable.from_dict(response.json())
+
+    def delete(
+        self,
+        variable_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> None:
+        """Delete a variable
+
+        Deletes the variable.
+
+        Args:
+            variable_id: Variable id (`var_…`).
+        """
+        self._client._request(
+            "DELETE",
+            f"/v1/variables/{path_segment(variable_id, 'variable_id')}",
+            options=request_options,
+        )
+
+    def update(
+        self,
+        variable_id: str,
+        *,
+        key: VariableKey | Unset = UNSET,
+        value: VariableValue | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Variable:
+        """Update a variable
+
+        Changes the value (re-encrypted with the current key) and/or renames the key (409 when taken).
+
+        Args:
+            variable_id: Variable id (`var_…`).
+        """
+        response = self._client._request(
+            "PATCH",
+            f"/v1/variables/{path_segment(variable_id, 'variable_id')}",
+            json={
+                "key": key,
+                "value": value,
+            },
+            options=request_options,
+        )
+        return Variable.from_dict(response.json())
+
+
+class DeploymentsResource:
+    """``client.deployments``: Rollouts of a version and configuration to a project. A deployment moves
+    `pending → in_progress → completed | failed` in the background; on completion its
+    config becomes the project's active config. One deployment per project may be active
+    (pending or in progress) at a time. Emits `deployment.created`, `deployment.completed`
+    and `deployment.failed`.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(
+        self,
+        project_id: str,
+        *,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
+        sort: Literal["created_at", "version", "status"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        status: DeploymentStatus | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Page[DeploymentList, Deployment]:
+        """List deployments
+
+        The project's deployments, newest first by default, paginated and filterable by status.
+
+        Args:
+            project_id: Project id (`proj_…`).
+            page: Page number, from 1.
+            per_page: Items per page (max 100).
+            sort: Field to sort by (`created_at` is the order deployments were created in).
+            order: Sort direction.
+            status: Only deployments with this status.
+        """
+        return self._client._page(
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/deployments",
+            params={
+                "page": page,
+                "per_page": per_page,
+                "sort": sort,
+                "order": order,
+                "status": status,
+            },
+            style="keyed",
+            key="deployments",
+            options=request_options,
+            decode=lambda body: DeploymentList.from_dict(body),
+            item=lambda item: Deployment.from_dict(item),
+        )
+
+    def list_all(
+        self,
+        project_id: str,
+        *,
+        per_page: int | Unset = UNSET,
+        sort: Literal["created_at", "version", "status"] | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        status: DeploymentStatus | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Iterator[Deployment]:
+        """Deprecated: iterate over ``list()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_all() is deprecated: iterate over list()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list(
+            project_id,
+            per_page=per_page,
+            sort=sort,
+            order=order,
+            status=status,
+            request_options=request_options,
+        )
+
+    def create(
+        self,
+        project_id: str,
+        *,
+        version: str,
+        config: ProjectConfigPatch | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Deployment:
+        """Create a deployment
+
+        Deploys `version` (a semantic version, `v1.0.0` or `1.0.0`). `config` holds changes to
+        the project's active config, merged as a JSON Merge Patch; the deployment records the
+        resulting full config, which becomes the project's active config when the deployment
+        completes. 409 while another deployment of the project is pending or in progress.
+
+        Args:
+            project_id: Project id (`proj_…`).
+            version: A semantic version, with or without a leading `v`.
+        """
+        response = self._client._request(
+            "POST",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/deployments",
+            json={
+                "version": version,
+                "config": config,
+            },
+            options=request_options,
+        )
+        return Deployment.from_dict(response.json())
+
+    def get(
+        self,
+        project_id: str,
+        deployment_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> Deployment:
+        """Get a deployment
+
+        One deployment of the project, with its status and, when it failed, the error.
+
+        Args:
+            project_id: Project id (`proj_…`).
+            deployment_id: Deployment id (`dep_…`).
+        """
+        response = self._client._request(
+            "GET",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/deployments/{path_segment(deployment_id, 'deployment_id')}",
+            options=request_options,
+        )
+        return Deployment.from_dict(response.json())
+
+    def rollback(
+        self,
+        project_id: str,
+        deployment_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> Deployment:
+        """Roll back a deployment
+
+        Creates a new deployment of the version before this one: the most recent earlier
+        completed deployment of another version, with that deployment's config, which it
+        restores as the project's active config. 409 when there is none (e.g. for the first
+        deployment) or while another deployment is active.
+
+        Args:
+            project_id: Project id (`proj_…`).
+            deployment_id: The deployment to roll back from.
+        """
+        response = self._client._request(
+            "POST",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/deployments/{path_segment(deployment_id, 'deployment_id')}/rollback",
+            options=request_options,
+        )
+        return Deployment.from_dict(response.json())
+
+
+class ConfigurationResource:
+    """``client.configuration``: A project's active configuration, changed with JSON Merge Patch (RFC 7396)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def get_config(
+        self,
+        project_id: str,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> ProjectConfig:
+        """Get a project's configuration
+
+        The project's active configuration.
+
+        Args:
+            project_id: Project id (`proj_…`).
+        """
+        response = self._client._request(
+            "GET",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/config",
+            options=request_options,
+        )
+        return ProjectConfig.from_dict(response.json())
+
+    def update_config(
+        self,
+        project_id: str,
+        *,
+        environment: Literal["development", "staging", "production", "testing"] | Unset | None = UNSET,
+        region: str | Unset | None = UNSET,
+        scaling: builtins.dict[str, Any] | Unset | None = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> ProjectConfig:
+        """Update a project's configuration
+
+        Applies the body as a JSON Merge Patch (RFC 7396) to the active configuration: members
+        set to `null` are removed, objects (such as `scaling`) merge member by member, other
+        values replace. The result must be a valid configuration (`scaling.min_instances` at
+        most `scaling.max_instances`); otherwise 400 naming the field. Send
+        `application/merge-patch+json` or `application/json`.
+
+        Args:
+            project_id: Project id (`proj_…`).
+        """
+        response = self._client._request(
+            "PATCH",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/config",
+            json={
+                "environment": environment,
+                "region": region,
+                "scaling": scaling,
+            },
+            options=request_options,
+        )
+        return ProjectConfig.from_dict(response.json())
+
+
+class MonitoringResource:
+    """``client.monitoring``: Metrics and logs of a project, from the gateway's own traffic for that project: every
+    request under `/v1/projects/{project_id}/…` is counted (requests, errors, latency) and
+    logged, as are audited changes and deployment steps.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def get_metrics(
+        self,
+        project_id: str,
+        *,
+        start_time: datetime.datetime | Unset = UNSET,
+        end_time: datetime.datetime | Unset = UNSET,
+        interval: Literal["1m", "5m", "1h"] | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> ProjectMetrics:
+        """Get a project's metrics
+
+        Time series of the project's traffic through the gateway: `requests`, `errors` (status
+        400 and above), `server_errors` (500 and above) and the estimated `latency_p50_ms` and
+        `latency_p95_ms` (time to the response's start, from a latency histogram), one point
+        per interval. Points are aligned to whole intervals; the first contains `start_time`.
+        Empty intervals have 0 requests and `null` latencies. At most 10,000 points per call.
+
+        Args:
+            project_id: Project id (`proj_…`).
+            start_time: Start of the range (ISO 8601); default one hour before `end_time`.
+            end_time: End of the range (ISO 8601), after `start_time`; default now.
+            interval: Length of one point.
+        """
+        response = self._client._request(
+            "GET",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/metrics",
+            params={
+                "start_time": start_time,
+                "end_time": end_time,
+                "interval": interval,
+            },
+            options=request_options,
+        )
+        return ProjectMetrics.from_dict(response.json())
+
+    def get_logs(
+        self,
+        project_id: str,
+        *,
+        start_time: datetime.datetime | Unset = UNSET,
+        end_time: datetime.datetime | Unset = UNSET,
+        level: Literal["debug", "info", "warn", "error"] | Unset = UNSET,
+        component: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Page[LogList, LogLine]:
+        """Get a project's logs
+
+        The project's log lines: one per request the gateway served for it (component `api`,
+        level by status: `error` for 5xx, `warn` for 4xx, else `info`), one per audited change
+        (component `audit`) and the deployment steps (component `deployments`). Newest first by
+        default; paginated (`Link`, `X-Total-Count`). `level` is a minimum severity.
+
+        Args:
+            project_id: Project id (`proj_…`).
+            start_time: Only lines at or after this time (ISO 8601).
+            end_time: Only lines before this time (ISO 8601); after `start_time`.
+            level: Minimum severity (`warn` gives warn and error lines).
+            component: Only lines of this component (`api`, `audit`, `deployments`).
+            page: Page number, from 1.
+            per_page: Items per page (max 100).
+            order: Sort direction.
+        """
+        return self._client._page(
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/logs",
+            params={
+                "start_time": start_time,
+                "end_time": end_time,
+                "level": level,
+                "component": component,
+                "page": page,
+                "per_page": per_page,
+                "order": order,
+            },
+            style="keyed",
+            key="logs",
+            options=request_options,
+            decode=lambda body: LogList.from_dict(body),
+            item=lambda item: LogLine.from_dict(item),
+        )
+
+    def get_logs_all(
+        self,
+        project_id: str,
+        *,
+        start_time: datetime.datetime | Unset = UNSET,
+        end_time: datetime.datetime | Unset = UNSET,
+        level: Literal["debug", "info", "warn", "error"] | Unset = UNSET,
+        component: str | Unset = UNSET,
+        per_page: int | Unset = UNSET,
+        order: Literal["asc", "desc"] | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Iterator[LogLine]:
+        """Deprecated: iterate over ``get_logs()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "get_logs_all() is deprecated: iterate over get_logs()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.get_logs(
+            project_id,
+            start_time=start_time,
+            end_time=end_time,
+            level=level,
+            component=component,
+            per_page=per_page,
+            order=order,
+            request_options=request_options,
+        )
+
+
+class BatchResource:
+    """``client.batch``: Several operations in one request, run in order; not atomic."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def execute(
+        self,
+        *,
+        operations: builtins.list[BatchOperation],
+        request_options: RequestOptions | None = None,
+    ) -> BatchResponse:
+        """Run several operations
+
+        Runs up to 100 operations in order, each as a request of its own through the whole
+        gateway: the caller's credentials, scopes, validation, rate limits (each operation
+        costs what it costs alone) and audit apply to every operation. `path` is relative to
+        `/v1` unless it starts with `/v1`; it may carry a query string.
+
+        **Not atomic**: each operation commits or fails on its own; a failing one does not stop
+        the others or roll them back. The response is 200 with one result per operation, in
+        order, each with its own status and body (an error envelope for failures). A batch
+        can't contain a batch, nor a log stream.
+        """
+        response = self._client._request(
+            "POST",
+            "/v1/batch",
+            json={
+                "operations": operations,
+            },
+            options=request_options,
+        )
+        return BatchResponse.from_dict(response.json())
+
+
 class AuthResource:
     """``client.auth``: User registration, login and logout (session tokens) and the caller's profile."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def register_user(
+    def register(
         self,
         *,
         email: str,
@@ -345,7 +1342,7 @@ class AuthResource:
         )
         return RegisterResponse.from_dict(response.json())
 
-    def login_user(
+    def login(
         self,
         *,
         email: str,
@@ -372,14 +1369,14 @@ class AuthResource:
         )
         return LoginResponse.from_dict(response.json())
 
-    def logout_user(
+    def logout(
         self,
         *,
         request_options: RequestOptions | None = None,
     ) -> Message:
         """Log out
 
-        Revokes the session token of this request; it is refused by every process within a second. API keys are revoked with `DELETE /v1/api-keys/{key_id}` instead (400 here).
+        Revokes the session token of this request; it is refused by every process within a second. API keys are revoked with `DELETE …/api-keys/{key_id}` instead (400 here).
         """
         response = self._client._request(
             "POST",
@@ -417,25 +1414,27 @@ class OrganizationsResource:
         page: int | Unset = UNSET,
         per_page: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> OrganizationList:
+    ) -> Page[OrganizationList, Organization]:
         """List organisations
 
-        The organisations the caller belongs to (a session sees all of its user's; an API key only its own), with member and project counts and the caller's role.
+        The organisations the caller belongs to (a session sees all of its user's; an API key only its own), with their member count (and the counts the include's `counts` option names) and the caller's role.
 
         Args:
             page: Page number, from 1.
             per_page: Items per page (max 100).
         """
-        response = self._client._request(
-            "GET",
+        return self._client._page(
             "/v1/organizations",
             params={
                 "page": page,
                 "per_page": per_page,
             },
+            style="page",
+            key="data",
             options=request_options,
+            decode=lambda body: OrganizationList.from_dict(body),
+            item=lambda item: Organization.from_dict(item),
         )
-        return OrganizationList.from_dict(response.json())
 
     def list_all(
         self,
@@ -443,17 +1442,16 @@ class OrganizationsResource:
         per_page: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Iterator[Organization]:
-        """Every item of ``list`` across pages, fetched lazily: List organisations"""
-        for item in self._client._paginate(
-            "/v1/organizations",
-            params={
-                "per_page": per_page,
-            },
-            style="page",
-            key="data",
-            options=request_options,
-        ):
-            yield Organization.from_dict(item)
+        """Deprecated: iterate over ``list()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_all() is deprecated: iterate over list()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list(
+            per_page=per_page,
+            request_options=request_options,
+        )
 
     def create(
         self,
@@ -479,8 +1477,8 @@ class OrganizationsResource:
 
     def get(
         self,
-        *,
         org_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> Organization:
         """Get an organisation
@@ -492,34 +1490,34 @@ class OrganizationsResource:
         """
         response = self._client._request(
             "GET",
-            f"/v1/organizations/{path_segment(org_id)}",
+            f"/v1/organizations/{path_segment(org_id, 'org_id')}",
             options=request_options,
         )
         return Organization.from_dict(response.json())
 
     def delete(
         self,
-        *,
         org_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> None:
         """Delete an organisation
 
-        Deletes the organisation with its memberships, API keys, sessions and projects. Needs the admin role there.
+        Deletes the organisation with its memberships, API keys, sessions (and the rows of the tables the include's `cascade` option names). Needs the admin role there.
 
         Args:
             org_id: Organisation id (`org_…`).
         """
         self._client._request(
             "DELETE",
-            f"/v1/organizations/{path_segment(org_id)}",
+            f"/v1/organizations/{path_segment(org_id, 'org_id')}",
             options=request_options,
         )
 
     def update(
         self,
-        *,
         org_id: str,
+        *,
         name: str | Unset = UNSET,
         description: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -533,7 +1531,7 @@ class OrganizationsResource:
         """
         response = self._client._request(
             "PATCH",
-            f"/v1/organizations/{path_segment(org_id)}",
+            f"/v1/organizations/{path_segment(org_id, 'org_id')}",
             json={
                 "name": name,
                 "description": description,
@@ -544,12 +1542,12 @@ class OrganizationsResource:
 
     def list_members(
         self,
-        *,
         org_id: str,
+        *,
         page: int | Unset = UNSET,
         per_page: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> MemberList:
+    ) -> Page[MemberList, Member]:
         """List members
 
         The organisation's members and their roles.
@@ -559,40 +1557,42 @@ class OrganizationsResource:
             page: Page number, from 1.
             per_page: Items per page (max 100).
         """
-        response = self._client._request(
-            "GET",
-            f"/v1/organizations/{path_segment(org_id)}/members",
+        return self._client._page(
+            f"/v1/organizations/{path_segment(org_id, 'org_id')}/members",
             params={
                 "page": page,
-                "per_page": per_page,
-            },
-            options=request_options,
-        )
-        return MemberList.from_dict(response.json())
-
-    def list_members_all(
-        self,
-        *,
-        org_id: str,
-        per_page: int | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Iterator[Member]:
-        """Every item of ``list_members`` across pages, fetched lazily: List members"""
-        for item in self._client._paginate(
-            f"/v1/organizations/{path_segment(org_id)}/members",
-            params={
                 "per_page": per_page,
             },
             style="page",
             key="data",
             options=request_options,
-        ):
-            yield Member.from_dict(item)
+            decode=lambda body: MemberList.from_dict(body),
+            item=lambda item: Member.from_dict(item),
+        )
+
+    def list_members_all(
+        self,
+        org_id: str,
+        *,
+        per_page: int | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Iterator[Member]:
+        """Deprecated: iterate over ``list_members()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_members_all() is deprecated: iterate over list_members()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list_members(
+            org_id,
+            per_page=per_page,
+            request_options=request_options,
+        )
 
     def add_member(
         self,
-        *,
         org_id: str,
+        *,
         email: str,
         role: Literal["admin", "member", "viewer"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -606,7 +1606,7 @@ class OrganizationsResource:
         """
         response = self._client._request(
             "POST",
-            f"/v1/organizations/{path_segment(org_id)}/members",
+            f"/v1/organizations/{path_segment(org_id, 'org_id')}/members",
             json={
                 "email": email,
                 "role": role,
@@ -617,9 +1617,9 @@ class OrganizationsResource:
 
     def remove_member(
         self,
-        *,
         org_id: str,
         user_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> None:
         """Remove a member
@@ -632,7 +1632,7 @@ class OrganizationsResource:
         """
         self._client._request(
             "DELETE",
-            f"/v1/organizations/{path_segment(org_id)}/members/{path_segment(user_id)}",
+            f"/v1/organizations/{path_segment(org_id, 'org_id')}/members/{path_segment(user_id, 'user_id')}",
             options=request_options,
         )
 
@@ -640,7 +1640,7 @@ class OrganizationsResource:
 class ApiKeysResource:
     """``client.api_keys``: API keys with scopes, expiry, IP allow-lists and plans; the secret is shown once.
     Test-mode keys (`sk_test_…`, `test_mode: true`) act in a sandbox: a twin of the
-    organisation whose projects, environments, variables, deployments, webhooks and audit logs
+    organisation whose data, webhooks and audit logs
     are apart from live data (each side gets 404 for the other's ids), reset daily. Every
     response to a test-mode key carries `X-Specway-Mode: test`. A test-mode key sees and mints
     only test-mode keys, and cannot change members or delete the organisation.
@@ -655,7 +1655,7 @@ class ApiKeysResource:
         page: int | Unset = UNSET,
         per_page: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> ApiKeyList:
+    ) -> Page[ApiKeyList, ApiKey]:
         """List API keys
 
         The organisation's unrevoked API keys (only test-mode ones for a test-mode caller). The secret is never shown again; `prefix` and `last4` identify a key.
@@ -664,16 +1664,18 @@ class ApiKeysResource:
             page: Page number, from 1.
             per_page: Items per page (max 100).
         """
-        response = self._client._request(
-            "GET",
+        return self._client._page(
             "/v1/api-keys",
             params={
                 "page": page,
                 "per_page": per_page,
             },
+            style="page",
+            key="data",
             options=request_options,
+            decode=lambda body: ApiKeyList.from_dict(body),
+            item=lambda item: ApiKey.from_dict(item),
         )
-        return ApiKeyList.from_dict(response.json())
 
     def list_all(
         self,
@@ -681,17 +1683,16 @@ class ApiKeysResource:
         per_page: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Iterator[ApiKey]:
-        """Every item of ``list`` across pages, fetched lazily: List API keys"""
-        for item in self._client._paginate(
-            "/v1/api-keys",
-            params={
-                "per_page": per_page,
-            },
-            style="page",
-            key="data",
-            options=request_options,
-        ):
-            yield ApiKey.from_dict(item)
+        """Deprecated: iterate over ``list()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_all() is deprecated: iterate over list()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list(
+            per_page=per_page,
+            request_options=request_options,
+        )
 
     def create(
         self,
@@ -727,8 +1728,8 @@ class ApiKeysResource:
 
     def get(
         self,
-        *,
         key_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> ApiKey:
         """Get an API key
@@ -740,15 +1741,15 @@ class ApiKeysResource:
         """
         response = self._client._request(
             "GET",
-            f"/v1/api-keys/{path_segment(key_id)}",
+            f"/v1/api-keys/{path_segment(key_id, 'key_id')}",
             options=request_options,
         )
         return ApiKey.from_dict(response.json())
 
     def revoke(
         self,
-        *,
         key_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> None:
         """Revoke an API key
@@ -760,7 +1761,7 @@ class ApiKeysResource:
         """
         self._client._request(
             "DELETE",
-            f"/v1/api-keys/{path_segment(key_id)}",
+            f"/v1/api-keys/{path_segment(key_id, 'key_id')}",
             options=request_options,
         )
 
@@ -779,6 +1780,38 @@ class WebhooksResource:
     def __init__(self, client: Client) -> None:
         self._client = client
 
+    def create_for_project(
+        self,
+        project_id: str,
+        *,
+        url: str,
+        events: WebhookEventFilter,
+        description: str | Unset = UNSET,
+        enabled: bool | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> WebhookWithSecret:
+        """Create a project webhook
+
+        Like `POST /v1/webhooks`, but the endpoint only receives events of this project
+        (seed 000's project webhooks). The secret is returned once, in this response.
+
+        Args:
+            project_id: Project id (`proj_…`).
+            url: https URL to POST events to.
+        """
+        response = self._client._request(
+            "POST",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/webhooks",
+            json={
+                "url": url,
+                "events": events,
+                "description": description,
+                "enabled": enabled,
+            },
+            options=request_options,
+        )
+        return WebhookWithSecret.from_dict(response.json())
+
     def list(
         self,
         *,
@@ -787,7 +1820,7 @@ class WebhooksResource:
         project_id: str | Unset = UNSET,
         enabled: bool | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> WebhookList:
+    ) -> Page[WebhookList, Webhook]:
         """List webhook endpoints
 
         The organisation's webhook endpoints, newest first. Secrets are never listed.
@@ -798,8 +1831,7 @@ class WebhooksResource:
             project_id: Only endpoints scoped to this project.
             enabled: Only enabled (`true`) or disabled (`false`) endpoints.
         """
-        response = self._client._request(
-            "GET",
+        return self._client._page(
             "/v1/webhooks",
             params={
                 "page": page,
@@ -807,9 +1839,12 @@ class WebhooksResource:
                 "project_id": project_id,
                 "enabled": enabled,
             },
+            style="page",
+            key="data",
             options=request_options,
+            decode=lambda body: WebhookList.from_dict(body),
+            item=lambda item: Webhook.from_dict(item),
         )
-        return WebhookList.from_dict(response.json())
 
     def list_all(
         self,
@@ -819,19 +1854,18 @@ class WebhooksResource:
         enabled: bool | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Iterator[Webhook]:
-        """Every item of ``list`` across pages, fetched lazily: List webhook endpoints"""
-        for item in self._client._paginate(
-            "/v1/webhooks",
-            params={
-                "per_page": per_page,
-                "project_id": project_id,
-                "enabled": enabled,
-            },
-            style="page",
-            key="data",
-            options=request_options,
-        ):
-            yield Webhook.from_dict(item)
+        """Deprecated: iterate over ``list()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_all() is deprecated: iterate over list()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list(
+            per_page=per_page,
+            project_id=project_id,
+            enabled=enabled,
+            request_options=request_options,
+        )
 
     def create(
         self,
@@ -845,7 +1879,7 @@ class WebhooksResource:
         """Create a webhook endpoint
 
         Subscribes a URL to events. `events` takes exact event names, `*` or prefix wildcards
-        such as `deployment.*` (see `GET /v1/webhook-events`). The URL must be https and must
+        such as `deployment.*` (see `GET …/webhook-events`). The URL must be https and must
         not resolve to a private, loopback, link-local or otherwise non-public address. The
         signing secret (`whsec_…`) is returned once, in this response.
 
@@ -867,8 +1901,8 @@ class WebhooksResource:
 
     def get(
         self,
-        *,
         webhook_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> Webhook:
         """Get a webhook endpoint
@@ -880,15 +1914,15 @@ class WebhooksResource:
         """
         response = self._client._request(
             "GET",
-            f"/v1/webhooks/{path_segment(webhook_id)}",
+            f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}",
             options=request_options,
         )
         return Webhook.from_dict(response.json())
 
     def delete(
         self,
-        *,
         webhook_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> None:
         """Delete a webhook endpoint
@@ -900,14 +1934,14 @@ class WebhooksResource:
         """
         self._client._request(
             "DELETE",
-            f"/v1/webhooks/{path_segment(webhook_id)}",
+            f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}",
             options=request_options,
         )
 
     def update(
         self,
-        *,
         webhook_id: str,
+        *,
         url: str | Unset = UNSET,
         events: WebhookEventFilter | Unset = UNSET,
         description: str | Unset = UNSET,
@@ -924,7 +1958,7 @@ class WebhooksResource:
         """
         response = self._client._request(
             "PATCH",
-            f"/v1/webhooks/{path_segment(webhook_id)}",
+            f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}",
             json={
                 "url": url,
                 "events": events,
@@ -935,42 +1969,10 @@ class WebhooksResource:
         )
         return Webhook.from_dict(response.json())
 
-    def create_project(
-        self,
-        *,
-        project_id: str,
-        url: str,
-        events: WebhookEventFilter,
-        description: str | Unset = UNSET,
-        enabled: bool | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> WebhookWithSecret:
-        """Create a project webhook
-
-        Like `POST /v1/webhooks`, but the endpoint only receives events of this project
-        (seed 000's project webhooks). The secret is returned once, in this response.
-
-        Args:
-            project_id: Project id (`proj_…`).
-            url: https URL to POST events to.
-        """
-        response = self._client._request(
-            "POST",
-            f"/v1/projects/{path_segment(project_id)}/webhooks",
-            json={
-                "url": url,
-                "events": events,
-                "description": description,
-                "enabled": enabled,
-            },
-            options=request_options,
-        )
-        return WebhookWithSecret.from_dict(response.json())
-
     def rotate_secret(
         self,
-        *,
         webhook_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> WebhookWithSecret:
         """Rotate a webhook's signing secret
@@ -984,15 +1986,15 @@ class WebhooksResource:
         """
         response = self._client._request(
             "POST",
-            f"/v1/webhooks/{path_segment(webhook_id)}/rotate-secret",
+            f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}/rotate-secret",
             options=request_options,
         )
         return WebhookWithSecret.from_dict(response.json())
 
     def test(
         self,
-        *,
         webhook_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> WebhookDelivery:
         """Send a test event
@@ -1004,21 +2006,21 @@ class WebhooksResource:
         """
         response = self._client._request(
             "POST",
-            f"/v1/webhooks/{path_segment(webhook_id)}/test",
+            f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}/test",
             options=request_options,
         )
         return WebhookDelivery.from_dict(response.json())
 
     def list_deliveries(
         self,
-        *,
         webhook_id: str,
+        *,
         page: int | Unset = UNSET,
         per_page: int | Unset = UNSET,
         status: Literal["pending", "succeeded", "failed"] | Unset = UNSET,
         event: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> WebhookDeliveryList:
+    ) -> Page[WebhookDeliveryList, WebhookDelivery]:
         """List a webhook's deliveries
 
         The delivery log, newest first: each delivery's status, next attempt and every attempt
@@ -1031,32 +2033,10 @@ class WebhooksResource:
             status: Only deliveries in this state.
             event: Only deliveries of this event type.
         """
-        response = self._client._request(
-            "GET",
-            f"/v1/webhooks/{path_segment(webhook_id)}/deliveries",
+        return self._client._page(
+            f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}/deliveries",
             params={
                 "page": page,
-                "per_page": per_page,
-                "status": status,
-                "event": event,
-            },
-            options=request_options,
-        )
-        return WebhookDeliveryList.from_dict(response.json())
-
-    def list_deliveries_all(
-        self,
-        *,
-        webhook_id: str,
-        per_page: int | Unset = UNSET,
-        status: Literal["pending", "succeeded", "failed"] | Unset = UNSET,
-        event: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Iterator[WebhookDelivery]:
-        """Every item of ``list_deliveries`` across pages, fetched lazily: List a webhook's deliveries"""
-        for item in self._client._paginate(
-            f"/v1/webhooks/{path_segment(webhook_id)}/deliveries",
-            params={
                 "per_page": per_page,
                 "status": status,
                 "event": event,
@@ -1064,14 +2044,38 @@ class WebhooksResource:
             style="page",
             key="data",
             options=request_options,
-        ):
-            yield WebhookDelivery.from_dict(item)
+            decode=lambda body: WebhookDeliveryList.from_dict(body),
+            item=lambda item: WebhookDelivery.from_dict(item),
+        )
 
-    def redeliver_delivery(
+    def list_deliveries_all(
         self,
+        webhook_id: str,
         *,
+        per_page: int | Unset = UNSET,
+        status: Literal["pending", "succeeded", "failed"] | Unset = UNSET,
+        event: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Iterator[WebhookDelivery]:
+        """Deprecated: iterate over ``list_deliveries()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_deliveries_all() is deprecated: iterate over list_deliveries()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        yield from self.list_deliveries(
+            webhook_id,
+            per_page=per_page,
+            status=status,
+            event=event,
+            request_options=request_options,
+        )
+
+    def redeliver(
+        self,
         webhook_id: str,
         delivery_id: str,
+        *,
         request_options: RequestOptions | None = None,
     ) -> WebhookDelivery:
         """Redeliver an event
@@ -1086,15 +2090,15 @@ class WebhooksResource:
         """
         response = self._client._request(
             "POST",
-            f"/v1/webhooks/{path_segment(webhook_id)}/deliveries/{path_segment(delivery_id)}/redeliver",
+            f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}/deliveries/{path_segment(delivery_id, 'delivery_id')}/redeliver",
             options=request_options,
         )
         return WebhookDelivery.from_dict(response.json())
 
     def recover(
         self,
-        *,
         webhook_id: str,
+        *,
         since: datetime.datetime,
         until: datetime.datetime | Unset = UNSET,
         request_options: RequestOptions | None = None,
@@ -1111,7 +2115,7 @@ class WebhooksResource:
         """
         response = self._client._request(
             "POST",
-            f"/v1/webhooks/{path_segment(webhook_id)}/recover",
+            f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}/recover",
             json={
                 "since": since,
                 "until": until,
@@ -1156,7 +2160,7 @@ class AuditLogsResource:
         cursor: str | Unset = UNSET,
         limit: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> AuditLogList:
+    ) -> Page[AuditLogList, AuditLogEntry]:
         """List audit log entries
 
         The caller's organisation's audit trail, newest first. Organisation admins only (other
@@ -1174,8 +2178,7 @@ class AuditLogsResource:
             cursor: The `next_cursor` of the previous page.
             limit: Entries per page (max 200).
         """
-        response = self._client._request(
-            "GET",
+        return self._client._page(
             "/v1/audit-logs",
             params={
                 "user": user,
@@ -1186,9 +2189,12 @@ class AuditLogsResource:
                 "cursor": cursor,
                 "limit": limit,
             },
+            style="cursor",
+            key="data",
             options=request_options,
+            decode=lambda body: AuditLogList.from_dict(body),
+            item=lambda item: AuditLogEntry.from_dict(item),
         )
-        return AuditLogList.from_dict(response.json())
 
     def list_all(
         self,
@@ -1201,1005 +2207,21 @@ class AuditLogsResource:
         limit: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Iterator[AuditLogEntry]:
-        """Every item of ``list`` across pages, fetched lazily: List audit log entries"""
-        for item in self._client._paginate(
-            "/v1/audit-logs",
-            params={
-                "user": user,
-                "action": action,
-                "target_type": target_type,
-                "date_from": date_from,
-                "date_to": date_to,
-                "limit": limit,
-            },
-            style="cursor",
-            key="data",
-            options=request_options,
-        ):
-            yield AuditLogEntry.from_dict(item)
-
-
-class WorkspacesResource:
-    """``client.workspaces``: Isolated areas of an organisation with their own configuration and resource quota."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list(
-        self,
-        *,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
-        sort: Literal["name", "created_at", "updated_at"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        search: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> WorkspaceList:
-        """List workspaces
-
-        Workspaces of the caller's organisation, paginated, searchable and sortable.
-
-        Args:
-            page: Page number, from 1.
-            per_page: Items per page (max 100).
-            sort: Field to sort by.
-            order: Sort direction.
-            search: Case-insensitive substring match on name and description.
-        """
-        response = self._client._request(
-            "GET",
-            "/v1/workspaces",
-            params={
-                "page": page,
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "search": search,
-            },
-            options=request_options,
+        """Deprecated: iterate over ``list()``, whose page fetches the pages after it."""
+        warnings.warn(
+            "list_all() is deprecated: iterate over list()",
+            DeprecationWarning,
+            stacklevel=2,
         )
-        return WorkspaceList.from_dict(response.json())
-
-    def list_all(
-        self,
-        *,
-        per_page: int | Unset = UNSET,
-        sort: Literal["name", "created_at", "updated_at"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        search: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Iterator[Workspace]:
-        """Every item of ``list`` across pages, fetched lazily: List workspaces"""
-        for item in self._client._paginate(
-            "/v1/workspaces",
-            params={
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "search": search,
-            },
-            style="page",
-            key="data",
-            options=request_options,
-        ):
-            yield Workspace.from_dict(item)
-
-    def create(
-        self,
-        *,
-        name: str,
-        description: str | Unset = UNSET,
-        region: str | Unset = UNSET,
-        config: WorkspaceConfig | Unset = UNSET,
-        resource_quota: ResourceQuota | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Workspace:
-        """Create a workspace
-
-        Creates a workspace in the caller's organisation.
-        """
-        response = self._client._request(
-            "POST",
-            "/v1/workspaces",
-            json={
-                "name": name,
-                "description": description,
-                "region": region,
-                "config": config,
-                "resource_quota": resource_quota,
-            },
-            options=request_options,
+        yield from self.list(
+            user=user,
+            action=action,
+            target_type=target_type,
+            date_from=date_from,
+            date_to=date_to,
+            limit=limit,
+            request_options=request_options,
         )
-        return Workspace.from_dict(response.json())
-
-    def get(
-        self,
-        *,
-        workspace_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> Workspace:
-        """Get a workspace
-
-        One workspace by id; another organisation's id is 404.
-
-        Args:
-            workspace_id: Workspace id (`ws_…`).
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/workspaces/{path_segment(workspace_id)}",
-            options=request_options,
-        )
-        return Workspace.from_dict(response.json())
-
-    def delete(
-        self,
-        *,
-        workspace_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> None:
-        """Delete a workspace
-
-        Deletes the workspace.
-
-        Args:
-            workspace_id: Workspace id (`ws_…`).
-        """
-        self._client._request(
-            "DELETE",
-            f"/v1/workspaces/{path_segment(workspace_id)}",
-            options=request_options,
-        )
-
-    def update(
-        self,
-        *,
-        workspace_id: str,
-        name: str | Unset = UNSET,
-        description: str | Unset = UNSET,
-        region: str | Unset = UNSET,
-        config: WorkspaceConfig | Unset = UNSET,
-        resource_quota: ResourceQuota | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Workspace:
-        """Update a workspace
-
-        Changes the given fields; `config` and `resource_quota` are merged key by key.
-
-        Args:
-            workspace_id: Workspace id (`ws_…`).
-        """
-        response = self._client._request(
-            "PATCH",
-            f"/v1/workspaces/{path_segment(workspace_id)}",
-            json={
-                "name": name,
-                "description": description,
-                "region": region,
-                "config": config,
-                "resource_quota": resource_quota,
-            },
-            options=request_options,
-        )
-        return Workspace.from_dict(response.json())
-
-
-class EnvironmentsResource:
-    """``client.environments``: A project's development, staging, production and testing environments; .env export and import."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list(
-        self,
-        *,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
-        sort: Literal["name", "environment_type", "created_at", "updated_at"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        search: str | Unset = UNSET,
-        project: str | Unset = UNSET,
-        environment_type: EnvironmentType | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> EnvironmentList:
-        """List environments
-
-        Environments of the caller's organisation, filterable by project and type.
-
-        Args:
-            page: Page number, from 1.
-            per_page: Items per page (max 100).
-            sort: Field to sort by.
-            order: Sort direction.
-            search: Case-insensitive substring match on name and description.
-            project: Only environments of this project.
-            environment_type: Only environments of this type.
-        """
-        response = self._client._request(
-            "GET",
-            "/v1/environments",
-            params={
-                "page": page,
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "search": search,
-                "project": project,
-                "environment_type": environment_type,
-            },
-            options=request_options,
-        )
-        return EnvironmentList.from_dict(response.json())
-
-    def list_all(
-        self,
-        *,
-        per_page: int | Unset = UNSET,
-        sort: Literal["name", "environment_type", "created_at", "updated_at"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        search: str | Unset = UNSET,
-        project: str | Unset = UNSET,
-        environment_type: EnvironmentType | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Iterator[Environment]:
-        """Every item of ``list`` across pages, fetched lazily: List environments"""
-        for item in self._client._paginate(
-            "/v1/environments",
-            params={
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "search": search,
-                "project": project,
-                "environment_type": environment_type,
-            },
-            style="page",
-            key="data",
-            options=request_options,
-        ):
-            yield Environment.from_dict(item)
-
-    def create(
-        self,
-        *,
-        name: str,
-        project: str,
-        environment_type: EnvironmentType | Unset = UNSET,
-        description: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Environment:
-        """Create an environment
-
-        Creates an environment in one of the caller's projects; names are unique per project (409).
-
-        Args:
-            name: Unique within the project.
-            project: Id of one of your projects.
-        """
-        response = self._client._request(
-            "POST",
-            "/v1/environments",
-            json={
-                "name": name,
-                "project": project,
-                "environment_type": environment_type,
-                "description": description,
-            },
-            options=request_options,
-        )
-        return Environment.from_dict(response.json())
-
-    def get(
-        self,
-        *,
-        environment_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> Environment:
-        """Get an environment
-
-        One environment by id, with its project's name and its variable count.
-
-        Args:
-            environment_id: Environment id (`env_…`).
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/environments/{path_segment(environment_id)}",
-            options=request_options,
-        )
-        return Environment.from_dict(response.json())
-
-    def delete(
-        self,
-        *,
-        environment_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> None:
-        """Delete an environment
-
-        Deletes the environment and all its variables.
-
-        Args:
-            environment_id: Environment id (`env_…`).
-        """
-        self._client._request(
-            "DELETE",
-            f"/v1/environments/{path_segment(environment_id)}",
-            options=request_options,
-        )
-
-    def update(
-        self,
-        *,
-        environment_id: str,
-        name: str | Unset = UNSET,
-        environment_type: EnvironmentType | Unset = UNSET,
-        description: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Environment:
-        """Update an environment
-
-        Renames, retypes or redescribes the environment (409 when the new name is taken in its project).
-
-        Args:
-            environment_id: Environment id (`env_…`).
-        """
-        response = self._client._request(
-            "PATCH",
-            f"/v1/environments/{path_segment(environment_id)}",
-            json={
-                "name": name,
-                "environment_type": environment_type,
-                "description": description,
-            },
-            options=request_options,
-        )
-        return Environment.from_dict(response.json())
-
-    def list_project(
-        self,
-        *,
-        project_id: str,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
-        sort: Literal["name", "environment_type", "created_at", "updated_at"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        environment_type: EnvironmentType | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> EnvironmentList:
-        """List a project's environments
-
-        The environments of one project (404 for an unknown or foreign project).
-
-        Args:
-            project_id: Project id (`proj_…`).
-            page: Page number, from 1.
-            per_page: Items per page (max 100).
-            sort: Field to sort by.
-            order: Sort direction.
-            environment_type: Only environments of this type.
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/projects/{path_segment(project_id)}/environments",
-            params={
-                "page": page,
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "environment_type": environment_type,
-            },
-            options=request_options,
-        )
-        return EnvironmentList.from_dict(response.json())
-
-    def list_project_all(
-        self,
-        *,
-        project_id: str,
-        per_page: int | Unset = UNSET,
-        sort: Literal["name", "environment_type", "created_at", "updated_at"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        environment_type: EnvironmentType | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Iterator[Environment]:
-        """Every item of ``list_project`` across pages, fetched lazily: List a project's environments"""
-        for item in self._client._paginate(
-            f"/v1/projects/{path_segment(project_id)}/environments",
-            params={
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "environment_type": environment_type,
-            },
-            style="page",
-            key="data",
-            options=request_options,
-        ):
-            yield Environment.from_dict(item)
-
-    def export(
-        self,
-        *,
-        environment_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> str:
-        """Export an environment as a .env file
-
-        The environment's variables as a `.env` document (keys in order) under header comments
-        naming the environment, project, organisation and time. Values that are not plain
-        are double-quoted with `\\\\`, `"`, newline, carriage return and tab escaped, so every value
-        (spaces, `#`, `=`, quotes, newlines, any unicode) reads back unchanged.
-
-        Args:
-            environment_id: Environment id (`env_…`).
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/environments/{path_segment(environment_id)}/export",
-            options=request_options,
-        )
-        return response.text
-
-    def import_(
-        self,
-        *,
-        environment_id: str,
-        file: bytes | str,
-        request_options: RequestOptions | None = None,
-    ) -> ImportResult:
-        """Import a .env file into an environment
-
-        Reads a `.env` file (comments, blank lines, `export ` prefix, single and double quotes,
-        escapes, multi-line quoted values) sent as the multipart file part `file`, at most 1 MiB
-        of UTF-8. New keys are created, existing ones overwritten, all in one transaction; every
-        line that cannot be imported is listed in `failed_imports` with its line number and
-        the reason (never its value). A later line with the same key wins over an earlier one.
-        Limits: at most 1,000 variables per file (more: 413, nothing imported), at most 100
-        unreadable lines (more: 400, nothing imported), values of at most 65,536 characters.
-
-        Args:
-            environment_id: Environment id (`env_…`).
-            file: The .env file (UTF-8, at most 1 MiB).
-        """
-        response = self._client._request(
-            "POST",
-            f"/v1/environments/{path_segment(environment_id)}/import",
-            files={
-                "file": file,
-            },
-            options=request_options,
-        )
-        return ImportResult.from_dict(response.json())
-
-
-class VariablesResource:
-    """``client.variables``: Environment variables, encrypted at rest; values only ever returned to readers."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list_environment(
-        self,
-        *,
-        environment_id: str,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
-        sort: Literal["key", "created_at", "updated_at"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        search: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> VariableList:
-        """List an environment's variables
-
-        The variables of one environment, sorted by key by default. `decrypted_value` is filled
-        only for callers with the `read` scope; it is `null` otherwise.
-
-        Args:
-            environment_id: Environment id (`env_…`).
-            page: Page number, from 1.
-            per_page: Items per page (max 100).
-            sort: Field to sort by.
-            order: Sort direction.
-            search: Case-insensitive substring match on the key.
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/environments/{path_segment(environment_id)}/variables",
-            params={
-                "page": page,
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "search": search,
-            },
-            options=request_options,
-        )
-        return VariableList.from_dict(response.json())
-
-    def list_environment_all(
-        self,
-        *,
-        environment_id: str,
-        per_page: int | Unset = UNSET,
-        sort: Literal["key", "created_at", "updated_at"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        search: str | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Iterator[Variable]:
-        """Every item of ``list_environment`` across pages, fetched lazily: List an environment's variables"""
-        for item in self._client._paginate(
-            f"/v1/environments/{path_segment(environment_id)}/variables",
-            params={
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "search": search,
-            },
-            style="page",
-            key="data",
-            options=request_options,
-        ):
-            yield Variable.from_dict(item)
-
-    def create(
-        self,
-        *,
-        key: VariableKey,
-        value: VariableValue,
-        environment: str,
-        request_options: RequestOptions | None = None,
-    ) -> Variable:
-        """Create a variable
-
-        Creates a variable in one of the caller's environments. Keys match
-        `^[A-Za-z_][A-Za-z0-9_]*$` and are unique per environment (409); the value is encrypted
-        at rest and never appears in logs, audit details, error messages or events.
-
-        Args:
-            environment: Id of one of your environments.
-        """
-        response = self._client._request(
-            "POST",
-            "/v1/variables",
-            json={
-                "key": key,
-                "value": value,
-                "environment": environment,
-            },
-            options=request_options,
-        )
-        return Variable.from_dict(response.json())
-
-    def get(
-        self,
-        *,
-        variable_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> Variable:
-        """Get a variable
-
-        One variable by id; `decrypted_value` is filled only for callers with the `read` scope.
-
-        Args:
-            variable_id: Variable id (`var_…`).
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/variables/{path_segment(variable_id)}",
-            options=request_options,
-        )
-        return Variable.from_dict(response.json())
-
-    def delete(
-        self,
-        *,
-        variable_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> None:
-        """Delete a variable
-
-        Deletes the variable.
-
-        Args:
-            variable_id: Variable id (`var_…`).
-        """
-        self._client._request(
-            "DELETE",
-            f"/v1/variables/{path_segment(variable_id)}",
-            options=request_options,
-        )
-
-    def update(
-        self,
-        *,
-        variable_id: str,
-        key: VariableKey | Unset = UNSET,
-        value: VariableValue | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Variable:
-        """Update a variable
-
-        Changes the value (re-encrypted with the current key) and/or renames the key (409 when taken).
-
-        Args:
-            variable_id: Variable id (`var_…`).
-        """
-        response = self._client._request(
-            "PATCH",
-            f"/v1/variables/{path_segment(variable_id)}",
-            json={
-                "key": key,
-                "value": value,
-            },
-            options=request_options,
-        )
-        return Variable.from_dict(response.json())
-
-
-class DeploymentsResource:
-    """``client.deployments``: Rollouts of a version and configuration to a project. A deployment moves
-    `pending → in_progress → completed | failed` in the background; on completion its
-    config becomes the project's active config. One deployment per project may be active
-    (pending or in progress) at a time. Emits `deployment.created`, `deployment.completed`
-    and `deployment.failed`.
-    """
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list(
-        self,
-        *,
-        project_id: str,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
-        sort: Literal["created_at", "version", "status"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        status: DeploymentStatus | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> DeploymentList:
-        """List deployments
-
-        The project's deployments, newest first by default, paginated and filterable by status.
-
-        Args:
-            project_id: Project id (`proj_…`).
-            page: Page number, from 1.
-            per_page: Items per page (max 100).
-            sort: Field to sort by (`created_at` is the order deployments were created in).
-            order: Sort direction.
-            status: Only deployments with this status.
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/projects/{path_segment(project_id)}/deployments",
-            params={
-                "page": page,
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "status": status,
-            },
-            options=request_options,
-        )
-        return DeploymentList.from_dict(response.json())
-
-    def list_all(
-        self,
-        *,
-        project_id: str,
-        per_page: int | Unset = UNSET,
-        sort: Literal["created_at", "version", "status"] | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        status: DeploymentStatus | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Iterator[Deployment]:
-        """Every item of ``list`` across pages, fetched lazily: List deployments"""
-        for item in self._client._paginate(
-            f"/v1/projects/{path_segment(project_id)}/deployments",
-            params={
-                "per_page": per_page,
-                "sort": sort,
-                "order": order,
-                "status": status,
-            },
-            style="keyed",
-            key="deployments",
-            options=request_options,
-        ):
-            yield Deployment.from_dict(item)
-
-    def create(
-        self,
-        *,
-        project_id: str,
-        version: str,
-        config: ProjectConfigPatch | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Deployment:
-        """Create a deployment
-
-        Deploys `version` (a semantic version, `v1.0.0` or `1.0.0`). `config` holds changes to
-        the project's active config, merged as a JSON Merge Patch; the deployment records the
-        resulting full config, which becomes the project's active config when the deployment
-        completes. 409 while another deployment of the project is pending or in progress.
-
-        Args:
-            project_id: Project id (`proj_…`).
-            version: A semantic version, with or without a leading `v`.
-        """
-        response = self._client._request(
-            "POST",
-            f"/v1/projects/{path_segment(project_id)}/deployments",
-            json={
-                "version": version,
-                "config": config,
-            },
-            options=request_options,
-        )
-        return Deployment.from_dict(response.json())
-
-    def get(
-        self,
-        *,
-        project_id: str,
-        deployment_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> Deployment:
-        """Get a deployment
-
-        One deployment of the project, with its status and, when it failed, the error.
-
-        Args:
-            project_id: Project id (`proj_…`).
-            deployment_id: Deployment id (`dep_…`).
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/projects/{path_segment(project_id)}/deployments/{path_segment(deployment_id)}",
-            options=request_options,
-        )
-        return Deployment.from_dict(response.json())
-
-    def rollback(
-        self,
-        *,
-        project_id: str,
-        deployment_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> Deployment:
-        """Roll back a deployment
-
-        Creates a new deployment of the version before this one: the most recent earlier
-        completed deployment of another version, with that deployment's config, which it
-        restores as the project's active config. 409 when there is none (e.g. for the first
-        deployment) or while another deployment is active.
-
-        Args:
-            project_id: Project id (`proj_…`).
-            deployment_id: The deployment to roll back from.
-        """
-        response = self._client._request(
-            "POST",
-            f"/v1/projects/{path_segment(project_id)}/deployments/{path_segment(deployment_id)}/rollback",
-            options=request_options,
-        )
-        return Deployment.from_dict(response.json())
-
-
-class ConfigurationResource:
-    """``client.configuration``: A project's active configuration, changed with JSON Merge Patch (RFC 7396)."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def get_project_config(
-        self,
-        *,
-        project_id: str,
-        request_options: RequestOptions | None = None,
-    ) -> ProjectConfig:
-        """Get a project's configuration
-
-        The project's active configuration.
-
-        Args:
-            project_id: Project id (`proj_…`).
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/projects/{path_segment(project_id)}/config",
-            options=request_options,
-        )
-        return ProjectConfig.from_dict(response.json())
-
-    def update_project_config(
-        self,
-        *,
-        project_id: str,
-        environment: Literal["development", "staging", "production", "testing"] | Unset | None = UNSET,
-        region: str | Unset | None = UNSET,
-        scaling: builtins.dict[str, Any] | Unset | None = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> ProjectConfig:
-        """Update a project's configuration
-
-        Applies the body as a JSON Merge Patch (RFC 7396) to the active configuration: members
-        set to `null` are removed, objects (such as `scaling`) merge member by member, other
-        values replace. The result must be a valid configuration (`scaling.min_instances` at
-        most `scaling.max_instances`); otherwise 400 naming the field. Send
-        `application/merge-patch+json` or `application/json`.
-
-        Args:
-            project_id: Project id (`proj_…`).
-        """
-        response = self._client._request(
-            "PATCH",
-            f"/v1/projects/{path_segment(project_id)}/config",
-            json={
-                "environment": environment,
-                "region": region,
-                "scaling": scaling,
-            },
-            options=request_options,
-        )
-        return ProjectConfig.from_dict(response.json())
-
-
-class MonitoringResource:
-    """``client.monitoring``: Metrics and logs of a project, from the gateway's own traffic for that project: every
-    request under `/v1/projects/{project_id}/…` is counted (requests, errors, latency) and
-    logged, as are audited changes and deployment steps.
-    """
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def get_project_metrics(
-        self,
-        *,
-        project_id: str,
-        start_time: datetime.datetime | Unset = UNSET,
-        end_time: datetime.datetime | Unset = UNSET,
-        interval: Literal["1m", "5m", "1h"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> ProjectMetrics:
-        """Get a project's metrics
-
-        Time series of the project's traffic through the gateway: `requests`, `errors` (status
-        400 and above), `server_errors` (500 and above) and the estimated `latency_p50_ms` and
-        `latency_p95_ms` (time to the response's start, from a latency histogram), one point
-        per interval. Points are aligned to whole intervals; the first contains `start_time`.
-        Empty intervals have 0 requests and `null` latencies. At most 10,000 points per call.
-
-        Args:
-            project_id: Project id (`proj_…`).
-            start_time: Start of the range (ISO 8601); default one hour before `end_time`.
-            end_time: End of the range (ISO 8601), after `start_time`; default now.
-            interval: Length of one point.
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/projects/{path_segment(project_id)}/metrics",
-            params={
-                "start_time": start_time,
-                "end_time": end_time,
-                "interval": interval,
-            },
-            options=request_options,
-        )
-        return ProjectMetrics.from_dict(response.json())
-
-    def get_project_logs(
-        self,
-        *,
-        project_id: str,
-        start_time: datetime.datetime | Unset = UNSET,
-        end_time: datetime.datetime | Unset = UNSET,
-        level: Literal["debug", "info", "warn", "error"] | Unset = UNSET,
-        component: str | Unset = UNSET,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> LogList:
-        """Get a project's logs
-
-        The project's log lines: one per request the gateway served for it (component `api`,
-        level by status: `error` for 5xx, `warn` for 4xx, else `info`), one per audited change
-        (component `audit`) and the deployment steps (component `deployments`). Newest first by
-        default; paginated (`Link`, `X-Total-Count`). `level` is a minimum severity.
-
-        Args:
-            project_id: Project id (`proj_…`).
-            start_time: Only lines at or after this time (ISO 8601).
-            end_time: Only lines before this time (ISO 8601); after `start_time`.
-            level: Minimum severity (`warn` gives warn and error lines).
-            component: Only lines of this component (`api`, `audit`, `deployments`).
-            page: Page number, from 1.
-            per_page: Items per page (max 100).
-            order: Sort direction.
-        """
-        response = self._client._request(
-            "GET",
-            f"/v1/projects/{path_segment(project_id)}/logs",
-            params={
-                "start_time": start_time,
-                "end_time": end_time,
-                "level": level,
-                "component": component,
-                "page": page,
-                "per_page": per_page,
-                "order": order,
-            },
-            options=request_options,
-        )
-        return LogList.from_dict(response.json())
-
-    def get_project_logs_all(
-        self,
-        *,
-        project_id: str,
-        start_time: datetime.datetime | Unset = UNSET,
-        end_time: datetime.datetime | Unset = UNSET,
-        level: Literal["debug", "info", "warn", "error"] | Unset = UNSET,
-        component: str | Unset = UNSET,
-        per_page: int | Unset = UNSET,
-        order: Literal["asc", "desc"] | Unset = UNSET,
-        request_options: RequestOptions | None = None,
-    ) -> Iterator[LogLine]:
-        """Every item of ``get_project_logs`` across pages, fetched lazily: Get a project's logs"""
-        for item in self._client._paginate(
-            f"/v1/projects/{path_segment(project_id)}/logs",
-            params={
-                "start_time": start_time,
-                "end_time": end_time,
-                "level": level,
-                "component": component,
-                "per_page": per_page,
-                "order": order,
-            },
-            style="keyed",
-            key="logs",
-            options=request_options,
-        ):
-            yield LogLine.from_dict(item)
-
-
-class BatchResource:
-    """``client.batch``: Several operations in one request, run in order; not atomic."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def execute(
-        self,
-        *,
-        operations: builtins.list[BatchOperation],
-        request_options: RequestOptions | None = None,
-    ) -> BatchResponse:
-        """Run several operations
-
-        Runs up to 100 operations in order, each as a request of its own through the whole
-        gateway: the caller's credentials, scopes, validation, rate limits (each operation
-        costs what it costs alone) and audit apply to every operation. `path` is relative to
-        `/v1` unless it starts with `/v1`; it may carry a query string.
-
-        **Not atomic**: each operation commits or fails on its own; a failing one does not stop
-        the others or roll them back. The response is 200 with one result per operation, in
-        order, each with its own status and body (an error envelope for failures). A batch
-        can't contain a batch, nor a log stream.
-        """
-        response = self._client._request(
-            "POST",
-            "/v1/batch",
-            json={
-                "operations": operations,
-            },
-            options=request_options,
-        )
-        return BatchResponse.from_dict(response.json())
 
 
 class Client:
@@ -2236,11 +2258,6 @@ class Client:
         self._sleep = sleep or time.sleep
         self.system = SystemResource(self)
         self.projects = ProjectsResource(self)
-        self.auth = AuthResource(self)
-        self.organizations = OrganizationsResource(self)
-        self.api_keys = ApiKeysResource(self)
-        self.webhooks = WebhooksResource(self)
-        self.audit_logs = AuditLogsResource(self)
         self.workspaces = WorkspacesResource(self)
         self.environments = EnvironmentsResource(self)
         self.variables = VariablesResource(self)
@@ -2248,6 +2265,11 @@ class Client:
         self.configuration = ConfigurationResource(self)
         self.monitoring = MonitoringResource(self)
         self.batch = BatchResource(self)
+        self.auth = AuthResource(self)
+        self.organizations = OrganizationsResource(self)
+        self.api_keys = ApiKeysResource(self)
+        self.webhooks = WebhooksResource(self)
+        self.audit_logs = AuditLogsResource(self)
 
     @property
     def base_url(self) -> str:
@@ -2314,19 +2336,80 @@ class Client:
                 self._sleep(retry.delay(attempt, response))
             attempt += 1
 
-    def _paginate(
+    def _page(
         self,
         path: str,
         *,
-        params: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
         style: str,
         key: str,
         options: RequestOptions | None,
-    ) -> Iterator[Any]:
-        """Raw items of every page, following the API's page paging."""
-        query: dict[str, Any] | None = dict(params or {})
-        while query is not None:
-            response = self._request("GET", path, params=query, options=options)
-            body = response.json()
-            yield from page_items(body, style, key)
-            query = next_page(body, style, key, query)
+        decode: Callable[[Any], ResponseT],
+        item: Callable[[Any], ItemT],
+    ) -> Page[ResponseT, ItemT]:
+        """The page of a list call fetched with ``params``."""
+        query = dict(params or {})
+        response = self._request("GET", path, params=query, headers=headers, options=options)
+        listing = PageListing(path, query, dict(headers or {}), style, key, options)
+        return Page(self, listing, response.json(), decode, item)
+
+
+class Page(Generic[ResponseT, ItemT]):
+    """One page of a list call.
+
+    It has the response's own fields (``page.data``, ``page.pagination``…; the decoded response
+    is ``page.response``), ``has_next_page()`` and ``next_page()``, and iterating over it
+    (``for item in page``) yields every item of this page and of the pages
+    after it, fetching each page when it is reached.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        listing: PageListing,
+        body: Any,
+        decode: Callable[[Any], ResponseT],
+        item: Callable[[Any], ItemT],
+    ) -> None:
+        self._client = client
+        self._listing = listing
+        self._decode = decode
+        self._item = item
+        self.response: ResponseT = decode(body)
+        self.items: list[ItemT] = [item(value) for value in listing.items(body)]
+        self._next = listing.next_query(body)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.response, name)
+
+    def __repr__(self) -> str:
+        return f"Page({self.response!r})"
+
+    def has_next_page(self) -> bool:
+        """Whether the API has a page after this one."""
+        return self._next is not None
+
+    def next_page(self) -> Page[ResponseT, ItemT] | None:
+        """The page after this one, or ``None`` at the end."""
+        if self._next is None:
+            return None
+        listing = self._listing
+        return self._client._page(
+            listing.path,
+            params=self._next,
+            headers=listing.headers,
+            style=listing.style,
+            key=listing.key,
+            options=listing.options,
+            decode=self._decode,
+            item=self._item,
+        )
+
+    def __iter__(self) -> Iterator[ItemT]:
+        page: Page[ResponseT, ItemT] | None = self
+        while page is not None:
+            yield from page.items
+            page = page.next_page()

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -32,6 +32,8 @@ RETRY_STATUSES = frozenset({408, 409, 429})
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
 QueryPairs = list[tuple[str, str | int | float | bool | None]]
 USER_AGENT = "specway-client/1.0.0 (python)"
+ResponseT = TypeVar("ResponseT")
+ItemT = TypeVar("ItemT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,9 +208,13 @@ def encode_params(params: Mapping[str, Any]) -> QueryPairs:
     return pairs
 
 
-def path_segment(value: Any) -> str:
-    """A path parameter, percent-encoded so it stays one segment."""
-    return quote(str(encode_scalar(value)), safe="")
+def path_segment(value: Any, name: str = "id") -> str:
+    """A path parameter, percent-encoded so it stays one segment; an empty one is refused at
+    once (it would turn ``get("")`` into a call of another operation)."""
+    text = str(encode_scalar(value))
+    if not text:
+        raise ValueError(f"{name} must not be empty")
+    return quote(text, safe="")
 
 
 # --- pagination ----------------------------------------------------------------------------
@@ -253,3 +259,21 @@ def next_page(
         per_page = params.get("per_page")
         more = not isinstance(per_page, int) or len(items) >= per_page
     return {**params, "page": current + 1} if more else None
+
+
+@dataclass(frozen=True, slots=True)
+class PageListing:
+    """What a list call asked for: enough to fetch the page after any of its pages."""
+
+    path: str
+    query: dict[str, Any]
+    headers: dict[str, Any]
+    style: str
+    key: str
+    options: RequestOptions | None
+
+    def items(self, body: Any) -> list[Any]:
+        return page_items(body, self.style, self.key)
+
+    def next_query(self, body: Any) -> dict[str, Any] | None:
+        return next_page(body, self.style, self.key, self.query)

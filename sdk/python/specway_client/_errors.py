@@ -99,7 +99,6 @@ class APIStatusError(APIError):
             request_id=request_id,
         )
         self.response = response
-        self.status_code = response.status_code
 
 
 class BadRequestError(APIStatusError):

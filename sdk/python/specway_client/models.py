@@ -380,7 +380,7 @@ class AuditLogEntry:
             method=data["method"],
             path=data["path"],
             status=data["status"],
-            details=data["details"],
+            details=dict(data["details"]),
             user_id=data.get("user_id", UNSET),
             api_key_id=data.get("api_key_id", UNSET),
             organization=data.get("organization", UNSET),
@@ -1789,7 +1789,7 @@ class User:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class UserEventData:
-    """`data` of `user.created` (seed 003)."""
+    """`data` of `user.created`."""
 
     id: str
     email: str

@@ -4,11 +4,6 @@
 import { Core, type ClientOptions } from "./core.js";
 import { SystemResource } from "./resources/system.js";
 import { ProjectsResource } from "./resources/projects.js";
-import { AuthResource } from "./resources/auth.js";
-import { OrganizationsResource } from "./resources/organizations.js";
-import { ApiKeysResource } from "./resources/api-keys.js";
-import { WebhooksResource } from "./resources/webhooks.js";
-import { AuditLogsResource } from "./resources/audit-logs.js";
 import { WorkspacesResource } from "./resources/workspaces.js";
 import { EnvironmentsResource } from "./resources/environments.js";
 import { VariablesResource } from "./resources/variables.js";
@@ -16,6 +11,11 @@ import { DeploymentsResource } from "./resources/deployments.js";
 import { ConfigurationResource } from "./resources/configuration.js";
 import { MonitoringResource } from "./resources/monitoring.js";
 import { BatchResource } from "./resources/batch.js";
+import { AuthResource } from "./resources/auth.js";
+import { OrganizationsResource } from "./resources/organizations.js";
+import { ApiKeysResource } from "./resources/api-keys.js";
+import { WebhooksResource } from "./resources/webhooks.js";
+import { AuditLogsResource } from "./resources/audit-logs.js";
 
 export class Client {
   /** The shared transport (base URL, key, retries); exposed for advanced use. */
@@ -24,16 +24,6 @@ export class Client {
   readonly system: SystemResource;
   /** Projects */
   readonly projects: ProjectsResource;
-  /** Auth */
-  readonly auth: AuthResource;
-  /** Organizations */
-  readonly organizations: OrganizationsResource;
-  /** API Keys */
-  readonly apiKeys: ApiKeysResource;
-  /** Webhooks */
-  readonly webhooks: WebhooksResource;
-  /** Audit Logs */
-  readonly auditLogs: AuditLogsResource;
   /** Workspaces */
   readonly workspaces: WorkspacesResource;
   /** Environments */
@@ -48,6 +38,16 @@ export class Client {
   readonly monitoring: MonitoringResource;
   /** Batch */
   readonly batch: BatchResource;
+  /** Auth */
+  readonly auth: AuthResource;
+  /** Organizations */
+  readonly organizations: OrganizationsResource;
+  /** API Keys */
+  readonly apiKeys: ApiKeysResource;
+  /** Webhooks */
+  readonly webhooks: WebhooksResource;
+  /** Audit Logs */
+  readonly auditLogs: AuditLogsResource;
 
   /**
    * `new Client()` reads the API key from `SPECWAY_API_KEY` (Node); pass
@@ -57,11 +57,6 @@ export class Client {
     this.core = new Core(options);
     this.system = new SystemResource(this.core);
     this.projects = new ProjectsResource(this.core);
-    this.auth = new AuthResource(this.core);
-    this.organizations = new OrganizationsResource(this.core);
-    this.apiKeys = new ApiKeysResource(this.core);
-    this.webhooks = new WebhooksResource(this.core);
-    this.auditLogs = new AuditLogsResource(this.core);
     this.workspaces = new WorkspacesResource(this.core);
     this.environments = new EnvironmentsResource(this.core);
     this.variables = new VariablesResource(this.core);
@@ -69,5 +64,10 @@ export class Client {
     this.configuration = new ConfigurationResource(this.core);
     this.monitoring = new MonitoringResource(this.core);
     this.batch = new BatchResource(this.core);
+    this.auth = new AuthResource(this.core);
+    this.organizations = new OrganizationsResource(this.core);
+    this.apiKeys = new ApiKeysResource(this.core);
+    this.webhooks = new WebhooksResource(this.core);
+    this.auditLogs = new AuditLogsResource(this.core);
   }
 }

@@ -64,8 +64,8 @@ export interface ApiRequest {
 
 type Env = { process?: { env?: Record<string, string | undefined> } };
 
-function envApiKey(): string | undefined {
-  return (globalThis as Env).process?.env?.["SPECWAY_API_KEY"];
+function envValue(name: string): string | undefined {
+  return (globalThis as Env).process?.env?.[name] || undefined;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -102,6 +102,13 @@ function formData(fields: Record<string, unknown>): FormData {
 }
 
 /** Seconds (or an HTTP date) from `Retry-After`, as milliseconds. */
+/** A path parameter, percent-encoded; an empty one throws at once instead of calling another URL. */
+export function pathSegment(name: string, value: string | number | boolean): string {
+  const text = String(value);
+  if (text === "") throw new TypeError(`${name} must not be empty`);
+  return encodeURIComponent(text);
+}
+
 export function retryAfterMs(headers: Headers, now: number = Date.now()): number | undefined {
   const value = headers.get("retry-after-ms");
   if (value !== null && /^\d+(\.\d+)?$/.test(value.trim())) return Number(value);
@@ -158,8 +165,8 @@ export class Core {
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(options: ClientOptions = {}) {
-    this.baseURL = (options.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
-    this.apiKey = options.apiKey ?? envApiKey();
+    this.baseURL = (options.baseURL ?? envValue("SPECWAY_BASE_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
+    this.apiKey = options.apiKey ?? envValue("SPECWAY_API_KEY");
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.defaultHeaders = { ...(options.defaultHeaders ?? {}) };

@@ -32,7 +32,7 @@ export {
   type ErrorBody,
   type RateLimitInfo,
 } from "./errors.js";
-export { paginate, type PagePlan } from "./pagination.js";
+export { firstPage, type Page, type PageControls, type PagePlan } from "./pagination.js";
 export {
   WEBHOOK_TOLERANCE_SECONDS,
   WebhookVerificationError,
@@ -46,11 +46,6 @@ export {
 export type * from "./models.js";
 export * from "./resources/system.js";
 export * from "./resources/projects.js";
-export * from "./resources/auth.js";
-export * from "./resources/organizations.js";
-export * from "./resources/api-keys.js";
-export * from "./resources/webhooks.js";
-export * from "./resources/audit-logs.js";
 export * from "./resources/workspaces.js";
 export * from "./resources/environments.js";
 export * from "./resources/variables.js";
@@ -58,3 +53,8 @@ export * from "./resources/deployments.js";
 export * from "./resources/configuration.js";
 export * from "./resources/monitoring.js";
 export * from "./resources/batch.js";
+export * from "./resources/auth.js";
+export * from "./resources/organizations.js";
+export * from "./resources/api-keys.js";
+export * from "./resources/webhooks.js";
+export * from "./resources/audit-logs.js";

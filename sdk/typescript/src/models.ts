@@ -36,7 +36,7 @@ export interface ApiKey {
   expires_at: string | null;
 }
 
-export interface ApiKeyCreate {
+export type ApiKeyCreate = {
   name: string;
   scopes: Array<"read" | "write" | "delete" | "admin">;
   /** After this instant the key is refused with 401. */
@@ -44,7 +44,7 @@ export interface ApiKeyCreate {
   allowed_ips?: Array<string>;
   /** Mint an sk_test_ key that acts in the sandbox. Always true when the caller is a test-mode key. */
   test_mode?: boolean;
-}
+} & Record<string, unknown>;
 
 export interface ApiKeyCreated {
   id: string;
@@ -122,17 +122,17 @@ export interface AuditLogList {
   has_more: boolean;
 }
 
-export interface BatchOperation {
+export type BatchOperation = {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Relative to `/v1` (`/projects`) or absolute (`/v1/projects`); may carry a query. */
   path: string;
   /** The operation's JSON body, if it takes one. */
   body?: unknown;
-}
+} & Record<string, unknown>;
 
-export interface BatchRequest {
+export type BatchRequest = {
   operations: Array<BatchOperation>;
-}
+} & Record<string, unknown>;
 
 export interface BatchResponse {
   results: Array<BatchResult>;
@@ -167,11 +167,11 @@ export interface Deployment {
   finished_at: string | null;
 }
 
-export interface DeploymentCreate {
+export type DeploymentCreate = {
   /** A semantic version, with or without a leading `v`. */
   version: string;
   config?: ProjectConfigPatch;
-}
+} & Record<string, unknown>;
 
 /** `data` of `deployment.*` events. */
 export interface DeploymentEventData {
@@ -222,14 +222,14 @@ export interface Environment {
   variable_count: number;
 }
 
-export interface EnvironmentCreate {
+export type EnvironmentCreate = {
   /** Unique within the project. */
   name: string;
   /** Id of one of your projects. */
   project: string;
   environment_type?: EnvironmentType;
   description?: string;
-}
+} & Record<string, unknown>;
 
 export interface EnvironmentImport {
   /** The .env file (UTF-8, at most 1 MiB). */
@@ -245,11 +245,11 @@ export interface EnvironmentList {
 /** What an environment is for. */
 export type EnvironmentType = "development" | "staging" | "production" | "testing";
 
-export interface EnvironmentUpdate {
+export type EnvironmentUpdate = {
   name?: string;
   environment_type?: EnvironmentType;
   description?: string;
-}
+} & Record<string, unknown>;
 
 /** The error envelope. */
 export interface Error {
@@ -320,12 +320,12 @@ export interface LogList {
   logs: Array<LogLine>;
 }
 
-export interface LoginRequest {
+export type LoginRequest = {
   email: string;
   password: string;
   /** Organisation the session acts in (default the user's own). */
   organization_id?: string;
-}
+} & Record<string, unknown>;
 
 export interface LoginResponse {
   token: string;
@@ -342,10 +342,10 @@ export interface Member {
   joined_at: string;
 }
 
-export interface MemberCreate {
+export type MemberCreate = {
   email: string;
   role?: "admin" | "member" | "viewer";
-}
+} & Record<string, unknown>;
 
 export interface MemberList {
   data: Array<Member>;
@@ -377,10 +377,10 @@ export interface Organization {
   user_role: "admin" | "member" | "viewer";
 }
 
-export interface OrganizationCreate {
+export type OrganizationCreate = {
   name: string;
   description?: string;
-}
+} & Record<string, unknown>;
 
 export interface OrganizationList {
   data: Array<Organization>;
@@ -393,10 +393,10 @@ export interface OrganizationRef {
   name: string;
 }
 
-export interface OrganizationUpdate {
+export type OrganizationUpdate = {
   name?: string;
   description?: string;
-}
+} & Record<string, unknown>;
 
 export interface Pagination {
   page: number;
@@ -418,31 +418,31 @@ export interface Project {
 }
 
 /** Deployment configuration of a project. */
-export interface ProjectConfig {
+export type ProjectConfig = {
   environment?: "development" | "staging" | "production" | "testing";
   region?: string;
   scaling?: {
     min_instances?: number;
     max_instances?: number;
   };
-}
+} & Record<string, unknown>;
 
 /** A JSON Merge Patch of a project's config; `null` removes a member. */
-export interface ProjectConfigPatch {
+export type ProjectConfigPatch = {
   environment?: ("development" | "staging" | "production" | "testing") | null;
   region?: string | null;
-  scaling?: {
+  scaling?: ({
     min_instances?: number | null;
     max_instances?: number | null;
-  } | null;
-}
+  } & Record<string, unknown>) | null;
+} & Record<string, unknown>;
 
-export interface ProjectCreate {
+export type ProjectCreate = {
   name: string;
   description?: string;
   status?: "active" | "archived";
   config?: ProjectConfig;
-}
+} & Record<string, unknown>;
 
 /** `data` of `project.*` events. */
 export interface ProjectEventData {
@@ -469,14 +469,14 @@ export interface ProjectMetrics {
   };
 }
 
-export interface ProjectUpdate {
+export type ProjectUpdate = {
   name?: string;
   description?: string;
   status?: "active" | "archived";
   config?: ProjectConfig;
-}
+} & Record<string, unknown>;
 
-export interface RegisterRequest {
+export type RegisterRequest = {
   email: string;
   /** At least 8 characters, not a common password, not your email or username. */
   password: string;
@@ -485,7 +485,7 @@ export interface RegisterRequest {
   username?: string;
   first_name?: string;
   last_name?: string;
-}
+} & Record<string, unknown>;
 
 export interface RegisterResponse {
   message: string;
@@ -496,12 +496,12 @@ export interface RegisterResponse {
 }
 
 /** Resource limits of a workspace, as Kubernetes quantity strings (seed 001). */
-export interface ResourceQuota {
+export type ResourceQuota = {
   /** CPU cores, whole, decimal or in millicores (`100`, `0.5`, `500m`). */
   cpu?: string;
   /** Memory with an optional binary or decimal suffix (`512Mi`, `200Gi`, `1G`). */
   memory?: string;
-}
+} & Record<string, unknown>;
 
 export interface User {
   id: string;
@@ -513,7 +513,7 @@ export interface User {
   date_joined: string;
 }
 
-/** `data` of `user.created` (seed 003). */
+/** `data` of `user.created`. */
 export interface UserEventData {
   id: string;
   name?: string;
@@ -545,12 +545,12 @@ export interface Variable {
   created_by_name: string | null;
 }
 
-export interface VariableCreate {
+export type VariableCreate = {
   key: VariableKey;
   value: VariableValue;
   /** Id of one of your environments. */
   environment: string;
-}
+} & Record<string, unknown>;
 
 /** `data` of `variable.*` events (never the value). */
 export interface VariableEventData {
@@ -571,10 +571,10 @@ export interface VariableList {
   links: Links;
 }
 
-export interface VariableUpdate {
+export type VariableUpdate = {
   key?: VariableKey;
   value?: VariableValue;
-}
+} & Record<string, unknown>;
 
 /** The secret value (at most 65,536 characters); encrypted at rest, never echoed in errors. */
 export type VariableValue = string;
@@ -615,13 +615,13 @@ export interface WebhookAttempt {
   next_attempt_at: string | null;
 }
 
-export interface WebhookCreate {
+export type WebhookCreate = {
   /** https URL to POST events to. */
   url: string;
   events: WebhookEventFilter;
   description?: string;
   enabled?: boolean;
-}
+} & Record<string, unknown>;
 
 export interface WebhookDelivery {
   id: string;
@@ -668,12 +668,12 @@ export interface WebhookList {
   links: Links;
 }
 
-export interface WebhookRecover {
+export type WebhookRecover = {
   /** Resend failures from this time on. */
   since: string;
   /** ... and before this time (default: now). */
   until?: string;
-}
+} & Record<string, unknown>;
 
 export interface WebhookRecoverResult {
   /** Deliveries queued. */
@@ -689,12 +689,12 @@ export interface WebhookTestEventData {
   sent_at: string;
 }
 
-export interface WebhookUpdate {
+export type WebhookUpdate = {
   url?: string;
   events?: WebhookEventFilter;
   description?: string;
   enabled?: boolean;
-}
+} & Record<string, unknown>;
 
 /** An endpoint with its signing secret; returned only on create and rotate. */
 export type WebhookWithSecret = Webhook & {
@@ -716,17 +716,17 @@ export interface Workspace {
 }
 
 /** Workspace configuration (seed 000). */
-export interface WorkspaceConfig {
+export type WorkspaceConfig = {
   environment?: EnvironmentType;
-}
+} & Record<string, unknown>;
 
-export interface WorkspaceCreate {
+export type WorkspaceCreate = {
   name: string;
   description?: string;
   region?: string;
   config?: WorkspaceConfig;
   resource_quota?: ResourceQuota;
-}
+} & Record<string, unknown>;
 
 export interface WorkspaceList {
   data: Array<Workspace>;
@@ -734,10 +734,10 @@ export interface WorkspaceList {
   links: Links;
 }
 
-export interface WorkspaceUpdate {
+export type WorkspaceUpdate = {
   name?: string;
   description?: string;
   region?: string;
   config?: WorkspaceConfig;
   resource_quota?: ResourceQuota;
-}
+} & Record<string, unknown>;

@@ -25,8 +25,8 @@ def test_crud_across_tags(live: LiveServer) -> None:
         assert isinstance(project, Project)
         assert project.status == "active"
         assert project.created_at.tzinfo is not None
-        assert client.projects.get(project_id=project.id) == project
-        renamed = client.projects.update(project_id=project.id, description="changed")
+        assert client.projects.get(project.id) == project
+        renamed = client.projects.update(project.id, description="changed")
         assert renamed.description == "changed"
         assert renamed.name == project.name
 
@@ -34,17 +34,29 @@ def test_crud_across_tags(live: LiveServer) -> None:
         assert env.project == project.id
         variable = client.variables.create(key="API_URL", value="https://x", environment=env.id)
         assert variable.key == "API_URL"
-        listed = client.variables.list_environment(environment_id=env.id)
+        listed = client.variables.list(env.id)
         assert [v.id for v in listed.data] == [variable.id]
-        exported = client.environments.export(environment_id=env.id)
+        exported = client.environments.export(env.id)
         assert "API_URL=" in exported
 
         workspace = client.workspaces.create(name=f"ws-{uuid.uuid4().hex[:6]}")
-        assert client.workspaces.get(workspace_id=workspace.id).name == workspace.name
-        client.workspaces.delete(workspace_id=workspace.id)
-        client.projects.delete(project_id=project.id)
+        assert client.workspaces.get(workspace.id).name == workspace.name
+        client.workspaces.delete(workspace.id)
+        client.projects.delete(project.id)
         with pytest.raises(NotFoundError):
-            client.projects.get(project_id=project.id)
+            client.projects.get(project.id)
+
+
+def test_an_empty_path_id_raises_before_anything_is_sent(live: LiveServer) -> None:
+    sent: list[httpx.Request] = []
+    http = httpx.Client(event_hooks={"request": [sent.append]})
+    with Client(api_key=live.api_key, base_url=live.base_url, http_client=http) as client:
+        with pytest.raises(ValueError, match="project_id must not be empty"):
+            client.projects.get("")
+        with pytest.raises(ValueError, match="environment_id must not be empty"):
+            client.variables.list("")
+    assert sent == []
+    http.close()
 
 
 def test_pagination_across_several_pages(live: LiveServer) -> None:
@@ -53,13 +65,26 @@ def test_pagination_across_several_pages(live: LiveServer) -> None:
         made = {client.projects.create(name=f"page-{tag}-{i}").id for i in range(5)}
         first = client.projects.list(search=f"page-{tag}", per_page=2)
         assert len(first.data) == 2
+        assert [p.id for p in first.items] == [p.id for p in first.data]
         assert first.pagination.pages == 3
-        found = [p.id for p in client.projects.list_all(search=f"page-{tag}", per_page=2)]
+        assert first.has_next_page()
+        second = first.next_page()
+        assert second is not None
+        assert second.pagination.page == 2
+        found = [p.id for p in first]  # every page from the first on
         assert sorted(found) == sorted(made)
+        last = client.projects.list(search=f"page-{tag}", per_page=2, page=3)
+        assert not last.has_next_page()
+        assert last.next_page() is None
+        with pytest.deprecated_call():
+            legacy = [p.id for p in client.projects.list_all(search=f"page-{tag}", per_page=2)]
+        assert sorted(legacy) == sorted(made)
 
     async def collect() -> list[str]:
         async with AsyncClient(api_key=live.api_key, base_url=live.base_url) as aclient:
-            return [p.id async for p in aclient.projects.list_all(search=f"page-{tag}", per_page=2)]
+            page = await aclient.projects.list(search=f"page-{tag}", per_page=2)
+            assert page.has_next_page()
+            return [p.id async for p in page]
 
     assert sorted(asyncio.run(collect())) == sorted(made)
 
@@ -69,9 +94,10 @@ def test_not_found_carries_the_servers_request_id(live: LiveServer) -> None:
     http = httpx.Client(event_hooks={"response": [seen.append]})
     client = Client(api_key=live.api_key, base_url=live.base_url, http_client=http)
     with pytest.raises(NotFoundError) as caught:
-        client.projects.get(project_id="proj_doesnotexist0")
+        client.projects.get("proj_doesnotexist0")
     error = caught.value
     assert error.status == 404
+    assert not hasattr(error, "status_code")  # one status attribute
     assert error.code == "not_found"
     assert error.request_id
     assert error.request_id == seen[-1].headers["X-Request-ID"]
@@ -114,7 +140,7 @@ def test_webhook_delivery_verifies(live: LiveServer, receiver: Receiver) -> None
     with client_for(live) as client:
         hook = client.webhooks.create(url=receiver.url, events=["*"])
         assert hook.secret.startswith("whsec_")
-        client.webhooks.test(webhook_id=hook.id)
+        client.webhooks.test(hook.id)
         got = receiver.wait_for(1)[0]
     event = verify_webhook(got.body, got.headers, hook.secret)
     assert event.event == "webhook.test"
@@ -130,13 +156,13 @@ def test_rate_limited_login_is_retried_then_surfaced(live: LiveServer) -> None:
     email = f"rl-{uuid.uuid4().hex[:8]}@example.com"
     password = "correct horse battery staple"
     with Client(base_url=live.base_url, api_key="") as anonymous:
-        anonymous.auth.register_user(email=email, password=password)
+        anonymous.auth.register(email=email, password=password)
     waited: list[float] = []
     strict = Client(base_url=live.base_url, api_key="", max_retries=0)
     for _ in range(10):
-        strict.auth.login_user(email=email, password=password)
+        strict.auth.login(email=email, password=password)
     with pytest.raises(RateLimitError) as caught:
-        strict.auth.login_user(email=email, password=password)
+        strict.auth.login(email=email, password=password)
     assert caught.value.status == 429
     assert caught.value.retry_after is not None
     assert 0 < caught.value.retry_after <= 60
@@ -148,7 +174,7 @@ def test_rate_limited_login_is_retried_then_surfaced(live: LiveServer) -> None:
         time.sleep(seconds)
 
     with Client(base_url=live.base_url, api_key="", sleep=sleep) as patient:
-        logged_in = patient.auth.login_user(email=email, password=password)
+        logged_in = patient.auth.login(email=email, password=password)
     assert logged_in.token
     assert len(waited) == 1
     assert waited[0] <= caught.value.retry_after

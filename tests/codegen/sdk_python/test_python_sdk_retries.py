@@ -71,7 +71,7 @@ def make(
 def test_backoff_doubles_and_stops_after_max_retries() -> None:
     client, seen, slept = make([error(503, "service_unavailable")] * 3)
     with pytest.raises(InternalServerError) as caught:
-        client.projects.get(project_id="proj_1")
+        client.projects.get("proj_1")
     assert len(seen) == 3
     assert slept == [0.5, 1.0]
     assert caught.value.request_id == "req_1"
@@ -89,7 +89,7 @@ def test_jitter_shortens_the_wait_by_at_most_a_quarter() -> None:
         sleep=slept.append,
         retry_policy=policy,
     )
-    client.projects.get(project_id="proj_1")
+    client.projects.get("proj_1")
     assert slept == [0.375]
 
 
@@ -97,7 +97,7 @@ def test_429_is_retried_honouring_retry_after() -> None:
     client, seen, slept = make(
         [error(429, "rate_limited", {"Retry-After": "3"}), httpx.Response(200, json=PROJECT)]
     )
-    project = client.projects.get(project_id="proj_1")
+    project = client.projects.get("proj_1")
     assert project.id == "proj_1"
     assert slept == [3.0]
     assert len(seen) == 2
@@ -106,7 +106,7 @@ def test_429_is_retried_honouring_retry_after() -> None:
 def test_429_waits_until_the_rate_limit_reset_without_retry_after() -> None:
     reset = {"X-RateLimit-Reset": str(1_700_000_000 + 7)}
     client, _, slept = make([error(429, "rate_limited", reset), httpx.Response(200, json=PROJECT)])
-    client.projects.get(project_id="proj_1")
+    client.projects.get("proj_1")
     assert slept == [7.0]
 
 
@@ -119,7 +119,7 @@ def test_429_surfaces_as_rate_limit_error_when_retries_are_off() -> None:
     }
     client, seen, slept = make([error(429, "rate_limited", headers)], max_retries=0)
     with pytest.raises(RateLimitError) as caught:
-        client.projects.get(project_id="proj_1")
+        client.projects.get("proj_1")
     assert len(seen) == 1
     assert slept == []
     assert caught.value.retry_after == 12.0
@@ -132,14 +132,14 @@ def test_429_surfaces_as_rate_limit_error_when_retries_are_off() -> None:
 def test_per_call_max_retries_overrides_the_client() -> None:
     client, seen, _ = make([error(409, "conflict")] * 2)
     with pytest.raises(ConflictError):
-        client.projects.get(project_id="proj_1", request_options=RequestOptions(max_retries=1))
+        client.projects.get("proj_1", request_options=RequestOptions(max_retries=1))
     assert len(seen) == 2
 
 
 def test_a_400_is_not_retried() -> None:
     client, seen, slept = make([error(400, "invalid_request")])
     with pytest.raises(Exception, match="invalid request"):
-        client.projects.get(project_id="proj_1")
+        client.projects.get("proj_1")
     assert len(seen) == 1
     assert slept == []
 
@@ -166,12 +166,12 @@ def test_explicit_idempotency_key_and_timeout_per_call() -> None:
 def test_connection_errors_and_timeouts_after_retries() -> None:
     client, seen, slept = make([httpx.ConnectError("refused")] * 3)
     with pytest.raises(APIConnectionError):
-        client.projects.get(project_id="proj_1")
+        client.projects.get("proj_1")
     assert len(seen) == 3
     assert slept == [0.5, 1.0]
     client, _, _ = make([httpx.ReadTimeout("slow")], max_retries=0)
     with pytest.raises(APITimeoutError):
-        client.projects.get(project_id="proj_1")
+        client.projects.get("proj_1")
 
 
 def test_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -180,7 +180,7 @@ def test_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     transport, seen = scripted([httpx.Response(200, json=PROJECT)])
     client = Client(transport=transport)
     assert client.base_url == "http://env.test"
-    client.projects.get(project_id="proj 1")
+    client.projects.get("proj 1")
     assert seen[0].headers["Authorization"] == "Bearer sk_env"
     assert seen[0].url.raw_path == b"/v1/projects/proj%201"
 
@@ -206,7 +206,7 @@ def test_async_client_retries_with_its_injected_sleep() -> None:
             sleep=sleep,
             retry_policy=policy,
         ) as client:
-            project = await client.projects.get(project_id="proj_1")
+            project = await client.projects.get("proj_1")
             return project.id
 
     assert asyncio.run(run()) == "proj_1"

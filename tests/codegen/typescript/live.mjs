@@ -20,7 +20,7 @@ async function expectError(promise) {
 delete process.env.SPECWAY_API_KEY;
 const anonymous = new Client({ baseURL });
 const email = `sdk-ts-${Date.now()}@example.com`;
-const registered = await anonymous.auth.registerUser({ email, password: "correct-horse-battery-staple" });
+const registered = await anonymous.auth.register({ email, password: "correct-horse-battery-staple" });
 const session = new Client({ baseURL, apiKey: registered.token });
 const minted = await session.apiKeys.create({ name: "sdk-ts", scopes: ["read", "write", "delete", "admin"] });
 process.env.SPECWAY_API_KEY = minted.key;
@@ -61,12 +61,28 @@ const names = [];
 for (let i = 0; i < 7; i++) names.push((await client.projects.create({ name: `sdk-ts-page-${i}` })).name);
 listCalls.length = 0;
 const seen = [];
-for await (const project of client.projects.listAll({ per_page: 3, sort: "name", order: "asc" })) {
+const pageOne = await client.projects.list({ per_page: 3, sort: "name", order: "asc" });
+for await (const project of pageOne) {
   seen.push(project.name);
 }
 const requests = listCalls.length;
 const firstPage = await client.projects.list({ per_page: 3 });
-out.pagination = { created: names, seen, requests, total: firstPage.pagination.total, pages: firstPage.pagination.pages };
+const secondPage = await firstPage.nextPage();
+const lastPage = await client.projects.list({ per_page: 3, page: 3 });
+let legacy = 0;
+for await (const project of client.projects.listAll({ per_page: 3 })) legacy += project ? 1 : 0;
+out.pagination = {
+  created: names, seen, requests, total: firstPage.pagination.total, pages: firstPage.pagination.pages,
+  firstItems: firstPage.pageItems().length, hasNext: firstPage.hasNextPage(), secondPage: secondPage?.pagination.page,
+  lastHasNext: lastPage.hasNextPage(), afterLast: await lastPage.nextPage(), legacy,
+};
+let emptyId = null;
+try {
+  client.projects.get("");
+} catch (error) {
+  emptyId = error instanceof TypeError ? error.message : String(error);
+}
+out.emptyId = emptyId;
 
 // --- idempotency: the same key twice is one project ---------------------------------------------
 const key = `sdk-ts-${Date.now()}`;
@@ -126,7 +142,7 @@ let attempts = 0;
 while (!limited && attempts < 15) {
   attempts += 1;
   try {
-    await noRetries.auth.loginUser({ email, password: "not-the-password" });
+    await noRetries.auth.login({ email, password: "not-the-password" });
   } catch (error) {
     if (error instanceof sdk.RateLimitError) limited = error;
   }
@@ -135,7 +151,7 @@ let retriedLogin = null;
 if (limited) {
   // With retries on, the same call waits out Retry-After and then succeeds.
   const retrying = new Client({ baseURL, maxRetries: 3 });
-  retriedLogin = await retrying.auth.loginUser({ email, password: "correct-horse-battery-staple" });
+  retriedLogin = await retrying.auth.login({ email, password: "correct-horse-battery-staple" });
 }
 out.rateLimited = {
   attempts,

@@ -86,6 +86,16 @@ def test_auto_pagination_walks_every_page(seen: dict[str, Any]) -> None:
     assert page["total"] == 7
     assert page["pages"] == 3
     assert page["requests"] == 3  # 3 + 3 + 1
+    assert page["firstItems"] == 3
+    assert page["hasNext"] is True
+    assert page["secondPage"] == 2
+    assert page["lastHasNext"] is False
+    assert page["afterLast"] is None
+    assert page["legacy"] == 7  # the deprecated listAll walks the same pages
+
+
+def test_an_empty_path_id_throws_at_once(seen: dict[str, Any]) -> None:
+    assert seen["emptyId"] == "projectId must not be empty"
 
 
 def test_idempotency_key_replays_the_first_create(seen: dict[str, Any]) -> None:

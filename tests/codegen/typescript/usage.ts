@@ -21,23 +21,23 @@ export async function tour(client: Client, secret: string, body: string, headers
   await client.projects.update(created.id, { description: "e" }, { maxRetries: 0 });
   await client.projects.get(created.id, { signal: AbortSignal.timeout(1_000) });
   const nothing: void = await client.projects.delete(created.id);
-  for await (const project of client.projects.listAll({ status: "archived" })) project.name.toUpperCase();
+  for await (const project of await client.projects.list({ status: "archived" })) project.name.toUpperCase();
 
-  const registered = await client.auth.registerUser({ email: "a@example.com", password: "correct-horse" });
-  await client.auth.loginUser({ email: "a@example.com", password: "correct-horse" });
+  const registered = await client.auth.register({ email: "a@example.com", password: "correct-horse" });
+  await client.auth.login({ email: "a@example.com", password: "correct-horse" });
   await client.auth.getProfile();
-  await client.auth.logoutUser();
+  await client.auth.logout();
 
   const orgs = await client.organizations.list();
   await client.organizations.listMembers(orgs.data[0]?.id ?? "org_x");
   const key = await client.apiKeys.create({ name: "ci", scopes: ["read", "write"], expires_at: null });
   await client.apiKeys.revoke(key.id);
-  for await (const k of client.apiKeys.listAll()) k.prefix.length;
+  for await (const k of await client.apiKeys.list()) k.prefix.length;
 
   const hook = await client.webhooks.create({ url: "https://example.com/hooks", events: ["project.created"] });
   await client.webhooks.rotateSecret(hook.id);
-  for await (const d of client.webhooks.listDeliveriesAll(hook.id, { status: "failed" })) d.event_id.length;
-  for await (const entry of client.auditLogs.listAll({ limit: 10 })) entry.id.length;
+  for await (const d of await client.webhooks.listDeliveries(hook.id, { status: "failed" })) d.event_id.length;
+  for await (const entry of await client.auditLogs.list({ limit: 10 })) entry.id.length;
 
   const ws = await client.workspaces.create({ name: "w" });
   await client.workspaces.get(ws.id);
@@ -45,16 +45,16 @@ export async function tour(client: Client, secret: string, body: string, headers
   const dotenv: string = await client.environments.export(env.id);
   await client.environments.import(env.id, { file: new Blob([dotenv]) });
   await client.variables.create({ environment: env.id, key: "API_URL", value: "https://x" });
-  for await (const v of client.variables.listEnvironmentAll(env.id)) v.key.length;
+  for await (const v of await client.variables.list(env.id)) v.key.length;
 
   const dep = await client.deployments.create(created.id, { version: "1.2.3" });
   await client.deployments.rollback(created.id, dep.id);
-  for await (const d of client.deployments.listAll(created.id)) d.status satisfies string;
-  await client.configuration.getProjectConfig(created.id);
-  await client.configuration.updateProjectConfig(created.id, {});
-  await client.monitoring.getProjectMetrics(created.id);
-  for await (const line of client.monitoring.getProjectLogsAll(created.id, { level: "error" })) line.message.length;
-  const stream: Response = await client.monitoring.streamProjectLogs(created.id);
+  for await (const d of await client.deployments.list(created.id)) d.status satisfies string;
+  await client.configuration.getConfig(created.id);
+  await client.configuration.updateConfig(created.id, {});
+  await client.monitoring.getMetrics(created.id);
+  for await (const line of await client.monitoring.getLogs(created.id, { level: "error" })) line.message.length;
+  const stream: Response = await client.monitoring.streamLogs(created.id);
   await stream.body?.cancel();
   await client.batch.execute({ operations: [{ method: "GET", path: "/v1/projects" }] });
 

@@ -2,16 +2,17 @@
 /**
  * API Keys: API keys with scopes, expiry, IP allow-lists and plans; the secret is shown once.
  * Test-mode keys (`sk_test_…`, `test_mode: true`) act in a sandbox: a twin of the
- * organisation whose projects, environments, variables, deployments, webhooks and audit logs
+ * organisation whose data, webhooks and audit logs
  * are apart from live data (each side gets 404 for the other's ids), reset daily. Every
  * response to a test-mode key carries `X-Specway-Mode: test`. A test-mode key sees and mints
  * only test-mode keys, and cannot change members or delete the organisation.
  * 
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
 
 export type ApiKeysListParams = {
   /** Page number, from 1. */
@@ -35,29 +36,19 @@ export class ApiKeysResource {
   list(
     params: ApiKeysListParams = {},
     options?: RequestOptions,
-  ): Promise<ApiKeyList> {
-    return this.core.request<ApiKeyList>(
-      {
-        method: "GET",
-        path: `/v1/api-keys`,
-        params,
-        query: ["page", "per_page"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link ApiKeysResource.list}, fetched as you iterate:
-   * `for await (const item of client.apiKeys.listAll()) { … }`.
-   */
-  listAll(
-    params: ApiKeysListParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<ApiKey, void, undefined> {
-    return paginate<ApiKeysListParams, ApiKey>(
-      (page) => this.list(page, options),
+  ): Promise<Page<ApiKeyList, ApiKey>> {
+    return firstPage<ApiKeysListParams, ApiKeyList, ApiKey>(
+      (page) =>
+        this.core.request<ApiKeyList>(
+          {
+            method: "GET",
+            path: `/v1/api-keys`,
+            params: page,
+            query: ["page", "per_page"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -66,6 +57,17 @@ export class ApiKeysResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link ApiKeysResource.list} returns instead:
+   * `for await (const item of await client.apiKeys.list()) { … }`.
+   */
+  async *listAll(
+    params: ApiKeysListParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<ApiKey, void, undefined> {
+    yield* await this.list(params, options);
   }
 
   /**
@@ -105,7 +107,7 @@ export class ApiKeysResource {
     return this.core.request<ApiKey>(
       {
         method: "GET",
-        path: `/v1/api-keys/${encodeURIComponent(String(keyId))}`,
+        path: `/v1/api-keys/${pathSegment("keyId", keyId)}`,
         response: "json",
       },
       options,
@@ -126,7 +128,7 @@ export class ApiKeysResource {
     return this.core.request<void>(
       {
         method: "DELETE",
-        path: `/v1/api-keys/${encodeURIComponent(String(keyId))}`,
+        path: `/v1/api-keys/${pathSegment("keyId", keyId)}`,
         response: "none",
       },
       options,

@@ -7,7 +7,7 @@
 
 import type { Core, RequestOptions } from "../core.js";
 import type { AuditDateBound, AuditLogEntry, AuditLogList } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
 
 export type AuditLogsListParams = {
   /** Only entries whose actor is this user id. */
@@ -43,29 +43,19 @@ export class AuditLogsResource {
   list(
     params: AuditLogsListParams = {},
     options?: RequestOptions,
-  ): Promise<AuditLogList> {
-    return this.core.request<AuditLogList>(
-      {
-        method: "GET",
-        path: `/v1/audit-logs`,
-        params,
-        query: ["user", "action", "target_type", "date_from", "date_to", "cursor", "limit"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link AuditLogsResource.list}, fetched as you iterate:
-   * `for await (const item of client.auditLogs.listAll()) { … }`.
-   */
-  listAll(
-    params: AuditLogsListParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<AuditLogEntry, void, undefined> {
-    return paginate<AuditLogsListParams, AuditLogEntry>(
-      (page) => this.list(page, options),
+  ): Promise<Page<AuditLogList, AuditLogEntry>> {
+    return firstPage<AuditLogsListParams, AuditLogList, AuditLogEntry>(
+      (page) =>
+        this.core.request<AuditLogList>(
+          {
+            method: "GET",
+            path: `/v1/audit-logs`,
+            params: page,
+            query: ["user", "action", "target_type", "date_from", "date_to", "cursor", "limit"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "cursor",
@@ -74,5 +64,16 @@ export class AuditLogsResource {
         cursorField: "next_cursor",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link AuditLogsResource.list} returns instead:
+   * `for await (const item of await client.auditLogs.list()) { … }`.
+   */
+  async *listAll(
+    params: AuditLogsListParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<AuditLogEntry, void, undefined> {
+    yield* await this.list(params, options);
   }
 }

@@ -6,9 +6,9 @@
 import type { Core, RequestOptions } from "../core.js";
 import type { LoginRequest, LoginResponse, Message, RegisterRequest, RegisterResponse, UserProfile } from "../models.js";
 
-export type AuthRegisterUserParams = RegisterRequest;
+export type AuthRegisterParams = RegisterRequest;
 
-export type AuthLoginUserParams = LoginRequest;
+export type AuthLoginParams = LoginRequest;
 
 export class AuthResource {
   constructor(private readonly core: Core) {}
@@ -20,8 +20,8 @@ export class AuthResource {
    *
    * `POST /v1/auth/register`
    */
-  registerUser(
-    params: AuthRegisterUserParams,
+  register(
+    params: AuthRegisterParams,
     options?: RequestOptions,
   ): Promise<RegisterResponse> {
     return this.core.request<RegisterResponse>(
@@ -43,8 +43,8 @@ export class AuthResource {
    *
    * `POST /v1/auth/login`
    */
-  loginUser(
-    params: AuthLoginUserParams,
+  login(
+    params: AuthLoginParams,
     options?: RequestOptions,
   ): Promise<LoginResponse> {
     return this.core.request<LoginResponse>(
@@ -62,11 +62,11 @@ export class AuthResource {
   /**
    * Log out
    *
-   * Revokes the session token of this request; it is refused by every process within a second. API keys are revoked with `DELETE /v1/api-keys/{key_id}` instead (400 here).
+   * Revokes the session token of this request; it is refused by every process within a second. API keys are revoked with `DELETE …/api-keys/{key_id}` instead (400 here).
    *
    * `POST /v1/auth/logout`
    */
-  logoutUser(
+  logout(
     options?: RequestOptions,
   ): Promise<Message> {
     return this.core.request<Message>(

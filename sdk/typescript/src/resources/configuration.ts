@@ -3,10 +3,11 @@
  * Configuration: A project's active configuration, changed with JSON Merge Patch (RFC 7396).
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { ProjectConfig, ProjectConfigPatch } from "../models.js";
 
-export type ConfigurationUpdateProjectConfigParams = ProjectConfigPatch;
+export type ConfigurationUpdateConfigParams = ProjectConfigPatch;
 
 export class ConfigurationResource {
   constructor(private readonly core: Core) {}
@@ -18,14 +19,14 @@ export class ConfigurationResource {
    *
    * `GET /v1/projects/{project_id}/config`
    */
-  getProjectConfig(
+  getConfig(
     projectId: string,
     options?: RequestOptions,
   ): Promise<ProjectConfig> {
     return this.core.request<ProjectConfig>(
       {
         method: "GET",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/config`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}/config`,
         response: "json",
       },
       options,
@@ -43,15 +44,15 @@ export class ConfigurationResource {
    *
    * `PATCH /v1/projects/{project_id}/config`
    */
-  updateProjectConfig(
+  updateConfig(
     projectId: string,
-    params: ConfigurationUpdateProjectConfigParams = {},
+    params: ConfigurationUpdateConfigParams = {},
     options?: RequestOptions,
   ): Promise<ProjectConfig> {
     return this.core.request<ProjectConfig>(
       {
         method: "PATCH",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/config`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}/config`,
         params,
         body: "fields",
         response: "json",

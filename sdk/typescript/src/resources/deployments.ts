@@ -8,9 +8,10 @@
  * 
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Deployment, DeploymentCreate, DeploymentList, DeploymentStatus } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
 
 export type DeploymentsListParams = {
   /** Page number, from 1. */
@@ -41,30 +42,19 @@ export class DeploymentsResource {
     projectId: string,
     params: DeploymentsListParams = {},
     options?: RequestOptions,
-  ): Promise<DeploymentList> {
-    return this.core.request<DeploymentList>(
-      {
-        method: "GET",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/deployments`,
-        params,
-        query: ["page", "per_page", "sort", "order", "status"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link DeploymentsResource.list}, fetched as you iterate:
-   * `for await (const item of client.deployments.listAll()) { … }`.
-   */
-  listAll(
-    projectId: string,
-    params: DeploymentsListParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<Deployment, void, undefined> {
-    return paginate<DeploymentsListParams, Deployment>(
-      (page) => this.list(projectId, page, options),
+  ): Promise<Page<DeploymentList, Deployment>> {
+    return firstPage<DeploymentsListParams, DeploymentList, Deployment>(
+      (page) =>
+        this.core.request<DeploymentList>(
+          {
+            method: "GET",
+            path: `/v1/projects/${pathSegment("projectId", projectId)}/deployments`,
+            params: page,
+            query: ["page", "per_page", "sort", "order", "status"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "keyed",
@@ -73,6 +63,18 @@ export class DeploymentsResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link DeploymentsResource.list} returns instead:
+   * `for await (const item of await client.deployments.list()) { … }`.
+   */
+  async *listAll(
+    projectId: string,
+    params: DeploymentsListParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Deployment, void, undefined> {
+    yield* await this.list(projectId, params, options);
   }
 
   /**
@@ -93,7 +95,7 @@ export class DeploymentsResource {
     return this.core.request<Deployment>(
       {
         method: "POST",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/deployments`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}/deployments`,
         params,
         body: "fields",
         response: "json",
@@ -117,7 +119,7 @@ export class DeploymentsResource {
     return this.core.request<Deployment>(
       {
         method: "GET",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/deployments/${encodeURIComponent(String(deploymentId))}`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}/deployments/${pathSegment("deploymentId", deploymentId)}`,
         response: "json",
       },
       options,
@@ -142,7 +144,7 @@ export class DeploymentsResource {
     return this.core.request<Deployment>(
       {
         method: "POST",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/deployments/${encodeURIComponent(String(deploymentId))}/rollback`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}/deployments/${pathSegment("deploymentId", deploymentId)}/rollback`,
         response: "json",
       },
       options,

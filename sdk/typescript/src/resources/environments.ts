@@ -3,9 +3,10 @@
  * Environments: A project's development, staging, production and testing environments; .env export and import.
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Environment, EnvironmentCreate, EnvironmentImport, EnvironmentList, EnvironmentType, EnvironmentUpdate, ImportResult } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
 
 export type EnvironmentsListParams = {
   /** Page number, from 1. */
@@ -28,7 +29,7 @@ export type EnvironmentsCreateParams = EnvironmentCreate;
 
 export type EnvironmentsUpdateParams = EnvironmentUpdate;
 
-export type EnvironmentsListProjectParams = {
+export type EnvironmentsListForProjectParams = {
   /** Page number, from 1. */
   page?: number;
   /** Items per page (max 100). */
@@ -56,29 +57,19 @@ export class EnvironmentsResource {
   list(
     params: EnvironmentsListParams = {},
     options?: RequestOptions,
-  ): Promise<EnvironmentList> {
-    return this.core.request<EnvironmentList>(
-      {
-        method: "GET",
-        path: `/v1/environments`,
-        params,
-        query: ["page", "per_page", "sort", "order", "search", "project", "environment_type"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link EnvironmentsResource.list}, fetched as you iterate:
-   * `for await (const item of client.environments.listAll()) { … }`.
-   */
-  listAll(
-    params: EnvironmentsListParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<Environment, void, undefined> {
-    return paginate<EnvironmentsListParams, Environment>(
-      (page) => this.list(page, options),
+  ): Promise<Page<EnvironmentList, Environment>> {
+    return firstPage<EnvironmentsListParams, EnvironmentList, Environment>(
+      (page) =>
+        this.core.request<EnvironmentList>(
+          {
+            method: "GET",
+            path: `/v1/environments`,
+            params: page,
+            query: ["page", "per_page", "sort", "order", "search", "project", "environment_type"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -87,6 +78,17 @@ export class EnvironmentsResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link EnvironmentsResource.list} returns instead:
+   * `for await (const item of await client.environments.list()) { … }`.
+   */
+  async *listAll(
+    params: EnvironmentsListParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Environment, void, undefined> {
+    yield* await this.list(params, options);
   }
 
   /**
@@ -126,7 +128,7 @@ export class EnvironmentsResource {
     return this.core.request<Environment>(
       {
         method: "GET",
-        path: `/v1/environments/${encodeURIComponent(String(environmentId))}`,
+        path: `/v1/environments/${pathSegment("environmentId", environmentId)}`,
         response: "json",
       },
       options,
@@ -147,7 +149,7 @@ export class EnvironmentsResource {
     return this.core.request<void>(
       {
         method: "DELETE",
-        path: `/v1/environments/${encodeURIComponent(String(environmentId))}`,
+        path: `/v1/environments/${pathSegment("environmentId", environmentId)}`,
         response: "none",
       },
       options,
@@ -169,7 +171,7 @@ export class EnvironmentsResource {
     return this.core.request<Environment>(
       {
         method: "PATCH",
-        path: `/v1/environments/${encodeURIComponent(String(environmentId))}`,
+        path: `/v1/environments/${pathSegment("environmentId", environmentId)}`,
         params,
         body: "fields",
         response: "json",
@@ -185,34 +187,23 @@ export class EnvironmentsResource {
    *
    * `GET /v1/projects/{project_id}/environments`
    */
-  listProject(
+  listForProject(
     projectId: string,
-    params: EnvironmentsListProjectParams = {},
+    params: EnvironmentsListForProjectParams = {},
     options?: RequestOptions,
-  ): Promise<EnvironmentList> {
-    return this.core.request<EnvironmentList>(
-      {
-        method: "GET",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/environments`,
-        params,
-        query: ["page", "per_page", "sort", "order", "environment_type"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link EnvironmentsResource.listProject}, fetched as you iterate:
-   * `for await (const item of client.environments.listProjectAll()) { … }`.
-   */
-  listProjectAll(
-    projectId: string,
-    params: EnvironmentsListProjectParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<Environment, void, undefined> {
-    return paginate<EnvironmentsListProjectParams, Environment>(
-      (page) => this.listProject(projectId, page, options),
+  ): Promise<Page<EnvironmentList, Environment>> {
+    return firstPage<EnvironmentsListForProjectParams, EnvironmentList, Environment>(
+      (page) =>
+        this.core.request<EnvironmentList>(
+          {
+            method: "GET",
+            path: `/v1/projects/${pathSegment("projectId", projectId)}/environments`,
+            params: page,
+            query: ["page", "per_page", "sort", "order", "environment_type"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -221,6 +212,18 @@ export class EnvironmentsResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link EnvironmentsResource.listForProject} returns instead:
+   * `for await (const item of await client.environments.listForProject()) { … }`.
+   */
+  async *listForProjectAll(
+    projectId: string,
+    params: EnvironmentsListForProjectParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Environment, void, undefined> {
+    yield* await this.listForProject(projectId, params, options);
   }
 
   /**
@@ -240,7 +243,7 @@ export class EnvironmentsResource {
     return this.core.request<string>(
       {
         method: "GET",
-        path: `/v1/environments/${encodeURIComponent(String(environmentId))}/export`,
+        path: `/v1/environments/${pathSegment("environmentId", environmentId)}/export`,
         response: "text",
       },
       options,
@@ -268,7 +271,7 @@ export class EnvironmentsResource {
     return this.core.request<ImportResult>(
       {
         method: "POST",
-        path: `/v1/environments/${encodeURIComponent(String(environmentId))}/import`,
+        path: `/v1/environments/${pathSegment("environmentId", environmentId)}/import`,
         params,
         body: "form",
         response: "json",

@@ -6,11 +6,12 @@
  * 
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { LogLine, LogList, ProjectMetrics } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
 
-export type MonitoringGetProjectMetricsParams = {
+export type MonitoringGetMetricsParams = {
   /** Start of the range (ISO 8601); default one hour before `end_time`. */
   start_time?: string;
   /** End of the range (ISO 8601), after `start_time`; default now. */
@@ -19,7 +20,7 @@ export type MonitoringGetProjectMetricsParams = {
   interval?: "1m" | "5m" | "1h";
 };
 
-export type MonitoringGetProjectLogsParams = {
+export type MonitoringGetLogsParams = {
   /** Only lines at or after this time (ISO 8601). */
   start_time?: string;
   /** Only lines before this time (ISO 8601); after `start_time`. */
@@ -36,7 +37,7 @@ export type MonitoringGetProjectLogsParams = {
   order?: "asc" | "desc";
 };
 
-export type MonitoringStreamProjectLogsParams = {
+export type MonitoringStreamLogsParams = {
   /** Minimum severity (`warn` gives warn and error lines). */
   level?: "debug" | "info" | "warn" | "error";
   /** Only lines of this component (`api`, `audit`, `deployments`). */
@@ -59,15 +60,15 @@ export class MonitoringResource {
    *
    * `GET /v1/projects/{project_id}/metrics`
    */
-  getProjectMetrics(
+  getMetrics(
     projectId: string,
-    params: MonitoringGetProjectMetricsParams = {},
+    params: MonitoringGetMetricsParams = {},
     options?: RequestOptions,
   ): Promise<ProjectMetrics> {
     return this.core.request<ProjectMetrics>(
       {
         method: "GET",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/metrics`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}/metrics`,
         params,
         query: ["start_time", "end_time", "interval"],
         response: "json",
@@ -86,34 +87,23 @@ export class MonitoringResource {
    *
    * `GET /v1/projects/{project_id}/logs`
    */
-  getProjectLogs(
+  getLogs(
     projectId: string,
-    params: MonitoringGetProjectLogsParams = {},
+    params: MonitoringGetLogsParams = {},
     options?: RequestOptions,
-  ): Promise<LogList> {
-    return this.core.request<LogList>(
-      {
-        method: "GET",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/logs`,
-        params,
-        query: ["start_time", "end_time", "level", "component", "page", "per_page", "order"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link MonitoringResource.getProjectLogs}, fetched as you iterate:
-   * `for await (const item of client.monitoring.getProjectLogsAll()) { … }`.
-   */
-  getProjectLogsAll(
-    projectId: string,
-    params: MonitoringGetProjectLogsParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<LogLine, void, undefined> {
-    return paginate<MonitoringGetProjectLogsParams, LogLine>(
-      (page) => this.getProjectLogs(projectId, page, options),
+  ): Promise<Page<LogList, LogLine>> {
+    return firstPage<MonitoringGetLogsParams, LogList, LogLine>(
+      (page) =>
+        this.core.request<LogList>(
+          {
+            method: "GET",
+            path: `/v1/projects/${pathSegment("projectId", projectId)}/logs`,
+            params: page,
+            query: ["start_time", "end_time", "level", "component", "page", "per_page", "order"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "keyed",
@@ -122,6 +112,18 @@ export class MonitoringResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link MonitoringResource.getLogs} returns instead:
+   * `for await (const item of await client.monitoring.getLogs()) { … }`.
+   */
+  async *getLogsAll(
+    projectId: string,
+    params: MonitoringGetLogsParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<LogLine, void, undefined> {
+    yield* await this.getLogs(projectId, params, options);
   }
 
   /**
@@ -135,15 +137,15 @@ export class MonitoringResource {
    *
    * `GET /v1/projects/{project_id}/logs/stream`
    */
-  streamProjectLogs(
+  streamLogs(
     projectId: string,
-    params: MonitoringStreamProjectLogsParams = {},
+    params: MonitoringStreamLogsParams = {},
     options?: RequestOptions,
   ): Promise<Response> {
     return this.core.request<Response>(
       {
         method: "GET",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/logs/stream`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}/logs/stream`,
         params,
         query: ["level", "component"],
         headers: ["Last-Event-ID"],

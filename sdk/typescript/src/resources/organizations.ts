@@ -3,9 +3,10 @@
  * Organizations: Organisations (tenants), their members and roles (admin, member, viewer).
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Member, MemberCreate, MemberList, Organization, OrganizationCreate, OrganizationList, OrganizationUpdate } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
 
 export type OrganizationsListParams = {
   /** Page number, from 1. */
@@ -33,36 +34,26 @@ export class OrganizationsResource {
   /**
    * List organisations
    *
-   * The organisations the caller belongs to (a session sees all of its user's; an API key only its own), with member and project counts and the caller's role.
+   * The organisations the caller belongs to (a session sees all of its user's; an API key only its own), with their member count (and the counts the include's `counts` option names) and the caller's role.
    *
    * `GET /v1/organizations`
    */
   list(
     params: OrganizationsListParams = {},
     options?: RequestOptions,
-  ): Promise<OrganizationList> {
-    return this.core.request<OrganizationList>(
-      {
-        method: "GET",
-        path: `/v1/organizations`,
-        params,
-        query: ["page", "per_page"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link OrganizationsResource.list}, fetched as you iterate:
-   * `for await (const item of client.organizations.listAll()) { … }`.
-   */
-  listAll(
-    params: OrganizationsListParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<Organization, void, undefined> {
-    return paginate<OrganizationsListParams, Organization>(
-      (page) => this.list(page, options),
+  ): Promise<Page<OrganizationList, Organization>> {
+    return firstPage<OrganizationsListParams, OrganizationList, Organization>(
+      (page) =>
+        this.core.request<OrganizationList>(
+          {
+            method: "GET",
+            path: `/v1/organizations`,
+            params: page,
+            query: ["page", "per_page"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -71,6 +62,17 @@ export class OrganizationsResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link OrganizationsResource.list} returns instead:
+   * `for await (const item of await client.organizations.list()) { … }`.
+   */
+  async *listAll(
+    params: OrganizationsListParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Organization, void, undefined> {
+    yield* await this.list(params, options);
   }
 
   /**
@@ -110,7 +112,7 @@ export class OrganizationsResource {
     return this.core.request<Organization>(
       {
         method: "GET",
-        path: `/v1/organizations/${encodeURIComponent(String(orgId))}`,
+        path: `/v1/organizations/${pathSegment("orgId", orgId)}`,
         response: "json",
       },
       options,
@@ -120,7 +122,7 @@ export class OrganizationsResource {
   /**
    * Delete an organisation
    *
-   * Deletes the organisation with its memberships, API keys, sessions and projects. Needs the admin role there.
+   * Deletes the organisation with its memberships, API keys, sessions (and the rows of the tables the include's `cascade` option names). Needs the admin role there.
    *
    * `DELETE /v1/organizations/{org_id}`
    */
@@ -131,7 +133,7 @@ export class OrganizationsResource {
     return this.core.request<void>(
       {
         method: "DELETE",
-        path: `/v1/organizations/${encodeURIComponent(String(orgId))}`,
+        path: `/v1/organizations/${pathSegment("orgId", orgId)}`,
         response: "none",
       },
       options,
@@ -153,7 +155,7 @@ export class OrganizationsResource {
     return this.core.request<Organization>(
       {
         method: "PATCH",
-        path: `/v1/organizations/${encodeURIComponent(String(orgId))}`,
+        path: `/v1/organizations/${pathSegment("orgId", orgId)}`,
         params,
         body: "fields",
         response: "json",
@@ -173,30 +175,19 @@ export class OrganizationsResource {
     orgId: string,
     params: OrganizationsListMembersParams = {},
     options?: RequestOptions,
-  ): Promise<MemberList> {
-    return this.core.request<MemberList>(
-      {
-        method: "GET",
-        path: `/v1/organizations/${encodeURIComponent(String(orgId))}/members`,
-        params,
-        query: ["page", "per_page"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link OrganizationsResource.listMembers}, fetched as you iterate:
-   * `for await (const item of client.organizations.listMembersAll()) { … }`.
-   */
-  listMembersAll(
-    orgId: string,
-    params: OrganizationsListMembersParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<Member, void, undefined> {
-    return paginate<OrganizationsListMembersParams, Member>(
-      (page) => this.listMembers(orgId, page, options),
+  ): Promise<Page<MemberList, Member>> {
+    return firstPage<OrganizationsListMembersParams, MemberList, Member>(
+      (page) =>
+        this.core.request<MemberList>(
+          {
+            method: "GET",
+            path: `/v1/organizations/${pathSegment("orgId", orgId)}/members`,
+            params: page,
+            query: ["page", "per_page"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -205,6 +196,18 @@ export class OrganizationsResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link OrganizationsResource.listMembers} returns instead:
+   * `for await (const item of await client.organizations.listMembers()) { … }`.
+   */
+  async *listMembersAll(
+    orgId: string,
+    params: OrganizationsListMembersParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Member, void, undefined> {
+    yield* await this.listMembers(orgId, params, options);
   }
 
   /**
@@ -222,7 +225,7 @@ export class OrganizationsResource {
     return this.core.request<Member>(
       {
         method: "POST",
-        path: `/v1/organizations/${encodeURIComponent(String(orgId))}/members`,
+        path: `/v1/organizations/${pathSegment("orgId", orgId)}/members`,
         params,
         body: "fields",
         response: "json",
@@ -246,7 +249,7 @@ export class OrganizationsResource {
     return this.core.request<void>(
       {
         method: "DELETE",
-        path: `/v1/organizations/${encodeURIComponent(String(orgId))}/members/${encodeURIComponent(String(userId))}`,
+        path: `/v1/organizations/${pathSegment("orgId", orgId)}/members/${pathSegment("userId", userId)}`,
         response: "none",
       },
       options,

@@ -3,9 +3,10 @@
  * Projects: Projects group deployments, environments and configuration.
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Project, ProjectCreate, ProjectList, ProjectUpdate } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
 
 export type ProjectsListParams = {
   /** Page number, from 1. */
@@ -39,29 +40,19 @@ export class ProjectsResource {
   list(
     params: ProjectsListParams = {},
     options?: RequestOptions,
-  ): Promise<ProjectList> {
-    return this.core.request<ProjectList>(
-      {
-        method: "GET",
-        path: `/v1/projects`,
-        params,
-        query: ["page", "per_page", "sort", "order", "search", "status"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link ProjectsResource.list}, fetched as you iterate:
-   * `for await (const item of client.projects.listAll()) { … }`.
-   */
-  listAll(
-    params: ProjectsListParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<Project, void, undefined> {
-    return paginate<ProjectsListParams, Project>(
-      (page) => this.list(page, options),
+  ): Promise<Page<ProjectList, Project>> {
+    return firstPage<ProjectsListParams, ProjectList, Project>(
+      (page) =>
+        this.core.request<ProjectList>(
+          {
+            method: "GET",
+            path: `/v1/projects`,
+            params: page,
+            query: ["page", "per_page", "sort", "order", "search", "status"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -70,6 +61,17 @@ export class ProjectsResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link ProjectsResource.list} returns instead:
+   * `for await (const item of await client.projects.list()) { … }`.
+   */
+  async *listAll(
+    params: ProjectsListParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Project, void, undefined> {
+    yield* await this.list(params, options);
   }
 
   /**
@@ -109,7 +111,7 @@ export class ProjectsResource {
     return this.core.request<Project>(
       {
         method: "GET",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}`,
         response: "json",
       },
       options,
@@ -130,7 +132,7 @@ export class ProjectsResource {
     return this.core.request<void>(
       {
         method: "DELETE",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}`,
         response: "none",
       },
       options,
@@ -152,7 +154,7 @@ export class ProjectsResource {
     return this.core.request<Project>(
       {
         method: "PATCH",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}`,
+        path: `/v1/projects/${pathSegment("projectId", projectId)}`,
         params,
         body: "fields",
         response: "json",

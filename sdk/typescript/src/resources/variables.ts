@@ -3,11 +3,12 @@
  * Variables: Environment variables, encrypted at rest; values only ever returned to readers.
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Variable, VariableCreate, VariableList, VariableUpdate } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
 
-export type VariablesListEnvironmentParams = {
+export type VariablesListParams = {
   /** Page number, from 1. */
   page?: number;
   /** Items per page (max 100). */
@@ -35,34 +36,23 @@ export class VariablesResource {
    *
    * `GET /v1/environments/{environment_id}/variables`
    */
-  listEnvironment(
+  list(
     environmentId: string,
-    params: VariablesListEnvironmentParams = {},
+    params: VariablesListParams = {},
     options?: RequestOptions,
-  ): Promise<VariableList> {
-    return this.core.request<VariableList>(
-      {
-        method: "GET",
-        path: `/v1/environments/${encodeURIComponent(String(environmentId))}/variables`,
-        params,
-        query: ["page", "per_page", "sort", "order", "search"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link VariablesResource.listEnvironment}, fetched as you iterate:
-   * `for await (const item of client.variables.listEnvironmentAll()) { … }`.
-   */
-  listEnvironmentAll(
-    environmentId: string,
-    params: VariablesListEnvironmentParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<Variable, void, undefined> {
-    return paginate<VariablesListEnvironmentParams, Variable>(
-      (page) => this.listEnvironment(environmentId, page, options),
+  ): Promise<Page<VariableList, Variable>> {
+    return firstPage<VariablesListParams, VariableList, Variable>(
+      (page) =>
+        this.core.request<VariableList>(
+          {
+            method: "GET",
+            path: `/v1/environments/${pathSegment("environmentId", environmentId)}/variables`,
+            params: page,
+            query: ["page", "per_page", "sort", "order", "search"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -71,6 +61,18 @@ export class VariablesResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link VariablesResource.list} returns instead:
+   * `for await (const item of await client.variables.list()) { … }`.
+   */
+  async *listAll(
+    environmentId: string,
+    params: VariablesListParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Variable, void, undefined> {
+    yield* await this.list(environmentId, params, options);
   }
 
   /**
@@ -112,7 +114,7 @@ export class VariablesResource {
     return this.core.request<Variable>(
       {
         method: "GET",
-        path: `/v1/variables/${encodeURIComponent(String(variableId))}`,
+        path: `/v1/variables/${pathSegment("variableId", variableId)}`,
         response: "json",
       },
       options,
@@ -133,7 +135,7 @@ export class VariablesResource {
     return this.core.request<void>(
       {
         method: "DELETE",
-        path: `/v1/variables/${encodeURIComponent(String(variableId))}`,
+        path: `/v1/variables/${pathSegment("variableId", variableId)}`,
         response: "none",
       },
       options,
@@ -155,7 +157,7 @@ export class VariablesResource {
     return this.core.request<Variable>(
       {
         method: "PATCH",
-        path: `/v1/variables/${encodeURIComponent(String(variableId))}`,
+        path: `/v1/variables/${pathSegment("variableId", variableId)}`,
         params,
         body: "fields",
         response: "json",

@@ -11,9 +11,12 @@
  * 
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Webhook, WebhookCreate, WebhookDelivery, WebhookDeliveryList, WebhookEventTypeList, WebhookList, WebhookRecover, WebhookRecoverResult, WebhookUpdate, WebhookWithSecret } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
+
+export type WebhooksCreateForProjectParams = WebhookCreate;
 
 export type WebhooksListParams = {
   /** Page number, from 1. */
@@ -29,8 +32,6 @@ export type WebhooksListParams = {
 export type WebhooksCreateParams = WebhookCreate;
 
 export type WebhooksUpdateParams = WebhookUpdate;
-
-export type WebhooksCreateProjectParams = WebhookCreate;
 
 export type WebhooksListDeliveriesParams = {
   /** Page number, from 1. */
@@ -49,6 +50,31 @@ export class WebhooksResource {
   constructor(private readonly core: Core) {}
 
   /**
+   * Create a project webhook
+   *
+   * Like `POST /v1/webhooks`, but the endpoint only receives events of this project
+   * (seed 000's project webhooks). The secret is returned once, in this response.
+   *
+   * `POST /v1/projects/{project_id}/webhooks`
+   */
+  createForProject(
+    projectId: string,
+    params: WebhooksCreateForProjectParams,
+    options?: RequestOptions,
+  ): Promise<WebhookWithSecret> {
+    return this.core.request<WebhookWithSecret>(
+      {
+        method: "POST",
+        path: `/v1/projects/${pathSegment("projectId", projectId)}/webhooks`,
+        params,
+        body: "fields",
+        response: "json",
+      },
+      options,
+    );
+  }
+
+  /**
    * List webhook endpoints
    *
    * The organisation's webhook endpoints, newest first. Secrets are never listed.
@@ -58,29 +84,19 @@ export class WebhooksResource {
   list(
     params: WebhooksListParams = {},
     options?: RequestOptions,
-  ): Promise<WebhookList> {
-    return this.core.request<WebhookList>(
-      {
-        method: "GET",
-        path: `/v1/webhooks`,
-        params,
-        query: ["page", "per_page", "project_id", "enabled"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link WebhooksResource.list}, fetched as you iterate:
-   * `for await (const item of client.webhooks.listAll()) { … }`.
-   */
-  listAll(
-    params: WebhooksListParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<Webhook, void, undefined> {
-    return paginate<WebhooksListParams, Webhook>(
-      (page) => this.list(page, options),
+  ): Promise<Page<WebhookList, Webhook>> {
+    return firstPage<WebhooksListParams, WebhookList, Webhook>(
+      (page) =>
+        this.core.request<WebhookList>(
+          {
+            method: "GET",
+            path: `/v1/webhooks`,
+            params: page,
+            query: ["page", "per_page", "project_id", "enabled"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -92,10 +108,21 @@ export class WebhooksResource {
   }
 
   /**
+   * @deprecated Iterate over the page {@link WebhooksResource.list} returns instead:
+   * `for await (const item of await client.webhooks.list()) { … }`.
+   */
+  async *listAll(
+    params: WebhooksListParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Webhook, void, undefined> {
+    yield* await this.list(params, options);
+  }
+
+  /**
    * Create a webhook endpoint
    *
    * Subscribes a URL to events. `events` takes exact event names, `*` or prefix wildcards
-   * such as `deployment.*` (see `GET /v1/webhook-events`). The URL must be https and must
+   * such as `deployment.*` (see `GET …/webhook-events`). The URL must be https and must
    * not resolve to a private, loopback, link-local or otherwise non-public address. The
    * signing secret (`whsec_…`) is returned once, in this response.
    *
@@ -131,7 +158,7 @@ export class WebhooksResource {
     return this.core.request<Webhook>(
       {
         method: "GET",
-        path: `/v1/webhooks/${encodeURIComponent(String(webhookId))}`,
+        path: `/v1/webhooks/${pathSegment("webhookId", webhookId)}`,
         response: "json",
       },
       options,
@@ -152,7 +179,7 @@ export class WebhooksResource {
     return this.core.request<void>(
       {
         method: "DELETE",
-        path: `/v1/webhooks/${encodeURIComponent(String(webhookId))}`,
+        path: `/v1/webhooks/${pathSegment("webhookId", webhookId)}`,
         response: "none",
       },
       options,
@@ -175,32 +202,7 @@ export class WebhooksResource {
     return this.core.request<Webhook>(
       {
         method: "PATCH",
-        path: `/v1/webhooks/${encodeURIComponent(String(webhookId))}`,
-        params,
-        body: "fields",
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Create a project webhook
-   *
-   * Like `POST /v1/webhooks`, but the endpoint only receives events of this project
-   * (seed 000's project webhooks). The secret is returned once, in this response.
-   *
-   * `POST /v1/projects/{project_id}/webhooks`
-   */
-  createProject(
-    projectId: string,
-    params: WebhooksCreateProjectParams,
-    options?: RequestOptions,
-  ): Promise<WebhookWithSecret> {
-    return this.core.request<WebhookWithSecret>(
-      {
-        method: "POST",
-        path: `/v1/projects/${encodeURIComponent(String(projectId))}/webhooks`,
+        path: `/v1/webhooks/${pathSegment("webhookId", webhookId)}`,
         params,
         body: "fields",
         response: "json",
@@ -225,7 +227,7 @@ export class WebhooksResource {
     return this.core.request<WebhookWithSecret>(
       {
         method: "POST",
-        path: `/v1/webhooks/${encodeURIComponent(String(webhookId))}/rotate-secret`,
+        path: `/v1/webhooks/${pathSegment("webhookId", webhookId)}/rotate-secret`,
         response: "json",
       },
       options,
@@ -246,7 +248,7 @@ export class WebhooksResource {
     return this.core.request<WebhookDelivery>(
       {
         method: "POST",
-        path: `/v1/webhooks/${encodeURIComponent(String(webhookId))}/test`,
+        path: `/v1/webhooks/${pathSegment("webhookId", webhookId)}/test`,
         response: "json",
       },
       options,
@@ -265,30 +267,19 @@ export class WebhooksResource {
     webhookId: string,
     params: WebhooksListDeliveriesParams = {},
     options?: RequestOptions,
-  ): Promise<WebhookDeliveryList> {
-    return this.core.request<WebhookDeliveryList>(
-      {
-        method: "GET",
-        path: `/v1/webhooks/${encodeURIComponent(String(webhookId))}/deliveries`,
-        params,
-        query: ["page", "per_page", "status", "event"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link WebhooksResource.listDeliveries}, fetched as you iterate:
-   * `for await (const item of client.webhooks.listDeliveriesAll()) { … }`.
-   */
-  listDeliveriesAll(
-    webhookId: string,
-    params: WebhooksListDeliveriesParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<WebhookDelivery, void, undefined> {
-    return paginate<WebhooksListDeliveriesParams, WebhookDelivery>(
-      (page) => this.listDeliveries(webhookId, page, options),
+  ): Promise<Page<WebhookDeliveryList, WebhookDelivery>> {
+    return firstPage<WebhooksListDeliveriesParams, WebhookDeliveryList, WebhookDelivery>(
+      (page) =>
+        this.core.request<WebhookDeliveryList>(
+          {
+            method: "GET",
+            path: `/v1/webhooks/${pathSegment("webhookId", webhookId)}/deliveries`,
+            params: page,
+            query: ["page", "per_page", "status", "event"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -300,6 +291,18 @@ export class WebhooksResource {
   }
 
   /**
+   * @deprecated Iterate over the page {@link WebhooksResource.listDeliveries} returns instead:
+   * `for await (const item of await client.webhooks.listDeliveries()) { … }`.
+   */
+  async *listDeliveriesAll(
+    webhookId: string,
+    params: WebhooksListDeliveriesParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<WebhookDelivery, void, undefined> {
+    yield* await this.listDeliveries(webhookId, params, options);
+  }
+
+  /**
    * Redeliver an event
    *
    * Sends the delivery's event again as a new delivery (same `webhook-id`, fresh retry
@@ -308,7 +311,7 @@ export class WebhooksResource {
    *
    * `POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver`
    */
-  redeliverDelivery(
+  redeliver(
     webhookId: string,
     deliveryId: string,
     options?: RequestOptions,
@@ -316,7 +319,7 @@ export class WebhooksResource {
     return this.core.request<WebhookDelivery>(
       {
         method: "POST",
-        path: `/v1/webhooks/${encodeURIComponent(String(webhookId))}/deliveries/${encodeURIComponent(String(deliveryId))}/redeliver`,
+        path: `/v1/webhooks/${pathSegment("webhookId", webhookId)}/deliveries/${pathSegment("deliveryId", deliveryId)}/redeliver`,
         response: "json",
       },
       options,
@@ -339,7 +342,7 @@ export class WebhooksResource {
     return this.core.request<WebhookRecoverResult>(
       {
         method: "POST",
-        path: `/v1/webhooks/${encodeURIComponent(String(webhookId))}/recover`,
+        path: `/v1/webhooks/${pathSegment("webhookId", webhookId)}/recover`,
         params,
         body: "fields",
         response: "json",

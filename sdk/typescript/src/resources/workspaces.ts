@@ -3,9 +3,10 @@
  * Workspaces: Isolated areas of an organisation with their own configuration and resource quota.
  */
 
+import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Workspace, WorkspaceCreate, WorkspaceList, WorkspaceUpdate } from "../models.js";
-import { paginate } from "../pagination.js";
+import { firstPage, type Page } from "../pagination.js";
 
 export type WorkspacesListParams = {
   /** Page number, from 1. */
@@ -37,29 +38,19 @@ export class WorkspacesResource {
   list(
     params: WorkspacesListParams = {},
     options?: RequestOptions,
-  ): Promise<WorkspaceList> {
-    return this.core.request<WorkspaceList>(
-      {
-        method: "GET",
-        path: `/v1/workspaces`,
-        params,
-        query: ["page", "per_page", "sort", "order", "search"],
-        response: "json",
-      },
-      options,
-    );
-  }
-
-  /**
-   * Every item of every page of {@link WorkspacesResource.list}, fetched as you iterate:
-   * `for await (const item of client.workspaces.listAll()) { … }`.
-   */
-  listAll(
-    params: WorkspacesListParams = {},
-    options?: RequestOptions,
-  ): AsyncGenerator<Workspace, void, undefined> {
-    return paginate<WorkspacesListParams, Workspace>(
-      (page) => this.list(page, options),
+  ): Promise<Page<WorkspaceList, Workspace>> {
+    return firstPage<WorkspacesListParams, WorkspaceList, Workspace>(
+      (page) =>
+        this.core.request<WorkspaceList>(
+          {
+            method: "GET",
+            path: `/v1/workspaces`,
+            params: page,
+            query: ["page", "per_page", "sort", "order", "search"],
+            response: "json",
+          },
+          options,
+        ),
       params,
       {
         style: "page",
@@ -68,6 +59,17 @@ export class WorkspacesResource {
         cursorField: "",
       },
     );
+  }
+
+  /**
+   * @deprecated Iterate over the page {@link WorkspacesResource.list} returns instead:
+   * `for await (const item of await client.workspaces.list()) { … }`.
+   */
+  async *listAll(
+    params: WorkspacesListParams = {},
+    options?: RequestOptions,
+  ): AsyncGenerator<Workspace, void, undefined> {
+    yield* await this.list(params, options);
   }
 
   /**
@@ -107,7 +109,7 @@ export class WorkspacesResource {
     return this.core.request<Workspace>(
       {
         method: "GET",
-        path: `/v1/workspaces/${encodeURIComponent(String(workspaceId))}`,
+        path: `/v1/workspaces/${pathSegment("workspaceId", workspaceId)}`,
         response: "json",
       },
       options,
@@ -128,7 +130,7 @@ export class WorkspacesResource {
     return this.core.request<void>(
       {
         method: "DELETE",
-        path: `/v1/workspaces/${encodeURIComponent(String(workspaceId))}`,
+        path: `/v1/workspaces/${pathSegment("workspaceId", workspaceId)}`,
         response: "none",
       },
       options,
@@ -150,7 +152,7 @@ export class WorkspacesResource {
     return this.core.request<Workspace>(
       {
         method: "PATCH",
-        path: `/v1/workspaces/${encodeURIComponent(String(workspaceId))}`,
+        path: `/v1/workspaces/${pathSegment("workspaceId", workspaceId)}`,
         params,
         body: "fields",
         response: "json",

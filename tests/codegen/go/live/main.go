@@ -53,7 +53,7 @@ func main() {
 	anonymous := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(""))
 	email := fmt.Sprintf("sdk-go-%d@example.com", time.Now().UnixNano())
 	password := "correct-horse-battery-staple"
-	registered, err := anonymous.Auth.RegisterUser(ctx, specway.RegisterRequest{Email: email, Password: password})
+	registered, err := anonymous.Auth.Register(ctx, specway.RegisterRequest{Email: email, Password: password})
 	must(err)
 	session := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(registered.Token))
 	scopes := []specway.APIKeyCreateScopesItem{"read", "write", "delete", "admin"}
@@ -177,7 +177,7 @@ func main() {
 	attempts := 0
 	for limited == nil && attempts < 15 {
 		attempts++
-		_, err := noRetries.Auth.LoginUser(ctx, specway.LoginRequest{Email: email, Password: "not-the-password"})
+		_, err := noRetries.Auth.Login(ctx, specway.LoginRequest{Email: email, Password: "not-the-password"})
 		errors.As(err, &limited)
 	}
 	retried := false
@@ -185,7 +185,7 @@ func main() {
 	if limited != nil {
 		retrying := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(""), specway.WithMaxRetries(3))
 		start := time.Now()
-		login, err := retrying.Auth.LoginUser(ctx, specway.LoginRequest{Email: email, Password: password})
+		login, err := retrying.Auth.Login(ctx, specway.LoginRequest{Email: email, Password: password})
 		retried = err == nil && login.Token != ""
 		waited = time.Since(start).Seconds()
 	}
