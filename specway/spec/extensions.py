@@ -446,6 +446,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "on an operation is a startup error).",
         "x-example-at": "operation",
     },
+    "x-specway-sdk-name": {
+        "title": "an operation's method name in the generated SDKs",
+        "type": "string",
+        "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
+        "description": "The SDK method of the operation, in snake case: `client.webhooks."
+        "add_to_project` in Python, `addToProject` in TypeScript, `AddToProject` in Go. "
+        "Unset, the name is the resource's verb read from the operationId and the path "
+        "(`createProjectWebhook` → `webhooks.create_for_project` beside `webhooks.create`).",
+        "examples": ["add_to_project"],
+        "x-inheritance": "Operation only.",
+    },
     "x-specway-idempotency": {
         "title": "`Idempotency-Key` handling",
         "type": "boolean",
@@ -813,7 +824,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 # Which extensions may stand at which level.
-DOCUMENT_KEYS = frozenset(SCHEMAS) - {"x-specway-events", "x-specway-part"}
+DOCUMENT_KEYS = frozenset(SCHEMAS) - {"x-specway-events", "x-specway-part", "x-specway-sdk-name"}
 OPERATION_KEYS = frozenset(
     {
         "x-specway-ratelimit",
@@ -823,9 +834,10 @@ OPERATION_KEYS = frozenset(
         "x-specway-pagination",
         "x-specway-envelope",
         "x-specway-part",
+        "x-specway-sdk-name",
     }
 )
-PATH_KEYS = OPERATION_KEYS - {"x-specway-events", "x-specway-audit"}
+PATH_KEYS = OPERATION_KEYS - {"x-specway-events", "x-specway-audit", "x-specway-sdk-name"}
 
 
 @dataclass(frozen=True, slots=True)

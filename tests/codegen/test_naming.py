@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from specway.codegen import load_ir
 from specway.codegen.naming import SdkNames, sdk_methods, singular
+from specway.codegen.parse import CodegenError
+from tests.codegen.conftest import minimal_document
 
 
 @pytest.mark.parametrize(
@@ -105,3 +112,14 @@ def test_package_names_from_title() -> None:
     assert SdkNames.from_title("KeyNest API").python_package == "keynest_client"
     assert singular("entries") == "entry"
     assert singular("addresses") == "address"
+
+
+def test_x_specway_sdk_name_in_a_spec(write_spec: Callable[[dict[str, Any]], Path]) -> None:
+    document = minimal_document()
+    document["paths"]["/things"]["get"]["x-specway-sdk-name"] = "everything"
+    ir = load_ir(write_spec(document))
+    assert [op.sdk.python_call for op in ir.operations] == ["client.things.everything"]
+    document["paths"]["/things"]["get"]["x-specway-sdk-name"] = "Not Snake"
+    with pytest.raises(CodegenError) as caught:
+        load_ir(write_spec(document))
+    assert any("x-specway-sdk-name" in p.pointer for p in caught.value.problems)
