@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from specway.codegen.naming import SdkMethod, SdkNames
+from specway.spec.oas30_view import NULLABLE_MARK
 
 SchemaKind = Literal[
     "object",
@@ -96,8 +97,10 @@ class Schema:
 
     @property
     def accepts_null(self) -> bool:
-        """Whether ``null`` validates: OpenAPI 3.0.3 ties ``nullable`` to a sibling ``type``."""
-        return self.nullable and "type" in self.raw
+        """Whether ``null`` validates: OpenAPI 3.0.3 ties ``nullable`` to a sibling ``type``;
+        an OpenAPI 3.1 ``anyOf``/``oneOf`` with a ``{type: "null"}`` alternative is marked
+        ``x-specway-nullable`` by its 3.0 view (``specway.spec.oas30_view``)."""
+        return self.nullable and ("type" in self.raw or self.raw.get(NULLABLE_MARK) is True)
 
     @property
     def required_names(self) -> tuple[str, ...]:

@@ -11,6 +11,8 @@ What the view rewrites, keeping what routing, parameter parsing and typing need:
   ``info.summary``, ``license.identifier``, ``components.pathItems``) dropped or inlined;
 - ``type: [T, "null"]`` -> ``type: T, nullable: true``; several types -> ``anyOf``;
   ``type: "null"`` -> ``nullable: true, enum: [null]``;
+- ``anyOf``/``oneOf`` with a ``{type: "null"}`` alternative -> the others + ``nullable`` (one
+  left: ``allOf: [it]``), marked ``x-specway-nullable`` for codegen;
 - ``const: v`` -> ``enum: [v]``; ``examples: [a, ...]`` -> ``example: a``;
 - numeric ``exclusiveMinimum``/``exclusiveMaximum`` -> ``minimum``/``maximum`` + ``true``;
 - ``$ref`` with siblings that shape it (``properties``, ``type``...) -> ``allOf: [{$ref},
@@ -92,6 +94,9 @@ _STRUCTURAL = frozenset(
 )
 _DATA_KEYS = frozenset({"example", "examples", "default", "enum", "const", "value"})
 _DEFS = "x-specway-defs"
+# On a schema whose null comes from a {type: "null"} alternative (read by codegen's IR).
+NULLABLE_MARK = "x-specway-nullable"
+_NULL_ONLY = {"nullable": True, "enum": [None]}
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -257,6 +262,8 @@ def _downgrade(out: dict[str, Any]) -> dict[str, Any]:
                 out["allOf"] = [*out.get("allOf", []), {"anyOf": alternatives}]
             else:
                 out["anyOf"] = alternatives
+    for key in ("anyOf", "oneOf"):
+        _nullable_alternative(out, key)
     if "const" in out:
         const = out.pop("const")
         enum = out.get("enum")
@@ -293,6 +300,25 @@ def _downgrade(out: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if k in _SCHEMA_30 or k.startswith("x-")}
 
 
+def _nullable_alternative(out: dict[str, Any], key: str) -> None:
+    """``anyOf``/``oneOf`` with a ``{type: "null"}`` alternative (3.1's nullable reference)
+    -> the other alternatives, ``nullable: true`` and ``x-specway-nullable`` (3.0 ties
+    ``nullable`` to a sibling ``type``; the marker tells codegen the null is meant)."""
+    variants = out.get(key)
+    if not isinstance(variants, list):
+        return
+    kept = [v for v in variants if v != _NULL_ONLY]
+    if len(kept) == len(variants) or not kept:
+        return
+    out["nullable"] = True
+    out[NULLABLE_MARK] = True
+    if len(kept) == 1 and "discriminator" not in out:
+        del out[key]
+        out["allOf"] = [*out.get("allOf", []), kept[0]]
+    else:
+        out[key] = kept
+
+
 def _json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -305,4 +331,4 @@ def _json_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-__all__ = ["OAS30_VERSION", "as_openapi30"]
+__all__ = ["NULLABLE_MARK", "OAS30_VERSION", "as_openapi30"]

@@ -37,6 +37,9 @@ def test_the_ir_reads_type_arrays_const_and_webhooks() -> None:
     assert props["size"].accepts_null
     assert props["kind"].enum == ("gadget",)
     assert not props["name"].accepts_null
+    tag = {p.name: p.schema for p in schemas["Gadget"].properties}["tag"]
+    assert tag.accepts_null  # anyOf: [{$ref: Tag}, {type: "null"}]
+    assert [v.ref for v in tag.variants] == ["Tag"]
     assert [w.name for w in ir.webhooks] == ["gadget.created"]
 
 
@@ -46,6 +49,7 @@ def test_python_sdk_types_nullable_and_literal_and_passes_mypy_strict(tmp_path: 
     assert "    size: int | None\n" in models
     assert '    kind: Literal["gadget"]\n' in models
     assert "    dimensions: list[float]\n" in models
+    assert "    tag: Tag | Unset | None = UNSET\n" in models
     _write(files, tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "gadgets_client"],
@@ -62,6 +66,7 @@ def test_typescript_sdk_types_nullable_and_literal_and_compiles(tmp_path: Path) 
     models = files["src/models.ts"]
     assert "  size: number | null;\n" in models
     assert '  kind: "gadget";\n' in models
+    assert "  tag?: Tag | null;\n" in models
     if not TSC.exists():
         pytest.skip("tools/ts not installed (npm ci in tools/ts)")
     _write(files, tmp_path)
