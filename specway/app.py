@@ -35,7 +35,7 @@ from specway.project import (
 from specway.settings import Settings
 from specway.spec import SpecError, SpecModel, load_model
 from specway.spec.dialect import is_oas31
-from specway.spec.oas30_view import as_openapi30
+from specway.spec.oas30_view import connexion_document
 from specway.state import AppState
 from specway.storage.database import Database
 from specway.types import ASGIApp, Receive, Scope, Send
@@ -178,9 +178,6 @@ def create_app(
     # Connexion loads only OpenAPI 2.0/3.0: a 3.1 document reaches it as its 3.0 view, and
     # request validation gets the document's own 2020-12 schemas (specway.validation).
     json_schema_document = document if is_oas31(document) else None
-    connexion_document = (
-        as_openapi30(document, for_connexion=True) if json_schema_document else document
-    )
     app = SpecwayConnexionApp(
         __name__,
         lifespan=lifespan,
@@ -196,7 +193,7 @@ def create_app(
         app.add_error_handler(exc, handler)
     app.prepare_validation()
     app.add_api(
-        connexion_document,
+        connexion_document(document),
         resolver=_PrebuiltResolver(resolved),
         pythonic_params=False,
         strict_validation=False,

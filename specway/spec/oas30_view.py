@@ -27,7 +27,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from specway.spec.dialect import LIST_SUBSCHEMAS, MAP_SUBSCHEMAS, SINGLE_SUBSCHEMA, Document
+from specway.spec.dialect import (
+    LIST_SUBSCHEMAS,
+    MAP_SUBSCHEMAS,
+    SINGLE_SUBSCHEMA,
+    Document,
+    oas_version,
+)
 
 OAS30_VERSION = "3.0.3"
 _SCHEMA_30 = frozenset(
@@ -171,6 +177,23 @@ def _push_down_parameters(item: dict[str, Any]) -> None:
             if not isinstance(p, dict) or (p.get("in"), p.get("name")) not in names
         ]
         operation["parameters"] = [*own, *copy.deepcopy(inherited)]
+
+
+def connexion_document(document: Document) -> Document:
+    """The document Connexion is given: a 3.1 document's 3.0 view; a 3.0 document itself, with
+    path-level parameters copied into its operations (a copy, when there are any)."""
+    if oas_version(document) == "3.1":
+        return as_openapi30(document, for_connexion=True)
+    paths = document.get("paths")
+    if not isinstance(paths, dict) or not any(
+        isinstance(item, dict) and item.get("parameters") for item in paths.values()
+    ):
+        return document
+    copied: Document = copy.deepcopy(document)
+    for item in copied["paths"].values():
+        if isinstance(item, dict):
+            _push_down_parameters(item)
+    return copied
 
 
 def _path_item(item: Any, path_items: dict[str, Any]) -> Any:
@@ -331,4 +354,4 @@ def _json_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-__all__ = ["NULLABLE_MARK", "OAS30_VERSION", "as_openapi30"]
+__all__ = ["NULLABLE_MARK", "OAS30_VERSION", "as_openapi30", "connexion_document"]

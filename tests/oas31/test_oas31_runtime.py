@@ -7,7 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from starlette.testclient import TestClient
+
+from specway.spec import load_spec_document
+from specway.spec.oas30_view import as_openapi30
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "oas31" / "openapi.yaml"
 VALID = {"name": "lamp", "kind": "gadget", "size": None, "dimensions": [1.5, 2], "tag": "desk"}
@@ -86,3 +90,17 @@ def test_the_document_is_served_as_written(gadgets: TestClient) -> None:
     assert "gadget.created" in document["webhooks"]
     size = document["components"]["schemas"]["GadgetInput"]["properties"]["size"]
     assert size["type"] == ["integer", "null"]
+
+
+def test_a_30_document_with_path_level_parameters_reports_each_once(
+    app_factory: Callable[..., TestClient], tmp_path: Path
+) -> None:
+    # Connexion appends a path's parameters to its operations' own list once per middleware:
+    # specway gives it the parameters copied into each operation instead.
+    spec = tmp_path / "openapi.yaml"
+    view = as_openapi30(load_spec_document(SPEC))
+    assert view["paths"]["/gadgets/{gadget_id}"]["parameters"]
+    spec.write_text(yaml.safe_dump(view), encoding="utf-8")
+    gadgets = app_factory(spec, handlers=HANDLERS)
+    assert _fields(gadgets.get("/gadgets/G-1")) == ["gadget_id"]
+    assert _fields(gadgets.get("/gadgets/g_1", params={"size": "big"})) == ["size"]
