@@ -288,6 +288,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "The list's key in the `keyed` style.",
                 "examples": ["projects"],
             },
+            "links": {
+                "enum": ["relative", "absolute"],
+                "default": "relative",
+                "description": "Page links (`links`, `next`/`previous`, `Link`) as paths "
+                "(`/v1/projects?page=2`) or as absolute URLs of the request's scheme and host "
+                "(`https://api.example.com/v1/projects?page=2`, as Django REST framework).",
+                "examples": ["absolute"],
+            },
+            "link_query": {
+                "enum": ["all", "sent"],
+                "default": "all",
+                "description": "The query of page links: every filter the list applies plus "
+                "`per_page` (`all`), or only the parameters the request sent, with its `page` "
+                "replaced (`sent`: `?page=2` for a request without parameters).",
+                "examples": ["sent"],
+            },
         },
     },
     "x-specway-envelope": {
@@ -971,6 +987,8 @@ class PaginationConfig:
     default_per_page: int = 20
     max_per_page: int = 100
     key: str = "data"
+    links: Literal["relative", "absolute"] = "relative"
+    link_query: Literal["all", "sent"] = "all"
 
 
 def duration_seconds(value: int | str) -> int:

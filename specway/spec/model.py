@@ -378,6 +378,8 @@ def _operation(
             "default_per_page": model.pagination.default_per_page,
             "max_per_page": model.pagination.max_per_page,
             "key": model.pagination.key,
+            "links": model.pagination.links,
+            "link_query": model.pagination.link_query,
         },
         ext.get("x-specway-pagination") or {},
     )

@@ -493,3 +493,79 @@ def test_keynest_creator_names_and_export_header(
     ]
     assert lines[3].startswith("# Generated on: ")
     assert lines[3].endswith(" UTC")
+
+
+def hexabase_key(
+    client: TestClient, app_factory: Callable[..., TestClient], auth_factory: Callable[..., Any]
+) -> dict[str, str]:
+    identity = auth_factory(app_factory())
+    session = {"Authorization": f"Bearer {identity.session_token}"}
+    scopes = ["read", "write", "delete", "admin"]
+    made = client.post("/v1/api-keys", json={"name": "k", "scopes": scopes}, headers=session)
+    assert made.status_code == 201, made.text
+    return {"Authorization": f"Bearer {made.json()['key']}"}
+
+
+def test_hexabase_pagination_links_are_absolute_as_documented(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> None:
+    # Seed 001: {"data": [...], "pagination": {"page": 1, "per_page": 20, "total": 100,
+    # "pages": 5}, "links": {"first": "https://api.hexabase.ai/v1/workspaces?page=1",
+    # "last": "https://api.hexabase.ai/v1/workspaces?page=5",
+    # "next": "https://api.hexabase.ai/v1/workspaces?page=2"}}
+    client = example_client("hexabase")
+    auth = hexabase_key(client, app_factory, auth_factory)
+    for name in ("one", "two", "three"):
+        assert client.post("/v1/workspaces", json={"name": name}, headers=auth).status_code == 201
+    page = client.get("/v1/workspaces", headers=auth).json()
+    assert page["pagination"] == {"page": 1, "per_page": 20, "total": 3, "pages": 1}
+    assert page["links"]["first"] == "http://testserver/v1/workspaces?page=1"
+    assert page["links"]["last"] == "http://testserver/v1/workspaces?page=1"
+    small = client.get("/v1/workspaces?per_page=1", headers=auth)
+    links = small.json()["links"]
+    assert links["next"] == "http://testserver/v1/workspaces?per_page=1&page=2"
+    assert links["last"] == "http://testserver/v1/workspaces?per_page=1&page=3"
+    assert links["prev"] is None
+    assert (
+        '<http://testserver/v1/workspaces?per_page=1&page=2>; rel="next"' in (small.headers["link"])
+    )
+
+
+def test_hexabase_deployments_list_in_the_list_envelope(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> None:
+    # Seed 001's list format ({"data", "pagination", "links"}) for every list.
+    client = example_client("hexabase")
+    auth = hexabase_key(client, app_factory, auth_factory)
+    project = client.post("/v1/projects", json={"name": "Deployed"}, headers=auth).json()
+    deployed = client.post(
+        f"/v1/projects/{project['id']}/deployments", json={"version": "v1.0.0"}, headers=auth
+    )
+    assert deployed.status_code == 201, deployed.text
+    listed = client.get(f"/v1/projects/{project['id']}/deployments", headers=auth)
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert list(body) == ["data", "pagination", "links"]
+    assert [d["id"] for d in body["data"]] == [deployed.json()["id"]]
+    assert body["links"]["first"].endswith(f"/v1/projects/{project['id']}/deployments?page=1")
+
+
+def test_keynest_next_and_previous_are_absolute_urls(
+    example_client: Callable[..., TestClient],
+) -> None:
+    # Seed 004: {"count": 25, "next": "http://localhost:8000/api/projects/?page=2",
+    # "previous": null, "results": [...]}
+    client = example_client("keynest")
+    auth = keynest_token(client)
+    for name in ("one", "two"):
+        assert client.post("/api/projects/", json={"name": name}, headers=auth).status_code == 201
+    first = client.get("/api/projects/?per_page=1", headers=auth).json()
+    assert first["next"] == "http://testserver/api/projects/?per_page=1&page=2"
+    assert first["previous"] is None
+    second = client.get("/api/projects/?per_page=1&page=2", headers=auth).json()
+    assert second["previous"] == "http://testserver/api/projects/?per_page=1&page=1"
+    assert second["next"] is None
