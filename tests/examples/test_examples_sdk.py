@@ -1,7 +1,8 @@
 """Every example's generated SDKs type-check: Python under ``mypy --strict`` (and ruff),
-TypeScript under the pinned ``tsc --strict``.
+TypeScript under the pinned ``tsc --strict``, Go under ``gofmt``, ``go vet`` and its own
+``go test`` (skipped with the reason where ``go`` is missing).
 
-``specway codegen python|typescript --spec examples/<name>/openapi.yaml`` into a temporary
+``specway codegen python|typescript|go --spec examples/<name>/openapi.yaml`` into a temporary
 directory, exactly as a user of that product would generate it. Examples are discovered from
 ``examples/*/openapi.yaml``.
 """
@@ -17,6 +18,7 @@ import pytest
 
 from specway.cli import main
 from specway.codegen import load_ir
+from tests.codegen.go.go_support import go_env
 from tests.examples.support import example_names, example_spec
 
 BIN = Path(sys.executable).parent
@@ -65,3 +67,34 @@ def test_typescript_sdk_passes_tsc_strict(name: str, tsc: tuple[str, Path], tmp_
     node, compiler = tsc
     checked = run([node, str(compiler), "-p", "tsconfig.json", "--noEmit"], tmp_path)
     assert checked.returncode == 0, checked.stdout
+
+
+@pytest.fixture(scope="module")
+def go() -> str:
+    path = shutil.which("go")
+    if path is None:
+        pytest.skip(
+            "go is not installed: the Go SDK check needs Go >= 1.19 (apt-get install golang-go)"
+        )
+    return path
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_go_sdk_is_gofmt_clean_vets_and_passes_go_test(name: str, go: str, tmp_path: Path) -> None:
+    spec = example_spec(name)
+    assert main(["codegen", "go", "--spec", str(spec), "--out", str(tmp_path)]) == 0
+    gofmt = str(Path(go).resolve().parent / "gofmt")
+    listed = run([gofmt, "-l", "."], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == "", f"not gofmt-clean: {listed.stdout}"
+    for command in (["vet", "./..."], ["test", "-count=1", "./..."]):
+        done = subprocess.run(
+            [go, *command],
+            cwd=tmp_path,
+            env=go_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr

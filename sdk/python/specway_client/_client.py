@@ -85,7 +85,7 @@ from specway_client.models import (
 
 __all__ = [
     "Client",
-    "Page",
+    "SyncPage",
     "SystemResource",
     "ProjectsResource",
     "WorkspacesResource",
@@ -158,7 +158,7 @@ class ProjectsResource:
         search: str | Unset = UNSET,
         status: Literal["active", "archived"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[ProjectList, Project]:
+    ) -> SyncPage[ProjectList, Project]:
         """List projects
 
         Projects of the caller's organisation, paginated, filterable and sortable.
@@ -324,7 +324,7 @@ class WorkspacesResource:
         order: Literal["asc", "desc"] | Unset = UNSET,
         search: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[WorkspaceList, Workspace]:
+    ) -> SyncPage[WorkspaceList, Workspace]:
         """List workspaces
 
         Workspaces of the caller's organisation, paginated, searchable and sortable.
@@ -492,7 +492,7 @@ class EnvironmentsResource:
         project: str | Unset = UNSET,
         environment_type: EnvironmentType | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[EnvironmentList, Environment]:
+    ) -> SyncPage[EnvironmentList, Environment]:
         """List environments
 
         Environments of the caller's organisation, filterable by project and type.
@@ -658,7 +658,7 @@ class EnvironmentsResource:
         order: Literal["asc", "desc"] | Unset = UNSET,
         environment_type: EnvironmentType | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[EnvironmentList, Environment]:
+    ) -> SyncPage[EnvironmentList, Environment]:
         """List a project's environments
 
         The environments of one project (404 for an unknown or foreign project).
@@ -783,7 +783,7 @@ class VariablesResource:
         order: Literal["asc", "desc"] | Unset = UNSET,
         search: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[VariableList, Variable]:
+    ) -> SyncPage[VariableList, Variable]:
         """List an environment's variables
 
         The variables of one environment, sorted by key by default. `decrypted_value` is filled
@@ -954,7 +954,7 @@ class DeploymentsResource:
         order: Literal["asc", "desc"] | Unset = UNSET,
         status: DeploymentStatus | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[DeploymentList, Deployment]:
+    ) -> SyncPage[DeploymentList, Deployment]:
         """List deployments
 
         The project's deployments, newest first by default, paginated and filterable by status.
@@ -1201,7 +1201,7 @@ class MonitoringResource:
         per_page: int | Unset = UNSET,
         order: Literal["asc", "desc"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[LogList, LogLine]:
+    ) -> SyncPage[LogList, LogLine]:
         """Get a project's logs
 
         The project's log lines: one per request the gateway served for it (component `api`,
@@ -1414,7 +1414,7 @@ class OrganizationsResource:
         page: int | Unset = UNSET,
         per_page: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[OrganizationList, Organization]:
+    ) -> SyncPage[OrganizationList, Organization]:
         """List organisations
 
         The organisations the caller belongs to (a session sees all of its user's; an API key only its own), with their member count (and the counts the include's `counts` option names) and the caller's role.
@@ -1547,7 +1547,7 @@ class OrganizationsResource:
         page: int | Unset = UNSET,
         per_page: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[MemberList, Member]:
+    ) -> SyncPage[MemberList, Member]:
         """List members
 
         The organisation's members and their roles.
@@ -1655,7 +1655,7 @@ class ApiKeysResource:
         page: int | Unset = UNSET,
         per_page: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[ApiKeyList, ApiKey]:
+    ) -> SyncPage[ApiKeyList, ApiKey]:
         """List API keys
 
         The organisation's unrevoked API keys (only test-mode ones for a test-mode caller). The secret is never shown again; `prefix` and `last4` identify a key.
@@ -1820,7 +1820,7 @@ class WebhooksResource:
         project_id: str | Unset = UNSET,
         enabled: bool | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[WebhookList, Webhook]:
+    ) -> SyncPage[WebhookList, Webhook]:
         """List webhook endpoints
 
         The organisation's webhook endpoints, newest first. Secrets are never listed.
@@ -2020,7 +2020,7 @@ class WebhooksResource:
         status: Literal["pending", "succeeded", "failed"] | Unset = UNSET,
         event: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[WebhookDeliveryList, WebhookDelivery]:
+    ) -> SyncPage[WebhookDeliveryList, WebhookDelivery]:
         """List a webhook's deliveries
 
         The delivery log, newest first: each delivery's status, next attempt and every attempt
@@ -2160,7 +2160,7 @@ class AuditLogsResource:
         cursor: str | Unset = UNSET,
         limit: int | Unset = UNSET,
         request_options: RequestOptions | None = None,
-    ) -> Page[AuditLogList, AuditLogEntry]:
+    ) -> SyncPage[AuditLogList, AuditLogEntry]:
         """List audit log entries
 
         The caller's organisation's audit trail, newest first. Organisation admins only (other
@@ -2347,15 +2347,15 @@ class Client:
         options: RequestOptions | None,
         decode: Callable[[Any], ResponseT],
         item: Callable[[Any], ItemT],
-    ) -> Page[ResponseT, ItemT]:
+    ) -> SyncPage[ResponseT, ItemT]:
         """The page of a list call fetched with ``params``."""
         query = dict(params or {})
         response = self._request("GET", path, params=query, headers=headers, options=options)
         listing = PageListing(path, query, dict(headers or {}), style, key, options)
-        return Page(self, listing, response.json(), decode, item)
+        return SyncPage(self, listing, response.json(), decode, item)
 
 
-class Page(Generic[ResponseT, ItemT]):
+class SyncPage(Generic[ResponseT, ItemT]):
     """One page of a list call.
 
     It has the response's own fields (``page.data``, ``page.pagination``…; the decoded response
@@ -2386,13 +2386,13 @@ class Page(Generic[ResponseT, ItemT]):
         return getattr(self.response, name)
 
     def __repr__(self) -> str:
-        return f"Page({self.response!r})"
+        return f"SyncPage({self.response!r})"
 
     def has_next_page(self) -> bool:
         """Whether the API has a page after this one."""
         return self._next is not None
 
-    def next_page(self) -> Page[ResponseT, ItemT] | None:
+    def next_page(self) -> SyncPage[ResponseT, ItemT] | None:
         """The page after this one, or ``None`` at the end."""
         if self._next is None:
             return None
@@ -2409,7 +2409,7 @@ class Page(Generic[ResponseT, ItemT]):
         )
 
     def __iter__(self) -> Iterator[ItemT]:
-        page: Page[ResponseT, ItemT] | None = self
+        page: SyncPage[ResponseT, ItemT] | None = self
         while page is not None:
             yield from page.items
             page = page.next_page()

@@ -32,7 +32,7 @@ export {
   type ErrorBody,
   type RateLimitInfo,
 } from "./errors.js";
-export { firstPage, type Page, type PageControls, type PagePlan } from "./pagination.js";
+export { firstPage, type ListPage, type PageControls, type PagePlan } from "./pagination.js";
 export {
   WEBHOOK_TOLERANCE_SECONDS,
   WebhookVerificationError,

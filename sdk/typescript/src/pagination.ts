@@ -63,7 +63,7 @@ export interface PageControls<Response, Item> extends AsyncIterable<Item> {
   /** Whether the API has a page after this one. */
   hasNextPage(): boolean;
   /** The page after this one, or `null` at the end. */
-  nextPage(): Promise<Page<Response, Item> | null>;
+  nextPage(): Promise<ListPage<Response, Item> | null>;
 }
 
 /**
@@ -71,7 +71,7 @@ export interface PageControls<Response, Item> extends AsyncIterable<Item> {
  * `for await (const item of page)` yields every item of this page and of the pages after it,
  * fetching each page when it is reached.
  */
-export type Page<Response, Item> = Response & PageControls<Response, Item>;
+export type ListPage<Response, Item> = Response & PageControls<Response, Item>;
 
 class PageState<Params extends object, Response, Item> implements PageControls<Response, Item> {
   readonly #fetchPage: (params: Params) => Promise<Response>;
@@ -95,7 +95,7 @@ class PageState<Params extends object, Response, Item> implements PageControls<R
     return this.#next !== null;
   }
 
-  nextPage(): Promise<Page<Response, Item> | null> {
+  nextPage(): Promise<ListPage<Response, Item> | null> {
     if (this.#next === null) return Promise.resolve(null);
     return firstPage<Params, Response, Item>(this.#fetchPage, this.#next as Params, this.#plan);
   }
@@ -109,14 +109,14 @@ class PageState<Params extends object, Response, Item> implements PageControls<R
   }
 }
 
-/** Fetch the page `params` asks for and wrap it as a {@link Page}. */
+/** Fetch the page `params` asks for and wrap it as a {@link ListPage}. */
 export async function firstPage<Params extends object, Response, Item>(
   fetchPage: (params: Params) => Promise<Response>,
   params: Params,
   plan: PagePlan,
-): Promise<Page<Response, Item>> {
+): Promise<ListPage<Response, Item>> {
   const query = { ...(params as Json) };
   const body = await fetchPage(query as Params);
   const state = new PageState<Params, Response, Item>(fetchPage, query, plan, body);
-  return Object.assign(state, body) as Page<Response, Item>;
+  return Object.assign(state, body) as ListPage<Response, Item>;
 }

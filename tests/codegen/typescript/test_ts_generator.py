@@ -57,7 +57,7 @@ def test_every_resource_is_typed_methods_only() -> None:
     missing = sorted(r for r in resources if f"client.{r}." not in usage)
     assert not missing, f"usage.ts does not touch {missing}"
     projects = (SDK / "src/resources/projects.ts").read_text()
-    assert "): Promise<Page<ProjectList, Project>> {" in projects
+    assert "): Promise<ListPage<ProjectList, Project>> {" in projects
     # The deprecated alias stays, marked as such.
     assert re.search(r"@deprecated[^/]*\*/\n  async \*listAll\(\n", projects)
     assert "AsyncGenerator<Project, void, undefined>" in projects

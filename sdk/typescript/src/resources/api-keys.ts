@@ -12,7 +12,7 @@
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type ApiKeysListParams = {
   /** Page number, from 1. */
@@ -36,7 +36,7 @@ export class ApiKeysResource {
   list(
     params: ApiKeysListParams = {},
     options?: RequestOptions,
-  ): Promise<Page<ApiKeyList, ApiKey>> {
+  ): Promise<ListPage<ApiKeyList, ApiKey>> {
     return firstPage<ApiKeysListParams, ApiKeyList, ApiKey>(
       (page) =>
         this.core.request<ApiKeyList>(

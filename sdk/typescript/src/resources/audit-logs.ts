@@ -7,7 +7,7 @@
 
 import type { Core, RequestOptions } from "../core.js";
 import type { AuditDateBound, AuditLogEntry, AuditLogList } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type AuditLogsListParams = {
   /** Only entries whose actor is this user id. */
@@ -43,7 +43,7 @@ export class AuditLogsResource {
   list(
     params: AuditLogsListParams = {},
     options?: RequestOptions,
-  ): Promise<Page<AuditLogList, AuditLogEntry>> {
+  ): Promise<ListPage<AuditLogList, AuditLogEntry>> {
     return firstPage<AuditLogsListParams, AuditLogList, AuditLogEntry>(
       (page) =>
         this.core.request<AuditLogList>(

@@ -11,7 +11,7 @@
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Deployment, DeploymentCreate, DeploymentList, DeploymentStatus } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type DeploymentsListParams = {
   /** Page number, from 1. */
@@ -42,7 +42,7 @@ export class DeploymentsResource {
     projectId: string,
     params: DeploymentsListParams = {},
     options?: RequestOptions,
-  ): Promise<Page<DeploymentList, Deployment>> {
+  ): Promise<ListPage<DeploymentList, Deployment>> {
     return firstPage<DeploymentsListParams, DeploymentList, Deployment>(
       (page) =>
         this.core.request<DeploymentList>(

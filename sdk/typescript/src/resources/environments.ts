@@ -6,7 +6,7 @@
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Environment, EnvironmentCreate, EnvironmentImport, EnvironmentList, EnvironmentType, EnvironmentUpdate, ImportResult } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type EnvironmentsListParams = {
   /** Page number, from 1. */
@@ -57,7 +57,7 @@ export class EnvironmentsResource {
   list(
     params: EnvironmentsListParams = {},
     options?: RequestOptions,
-  ): Promise<Page<EnvironmentList, Environment>> {
+  ): Promise<ListPage<EnvironmentList, Environment>> {
     return firstPage<EnvironmentsListParams, EnvironmentList, Environment>(
       (page) =>
         this.core.request<EnvironmentList>(
@@ -191,7 +191,7 @@ export class EnvironmentsResource {
     projectId: string,
     params: EnvironmentsListForProjectParams = {},
     options?: RequestOptions,
-  ): Promise<Page<EnvironmentList, Environment>> {
+  ): Promise<ListPage<EnvironmentList, Environment>> {
     return firstPage<EnvironmentsListForProjectParams, EnvironmentList, Environment>(
       (page) =>
         this.core.request<EnvironmentList>(

@@ -9,7 +9,7 @@
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { LogLine, LogList, ProjectMetrics } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type MonitoringGetMetricsParams = {
   /** Start of the range (ISO 8601); default one hour before `end_time`. */
@@ -91,7 +91,7 @@ export class MonitoringResource {
     projectId: string,
     params: MonitoringGetLogsParams = {},
     options?: RequestOptions,
-  ): Promise<Page<LogList, LogLine>> {
+  ): Promise<ListPage<LogList, LogLine>> {
     return firstPage<MonitoringGetLogsParams, LogList, LogLine>(
       (page) =>
         this.core.request<LogList>(

@@ -6,7 +6,7 @@
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Member, MemberCreate, MemberList, Organization, OrganizationCreate, OrganizationList, OrganizationUpdate } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type OrganizationsListParams = {
   /** Page number, from 1. */
@@ -41,7 +41,7 @@ export class OrganizationsResource {
   list(
     params: OrganizationsListParams = {},
     options?: RequestOptions,
-  ): Promise<Page<OrganizationList, Organization>> {
+  ): Promise<ListPage<OrganizationList, Organization>> {
     return firstPage<OrganizationsListParams, OrganizationList, Organization>(
       (page) =>
         this.core.request<OrganizationList>(
@@ -175,7 +175,7 @@ export class OrganizationsResource {
     orgId: string,
     params: OrganizationsListMembersParams = {},
     options?: RequestOptions,
-  ): Promise<Page<MemberList, Member>> {
+  ): Promise<ListPage<MemberList, Member>> {
     return firstPage<OrganizationsListMembersParams, MemberList, Member>(
       (page) =>
         this.core.request<MemberList>(

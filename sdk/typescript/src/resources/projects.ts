@@ -6,7 +6,7 @@
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Project, ProjectCreate, ProjectList, ProjectUpdate } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type ProjectsListParams = {
   /** Page number, from 1. */
@@ -40,7 +40,7 @@ export class ProjectsResource {
   list(
     params: ProjectsListParams = {},
     options?: RequestOptions,
-  ): Promise<Page<ProjectList, Project>> {
+  ): Promise<ListPage<ProjectList, Project>> {
     return firstPage<ProjectsListParams, ProjectList, Project>(
       (page) =>
         this.core.request<ProjectList>(

@@ -6,7 +6,7 @@
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Variable, VariableCreate, VariableList, VariableUpdate } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type VariablesListParams = {
   /** Page number, from 1. */
@@ -40,7 +40,7 @@ export class VariablesResource {
     environmentId: string,
     params: VariablesListParams = {},
     options?: RequestOptions,
-  ): Promise<Page<VariableList, Variable>> {
+  ): Promise<ListPage<VariableList, Variable>> {
     return firstPage<VariablesListParams, VariableList, Variable>(
       (page) =>
         this.core.request<VariableList>(

@@ -14,7 +14,7 @@
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Webhook, WebhookCreate, WebhookDelivery, WebhookDeliveryList, WebhookEventTypeList, WebhookList, WebhookRecover, WebhookRecoverResult, WebhookUpdate, WebhookWithSecret } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type WebhooksCreateForProjectParams = WebhookCreate;
 
@@ -84,7 +84,7 @@ export class WebhooksResource {
   list(
     params: WebhooksListParams = {},
     options?: RequestOptions,
-  ): Promise<Page<WebhookList, Webhook>> {
+  ): Promise<ListPage<WebhookList, Webhook>> {
     return firstPage<WebhooksListParams, WebhookList, Webhook>(
       (page) =>
         this.core.request<WebhookList>(
@@ -267,7 +267,7 @@ export class WebhooksResource {
     webhookId: string,
     params: WebhooksListDeliveriesParams = {},
     options?: RequestOptions,
-  ): Promise<Page<WebhookDeliveryList, WebhookDelivery>> {
+  ): Promise<ListPage<WebhookDeliveryList, WebhookDelivery>> {
     return firstPage<WebhooksListDeliveriesParams, WebhookDeliveryList, WebhookDelivery>(
       (page) =>
         this.core.request<WebhookDeliveryList>(

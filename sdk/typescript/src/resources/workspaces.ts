@@ -6,7 +6,7 @@
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
 import type { Workspace, WorkspaceCreate, WorkspaceList, WorkspaceUpdate } from "../models.js";
-import { firstPage, type Page } from "../pagination.js";
+import { firstPage, type ListPage } from "../pagination.js";
 
 export type WorkspacesListParams = {
   /** Page number, from 1. */
@@ -38,7 +38,7 @@ export class WorkspacesResource {
   list(
     params: WorkspacesListParams = {},
     options?: RequestOptions,
-  ): Promise<Page<WorkspaceList, Workspace>> {
+  ): Promise<ListPage<WorkspaceList, Workspace>> {
     return firstPage<WorkspacesListParams, WorkspaceList, Workspace>(
       (page) =>
         this.core.request<WorkspaceList>(
