@@ -61,9 +61,12 @@ def schema_example(model: SpecModel, schema: Any, depth: int = 0) -> Any:
     schema = model.resolve(schema)
     if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return None
-    for key in ("example", "default"):
+    for key in ("const", "example", "default"):
         if key in schema:
             return schema[key]
+    examples = schema.get("examples")  # OpenAPI 3.1 (JSON Schema 2020-12): a list
+    if isinstance(examples, list) and examples:
+        return examples[0]
     if schema.get("enum"):
         return schema["enum"][0]
     if "allOf" in schema:
@@ -77,9 +80,13 @@ def schema_example(model: SpecModel, schema: Any, depth: int = 0) -> Any:
         if schema.get(key):
             return schema_example(model, schema[key][0], depth + 1)
     kind = schema.get("type")
+    if isinstance(kind, list):  # OpenAPI 3.1: the first type that is not null
+        kind = next((k for k in kind if k != "null"), None)
     if kind == "object" or "properties" in schema:
         props = schema.get("properties") or {}
         return {name: schema_example(model, sub, depth + 1) for name, sub in props.items()}
+    if kind == "array" and isinstance(schema.get("prefixItems"), list):
+        return [schema_example(model, item, depth + 1) for item in schema["prefixItems"]]
     if kind == "array":
         return [schema_example(model, schema.get("items") or {}, depth + 1)]
     if kind == "string":

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from specway.spec import load_spec_document
+from specway.mock import schema_example
+from specway.spec import load_model, load_spec_document
 from specway.spec.oas30_view import as_openapi30
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "oas31" / "openapi.yaml"
@@ -104,3 +105,16 @@ def test_a_30_document_with_path_level_parameters_reports_each_once(
     gadgets = app_factory(spec, handlers=HANDLERS)
     assert _fields(gadgets.get("/gadgets/G-1")) == ["gadget_id"]
     assert _fields(gadgets.get("/gadgets/g_1", params={"size": "big"})) == ["size"]
+
+
+def test_the_mock_server_answers_31_schemas_with_valid_values() -> None:
+    model = load_model(SPEC)
+    schemas = model.document["components"]["schemas"]
+    assert schema_example(model, schemas["GadgetInput"]) == {
+        "name": "lamp",  # examples: [lamp, kettle]
+        "kind": "gadget",  # const
+        "size": 0,  # type: [integer, "null"], minimum 0
+        "dimensions": [0.0, 0.0],  # prefixItems
+        "tag": "string",
+        "colour": "red",
+    }
