@@ -46,6 +46,7 @@ class GoResource:
     service: str
     doc: str
     file: str
+    methods: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class GoSdkPlanner:
     def __init__(self, ir: ApiIR) -> None:
         self.ir = ir
         self._param_fields: dict[str, GoField] = {}
+        self.paged: set[str] = set()
         # operationId → (method, body type, params type, {parameter: Go field}) for the README.
         self.signatures: dict[str, tuple[str, str | None, str | None, dict[str, str]]] = {}
         self.types = GoTypes(ir)
@@ -91,7 +93,13 @@ class GoSdkPlanner:
             "}",
         ]
         body = "\n\n".join(["\n".join(head), *methods])
-        self.resources.append(GoResource(field, service, doc, f"{snake(resource)}_service.go"))
+        names = []
+        for op in operations:
+            if op.operation_id in self.signatures:
+                name = self.signatures[op.operation_id][0]
+                names += [name, f"{name}AutoPaging"] if op.operation_id in self.paged else [name]
+        file = f"{snake(resource)}_service.go"
+        self.resources.append(GoResource(field, service, doc, file, tuple(names)))
         self.service_text[service] = body
 
     # --- one method ----------------------------------------------------------------------------
@@ -148,6 +156,7 @@ class GoSdkPlanner:
         doc = self._doc(name, op)
         page = self._page(op, prefix) if op.pagination is not None else None
         if page is not None and op.pagination is not None:
+            self.paged.add(op.operation_id)
             return self._paged(service, name, args, pre, build, doc, page, op, op.pagination)
         returns, fail, tail = self._returns(op, prefix)
         lines = [
