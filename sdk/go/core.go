@@ -48,6 +48,7 @@ func newRequestConfig(client *Client, opts []Option) *requestConfig {
 	for _, opt := range client.options {
 		opt(cfg)
 	}
+	cfg.idempotencyKey = "" // a key belongs to one call, never to the client
 	for _, opt := range opts {
 		opt(cfg)
 	}

@@ -199,6 +199,27 @@ func TestAnExplicitIdempotencyKeyAndHeadersPerCall(t *testing.T) {
 	}
 }
 
+func TestEachCallHasItsOwnIdempotencyKey(t *testing.T) {
+	srv, seen := serve(t, reply{status: 200, body: "{}"})
+	var slept []time.Duration
+	client := testClient(srv, &slept, WithIdempotencyKey("client-wide"))
+	for i := 0; i < 2; i++ {
+		if _, err := client.do(context.Background(), newRequest("POST", "/x"), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, second := seen.requests[0].Header.Get("Idempotency-Key"), seen.requests[1].Header.Get("Idempotency-Key")
+	if first == "" || first == second || first == "client-wide" {
+		t.Fatalf("keys %q and %q", first, second)
+	}
+	if _, err := client.do(context.Background(), newRequest("GET", "/x"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen.requests[2].Header.Get("Idempotency-Key"); got != "" {
+		t.Fatalf("a GET sent Idempotency-Key %q", got)
+	}
+}
+
 func TestConnectionErrorsAreRetriedThenReturned(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
