@@ -60,3 +60,17 @@ def test_wheel_installs_and_init_project_passes_its_tests(tmp_path: Path) -> Non
     out = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=work / "demo")
     assert " passed" in out
     assert "failed" not in out
+
+    # The platform parts ship in the wheel: the scaffold's include line, switched on, lints and
+    # puts the operations into the installed copy's bundle.
+    assert "specway/parts/api_keys/openapi.yaml" in names
+    spec = work / "demo" / "openapi.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "# x-specway-include: [api-keys, webhooks]", "x-specway-include: [api-keys, webhooks]"
+        )
+    )
+    assert _run(specway, "spec", "lint", cwd=work / "demo").strip() == "openapi.yaml: ok"
+    bundle = _run(specway, "spec", "bundle", cwd=work / "demo")
+    assert "/v1/api-keys:" in bundle
+    assert "/v1/webhooks/{webhook_id}/rotate-secret:" in bundle
