@@ -36,7 +36,7 @@ _ISO_UNITS = {"W": 604800, "D": 86400, "H": 3600, "M": 60, "S": 1}
 # pointer into the body (an array costs its length, a number its value) or a query/header value.
 COST_EXPRESSION = r"^\$request\.(body(#(/[^/]*)*)?|query\.[A-Za-z0-9_.~-]+|header\.[A-Za-z0-9-]+)$"
 # Keys of x-specway-ratelimit that only mean something at document level.
-DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous", "reset")
+DOCUMENT_ONLY_RATELIMIT_KEYS = ("tiers", "default_tier", "anonymous", "reset", "headers_policy")
 # An allowed CORS origin: ``*``, or scheme://host[:port] with at most one leading ``*.`` label.
 CORS_ORIGIN = r"^(\*|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?)$"
 # What ``x-specway-cors`` allows and exposes when it does not say.
@@ -348,11 +348,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "failure": "open",
             }
         ],
-        "x-inheritance": "`policies` (as a mapping), `tiers`, `default_tier`, `anonymous` and "
-        "`reset` are read at document level only. A path item or operation names extra "
-        "`policies` (a list), applied on top of the caller's tier, and sets `cost`, `exempt` "
-        "and `failure`; the operation wins over its path item, and `failure` falls back to "
-        "the document's. `cost` and `exempt` are not read at document level.",
+        "x-inheritance": "`policies` (as a mapping), `tiers`, `default_tier`, `anonymous`, "
+        "`reset` and `headers_policy` are read at document level only. A path item or "
+        "operation names extra `policies` (a list), applied on top of the caller's tier, and "
+        "sets `cost`, `exempt` and `failure`; the operation wins over its path item, and "
+        "`failure` falls back to the document's. `cost` and `exempt` are not read at document "
+        "level.",
         "properties": {
             "policies": {
                 "oneOf": [
@@ -411,6 +412,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "default": "seconds",
                 "description": "`X-RateLimit-Reset` as seconds from now or as Unix time.",
                 "examples": ["unix"],
+            },
+            "headers_policy": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The policy `X-RateLimit-Limit/-Remaining/-Reset` describe while "
+                "no policy refuses (e.g. the hourly quota a seed shows, `X-RateLimit-Limit: "
+                "1000`). Unset, or not among a caller's policies: the one with the fewest "
+                "remaining units. A refusal always describes the refusing policy.",
+                "examples": ["hourly"],
             },
         },
     },
@@ -884,6 +894,7 @@ class RateLimitConfig:
     anonymous: tuple[RateLimitPolicy, ...] = ()
     failure: FailureMode = "open"
     reset: Literal["seconds", "unix"] = "seconds"
+    headers_policy: str | None = None
 
     def for_tier(self, tier: str | None) -> tuple[RateLimitPolicy, ...]:
         """The policies of ``tier``; an unknown or missing tier gets the default tier's."""

@@ -226,6 +226,7 @@ def build_model(document: Document, file: str = "") -> tuple[SpecModel, list[Pro
         anonymous=anonymous,
         failure=rl_raw.get("failure", "open"),
         reset="unix" if rl_raw.get("reset") == "unix" else "seconds",
+        headers_policy=rl_raw.get("headers_policy"),
     )
     if ratelimit.default_tier and tiers and ratelimit.default_tier not in tiers:
         problems.append(

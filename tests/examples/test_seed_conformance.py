@@ -226,6 +226,9 @@ def test_keynest_is_rate_limited_as_documented(example_client: Callable[..., Tes
     first = client.get("/api/projects/", headers=auth)
     assert first.status_code == 200, first.text
     assert_unix_reset(first, 3600)
+    # "X-RateLimit-Limit: 1000", "X-RateLimit-Remaining: 999"
+    limits = (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"])
+    assert limits == ("1000", "999")
     assert first.headers["RateLimit-Policy"] == '"hourly";q=1000;w=3600, "burst";q=50;w=60'
     for _ in range(49):
         assert client.get("/api/projects/", headers=auth).status_code == 200
@@ -410,7 +413,7 @@ def test_keynest_serves_the_variable_webhooks(
     client = example_client("keynest")
     auth = keynest_token(client)
     events = ["variable.created", "variable.updated", "variable.deleted"]
-    hook = client.post("/api/webhooks", json={"url": receiver.url, "events": events}, headers=auth)
+    hook = client.post("/api/webhooks/", json={"url": receiver.url, "events": events}, headers=auth)
     assert hook.status_code == 201, hook.text
     assert set(hook.json()) >= {"id", "url", "events", "secret"}
     assert hook.json()["events"] == events

@@ -40,11 +40,15 @@ def _reset_ms(verdict: Verdict) -> int:
     return max(verdict.reset_ms, verdict.retry_ms)
 
 
-def tightest(verdicts: Sequence[Verdict]) -> int:
-    """Index of the policy the ``X-RateLimit-*`` trio describes."""
+def tightest(verdicts: Sequence[Verdict], headline: int | None = None) -> int:
+    """Index of the policy the ``X-RateLimit-*`` trio describes: the refusing one with the
+    longest wait, else ``headline`` (the spec's ``headers_policy``) if given, else the one
+    with the fewest remaining units."""
     rejected = [i for i, v in enumerate(verdicts) if not v.allowed]
     if rejected:
         return max(rejected, key=lambda i: (verdicts[i].retry_ms < 0, verdicts[i].retry_ms))
+    if headline is not None and headline < len(verdicts):
+        return headline
     return min(range(len(verdicts)), key=lambda i: (verdicts[i].remaining, -verdicts[i].reset_ms))
 
 
@@ -56,7 +60,7 @@ def limit_headers(
     ``unix_reset``: ``X-RateLimit-Reset`` is the Unix time of the reset (this host's clock)
     instead of seconds from now.
     """
-    index = tightest(verdicts)
+    index = tightest(verdicts, policy_set.headline)
     policy, verdict = policy_set.policies[index], verdicts[index]
     if unix_reset:
         reset = math.ceil(time.time() + _reset_ms(verdict) / 1000)

@@ -53,15 +53,19 @@ class PolicySet:
 
     policies: tuple[CompiledPolicy, ...]
     policy_header: bytes  # RateLimit-Policy (IETF draft-10)
+    # The policy the X-RateLimit-* trio describes while none refuses (headers_policy).
+    headline: int | None = None
 
     @classmethod
-    def of(cls, policies: tuple[RateLimitPolicy, ...]) -> PolicySet:
+    def of(cls, policies: tuple[RateLimitPolicy, ...], headline: str | None = None) -> PolicySet:
         unique: dict[str, CompiledPolicy] = {}
         for policy in policies:  # an operation's own policy replaces a tier's of the same name
             unique[policy.name] = CompiledPolicy.of(policy)
         compiled = tuple(unique.values())
         header = ", ".join(f"{_sf_string(p.name)};q={p.limit};w={p.window}" for p in compiled)
-        return cls(compiled, header.encode("latin-1"))
+        names = [p.name for p in compiled]
+        index = names.index(headline) if headline in names else None
+        return cls(compiled, header.encode("latin-1"), index)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -147,9 +151,12 @@ def _plan(spec: SpecModel, op: OperationModel) -> OperationPlan | None:
         return None
     config = spec.ratelimit
     extra = rl.policies
-    tiers = {name: PolicySet.of((*policies, *extra)) for name, policies in config.tiers.items()}
-    default = PolicySet.of((*config.for_tier(None), *extra))
-    anonymous = PolicySet.of((*config.anonymous, *extra))
+    headline = config.headers_policy
+    tiers = {
+        name: PolicySet.of((*policies, *extra), headline) for name, policies in config.tiers.items()
+    }
+    default = PolicySet.of((*config.for_tier(None), *extra), headline)
+    anonymous = PolicySet.of((*config.anonymous, *extra), headline)
     if not (default.policies or anonymous.policies or any(t.policies for t in tiers.values())):
         return None
     return OperationPlan(

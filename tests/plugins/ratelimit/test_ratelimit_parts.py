@@ -239,3 +239,14 @@ async def test_limiter_counts_decisions_per_policy() -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_headers_policy_is_described_until_a_policy_refuses() -> None:
+    policies = (RateLimitPolicy("burst", 10, 60), RateLimitPolicy("hourly", 100, 3600))
+    named = PolicySet.of(policies, headline="hourly")
+    calm = [Verdict(True, 7, 18_001, 0), Verdict(True, 96, 1_200_000, 0)]
+    assert dict(limit_headers(named, calm))[b"x-ratelimit-limit"] == b"100"
+    assert dict(limit_headers(PolicySet.of(policies), calm))[b"x-ratelimit-limit"] == b"10"
+    refused = [Verdict(False, 0, 6_000, 6_000), Verdict(True, 90, 1_200_000, 0)]
+    assert dict(limit_headers(named, refused))[b"x-ratelimit-limit"] == b"10"
+    assert PolicySet.of(policies, headline="unknown").headline is None
