@@ -174,9 +174,41 @@ def load_spec_document(path: str | Path) -> Document:
             )
     if is_oas31(bundled):
         normalise_nullable(bundled)  # shared files written for 3.0, too
+        bundler.problems += inline_path_item_refs(bundled)
     if bundler.problems:
         raise SpecError([_with_file(p, str(path)) for p in bundler.problems])
     return bundled
+
+
+def inline_path_item_refs(document: Document) -> list[Problem]:
+    """Replace each path item (and webhook) that is a local ``$ref`` (OpenAPI 3.1's
+    ``#/components/pathItems/...``) by a copy of its target, in place: every reader of the
+    document finds the operations where they are served."""
+    problems: list[Problem] = []
+    for key in ("paths", "webhooks"):
+        items = document.get(key)
+        if not isinstance(items, dict):
+            continue
+        for name, item in items.items():
+            ref = item.get("$ref") if isinstance(item, dict) else None
+            if not isinstance(ref, str) or not ref.startswith("#"):
+                continue
+            try:
+                target = resolve_pointer(document, ref[1:])
+            except (KeyError, IndexError, ValueError):
+                target = None
+            if not isinstance(target, dict) or isinstance(target.get("$ref"), str):
+                problems.append(
+                    Problem(
+                        f"/{key}/{escape_pointer_token(name)}",
+                        f"path item $ref {ref!r} does not name a path item",
+                        "point it at one under #/components/pathItems",
+                    )
+                )
+                continue
+            siblings = {k: v for k, v in item.items() if k != "$ref"}
+            items[name] = {**copy.deepcopy(target), **siblings}
+    return problems
 
 
 def include_parts(document: Document) -> list[Problem]:

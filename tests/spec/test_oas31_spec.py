@@ -154,3 +154,19 @@ def test_spec_lint_says_which_version_it_read(capsys: pytest.CaptureFixture[str]
     assert main(["spec", "lint", str(SPEC)]) == 0
     err = capsys.readouterr().err
     assert "read as OpenAPI 3.1.0 (schemas: JSON Schema 2020-12" in err
+
+
+def test_path_items_from_components_are_where_they_are_served(tmp_path: Path) -> None:
+    raw = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    raw["components"]["pathItems"] = {
+        "Gadgets": raw["paths"].pop("/gadgets"),
+        "Created": raw["webhooks"].pop("gadget.created"),
+    }
+    raw["paths"]["/gadgets"] = {"$ref": "#/components/pathItems/Gadgets"}
+    raw["webhooks"]["gadget.created"] = {"$ref": "#/components/pathItems/Created"}
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    model = load_model(spec)
+    assert set(model.operations) == {"createGadget", "getGadget"}
+    assert set(model.webhook_events) == {"gadget.created"}
+    assert lint_document(load_spec_document(spec), str(spec)) == []
