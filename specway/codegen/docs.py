@@ -23,9 +23,12 @@ from markupsafe import Markup
 from specway.codegen import snippets
 from specway.codegen.describe import constraint_notes, json_text, py_literal, ts_literal, type_label
 from specway.codegen.envelope import error_example, pagination_example
+from specway.codegen.go_sdk import go_program, module_path
 from specway.codegen.ir import ApiIR, Operation, Schema
 from specway.codegen.naming import model_name
+from specway.codegen.python_sdk import python_program
 from specway.codegen.render import environment, render
+from specway.codegen.typescript import typescript_program
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False})
@@ -190,8 +193,11 @@ def _context(ir: ApiIR) -> dict[str, Any]:
         "public_ops": [op for op in ir.operations if op.public],
         "events_by_name": {e.name: e for e in ir.webhooks},
         "operations_by_id": {op.operation_id: op for op in ir.operations},
-        "sdk_python": snippets.quickstart_python(ir),
-        "sdk_typescript": snippets.quickstart_typescript(ir),
+        # The program each SDK's README opens with (create, list across pages, a typed 404).
+        "sdk_python": python_program(ir).rstrip(),
+        "sdk_typescript": typescript_program(ir).rstrip(),
+        "sdk_go": go_program(ir).rstrip(),
+        "go_module": module_path(ir)[0],
     }
 
 

@@ -85,6 +85,24 @@ def module_path(ir: ApiIR) -> tuple[str, str]:
     return f"github.com/{package}/{package}-go", package
 
 
+def go_program(
+    ir: ApiIR, templates: Path | None = None, planner: GoSdkPlanner | None = None
+) -> str:
+    """The program the README (and the reference's SDKs section) opens with."""
+    module, package = module_path(ir)
+    stem = ir.sdk.env_var.removesuffix("_API_KEY")
+    return render(
+        environment("go", templates),
+        "_program.go.j2",
+        ir=ir,
+        module=module,
+        package=package,
+        env_var=ir.sdk.env_var,
+        base_url_env_var=f"{stem}_BASE_URL",
+        quickstart=_quickstart(ir, planner or GoSdkPlanner(ir), package),
+    )
+
+
 def generate_go(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
     """Render the Go SDK: relative path → file text."""
     planner = GoSdkPlanner(ir)
@@ -111,7 +129,7 @@ def generate_go(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "errors": ir.errors,
         "events": events,
         "skipped": planner.skipped,
-        "quickstart": _quickstart(ir, planner, package),
+        "program": go_program(ir, templates, planner),
         **_error_expectations(ir),
     }
     files = {

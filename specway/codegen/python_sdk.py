@@ -319,6 +319,21 @@ def python_quickstart(ir: ApiIR) -> dict[str, str] | None:
     }
 
 
+def python_program(ir: ApiIR, templates: Path | None = None) -> str:
+    """The program the README (and the reference's SDKs section) opens with."""
+    env = environment("python", templates, {"pydoc": pydoc, "pyrepr": py_literal, "pystr": repr})
+    stem = ir.sdk.env_var.removesuffix("_API_KEY")
+    return render(
+        env,
+        "_program.py.j2",
+        ir=ir,
+        package=ir.sdk.python_package,
+        env_var=ir.sdk.env_var,
+        base_url_env_var=f"{stem}_BASE_URL",
+        quickstart=python_quickstart(ir),
+    )
+
+
 def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
     """Render the Python SDK: relative path → file text."""
     planner = PythonSdkPlanner(ir)
@@ -345,7 +360,7 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "errors": ir.errors,
         "imports": client_imports(resources, planner.types),
         "model_imports": model_imports(models, aliases),
-        "quickstart": python_quickstart(ir),
+        "program": python_program(ir, templates),
         "all_model_names": sorted(
             [m.model for m in models] + [a.model for a in aliases], key=str.lower
         ),

@@ -179,33 +179,3 @@ def typescript(ir: ApiIR, op: Operation) -> str:
 def _camel(name: str | None) -> str:
     parts = (name or "result").split("_")
     return parts[0] + "".join(p.title() for p in parts[1:])
-
-
-def quickstart_python(ir: ApiIR) -> str:
-    """The SDKs section's Python example: a client and the first list (or call)."""
-    lines = [
-        f"from {ir.sdk.python_package} import {ir.sdk.client_class}",
-        "",
-        f'client = {ir.sdk.client_class}(api_key="{ir.key_prefix}…")  # or set {ir.sdk.env_var}',
-    ]
-    listing = next((op for op in ir.operations if op.pagination and not op.path_parameters), None)
-    if listing is not None:
-        lines += [f"for item in {listing.sdk.python_call}():  # every page", "    print(item)"]
-    return "\n".join(lines)
-
-
-def quickstart_typescript(ir: ApiIR) -> str:
-    """The SDKs section's TypeScript example."""
-    lines = [
-        f'import {{ {ir.sdk.client_class} }} from "{ir.sdk.npm_package}";',
-        "",
-        f"const client = new {ir.sdk.client_class}({{ apiKey: process.env.{ir.sdk.env_var} }});",
-    ]
-    listing = next((op for op in ir.operations if op.pagination and not op.path_parameters), None)
-    if listing is not None:
-        lines += [
-            f"for await (const item of await {listing.sdk.ts_call}()) {{ // every page",
-            "  console.log(item);",
-            "}",
-        ]
-    return "\n".join(lines)

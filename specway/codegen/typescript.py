@@ -312,6 +312,19 @@ def _quickstart(ir: ApiIR) -> dict[str, str] | None:
     }
 
 
+def typescript_program(ir: ApiIR, templates: Path | None = None) -> str:
+    """The program the README (and the reference's SDKs section) opens with."""
+    env = environment("typescript", templates)
+    return render(
+        env,
+        "_program.ts.j2",
+        ir=ir,
+        package=_package_name(ir),
+        base_url_env_var=ir.sdk.env_var.removesuffix("_API_KEY") + "_BASE_URL",
+        quickstart=_quickstart(ir),
+    )
+
+
 def generate_typescript(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
     """Every file of the TypeScript SDK package (relative path → text)."""
     sdk = TypeScriptSdk(ir)
@@ -329,7 +342,7 @@ def generate_typescript(ir: ApiIR, templates: Path | None = None) -> dict[str, s
         "auth_header": header,
         "auth_prefix": scheme_prefix,
         "base_url_env_var": ir.sdk.env_var.removesuffix("_API_KEY") + "_BASE_URL",
-        "quickstart": _quickstart(ir),
+        "program": typescript_program(ir, templates),
         "resources": resources,
         "models": sdk.models(),
         "events": [{"name": e.name, "data": sdk.event_data(e.schema)} for e in ir.webhooks],

@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 
 from specway.codegen import load_ir, snippets
 from specway.codegen.docs import generate_docs
+from specway.codegen.python_sdk import python_program
 from tests.codegen.conftest import FIXTURES, GOLDEN_SCENARIOS
 
 
@@ -22,7 +23,7 @@ def test_python_snippets_parse(scenario: str) -> None:
     ir = load_ir(FIXTURES / scenario / "openapi.yaml")
     for op in ir.operations:
         ast.parse(snippets.python(ir, op), filename=op.operation_id)
-    ast.parse(snippets.quickstart_python(ir))
+    ast.parse(python_program(ir))
 
 
 def test_curl_quotes_single_quotes_in_bodies() -> None:
