@@ -413,9 +413,9 @@ ITEMS: dict[str, list[Item]] = {
             "Webhooks `variable.created/updated/deleted`",
             f"{SC}::test_keynest_serves_the_variable_webhooks",
         ),
-        gap(
+        served(
             "Environments and variables in a second organisation",
-            "they are served by the reference handlers, which act in the token's organisation only",
+            f"{SC}::test_keynest_environments_and_variables_in_a_second_organization",
         ),
         gap('Integer ids (`"id": 1`)', "specway's ids are opaque strings (`proj_…`)"),
         gap(

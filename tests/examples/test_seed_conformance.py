@@ -572,3 +572,38 @@ def test_keynest_next_and_previous_are_absolute_urls(
     second = client.get("/api/projects/?per_page=1&page=2", headers=auth).json()
     assert second["previous"] == "http://testserver/api/projects/?per_page=1&page=1"
     assert second["next"] is None
+
+
+def test_keynest_environments_and_variables_in_a_second_organization(
+    example_client: Callable[..., TestClient],
+) -> None:
+    # Seed 004: the documented environment and variable requests, in a project of an
+    # organisation the user created ("Acme Corp"), not the one their token was made in.
+    client = example_client("keynest")
+    auth = keynest_token(client)
+    org = client.post("/api/organizations/", json={"name": "Acme Corp"}, headers=auth).json()
+    body = {"name": "Web Application", "organization": org["id"]}
+    project = client.post("/api/projects/", json=body, headers=auth).json()
+    env_body = {"name": "staging", "project": project["id"], "environment_type": "staging"}
+    env = client.post("/api/environments/", json=env_body, headers=auth)
+    assert env.status_code == 201, env.text
+    env_id = env.json()["id"]
+    assert env.json()["created_by_name"] == "John Doe"
+    listed = client.get(f"/api/environments/?project={project['id']}", headers=auth).json()
+    assert [e["id"] for e in listed["results"]] == [env_id]
+    per_project = client.get(f"/api/projects/{project['id']}/environments/", headers=auth)
+    assert [e["id"] for e in per_project.json()["results"]] == [env_id]
+    var_body = {"key": "API_KEY", "value": "sk_live_abcd1234567890", "environment": env_id}
+    var = client.post("/api/variables/", json=var_body, headers=auth)
+    assert var.status_code == 201, var.text
+    assert var.json()["decrypted_value"] == "sk_live_abcd1234567890"
+    var_id = var.json()["id"]
+    changed = client.patch(f"/api/variables/{var_id}/", json={"value": "new"}, headers=auth)
+    assert (changed.status_code, changed.json()["decrypted_value"]) == (200, "new")
+    exported = client.get(f"/api/environments/{env_id}/export/", headers=auth)
+    assert exported.text.splitlines()[2] == "# Organization: Acme Corp"
+    assert "API_KEY=new" in exported.text
+    other = keynest_token(client, username="other", email="other@example.com")
+    assert client.get(f"/api/environments/{env_id}/variables/", headers=other).status_code == 404
+    assert client.delete(f"/api/variables/{var_id}/", headers=other).status_code == 404
+    assert client.delete(f"/api/variables/{var_id}/", headers=auth).status_code == 204
