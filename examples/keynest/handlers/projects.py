@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from examples.keynest.handlers.acting import role_in
 from handlers.models import Project
 from handlers.services import projects as service
 from specway import context
 from specway.errors import Forbidden, NotFound
 from specway.pagination import list_response, page_request
 from specway.parts.access import current_principal
-from specway.plugins.auth import accounts
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
@@ -62,22 +62,11 @@ def _org_not_found(organization: str) -> NotFound:
     )
 
 
-async def _role_in(session: AsyncSession, organization: str) -> str | None:
-    """The caller's role in ``organization``: the token's own, or the user's membership."""
-    principal = current_principal()
-    if organization == principal.organization_id:
-        return principal.role or "member"
-    if principal.user_id is None:  # an organisation's API key acts in that organisation only
-        return None
-    member = await accounts.membership(session, organization, principal.user_id)
-    return member.role if member is not None else None
-
-
 async def _organization(session: AsyncSession, organization: str | None, write: bool) -> str:
     """The organisation a request names (default: the token's), if the caller belongs to it."""
     if organization is None:
         return _org_filter(None)
-    role = await _role_in(session, organization)
+    role = await role_in(session, organization)
     if role is None:
         raise _org_not_found(organization)
     if write and role == "viewer":
@@ -90,7 +79,7 @@ async def _project(session: AsyncSession, project_id: str, write: bool = False) 
     project = await session.get(Project, project_id)
     role = None
     if project is not None and project.organization_id is not None:
-        role = await _role_in(session, project.organization_id)
+        role = await role_in(session, project.organization_id)
     if project is None or role is None:
         raise NotFound(
             f"Project {project_id} not found",
