@@ -48,6 +48,19 @@ ONLY_IN_31 = {
     "propertyNames": "move to openapi: 3.1.0",
 }
 _PARAMETER_KINDS = ("parameters", "headers")
+# 2020-12 keywords the 3.0 view leaves out: a form body (checked through that view) would
+# silently ignore them.
+DROPPED_BY_VIEW = (
+    "prefixItems",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "dependentRequired",
+    "dependentSchemas",
+    "if",
+    "contains",
+    "patternProperties",
+    "propertyNames",
+)
 
 
 def version_rules(document: Document, authored: Document | None = None) -> list[Problem]:
@@ -85,6 +98,7 @@ def _rules_31(document: Document) -> list[Problem]:
                 "leave jsonSchemaDialect out (OpenAPI 3.1's default: JSON Schema 2020-12)",
             )
         )
+    problems += _form_body_rules(document)
     for at, schema in iter_schemas(document):
         if not isinstance(schema, dict):
             continue
@@ -127,6 +141,58 @@ def _rules_31(document: Document) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _form_body_rules(document: Document) -> list[Problem]:
+    """Form bodies (urlencoded, multipart) are parsed and checked through the 3.0 view: the
+    2020-12 keywords it leaves out would be ignored there, so each is an error."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for at, schema in iter_schemas(document):
+        media = at[-2] if len(at) >= 2 and at[-1] == "schema" else None
+        if "requestBody" not in at or not isinstance(media, str) or "json" in media:
+            continue
+        stack: list[tuple[Tokens, Any]] = [(at, schema)]
+        while stack:
+            where, node = stack.pop()
+            if not isinstance(node, dict):
+                continue
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#") and ref not in seen:
+                seen.add(ref)
+                stack.append((tuple(_tokens(ref)), _pointer_target(document, ref)))
+            for keyword in DROPPED_BY_VIEW:
+                if keyword in node:
+                    problems.append(
+                        Problem(
+                            pointer(*where, keyword),
+                            f"JSON Schema 2020-12 feature {keyword} is not supported in a "
+                            f"{media} body: specway checks form bodies by their OpenAPI 3.0 "
+                            "reading, which has no such keyword",
+                            "check it in the handler, or send the body as application/json",
+                        )
+                    )
+            for key, value in node.items():
+                if key in ("enum", "const", "default", "example", "examples"):
+                    continue
+                if isinstance(value, dict):
+                    stack.append(((*where, key), value))
+                elif isinstance(value, list):
+                    stack.extend(((*where, key, i), v) for i, v in enumerate(value))
+    return problems
+
+
+def _tokens(ref: str) -> list[str]:
+    return [t.replace("~1", "/").replace("~0", "~") for t in ref[2:].split("/") if t]
+
+
+def _pointer_target(document: Document, ref: str) -> Any:
+    node: Any = document
+    for token in _tokens(ref):
+        if not isinstance(node, dict) or token not in node:
+            return None
+        node = node[token]
+    return node
 
 
 def _nullable_rules(document: Document) -> list[Problem]:

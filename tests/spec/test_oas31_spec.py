@@ -170,3 +170,18 @@ def test_path_items_from_components_are_where_they_are_served(tmp_path: Path) ->
     assert set(model.operations) == {"createGadget", "getGadget"}
     assert set(model.webhook_events) == {"gadget.created"}
     assert lint_document(load_spec_document(spec), str(spec)) == []
+
+
+def test_a_keyword_a_form_body_would_ignore_is_a_lint_error() -> None:
+    document = _doc()
+    content = document["paths"]["/gadgets"]["post"]["requestBody"]["content"]
+    content["application/x-www-form-urlencoded"] = {
+        "schema": {"$ref": "#/components/schemas/GadgetInput"}
+    }
+    content["application/x-www-form-urlencoded"]["example"] = {"name": "lamp"}
+    errors = [p for p in lint_document(document) if p.level == Level.ERROR]
+    assert sorted(p.pointer for p in errors) == [
+        "/components/schemas/GadgetInput/properties/dimensions/prefixItems",
+        "/components/schemas/GadgetInput/unevaluatedProperties",
+    ]
+    assert "application/x-www-form-urlencoded body" in errors[0].message
