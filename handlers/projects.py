@@ -1,16 +1,12 @@
-"""Handlers of the ``Projects`` tag."""
+"""Handlers of the ``Projects`` tag: each one call of the project store."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
-from handlers.services import projects as service
+from handlers.services.projects import ProjectStore
 from specway import context
 from specway.pagination import list_response, page_request
-from specway.plugins.webhooks import emit_event
-from specway.plugins.webhooks.outbox import record_event
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
@@ -18,6 +14,10 @@ Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 def _org() -> str | None:
     principal = context.principal()
     return principal.organization_id if principal else None
+
+
+def _store() -> ProjectStore:
+    return ProjectStore(context.database(), context.app_state().services.get("webhooks"))
 
 
 async def list_projects(
@@ -30,11 +30,8 @@ async def list_projects(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    org = _org()
-    items, total = await context.database().read(
-        lambda db: service.read_project_page(
-            db, org, request, sort=sort, order=order, search=search, status=status
-        )
+    items, total = await _store().page(
+        _org(), request, sort=sort, order=order, search=search, status=status
     )
     query = {"sort": sort, "order": order, "search": search, "status": status}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
@@ -42,62 +39,18 @@ async def list_projects(
 
 
 async def get_project(project_id: str) -> Response:
-    org = _org()
-    project = await context.database().read(
-        lambda db: service.read_project_record(db, org, project_id)
-    )
-    return project, 200
+    return await _store().get(_org(), project_id), 200
 
 
 async def create_project(body: dict[str, Any]) -> Response:
-    state = context.app_state()
-    org = _org()
-    webhooks = state.services.get("webhooks")
-
-    def create(connection: Connection) -> tuple[dict[str, Any], bool]:
-        project = service.insert_project(connection, org, body)
-        data = service.project_to_dict(project)
-        queued = record_event(
-            connection,
-            webhooks,
-            "project.created",
-            {"project": data},
-            organization_id=org,
-            project_id=project.id,
-        )
-        return data, queued
-
-    data, queued = await context.database().transaction(create)
-    if queued and webhooks is not None:
-        webhooks.notify()
+    data = await _store().create(_org(), body)
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 
 async def update_project(project_id: str, body: dict[str, Any]) -> Response:
-    async with context.database().session() as session, session.begin():
-        project = await service.get_project(session, _org(), project_id)
-        await service.update_project(session, project, body)
-        data = service.project_to_dict(project)
-        await emit_event(
-            session,
-            "project.updated",
-            {"project": data},
-            organization_id=project.organization_id,
-            project_id=project.id,
-        )
-    return data, 200
+    return await _store().update(_org(), project_id, body), 200
 
 
 async def delete_project(project_id: str) -> Response:
-    async with context.database().session() as session, session.begin():
-        project = await service.get_project(session, _org(), project_id)
-        data = service.project_to_dict(project)
-        await service.delete_project(session, project)
-        await emit_event(
-            session,
-            "project.deleted",
-            {"project": data},
-            organization_id=project.organization_id,
-            project_id=project.id,
-        )
+    await _store().delete(_org(), project_id)
     return None, 204

@@ -135,7 +135,8 @@ def create_app(
     the builder after the plugins (e.g. the mock server's spec override).
     """
     settings = settings or Settings.from_env()
-    spec_validation_cache.install()
+    if settings.fast_paths:
+        spec_validation_cache.install()
     path = Path(spec_path or settings.spec_path)
     model = load_spec(path)
     if plugins is not None:
@@ -143,7 +144,10 @@ def create_app(
         model = replace(model, plugins=tuple(plugins))
     resolved = with_envelopes(model, handlers if handlers is not None else resolve_handlers(model))
     database = Database(
-        settings.database_url, pool_size=settings.db_pool_size, timeout=settings.db_timeout
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        timeout=settings.db_timeout,
+        fast_paths=settings.fast_paths,
     )
     state = AppState(spec=model, settings=settings, database=database)
     builder = AppBuilder(state=state)
@@ -191,7 +195,8 @@ def create_app(
             app.add_middleware(spec_mw.cls, position=spec_mw.stage.position, **spec_mw.options)
     for exc, handler in builder.error_handlers:
         app.add_error_handler(exc, handler)
-    app.prepare_validation()
+    if settings.fast_paths:
+        app.prepare_validation()
     app.add_api(
         connexion_document(document),
         resolver=_PrebuiltResolver(resolved),

@@ -27,8 +27,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from connexion.context import scope as connexion_scope
-
+from specway.compat import connexion_current_scope
 from specway.principal import Principal, principal_from_scope
 from specway.spec import OperationModel
 from specway.state import AppState
@@ -39,7 +38,7 @@ from specway.types import SCOPE_CLIENT_IP, SCOPE_REQUEST_ID, SCOPE_STATE, Scope,
 def current_scope() -> Scope:
     # The scope itself, not Connexion's proxy to it: each lookup through the proxy costs
     # about a microsecond, and a handler makes several.
-    return cast(Scope, connexion_scope._get_current_object())
+    return cast(Scope, connexion_current_scope())
 
 
 def app_state() -> AppState:

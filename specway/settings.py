@@ -168,6 +168,15 @@ class Settings:
         default=5.0,
         metadata=_doc("seconds to connect to the database or wait for a pooled connection"),
     )
+    fast_paths: bool = field(
+        default=True,
+        metadata=_doc(
+            "the hand-built request paths: prebuilt statements on SQLite's raw cursor and on "
+            "asyncpg's own pool for PostgreSQL, prepared request validation, the memoised spec "
+            "check (`specway/compat.py`). `0` falls back to the libraries' plain paths "
+            "(SQLAlchemy sessions, Connexion's validation), for debugging"
+        ),
+    )
     auth_cache_size: int = field(
         default=10_000,
         metadata=_doc("verified credentials kept in each process's cache (no query per request)"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,11 +22,14 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 from sqlalchemy.util import greenlet_spawn
 
+from specway import compat
 from specway.errors import ConfigError, StorageError
 from specway.jsonify import column_dumps, column_loads
 from specway.storage.checkpoint import JOURNAL_SIZE_LIMIT, WalCheckpointer
 from specway.storage.group_commit import GroupCommit
-from specway.storage.sqlite_inloop import NO_AWAIT, InLoopSQLiteDialect, in_loop_url
+from specway.storage.pg_direct import PgDirect, combine
+from specway.storage.prepared import Prepared, Records
+from specway.storage.sqlite_inloop import FAST, NO_AWAIT, InLoopSQLiteDialect, in_loop_url
 
 if TYPE_CHECKING:
     from specway.spec import SpecModel
@@ -34,18 +37,32 @@ if TYPE_CHECKING:
 logger = logging.getLogger("specway.storage")
 
 T = TypeVar("T")
+# One write of :meth:`Database.write`: a prebuilt DML statement and its parameters (a list:
+# one execution per mapping).
+Write = tuple[Prepared, Mapping[str, Any] | list[dict[str, Any]]]
 
 
 class Database:
     """One engine per app instance. ``session()`` yields an ``AsyncSession``."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        timeout: float = 5.0,
+        fast_paths: bool | None = None,
+    ) -> None:
         try:
             parsed = make_url(url)
         except Exception as exc:
             raise ConfigError(f"SPECWAY_DATABASE_URL is not a database URL: {exc}") from None
         self.url = url
         self.dialect = parsed.get_backend_name()
+        # The hand-built statement paths (SQLite's raw cursor, PostgreSQL's asyncpg pool);
+        # off (SPECWAY_FAST_PATHS=0): SQLAlchemy's own paths throughout, for debugging.
+        self.fast_paths = compat.fast_paths() if fast_paths is None else fast_paths
+        self.pg: PgDirect | None = None
         self.timeout = timeout
         kwargs: dict[str, Any] = {}
         # File SQLite: reads run on a read-only connection of their own (see read()).
@@ -61,7 +78,7 @@ class Database:
             kwargs["connect_args"] = {"timeout": timeout}
             if issubclass(InLoopSQLiteDialect.get_pool_class(parsed), AsyncAdaptedQueuePool):
                 kwargs.update(pool_size=1, max_overflow=0, pool_timeout=timeout)
-                self._reads_apart = True
+                self._reads_apart = self.fast_paths
                 if parsed.database:
                     self.checkpointer = WalCheckpointer(parsed.database)
                     weakref.finalize(self, self.checkpointer.stop, 0)
@@ -74,6 +91,8 @@ class Database:
                 pool_timeout=timeout,
             )
             kwargs["connect_args"] = {"timeout": timeout, "command_timeout": max(timeout * 6, 30)}
+            if self.fast_paths:
+                self.pg = PgDirect(parsed, pool_size=pool_size, timeout=timeout)
         else:
             raise ConfigError(
                 f"unsupported database {self.dialect!r}: use sqlite+aiosqlite or postgresql+asyncpg"
@@ -166,7 +185,7 @@ class Database:
         # listeners) around the reader's own DBAPI connection.
         # Never revalidated: that would take a connection from the main engine's pool, the
         # writers' one, and keep it.
-        reader = Connection(sync_engine, self._reader_pool.connect(), _allow_revalidate=False)
+        reader = compat.connection_without_revalidation(sync_engine, self._reader_pool.connect())
         self._reader = self._no_await(reader)
         return self._reader
 
@@ -193,8 +212,66 @@ class Database:
 
     def _no_await(self, connection: Connection) -> Connection:
         # Called from a plain greenlet, not AsyncConnection.execute: the in-loop SQLite driver
-        # need not pass through an await per statement (sqlite_inloop.NO_AWAIT).
-        return connection.execution_options(**{NO_AWAIT: True}) if self.inline else connection
+        # need not pass through an await per statement (sqlite_inloop.NO_AWAIT), and
+        # prebuilt statements may take its raw cursor (sqlite_inloop.FAST).
+        if not self.inline:
+            return connection
+        return connection.execution_options(**{NO_AWAIT: True, FAST: self.fast_paths})
+
+    # --- The store API: prebuilt statements, fast on SQLite and PostgreSQL alike ----------
+
+    async def records(self, statement: Prepared, params: Mapping[str, Any]) -> Records:
+        """``statement.records``: a SELECT's rows as response dicts, and the first row's rest.
+
+        One round trip on PostgreSQL (asyncpg, no transaction); on SQLite the read-only
+        connection's raw cursor (:meth:`read`). See ``docs/performance.md``.
+        """
+        pg = self.pg
+        if pg is not None:
+            plan = statement.plan_for(self.engine.dialect, params)
+            if plan is not None and plan.records is not None:
+                return plan.records(await pg.fetch(plan.sql, plan.positional(params)), params)
+        return await self.read(lambda connection: statement.records(connection, params))
+
+    async def rows(self, statement: Prepared, params: Mapping[str, Any]) -> Sequence[Any]:
+        """``statement.rows``: a SELECT's rows, the selected columns' names as attributes."""
+        pg = self.pg
+        if pg is not None:
+            plan = statement.plan_for(self.engine.dialect, params)
+            if plan is not None:
+                return plan.convert(await pg.fetch(plan.sql, plan.positional(params)))
+        return await self.read(lambda connection: statement.rows(connection, params))
+
+    async def write(self, writes: Sequence[Write]) -> None:
+        """Every write in one transaction: all of them commit, or none.
+
+        PostgreSQL: one statement, so one round trip (``pg_direct.combine``; one write of many
+        rows is an ``executemany``); SQLite: one :meth:`transaction`, sharing its commit with
+        the other writes of the same turn of the loop.
+        """
+        pg = self.pg
+        if pg is not None:
+            compiled = self._pg_statements(writes)
+            if compiled is not None:
+                if not compiled:
+                    return
+                if len(compiled) > 1 and len(writes) == 1 and isinstance(writes[0][1], list):
+                    await pg.executemany(compiled[0][0], [args for _, args in compiled])
+                else:
+                    await pg.execute(*combine(compiled))
+                return
+        await self.transaction(lambda connection: _run_writes(connection, writes))
+
+    def _pg_statements(self, writes: Sequence[Write]) -> list[tuple[str, Sequence[Any]]] | None:
+        dialect = self.engine.dialect
+        compiled: list[tuple[str, Sequence[Any]]] = []
+        for statement, params in writes:
+            for one in params if isinstance(params, list) else (params,):
+                plan = statement.plan_for(dialect, one)
+                if plan is None:
+                    return None
+                compiled.append((plan.sql, plan.positional(one)))
+        return compiled
 
     async def check(self) -> None:
         """Raise :class:`StorageError` unless a ``SELECT 1`` answers within the timeout."""
@@ -238,6 +315,8 @@ class Database:
 
     async def dispose(self) -> None:
         self._close_reader()
+        if self.pg is not None:
+            await self.pg.close()
         await self.engine.dispose()
         if self.checkpointer is not None:
             await asyncio.to_thread(self.checkpointer.stop)
@@ -260,6 +339,12 @@ class Database:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.close()
+
+
+def _run_writes(connection: Connection, writes: Sequence[Write]) -> None:
+    for statement, params in writes:
+        if not isinstance(params, list) or params:
+            statement.run(connection, params)
 
 
 MIGRATION_LOCK = 0x5370_6563_7761_79  # "Specway": the advisory lock of migrations

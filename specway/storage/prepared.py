@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Delete, Insert, Select, Update, sqltypes
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from specway.storage.sqlite_inloop import DRIVER, NO_AWAIT
+from specway import compat
+from specway.storage.sqlite_inloop import DRIVER, FAST, NO_AWAIT
 from specway.storage.sqltime import from_sqlite_text
 
 Processor = Callable[[Any], Any] | None
@@ -44,7 +45,7 @@ _counter = itertools.count()
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
+class Plan:
     sql: str
     convert: Callable[[list[Any]], list[Any]]  # a SELECT's fetched tuples -> its rows
     records: Converter | None  # a SELECT's fetched tuples -> (dicts, first row's rest)
@@ -80,11 +81,11 @@ class Prepared:
         self._processed_records: Converter | None = None
         # Per engine's dialect (its type processors are its own, e.g. its JSON serializer),
         # then per parameter shape; an engine disposed of and collected drops its plans.
-        self._plans: weakref.WeakKeyDictionary[Dialect, dict[Any, _Plan | None]] = (
+        self._plans: weakref.WeakKeyDictionary[Dialect, dict[Any, Plan | None]] = (
             weakref.WeakKeyDictionary()
         )
         # The last dialect's plans, found without WeakKeyDictionary's new weak reference.
-        self._last: tuple[weakref.ref[Dialect], dict[Any, _Plan | None]] | None = None
+        self._last: tuple[weakref.ref[Dialect], dict[Any, Plan | None]] | None = None
 
     def rows(self, db: Connection | Session, params: Mapping[str, Any]) -> Sequence[Any]:
         """The rows of a SELECT: tuples with the selected columns' names as attributes."""
@@ -126,9 +127,16 @@ class Prepared:
         connection, plan = fast
         self._execute(connection, plan, params, many=many)
 
+    def plan_for(self, dialect: Dialect, params: Mapping[str, Any]) -> Plan | None:
+        """The compiled plan of this statement for ``dialect`` and ``params``' shape: its SQL,
+        the parameters' positional tuple and the fetched rows' converters (``None``: not
+        covered, run it through SQLAlchemy). ``specway.storage.pg_direct`` runs PostgreSQL's
+        plans on asyncpg; SQLite's run on the in-loop connection (:meth:`rows`...)."""
+        return self._plan_of(dialect, params)
+
     def _fast(
         self, db: Connection | Session, params: Mapping[str, Any]
-    ) -> tuple[Connection, _Plan] | None:
+    ) -> tuple[Connection, Plan] | None:
         """``db`` and the plan for ``params`` when the fast path covers them, else ``None``."""
         connection = _direct(db)
         if connection is None:
@@ -136,12 +144,14 @@ class Prepared:
         plan = self._plan(connection, params)
         return None if plan is None else (connection, plan)
 
-    def _plan(self, connection: Connection, params: Mapping[str, Any]) -> _Plan | None:
+    def _plan(self, connection: Connection, params: Mapping[str, Any]) -> Plan | None:
+        return self._plan_of(connection.dialect, params)
+
+    def _plan_of(self, dialect: Dialect, params: Mapping[str, Any]) -> Plan | None:
         is_select = self._is_select
         key = None if is_select else frozenset(params)
-        dialect = connection.dialect
         last = self._last
-        plans: dict[Any, _Plan | None]
+        plans: dict[Any, Plan | None]
         if last is not None and last[0]() is dialect:  # the usual case: one engine
             plans = last[1]
         else:
@@ -156,7 +166,7 @@ class Prepared:
             return plan
 
     @staticmethod
-    def _execute(connection: Connection, plan: _Plan, params: Any, *, many: bool) -> Any:
+    def _execute(connection: Connection, plan: Plan, params: Any, *, many: bool) -> Any:
         positional: Any = [plan.positional(p) for p in params] if many else plan.positional(params)
         raw = connection.connection.driver_connection
         assert raw is not None
@@ -165,8 +175,7 @@ class Prepared:
         # directly registers it with the connection without the periodic purge of dead
         # cursors, and the connection's list of them grows by one per statement, for good.
         cursor = _new_cursor(raw)
-        # SQLAlchemy's own test for "any listener at all" before it looks at the events.
-        events = connection._has_events or connection.engine._has_events
+        events = compat.has_cursor_events(connection)
         dispatch = connection.dispatch
         if events and dispatch.before_cursor_execute:
             dispatch.before_cursor_execute(connection, cursor, plan.sql, positional, None, many)
@@ -193,12 +202,12 @@ def dbapi_error(dialect: Dialect, sql: str, params: Any, error: Exception) -> ex
 
 
 def _direct(db: Connection | Session) -> Connection | None:
-    """``db`` when the fast path may use it: an in-loop SQLite connection marked NO_AWAIT."""
-    if (
-        isinstance(db, Connection)
-        and db.dialect.driver == DRIVER
-        and db.get_execution_options().get(NO_AWAIT)
-    ):
+    """``db`` when the fast path may use it: an in-loop SQLite connection marked NO_AWAIT
+    and FAST (``Database`` sets both, FAST unless ``SPECWAY_FAST_PATHS=0``)."""
+    if isinstance(db, Connection) and db.dialect.driver == DRIVER:
+        options = db.get_execution_options()
+        if not (options.get(NO_AWAIT) and options.get(FAST)):
+            return None
         return db
     return None
 
@@ -234,7 +243,7 @@ def _compile(
     dialect: Dialect,
     keys: frozenset[str] | None,
     record: _RecordShape | None = None,
-) -> _Plan | None:
+) -> Plan | None:
     compiled = statement.compile(dialect=dialect, column_keys=sorted(keys) if keys else None)
     assert isinstance(compiled, SQLCompiler)
     if compiled.positiontup is None or getattr(compiled, "insert_prefetch", None):
@@ -256,7 +265,7 @@ def _compile(
             results.append(_Result.of(column.type.dialect_impl(dialect), dialect))
             fields.append(str(column.key))
     row = collections.namedtuple(f"Row{next(_counter)}", fields or ["_"], rename=True)  # type: ignore[misc]
-    return _Plan(
+    return Plan(
         compiled.string,
         _converter(row, results),
         record.converter(results) if record is not None else None,
@@ -309,7 +318,7 @@ class _Result:
         if isinstance(impl, sqltypes.JSON) and dialect.name == "sqlite" and process is not None:
             # SQLite's JSON processor returns numbers as they are (a JSON column has NUMERIC
             # affinity) and None as None; text goes to the engine's deserializer.
-            loads = getattr(dialect, "_json_deserializer", None) or json.loads
+            loads = compat.json_deserializer(dialect) or json.loads
             return cls(process, _usual_json_text, loads)
         return cls(process)
 

@@ -21,7 +21,8 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.util import await_only
-from sqlalchemy.util import queue as sqla_queue
+
+from specway.compat import FreeFirstQueuePool, SoftCloseKeepsRows, is_file_sqlite
 
 DRIVER = "specway"
 
@@ -37,7 +38,7 @@ class InLoopSQLiteDialect(SQLiteDialect_pysqlite):
     def get_pool_class(cls, url: URL) -> type[pool.Pool]:
         # A file: one connection per process, checked out through an asyncio queue. Memory:
         # the one shared connection (a second connection would see another, empty database).
-        return InLoopPool if cls._is_url_file_db(url) else pool.StaticPool
+        return InLoopPool if is_file_sqlite(url) else pool.StaticPool
 
     # AsyncConnection.execute insists that its call awaited something; these statements never
     # need to, so each one passes through an await that returns at once (no loop iteration).
@@ -66,21 +67,14 @@ class InLoopSQLiteDialect(SQLiteDialect_pysqlite):
 
 
 NO_AWAIT = "specway_no_await"
+# An execution option: the connection may take the hand-built statement path
+# (``specway.storage.prepared``); ``Database`` sets it unless ``SPECWAY_FAST_PATHS=0``.
+FAST = "specway_fast"
 
 
-class InLoopPool(pool.AsyncAdaptedQueuePool):
-    """The queue pool of the one connection, which hands it out without waiting when it is free.
-
-    SQLAlchemy's async queue pool always waits on its queue once its connections exist, which
-    costs a trip through the event loop's queue even when the connection is free. This one
-    takes a free connection at once; a busy one is still waited for as before.
-    """
-
-    def _do_get(self) -> Any:
-        try:
-            return self._pool.get_nowait()
-        except sqla_queue.Empty:
-            return super()._do_get()
+class InLoopPool(FreeFirstQueuePool):
+    """The queue pool of the one connection, which hands it out without waiting when it is free
+    (see :class:`specway.compat.FreeFirstQueuePool`)."""
 
 
 async def _ready() -> None:
@@ -92,9 +86,8 @@ def _pass_await(context: Any) -> None:
         await_only(_ready())
 
 
-class _Cursor(sqlite3.Cursor):
-    async def _async_soft_close(self) -> None:
-        """The async result's hook after execute: the rows are still to be read, keep them."""
+class _Cursor(SoftCloseKeepsRows, sqlite3.Cursor):
+    """The driver's cursor: the async result's hook after execute keeps the rows."""
 
 
 class _Connection(sqlite3.Connection):

@@ -14,7 +14,6 @@ fails the request. :meth:`stop` drains the queue on a graceful shutdown.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import math
 import time
@@ -162,8 +161,8 @@ class AuditWriter:
     async def _write(self, batch: list[Row]) -> None:
         for attempt, delay in enumerate((*_RETRY_DELAYS, None)):
             try:
-                # One executemany in one transaction and one hop; no ORM session.
-                await self.database.transaction(lambda conn: _INSERT.run(conn, batch))
+                # One executemany in one transaction (one round trip on PostgreSQL).
+                await self.database.write([(_INSERT, batch)])
             except IntegrityError:
                 # A row the table refuses (a duplicate id, say) must not cost the whole batch.
                 await self._write_each(batch)
@@ -187,10 +186,7 @@ class AuditWriter:
     async def _write_each(self, batch: list[Row]) -> None:
         """Each row in its own transaction (SQLite groups them into one commit again)."""
         outcomes = await asyncio.gather(
-            *(
-                self.database.transaction(functools.partial(_INSERT.run, params=row))
-                for row in batch
-            ),
+            *(self.database.write([(_INSERT, row)]) for row in batch),
             return_exceptions=True,
         )
         failed = [o for o in outcomes if isinstance(o, BaseException)]

@@ -24,7 +24,7 @@ from specway.ids import new_id
 from specway.plugins.webhooks.catalogue import EventPayloadError, matches
 from specway.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from specway.plugins.webhooks.service import WebhookService
-from specway.storage.database import Database
+from specway.storage.database import Database, Write
 from specway.storage.prepared import Prepared
 
 logger = logging.getLogger("specway.webhooks")
@@ -194,7 +194,56 @@ def write_events(
     if endpoint_id is not None:
         params["endpoint_id"] = endpoint_id
     endpoints = _endpoints_statement(org is None, endpoint_id is not None).rows(connection, params)
-    deliveries = [
+    deliveries = _deliveries(rows, endpoints, org, project_id, endpoint_id, now)
+    if deliveries:
+        _INSERT_DELIVERY.run(connection, deliveries)
+    return rows, bool(deliveries)
+
+
+async def event_writes(
+    database: Database,
+    service: WebhookService | None,
+    type: str,
+    data: dict[str, Any],
+    *,
+    organization_id: str | None,
+    project_id: str | None = None,
+) -> tuple[list[Write], bool]:
+    """The outbox rows of one event as writes for ``Database.write``, to commit with the
+    change they report (in one statement on PostgreSQL): ``(writes, whether deliveries are
+    queued)``; then call ``service.notify()`` once written. Reads the endpoints first (one
+    statement); ``[]`` when there is no webhook service or the payload is dropped.
+    """
+    if service is None or not _payload_ok(service, type, data):
+        return [], False
+    now = service.now()
+    org = organization_id
+    row = {
+        "id": new_id("msg"),
+        "organization_id": org,
+        "project_id": project_id,
+        "type": type,
+        "data": data,
+        "created_at": now,
+    }
+    endpoints = await database.rows(_endpoints_statement(org is None, False), {"org": org})
+    deliveries = _deliveries([row], endpoints, org, project_id, None, now)
+    writes: list[Write] = [(_INSERT_EVENT, row)]
+    if deliveries:
+        writes.append((_INSERT_DELIVERY, deliveries))
+    return writes, bool(deliveries)
+
+
+def _deliveries(
+    rows: Sequence[dict[str, Any]],
+    endpoints: Sequence[Any],
+    org: str | None,
+    project_id: str | None,
+    endpoint_id: str | None,
+    now: Any,
+) -> list[dict[str, Any]]:
+    """One pending delivery per event row and endpoint that takes it."""
+    return [
         {
             "id": new_id("whd"),
             "organization_id": org,
@@ -211,9 +260,6 @@ def write_events(
         if endpoint_id is not None
         or (matches(endpoint.events, row["type"]) and endpoint.project_id in (None, project_id))
     ]
-    if deliveries:
-        _INSERT_DELIVERY.run(connection, deliveries)
-    return rows, bool(deliveries)
 
 
 _EVENTS: Table = WebhookEvent.__table__  # type: ignore[assignment]
