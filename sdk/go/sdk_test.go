@@ -325,6 +325,23 @@ func TestThePagerWalksPagesUntilTheLast(t *testing.T) {
 	}
 }
 
+func TestAMethodEncodesItsPathIDAndRefusesAnEmptyOne(t *testing.T) {
+	srv, seen := serve(t, reply{status: 404, header: map[string]string{"X-Request-ID": "req_1"}, body: "{}"})
+	var slept []time.Duration
+	client := testClient(srv, &slept)
+	_, err := client.Projects.Get(context.Background(), "a/b")
+	var notFound *NotFoundError
+	if !errors.As(err, &notFound) || notFound.RequestID != "req_1" {
+		t.Fatalf("%T %v", err, err)
+	}
+	if got := seen.requests[0].URL.EscapedPath(); got != "/v1/projects/a%2Fb" {
+		t.Fatalf("path %q", got)
+	}
+	if _, err := client.Projects.Get(context.Background(), ""); err == nil || len(seen.requests) != 1 {
+		t.Fatalf("an empty id was sent (%v, %d requests)", err, len(seen.requests))
+	}
+}
+
 func TestAnEmptyPathIDIsRefusedAtOnce(t *testing.T) {
 	if err := requireID("projectID", ""); err == nil {
 		t.Fatal("empty id accepted")

@@ -54,6 +54,8 @@ def _quickstart(ir: ApiIR, planner: GoSdkPlanner, package: str) -> dict[str, str
         "create_call": f"{create}(ctx, {package}.{body}{{{values}}})",
         "list_call": f"{listing}AutoPaging(ctx, {size})",
         "get_call": f"{get}(ctx, {go_string(plan.missing_id)})",
+        "get_method": get,
+        "get_path": plan.get.path.replace("{" + plan.get.path_parameters[0].name + "}", "a%2Fb"),
     }
 
 
@@ -130,6 +132,7 @@ def generate_go(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "events": events,
         "skipped": planner.skipped,
         "program": go_program(ir, templates, planner),
+        "quickstart": _quickstart(ir, planner, package),
         **_error_expectations(ir),
     }
     files = {

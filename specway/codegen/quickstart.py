@@ -108,6 +108,7 @@ def quickstart(ir: ApiIR) -> Quickstart | None:
                     and len(op.path_parameters) == 1
                     and op.path.rsplit("/", 1)[0] == create.path
                     and op.path.endswith("}")
+                    and _resolve(ir, op.path_parameters[0].schema).kind == "string"
                 ),
                 None,
             )
