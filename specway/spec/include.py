@@ -111,6 +111,13 @@ PARTS: dict[str, Part] = {
             "webhook endpoints, event catalogue, deliveries, redeliver, recover, rotate, test",
         ),
         Part(
+            "security",
+            "security",
+            ("auth",),
+            "security",
+            "the organisation's IP allow-list, enforced for every key and session",
+        ),
+        Part(
             "audit-logs",
             "audit_logs",
             ("auth", "audit"),

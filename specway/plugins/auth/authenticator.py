@@ -12,7 +12,7 @@ import ipaddress
 import time
 
 from specway.errors import Forbidden, Unauthorized
-from specway.plugins.auth.cache import CredentialCache, ResolvedCredential
+from specway.plugins.auth.cache import CredentialCache, Network, ResolvedCredential
 from specway.plugins.auth.hashing import CredentialHasher
 from specway.plugins.auth.keys import KeyFormat
 from specway.plugins.auth.lookup import load_api_key, load_session
@@ -107,10 +107,15 @@ class Authenticator:
         principal = entry.principal
         if principal is None:  # identify() never returns such an entry
             raise unauthorized("Invalid credentials", invalid=True)
-        if entry.networks and not _allowed(client_ip, entry):
+        if entry.networks and not _allowed(client_ip, entry.networks):
             raise Forbidden(
                 "Requests from this IP address are not allowed for this API key",
                 details={"reason": "ip_not_allowed"},
+            )
+        if entry.organization_networks and not _allowed(client_ip, entry.organization_networks):
+            raise Forbidden(
+                "Requests from this IP address are not allowed for this organization",
+                details={"reason": "ip_not_allowed", "scope": "organization"},
             )
         self.usage.record(principal.kind, principal.id)
         return principal
@@ -134,11 +139,11 @@ class Authenticator:
         return entry
 
 
-def _allowed(client_ip: str | None, entry: ResolvedCredential) -> bool:
+def _allowed(client_ip: str | None, networks: tuple[Network, ...]) -> bool:
     if not client_ip:
         return False
     try:
         address = ipaddress.ip_address(client_ip)
     except ValueError:
         return False
-    return any(address in network for network in entry.networks)
+    return any(address in network for network in networks)

@@ -28,6 +28,8 @@ class ResolvedCredential:
     expires_at: float | None = None  # epoch seconds
     networks: tuple[Network, ...] = ()
     stored_at: float = 0.0
+    # The organisation's allow-list (every credential of it); ``networks`` is the key's own.
+    organization_networks: tuple[Network, ...] = ()
 
 
 class CredentialCache:

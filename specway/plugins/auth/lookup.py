@@ -24,11 +24,18 @@ async def _role(session: AsyncSession, organization_id: str, user_id: str) -> st
     return role
 
 
-async def _organization_plan(session: AsyncSession, organization_id: str) -> str | None:
-    """The tier the operator gave the organisation (``None``: the spec's default)."""
-    query = select(Organization.plan).where(Organization.id == organization_id)
-    plan: str | None = (await session.execute(query)).scalar_one_or_none()
-    return plan
+async def _organization(
+    session: AsyncSession, organization_id: str
+) -> tuple[str | None, tuple[Network, ...]]:
+    """The tier the operator gave the organisation (``None``: the spec's default) and its IP
+    allow-list, in one statement."""
+    query = select(Organization.plan, Organization.allowed_ips).where(
+        Organization.id == organization_id
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None, ()
+    return row[0], _networks(list(row[1] or []))
 
 
 def _networks(cidrs: list[str]) -> tuple[Network, ...]:
@@ -75,6 +82,7 @@ async def load_api_key(
             return ResolvedCredential(digests[0], None, stored_at=now)
         await session.commit()
         organization_id, live_organization_id = twin, key.organization_id
+    plan, organization_networks = await _organization(session, key.organization_id)
     principal = Principal(
         kind="api_key",
         id=key.id,
@@ -83,13 +91,20 @@ async def load_api_key(
         role=role,
         scopes=scopes.for_role(role, frozenset(key.scopes or ())),
         # An operator's per-key override, else the organisation's plan: never the caller's pick.
-        tier=key.plan or await _organization_plan(session, key.organization_id) or default_tier,
+        tier=key.plan or plan or default_tier,
         key_id=key.id,
         test_mode=key.test_mode,
         live_organization_id=live_organization_id,
     )
     expires = as_utc(key.expires_at).timestamp() if key.expires_at is not None else None
-    return ResolvedCredential(digests[0], principal, expires, _networks(key.allowed_ips or []), now)
+    return ResolvedCredential(
+        digests[0],
+        principal,
+        expires,
+        _networks(key.allowed_ips or []),
+        now,
+        organization_networks,
+    )
 
 
 async def load_session(
@@ -112,6 +127,7 @@ async def load_session(
     role = await _role(session, sess.organization_id, sess.user_id)
     if role is None:
         return ResolvedCredential(digests[0], None, stored_at=now)
+    plan, organization_networks = await _organization(session, sess.organization_id)
     principal = Principal(
         kind="session",
         id=sess.id,
@@ -119,6 +135,8 @@ async def load_session(
         user_id=sess.user_id,
         role=role,
         scopes=scopes.for_role(role),
-        tier=await _organization_plan(session, sess.organization_id) or default_tier,
+        tier=plan or default_tier,
     )
-    return ResolvedCredential(digests[0], principal, stored_at=now)
+    return ResolvedCredential(
+        digests[0], principal, stored_at=now, organization_networks=organization_networks
+    )

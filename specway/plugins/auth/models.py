@@ -28,6 +28,9 @@ class Organization(Base):
     # The rate-limit tier of every key and session of the organisation, set by the operator
     # (``specway orgs set-plan``), never by a caller; ``None``: the spec's default tier.
     plan: Mapped[str | None] = mapped_column(String(40))
+    # CIDR ranges every key and session of the organisation must call from (``None`` or empty:
+    # anywhere), set by its admins (the ``security`` part); a key's own list narrows it further.
+    allowed_ips: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

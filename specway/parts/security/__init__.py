@@ -1,0 +1,1 @@
+"""The `security` part: handlers, and the OpenAPI fragment `openapi.yaml` they serve."""
