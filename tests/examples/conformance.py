@@ -43,7 +43,6 @@ HX = "test_hexabase.py"
 KN = "test_keynest.py"
 SC = "test_seed_conformance.py"
 SDK = "test_examples_sdk.py"
-REPLAY = "test_documented_examples.py::test_every_documented_request_replays"
 
 ITEMS: dict[str, list[Item]] = {
     "versiontwo": [
@@ -82,7 +81,10 @@ ITEMS: dict[str, list[Item]] = {
         served(
             "`POST /projects/{project_id}/deployments`", f"{V2}::test_documented_requests_replay"
         ),
-        served("`POST …/deployments/{deployment_id}/rollback`", f"{REPLAY}[versiontwo]"),
+        served(
+            "`POST …/deployments/{deployment_id}/rollback`",
+            f"{SC}::test_versiontwo_rollback_redeploys_the_previous_version",
+        ),
         gap(
             "`GET /projects/{project_id}/metrics`: `cpu` and `memory` series",
             "specway runs no workload to sample: the series are the gateway's own requests, "

@@ -607,3 +607,20 @@ def test_keynest_environments_and_variables_in_a_second_organization(
     assert client.get(f"/api/environments/{env_id}/variables/", headers=other).status_code == 404
     assert client.delete(f"/api/variables/{var_id}/", headers=other).status_code == 404
     assert client.delete(f"/api/variables/{var_id}/", headers=auth).status_code == 204
+
+
+def test_versiontwo_rollback_redeploys_the_previous_version(versiontwo: Client) -> None:
+    # Seed 000: POST /projects/{project_id}/deployments/{deployment_id}/rollback.
+    client, auth = versiontwo
+    runner = client.app.state.services["deployments"]  # type: ignore[attr-defined]
+    assert client.portal is not None
+    project = client.post("/v1/projects", json={"name": "Rolled"}, headers=auth).json()
+    base = f"/v1/projects/{project['id']}/deployments"
+    client.post(base, json={"version": "v1.0.0"}, headers=auth)
+    client.portal.call(runner.wait_idle)
+    second = client.post(base, json={"version": "v1.1.0"}, headers=auth).json()
+    client.portal.call(runner.wait_idle)
+    rolled = client.post(f"{base}/{second['id']}/rollback", headers=auth)
+    assert rolled.status_code == 201, rolled.text
+    assert rolled.json()["version"] == "v1.0.0"
+    assert set(rolled.json()) >= {"id", "version", "status", "created_at"}
