@@ -64,6 +64,8 @@ type Client struct {
 	Webhooks *WebhooksService
 	// AuditLogs: Every mutating call and every authentication failure, with actor, organisation, client IP, operation, target, status and request id; never a secret. Visible to organisation admins.
 	AuditLogs *AuditLogsService
+	// Security: The organisation's security settings: an IP allow-list every API key and session of the organisation must call from (a key's own `allowed_ips` narrows it further).
+	Security *SecurityService
 }
 
 // NewClient returns a client configured by opts; the API key defaults to $SPECWAY_API_KEY and
@@ -91,6 +93,7 @@ func NewClient(opts ...Option) *Client {
 	c.APIKeys = &APIKeysService{client: c}
 	c.Webhooks = &WebhooksService{client: c}
 	c.AuditLogs = &AuditLogsService{client: c}
+	c.Security = &SecurityService{client: c}
 	return c
 }
 

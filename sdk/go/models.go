@@ -501,6 +501,19 @@ type ImportResultSummary struct {
 	TotalVariables int64 `json:"total_variables"`
 }
 
+// IPAllowlist is an object of the API.
+type IPAllowlist struct {
+	// CIDR ranges (a bare address is its /32 or /128); empty allows any address.
+	AllowedIPs []string  `json:"allowed_ips"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// IPAllowlistUpdate is an object of the API.
+type IPAllowlistUpdate struct {
+	// CIDR ranges or addresses; `[]` allows any address.
+	AllowedIPs []string `json:"allowed_ips"`
+}
+
 // Links is an object of the API.
 type Links struct {
 	First string  `json:"first"`

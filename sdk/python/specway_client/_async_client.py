@@ -50,6 +50,7 @@ from specway_client.models import (
     EnvironmentType,
     Health,
     ImportResult,
+    IpAllowlist,
     LoginResponse,
     LogLine,
     LogList,
@@ -100,6 +101,7 @@ __all__ = [
     "AsyncApiKeysResource",
     "AsyncWebhooksResource",
     "AsyncAuditLogsResource",
+    "AsyncSecurityResource",
 ]
 
 
@@ -2237,6 +2239,58 @@ class AsyncAuditLogsResource:
             yield item
 
 
+class AsyncSecurityResource:
+    """``client.security``: The organisation's security settings: an IP allow-list every API key and session of the
+    organisation must call from (a key's own `allowed_ips` narrows it further).
+    """
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def get_ip_allowlist(
+        self,
+        *,
+        request_options: RequestOptions | None = None,
+    ) -> IpAllowlist:
+        """Get the organisation's IP allow-list
+
+        The CIDR ranges every key and session of the caller's organisation must call from; an
+        empty list allows any address. Organisation admins only.
+        """
+        response = await self._client._request(
+            "GET",
+            "/v1/security/ip-allowlist",
+            options=request_options,
+        )
+        return IpAllowlist.from_dict(response.json())
+
+    async def update_ip_allowlist(
+        self,
+        *,
+        allowed_ips: builtins.list[str],
+        request_options: RequestOptions | None = None,
+    ) -> IpAllowlist:
+        """Replace the organisation's IP allow-list
+
+        Replaces the list (an empty list allows any address again). Every gateway process
+        applies it within a second: calls from elsewhere get 403 `ip_not_allowed`. A list that
+        leaves out the caller's own address is refused with 409, so an admin cannot lock
+        themselves out. Organisation admins only; not with test-mode keys.
+
+        Args:
+            allowed_ips: CIDR ranges or addresses; `[]` allows any address.
+        """
+        response = await self._client._request(
+            "PUT",
+            "/v1/security/ip-allowlist",
+            json={
+                "allowed_ips": allowed_ips,
+            },
+            options=request_options,
+        )
+        return IpAllowlist.from_dict(response.json())
+
+
 class AsyncClient:
     """The Specway Platform API client for asyncio.
 
@@ -2283,6 +2337,7 @@ class AsyncClient:
         self.api_keys = AsyncApiKeysResource(self)
         self.webhooks = AsyncWebhooksResource(self)
         self.audit_logs = AsyncAuditLogsResource(self)
+        self.security = AsyncSecurityResource(self)
 
     @property
     def base_url(self) -> str:

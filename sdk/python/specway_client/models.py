@@ -45,6 +45,8 @@ __all__ = [
     "Health",
     "ImportFailure",
     "ImportResult",
+    "IpAllowlist",
+    "IpAllowlistUpdate",
     "Links",
     "LoginRequest",
     "LoginResponse",
@@ -969,6 +971,53 @@ class ImportResult:
             "message": self.message,
             "summary": self.summary,
             "failed_imports": self.failed_imports,
+        }
+        return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IpAllowlist:
+    """IpAllowlist (schema)."""
+
+    allowed_ips: list[str]
+    """CIDR ranges (a bare address is its /32 or /128); empty allows any address."""
+    updated_at: datetime.datetime
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> IpAllowlist:
+        """Build from a decoded JSON object."""
+        return cls(
+            allowed_ips=list(data["allowed_ips"]),
+            updated_at=parse_datetime(data["updated_at"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-ready data; ``UNSET`` fields are left out."""
+        fields: dict[str, Any] = {
+            "allowed_ips": self.allowed_ips,
+            "updated_at": self.updated_at,
+        }
+        return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IpAllowlistUpdate:
+    """IpAllowlistUpdate (schema)."""
+
+    allowed_ips: list[str]
+    """CIDR ranges or addresses; `[]` allows any address."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> IpAllowlistUpdate:
+        """Build from a decoded JSON object."""
+        return cls(
+            allowed_ips=list(data["allowed_ips"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-ready data; ``UNSET`` fields are left out."""
+        fields: dict[str, Any] = {
+            "allowed_ips": self.allowed_ips,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
 

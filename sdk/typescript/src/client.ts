@@ -16,6 +16,7 @@ import { OrganizationsResource } from "./resources/organizations.js";
 import { ApiKeysResource } from "./resources/api-keys.js";
 import { WebhooksResource } from "./resources/webhooks.js";
 import { AuditLogsResource } from "./resources/audit-logs.js";
+import { SecurityResource } from "./resources/security.js";
 
 export class Client {
   /** The shared transport (base URL, key, retries); exposed for advanced use. */
@@ -48,6 +49,8 @@ export class Client {
   readonly webhooks: WebhooksResource;
   /** Audit Logs */
   readonly auditLogs: AuditLogsResource;
+  /** Security */
+  readonly security: SecurityResource;
 
   /**
    * `new Client()` reads the API key from `SPECWAY_API_KEY` (Node); pass
@@ -69,5 +72,6 @@ export class Client {
     this.apiKeys = new ApiKeysResource(this.core);
     this.webhooks = new WebhooksResource(this.core);
     this.auditLogs = new AuditLogsResource(this.core);
+    this.security = new SecurityResource(this.core);
   }
 }

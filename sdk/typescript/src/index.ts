@@ -58,3 +58,4 @@ export * from "./resources/organizations.js";
 export * from "./resources/api-keys.js";
 export * from "./resources/webhooks.js";
 export * from "./resources/audit-logs.js";
+export * from "./resources/security.js";

@@ -301,6 +301,17 @@ export interface ImportResult {
   failed_imports: Array<ImportFailure> | null;
 }
 
+export interface IpAllowlist {
+  /** CIDR ranges (a bare address is its /32 or /128); empty allows any address. */
+  allowed_ips: Array<string>;
+  updated_at: string;
+}
+
+export type IpAllowlistUpdate = {
+  /** CIDR ranges or addresses; `[]` allows any address. */
+  allowed_ips: Array<string>;
+} & Record<string, unknown>;
+
 export interface Links {
   first: string;
   prev: string | null;
