@@ -199,10 +199,9 @@ ITEMS: dict[str, list[Item]] = {
         gap("`client.metrics.stream(workspace_id=…, metric=…)`", "no workload metrics to stream"),
         served("Scopes read, write, delete, admin", f"{HX}::test_error_codes_for_bad_input"),
         served("IP allow-lists per key", f"{HX}::test_ip_allow_list"),
-        gap(
+        served(
             "`client.security.update_ip_whitelist([...])` for the whole account",
-            "allow-lists are per key; an organisation-wide list needs the auth plugin (another "
-            "area)",
+            f"{SC}::test_hexabase_ip_allow_list_for_the_whole_organization",
         ),
         served("Audit log: every call, reads included", f"{SC}::test_hexabase_audits_reads_too"),
         served(

@@ -43,7 +43,12 @@ from tests.examples.support import example_names, example_spec, mint_key, shape_
 
 # (example, operationId) → why the generic replay cannot send it; each is covered by the
 # example's own test module.
-NOT_REPLAYED: dict[tuple[str, str], str] = {}
+NOT_REPLAYED: dict[tuple[str, str], str] = {
+    ("hexabase", "updateIpAllowlist"): (
+        "the documented list leaves out the test client's address (409 would_lock_out); "
+        "test_seed_conformance sends it from an allowed address and from another one"
+    ),
+}
 
 # Replayed after everything else, with the reason.
 RUN_LAST: dict[tuple[str, str], str] = {

@@ -624,3 +624,26 @@ def test_versiontwo_rollback_redeploys_the_previous_version(versiontwo: Client) 
     assert rolled.status_code == 201, rolled.text
     assert rolled.json()["version"] == "v1.0.0"
     assert set(rolled.json()) >= {"id", "version", "status", "created_at"}
+
+
+def test_hexabase_ip_allow_list_for_the_whole_organization(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+) -> None:
+    # Seed 001: client.security.update_ip_whitelist(["203.0.113.0/24", "198.51.100.0/24"]),
+    # which then holds for every key of the account.
+    client = example_client("hexabase")
+    auth = hexabase_key(client, app_factory, auth_factory)
+    office = TestClient(client.app, raise_server_exceptions=False, client=("203.0.113.7", 5000))
+    elsewhere = TestClient(client.app, raise_server_exceptions=False, client=("192.0.2.9", 5000))
+    assert elsewhere.get("/v1/workspaces", headers=auth).status_code == 200
+    documented = {"allowed_ips": ["203.0.113.0/24", "198.51.100.0/24"]}
+    changed = office.put("/v1/security/ip-allowlist", json=documented, headers=auth)
+    assert changed.status_code == 200, changed.text
+    assert sorted(changed.json()["allowed_ips"]) == sorted(documented["allowed_ips"])
+    assert office.get("/v1/workspaces", headers=auth).status_code == 200
+    refused = elsewhere.get("/v1/workspaces", headers=auth)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "FORBIDDEN"
+    assert refused.json()["error"]["details"]["reason"] == "ip_not_allowed"
