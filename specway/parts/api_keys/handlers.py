@@ -1,4 +1,4 @@
-"""The ``api-keys`` part: create (secret shown once), list, get, revoke."""
+"""The ``api-keys`` part: create (secret shown once), list, get, revoke, rotate."""
 
 from __future__ import annotations
 
@@ -38,3 +38,14 @@ async def revoke_api_key(key_id: str) -> Response:
         await service.revoke_api_key(session, current_principal(), key_id)
     await auth_runtime().invalidate()
     return None, 204
+
+
+async def rotate_api_key(key_id: str, body: dict[str, Any] | None = None) -> Response:
+    async with context.database().session() as session, session.begin():
+        data = await service.rotate_api_key(
+            session, auth_runtime(), current_principal(), key_id, body
+        )
+    await auth_runtime().invalidate()
+    base = context.path().rsplit("/", 2)[0]
+    headers = {"Location": f"{base}/{data['id']}", "Cache-Control": "no-store"}
+    return data, 201, headers

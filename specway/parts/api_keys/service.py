@@ -8,13 +8,13 @@ test-mode keys (never a live key's metadata, never a live key).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from specway.errors import Forbidden
-from specway.ids import parse_timestamp
+from specway.errors import BadRequest, Forbidden
+from specway.ids import as_utc, parse_timestamp, utcnow
 from specway.pagination import PageRequest
 from specway.plugins.auth import AuthRuntime
 from specway.plugins.auth import api_keys as store
@@ -90,14 +90,61 @@ async def get_api_key(session: AsyncSession, principal: Principal, key_id: str) 
     return key_to_dict(key, await store.organization_plan(session, _owner(principal)))
 
 
-async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: str) -> None:
-    """Admins revoke any key of their organisation; others only keys they made."""
-    key = await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
+def _may_manage(principal: Principal, key: ApiKey, verb: str) -> None:
+    """Admins manage any key of their organisation; others only keys they made (403)."""
     if principal.role != "admin" and (
         principal.user_id is None or key.created_by != principal.user_id
     ):
         raise Forbidden(
-            "Only admins can revoke keys made by someone else",
+            f"Only admins can {verb} keys made by someone else",
             details={"required_role": "admin", "role": principal.role},
         )
+
+
+async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: str) -> None:
+    """Admins revoke any key of their organisation; others only keys they made."""
+    key = await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
+    _may_manage(principal, key, "revoke")
     await store.revoke_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
+
+
+async def rotate_api_key(
+    session: AsyncSession,
+    runtime: AuthRuntime,
+    principal: Principal,
+    key_id: str,
+    body: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A new key with the old one's name, scopes, allow-list, expiry, creator and mode; the old
+    one is revoked now or expires after ``expire_current_in`` seconds. The caller invalidates
+    auth caches."""
+    key = await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
+    _may_manage(principal, key, "rotate")
+    if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():
+        raise BadRequest(
+            "This key has expired and cannot be rotated; create a new one",
+            details={"reason": "expired", "key_id": key.id},
+        )
+    grace = int((body or {}).get("expire_current_in") or 0)
+    created = await store.create_api_key(
+        session,
+        hasher=runtime.hasher,
+        key_format=runtime.key_format,
+        organization_id=key.organization_id,
+        name=key.name,
+        scopes=list(key.scopes or []),
+        created_by=key.created_by,
+        expires_at=key.expires_at,
+        allowed_ips=list(key.allowed_ips or []),
+        plan=key.plan,
+        test_mode=key.test_mode,
+    )
+    if grace == 0:
+        key.revoked_at = utcnow()
+    else:
+        ends = utcnow() + timedelta(seconds=grace)
+        current = as_utc(key.expires_at) if key.expires_at is not None else None
+        key.expires_at = ends if current is None else min(current, ends)
+    await session.flush()
+    plan = await store.organization_plan(session, _owner(principal))
+    return {**key_to_dict(created.row, plan), "key": created.secret}

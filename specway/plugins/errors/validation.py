@@ -211,7 +211,11 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return parsed
 
     def _validate(self, body: Any) -> Any:
-        if not self._nullable and body is None:
+        if body is None:
+            # No body: fine where the operation's body is optional (``required: false``, the
+            # default) or nullable; Connexion would validate ``None`` against the schema.
+            if self._nullable or not self._required:
+                return None
             raise RequestValidationProblem(
                 [{"field": "", "in": "body", "reason": "request body must not be empty"}]
             )
