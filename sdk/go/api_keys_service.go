@@ -90,3 +90,21 @@ func (s *APIKeysService) Revoke(ctx context.Context, keyID string, opts ...Optio
 	_, err := s.client.do(ctx, r, nil, opts)
 	return err
 }
+
+// Rotate: Rotate an API key
+//
+// POST /v1/api-keys/{key_id}/rotate
+func (s *APIKeysService) Rotate(ctx context.Context, keyID string, body APIKeyRotate, opts ...Option) (*APIKeyCreated, error) {
+	if err := requireID("keyID", keyID); err != nil {
+		return nil, err
+	}
+	r := newRequest("POST", "/v1/api-keys/"+pathSegment(keyID)+"/rotate")
+	if err := r.jsonBody(body); err != nil {
+		return nil, err
+	}
+	var out APIKeyCreated
+	if _, err := s.client.do(ctx, r, &out, opts); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -152,6 +152,12 @@ type APIKeyList struct {
 	Links      Links      `json:"links"`
 }
 
+// APIKeyRotate is an object of the API.
+type APIKeyRotate struct {
+	// Seconds the current key keeps working (0, the default, revokes it now).
+	ExpireCurrentIn *int64 `json:"expire_current_in,omitempty"`
+}
+
 // AuditDateBound: A date (`YYYY-MM-DD`) or an RFC 3339 date-time.
 type AuditDateBound = string
 

@@ -1777,6 +1777,35 @@ class AsyncApiKeysResource:
             options=request_options,
         )
 
+    async def rotate(
+        self,
+        key_id: str,
+        *,
+        expire_current_in: int | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> ApiKeyCreated:
+        """Rotate an API key
+
+        Mints a new key with the same name, scopes, IP allow-list, expiry and mode, and returns
+        its secret exactly once. The old key stops working at once, or after
+        `expire_current_in` seconds (at most 7 days) so that deployments can switch over.
+        Admins rotate any key of the organisation, others only the keys they made (403). Not
+        idempotent by key: the new secret is never stored for a replay.
+
+        Args:
+            key_id: API key id (`key_…`).
+            expire_current_in: Seconds the current key keeps working (0, the default, revokes it now).
+        """
+        response = await self._client._request(
+            "POST",
+            f"/v1/api-keys/{path_segment(key_id, 'key_id')}/rotate",
+            json={
+                "expire_current_in": expire_current_in,
+            },
+            options=request_options,
+        )
+        return ApiKeyCreated.from_dict(response.json())
+
 
 class AsyncWebhooksResource:
     """``client.webhooks``: Signed event notifications. Each delivery is a `POST` of

@@ -22,6 +22,7 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyEventData",
     "ApiKeyList",
+    "ApiKeyRotate",
     "AuditDateBound",
     "AuditLogEntry",
     "AuditLogList",
@@ -338,6 +339,28 @@ class ApiKeyList:
             "data": self.data,
             "pagination": self.pagination,
             "links": self.links,
+        }
+        return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ApiKeyRotate:
+    """ApiKeyRotate (schema)."""
+
+    expire_current_in: int | Unset = UNSET
+    """Seconds the current key keeps working (0, the default, revokes it now)."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ApiKeyRotate:
+        """Build from a decoded JSON object."""
+        return cls(
+            expire_current_in=data.get("expire_current_in", UNSET),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-ready data; ``UNSET`` fields are left out."""
+        fields: dict[str, Any] = {
+            "expire_current_in": self.expire_current_in,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
 

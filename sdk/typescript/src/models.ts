@@ -84,6 +84,11 @@ export interface ApiKeyList {
   links: Links;
 }
 
+export type ApiKeyRotate = {
+  /** Seconds the current key keeps working (0, the default, revokes it now). */
+  expire_current_in?: number;
+} & Record<string, unknown>;
+
 /** A date (`YYYY-MM-DD`) or an RFC 3339 date-time. */
 export type AuditDateBound = string;
 

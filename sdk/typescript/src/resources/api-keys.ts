@@ -11,7 +11,7 @@
 
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
-import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList } from "../models.js";
+import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRotate } from "../models.js";
 import { firstPage, type ListPage } from "../pagination.js";
 
 export type ApiKeysListParams = {
@@ -22,6 +22,8 @@ export type ApiKeysListParams = {
 };
 
 export type ApiKeysCreateParams = ApiKeyCreate;
+
+export type ApiKeysRotateParams = ApiKeyRotate;
 
 export class ApiKeysResource {
   constructor(private readonly core: Core) {}
@@ -130,6 +132,34 @@ export class ApiKeysResource {
         method: "DELETE",
         path: `/v1/api-keys/${pathSegment("keyId", keyId)}`,
         response: "none",
+      },
+      options,
+    );
+  }
+
+  /**
+   * Rotate an API key
+   *
+   * Mints a new key with the same name, scopes, IP allow-list, expiry and mode, and returns
+   * its secret exactly once. The old key stops working at once, or after
+   * `expire_current_in` seconds (at most 7 days) so that deployments can switch over.
+   * Admins rotate any key of the organisation, others only the keys they made (403). Not
+   * idempotent by key: the new secret is never stored for a replay.
+   *
+   * `POST /v1/api-keys/{key_id}/rotate`
+   */
+  rotate(
+    keyId: string,
+    params: ApiKeysRotateParams = {},
+    options?: RequestOptions,
+  ): Promise<ApiKeyCreated> {
+    return this.core.request<ApiKeyCreated>(
+      {
+        method: "POST",
+        path: `/v1/api-keys/${pathSegment("keyId", keyId)}/rotate`,
+        params,
+        body: "fields",
+        response: "json",
       },
       options,
     );
