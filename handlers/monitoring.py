@@ -1,8 +1,9 @@
 """Handlers of the ``Monitoring`` tag: a project's metrics, logs and live log stream.
 
-The data is the gateway's own traffic for the project, recorded by the ``project_metrics``
-plugin; readers flush what this process recorded first, so a request is visible to the next
-read.
+The traffic series are the gateway's own traffic for the project, recorded by the
+``project_metrics`` plugin (readers flush what this process recorded first, so a request is
+visible to the next read); ``cpu`` and ``memory`` are what the project's runtime reports
+(:mod:`handlers.services.resource_samples`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, cast
 import orjson
 from starlette.responses import StreamingResponse
 
-from handlers.services import monitoring
+from handlers.services import monitoring, resource_samples
 from handlers.services.projects import get_project
 from specway import context
 from specway.errors import BadRequest, ServiceUnavailable
@@ -66,14 +67,24 @@ async def get_project_metrics(
     await recorder.flush()
     async with context.database().session() as session:
         rows = await store.series(session, project, org, window.first, window.end, window.step)
+        resources = await resource_samples.resource_series(session, _org(), project, window)
     body = {
         "project_id": project,
         "start_time": format_timestamp(start),
         "end_time": format_timestamp(end),
         "interval": interval,
-        "metrics": monitoring.metric_series(window, rows),
+        "metrics": {**monitoring.metric_series(window, rows), **resources},
     }
     return body, 200
+
+
+async def record_resource_samples(project_id: str, body: dict[str, Any]) -> Response:
+    """Store the CPU and memory samples the project's runtime reports (one statement)."""
+    samples = resource_samples.read_samples(body["samples"], datetime.now(UTC))
+    async with context.database().session() as session, session.begin():
+        project = await get_project(session, _org(), project_id)
+        await resource_samples.store_samples(session, _org(), project.id, samples)
+    return {"accepted": len(samples)}, 202
 
 
 def _line_dict(row: Any) -> dict[str, Any]:
