@@ -24,6 +24,8 @@ from specway.codegen import snippets
 from specway.codegen.describe import constraint_notes, json_text, py_literal, ts_literal, type_label
 from specway.codegen.envelope import error_example, pagination_example
 from specway.codegen.go_sdk import go_program, module_path
+from specway.codegen.go_services import GoSdkPlanner
+from specway.codegen.go_snippets import GoSnippets
 from specway.codegen.ir import ApiIR, Operation, Schema
 from specway.codegen.naming import model_name
 from specway.codegen.python_sdk import python_program
@@ -222,8 +224,10 @@ def _tidy_markdown(text: str) -> str:
 def generate_docs(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
     """Every file of the reference (relative path → text)."""
     env = environment("docs", templates, FILTERS)
+    go = GoSnippets(GoSdkPlanner(ir), module_path(ir)[1], ir.sdk.env_var)
     env.globals.update(
         curl=lambda op: snippets.curl(ir, op),
+        go_snippet=go.snippet,
         python_snippet=lambda op: snippets.python(ir, op),
         typescript_snippet=lambda op: snippets.typescript(ir, op),
         fields=lambda schema: fields(ir, schema),

@@ -45,6 +45,7 @@ class GoSdkPlanner:
         self.ir = ir
         self._param_fields: dict[str, GoField] = {}
         self.paged: set[str] = set()
+        self.service_fields: dict[str, str] = {}  # operationId → client.<Field>
         # operationId → (method, body type, params type, {parameter: Go field}) for the README.
         self.signatures: dict[str, tuple[str, str | None, str | None, dict[str, str]]] = {}
         self.types = GoTypes(ir)
@@ -75,6 +76,7 @@ class GoSdkPlanner:
         body = "\n\n".join(["\n".join(head), *methods])
         names = []
         for op in operations:
+            self.service_fields[op.operation_id] = field
             if op.operation_id in self.signatures:
                 name = self.signatures[op.operation_id][0]
                 names += [name, f"{name}AutoPaging"] if op.operation_id in self.paged else [name]
