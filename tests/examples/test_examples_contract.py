@@ -78,7 +78,9 @@ class LiveExample:
             "SPECWAY_WEBHOOK_WORKER": "false",
             "SPECWAY_SPEC_PATH": str(self.spec),
         }
-        scopes = [arg for s in ("read", "write", "delete", "admin") for arg in ("--scope", s)]
+        # Every scope the example's spec knows (its own names, e.g. example.com's read/write).
+        names = load_model(self.spec).scopes.names
+        scopes = [arg for s in names for arg in ("--scope", s)]
         self.keygen = subprocess.Popen(
             [*SPECWAY, "keys", "generate", "--spec", str(self.spec), "--name", "contract", *scopes],
             cwd=workdir,
