@@ -43,7 +43,8 @@ def test_init_writes_a_project_whose_spec_lints(
     assert spec["info"]["title"] == "demo"
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["paths"]["/v1/notes"]["post"]["security"] == [{"bearerAuth": ["write"]}]
-    assert set(spec["x-webhooks"]) == {"note.created"}
+    assert spec["openapi"] == "3.1.0"
+    assert set(spec["webhooks"]) == {"note.created"}
     assert spec["x-specway-pagination"]["style"] == "page"
     readme = (folder / "README.md").read_text()
     assert "specway serve" in readme
@@ -83,7 +84,7 @@ def test_a_non_empty_folder_is_refused_unless_force(
     assert main(["init", str(folder), "--force"]) == 0
     assert _files(folder) == FILES | {"notes.txt"}
     assert (folder / "notes.txt").read_text() == "mine"  # not the template's: left alone
-    assert (folder / "openapi.yaml").read_text().startswith("openapi: 3.0.3")
+    assert (folder / "openapi.yaml").read_text().startswith("openapi: 3.1.0")
 
 
 def test_the_projects_own_tests_pass_straight_after_init(tmp_path: Path) -> None:
