@@ -627,14 +627,16 @@ type MetricSeriesUnit string
 
 // The values of MetricSeriesUnit.
 const (
-	MetricSeriesUnitCount MetricSeriesUnit = "count"
-	MetricSeriesUnitMs    MetricSeriesUnit = "ms"
+	MetricSeriesUnitCount   MetricSeriesUnit = "count"
+	MetricSeriesUnitMs      MetricSeriesUnit = "ms"
+	MetricSeriesUnitPercent MetricSeriesUnit = "percent"
+	MetricSeriesUnitMiB     MetricSeriesUnit = "MiB"
 )
 
 // MetricSeriesValuesItem is an object of the API.
 type MetricSeriesValuesItem struct {
 	Timestamp time.Time `json:"timestamp"`
-	// `null` for a latency without requests.
+	// `null` for a latency without requests, or a resource without samples.
 	Value *float64 `json:"value"`
 }
 
@@ -836,6 +838,8 @@ type ProjectMetricsMetrics struct {
 	ServerErrors MetricSeries `json:"server_errors"`
 	LatencyP50Ms MetricSeries `json:"latency_p50_ms"`
 	LatencyP95Ms MetricSeries `json:"latency_p95_ms"`
+	Cpu          MetricSeries `json:"cpu"`
+	Memory       MetricSeries `json:"memory"`
 }
 
 // ProjectUpdate is an object of the API.
@@ -883,6 +887,28 @@ type ResourceQuota struct {
 	// Memory with an optional binary or decimal suffix (`512Mi`, `200Gi`, `1G`).
 	Memory *string `json:"memory,omitempty"`
 }
+
+// ResourceSamples is an object of the API.
+type ResourceSamples struct {
+	Samples []ResourceSamplesSamplesItem `json:"samples"`
+}
+
+// ResourceSamplesSamplesItem is an object of the API.
+type ResourceSamplesSamplesItem struct {
+	Metric ResourceSamplesSamplesItemMetric `json:"metric"`
+	Value  float64                          `json:"value"`
+	// When it was measured; default now.
+	Timestamp *time.Time `json:"timestamp,omitempty"`
+}
+
+// ResourceSamplesSamplesItemMetric is one of the constants below.
+type ResourceSamplesSamplesItemMetric string
+
+// The values of ResourceSamplesSamplesItemMetric.
+const (
+	ResourceSamplesSamplesItemMetricCpu    ResourceSamplesSamplesItemMetric = "cpu"
+	ResourceSamplesSamplesItemMetricMemory ResourceSamplesSamplesItemMetric = "memory"
+)
 
 // User is an object of the API.
 type User struct {
@@ -1440,6 +1466,12 @@ const (
 	MonitoringGetMetricsParamsIntervalValue5M MonitoringGetMetricsParamsInterval = "5m"
 	MonitoringGetMetricsParamsIntervalValue1H MonitoringGetMetricsParamsInterval = "1h"
 )
+
+// MonitoringRecordResourceSamplesResponse is an object of the API.
+type MonitoringRecordResourceSamplesResponse struct {
+	// Samples stored.
+	Accepted int64 `json:"accepted"`
+}
 
 // MonitoringGetLogsParams: the query and header parameters of monitoring.get_logs.
 type MonitoringGetLogsParams struct {

@@ -35,6 +35,24 @@ func (s *MonitoringService) GetMetrics(ctx context.Context, projectID string, pa
 	return &out, nil
 }
 
+// RecordResourceSamples: Report a project's CPU and memory samples
+//
+// POST /v1/projects/{project_id}/metrics/samples
+func (s *MonitoringService) RecordResourceSamples(ctx context.Context, projectID string, body ResourceSamples, opts ...Option) (*MonitoringRecordResourceSamplesResponse, error) {
+	if err := requireID("projectID", projectID); err != nil {
+		return nil, err
+	}
+	r := newRequest("POST", "/v1/projects/"+pathSegment(projectID)+"/metrics/samples")
+	if err := r.jsonBody(body); err != nil {
+		return nil, err
+	}
+	var out MonitoringRecordResourceSamplesResponse
+	if _, err := s.client.do(ctx, r, &out, opts); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // GetLogs: Get a project's logs
 //
 // GET /v1/projects/{project_id}/logs

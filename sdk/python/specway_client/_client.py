@@ -1171,7 +1171,10 @@ class MonitoringResource:
         400 and above), `server_errors` (500 and above) and the estimated `latency_p50_ms` and
         `latency_p95_ms` (time to the response's start, from a latency histogram), one point
         per interval. Points are aligned to whole intervals; the first contains `start_time`.
-        Empty intervals have 0 requests and `null` latencies. At most 10,000 points per call.
+        Empty intervals have 0 requests and `null` latencies. `cpu` (percent of one core) and
+        `memory` (MiB) are the means of the samples the project's runtime reported with
+        `POST …/metrics/samples` in each interval, `null` where it reported none. At most
+        10,000 points per call.
 
         Args:
             project_id: Project id (`proj_…`).
@@ -1190,6 +1193,35 @@ class MonitoringResource:
             options=request_options,
         )
         return ProjectMetrics.from_dict(response.json())
+
+    def record_resource_samples(
+        self,
+        project_id: str,
+        *,
+        samples: builtins.list[builtins.dict[str, Any]],
+        request_options: RequestOptions | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Report a project's CPU and memory samples
+
+        For the project's own runtime (an agent, a sidecar, the deploy tooling) to report what
+        it measures: `cpu` in percent of one core (250 is two and a half cores busy) and `memory`
+        in MiB, each with the time it was measured (default now; at most 30 days old and 5
+        minutes ahead). `GET …/metrics` shows their means per interval. Up to 1,000 samples per
+        call, stored in one statement.
+
+        Args:
+            project_id: Project id (`proj_…`).
+        """
+        response = self._client._request(
+            "POST",
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/metrics/samples",
+            json={
+                "samples": samples,
+            },
+            options=request_options,
+        )
+        result: builtins.dict[str, Any] = response.json()
+        return result
 
     def get_logs(
         self,

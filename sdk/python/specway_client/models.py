@@ -75,6 +75,7 @@ __all__ = [
     "RegisterRequest",
     "RegisterResponse",
     "ResourceQuota",
+    "ResourceSamples",
     "User",
     "UserEventData",
     "UserProfile",
@@ -1296,7 +1297,7 @@ class Message:
 class MetricSeries:
     """MetricSeries (schema)."""
 
-    unit: Literal["count", "ms"]
+    unit: Literal["count", "ms", "percent", "MiB"]
     values: list[dict[str, Any]]
 
     @classmethod
@@ -1816,6 +1817,27 @@ class ResourceQuota:
         fields: dict[str, Any] = {
             "cpu": self.cpu,
             "memory": self.memory,
+        }
+        return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResourceSamples:
+    """ResourceSamples (schema)."""
+
+    samples: list[dict[str, Any]]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResourceSamples:
+        """Build from a decoded JSON object."""
+        return cls(
+            samples=list(data["samples"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-ready data; ``UNSET`` fields are left out."""
+        fields: dict[str, Any] = {
+            "samples": self.samples,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
 

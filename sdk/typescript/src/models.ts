@@ -374,10 +374,10 @@ export interface Message {
 }
 
 export interface MetricSeries {
-  unit: "count" | "ms";
+  unit: "count" | "ms" | "percent" | "MiB";
   values: Array<{
     timestamp: string;
-    /** `null` for a latency without requests. */
+    /** `null` for a latency without requests, or a resource without samples. */
     value: number | null;
   }>;
 }
@@ -482,6 +482,8 @@ export interface ProjectMetrics {
     server_errors: MetricSeries;
     latency_p50_ms: MetricSeries;
     latency_p95_ms: MetricSeries;
+    cpu: MetricSeries;
+    memory: MetricSeries;
   };
 }
 
@@ -517,6 +519,15 @@ export type ResourceQuota = {
   cpu?: string;
   /** Memory with an optional binary or decimal suffix (`512Mi`, `200Gi`, `1G`). */
   memory?: string;
+} & Record<string, unknown>;
+
+export type ResourceSamples = {
+  samples: Array<{
+    metric: "cpu" | "memory";
+    value: number;
+    /** When it was measured; default now. */
+    timestamp?: string;
+  } & Record<string, unknown>>;
 } & Record<string, unknown>;
 
 export interface User {

@@ -8,7 +8,7 @@
 
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
-import type { LogLine, LogList, ProjectMetrics } from "../models.js";
+import type { LogLine, LogList, ProjectMetrics, ResourceSamples } from "../models.js";
 import { firstPage, type ListPage } from "../pagination.js";
 
 export type MonitoringGetMetricsParams = {
@@ -19,6 +19,8 @@ export type MonitoringGetMetricsParams = {
   /** Length of one point. */
   interval?: "1m" | "5m" | "1h";
 };
+
+export type MonitoringRecordResourceSamplesParams = ResourceSamples;
 
 export type MonitoringGetLogsParams = {
   /** Only lines at or after this time (ISO 8601). */
@@ -56,7 +58,10 @@ export class MonitoringResource {
    * 400 and above), `server_errors` (500 and above) and the estimated `latency_p50_ms` and
    * `latency_p95_ms` (time to the response's start, from a latency histogram), one point
    * per interval. Points are aligned to whole intervals; the first contains `start_time`.
-   * Empty intervals have 0 requests and `null` latencies. At most 10,000 points per call.
+   * Empty intervals have 0 requests and `null` latencies. `cpu` (percent of one core) and
+   * `memory` (MiB) are the means of the samples the project's runtime reported with
+   * `POST …/metrics/samples` in each interval, `null` where it reported none. At most
+   * 10,000 points per call.
    *
    * `GET /v1/projects/{project_id}/metrics`
    */
@@ -71,6 +76,40 @@ export class MonitoringResource {
         path: `/v1/projects/${pathSegment("projectId", projectId)}/metrics`,
         params,
         query: ["start_time", "end_time", "interval"],
+        response: "json",
+      },
+      options,
+    );
+  }
+
+  /**
+   * Report a project's CPU and memory samples
+   *
+   * For the project's own runtime (an agent, a sidecar, the deploy tooling) to report what
+   * it measures: `cpu` in percent of one core (250 is two and a half cores busy) and `memory`
+   * in MiB, each with the time it was measured (default now; at most 30 days old and 5
+   * minutes ahead). `GET …/metrics` shows their means per interval. Up to 1,000 samples per
+   * call, stored in one statement.
+   *
+   * `POST /v1/projects/{project_id}/metrics/samples`
+   */
+  recordResourceSamples(
+    projectId: string,
+    params: MonitoringRecordResourceSamplesParams,
+    options?: RequestOptions,
+  ): Promise<{
+  /** Samples stored. */
+  accepted: number;
+}> {
+    return this.core.request<{
+  /** Samples stored. */
+  accepted: number;
+}>(
+      {
+        method: "POST",
+        path: `/v1/projects/${pathSegment("projectId", projectId)}/metrics/samples`,
+        params,
+        body: "fields",
         response: "json",
       },
       options,
