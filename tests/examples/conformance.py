@@ -85,11 +85,9 @@ ITEMS: dict[str, list[Item]] = {
             "`POST …/deployments/{deployment_id}/rollback`",
             f"{SC}::test_versiontwo_rollback_redeploys_the_previous_version",
         ),
-        gap(
+        served(
             "`GET /projects/{project_id}/metrics`: `cpu` and `memory` series",
-            "specway runs no workload to sample: the series are the gateway's own requests, "
-            "errors and latency per project; cpu/memory need an ingestion endpoint and a table "
-            "(not built yet)",
+            f"{SC}::test_versiontwo_metrics_show_the_reported_cpu_and_memory",
         ),
         served(
             "`GET /projects/{project_id}/logs` with `level`, `component`",

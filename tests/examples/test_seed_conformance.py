@@ -647,3 +647,21 @@ def test_hexabase_ip_allow_list_for_the_whole_organization(
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "FORBIDDEN"
     assert refused.json()["error"]["details"]["reason"] == "ip_not_allowed"
+
+
+def test_versiontwo_metrics_show_the_reported_cpu_and_memory(versiontwo: Client) -> None:
+    # Seed 000: {"metrics": {"cpu": {"values": [{"timestamp": "2024-02-26T12:00:00Z",
+    # "value": 45.2}]}, "memory": {"values": [{"timestamp": ..., "value": 1024}]}}}
+    client, auth = versiontwo
+    project = client.post("/v1/projects", json={"name": "Measured"}, headers=auth).json()
+    base = f"/v1/projects/{project['id']}/metrics"
+    samples = {"samples": [{"metric": "cpu", "value": 45.2}, {"metric": "memory", "value": 1024}]}
+    reported = client.post(f"{base}/samples", json=samples, headers=auth)
+    assert (reported.status_code, reported.json()) == (202, {"accepted": 2})
+    metrics = client.get(f"{base}?interval=1h", headers=auth)
+    assert metrics.status_code == 200, metrics.text
+    series = metrics.json()["metrics"]
+    cpu = [p["value"] for p in series["cpu"]["values"] if p["value"] is not None]
+    memory = [p["value"] for p in series["memory"]["values"] if p["value"] is not None]
+    assert (cpu, memory) == ([45.2], [1024])
+    assert all(isinstance(p["timestamp"], str) for p in series["cpu"]["values"])
