@@ -101,7 +101,7 @@ PARTS: dict[str, Part] = {
             "api_keys",
             ("auth",),
             "api_keys",
-            "API keys with scopes, expiry, IP allow-lists (create, list, get, revoke)",
+            "API keys with scopes, expiry, IP allow-lists (create, list, get, revoke, rotate)",
         ),
         Part(
             "webhooks",
