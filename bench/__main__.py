@@ -5,12 +5,19 @@ local redis-server for the duration (``--redis-core``): Redis is the gateway's b
 not part of it, and left free it also runs on the server's core. All servers
 start first, then each round runs every case and endpoint, the order reversed on every other
 round (A B C D, D C B A, ...), so drift on a noisy machine hits all cases alike. Results:
-``bench/results/<date>.json`` and a Markdown table with medians and the ratios the issue asks
-for ((b)/(a), (c)/(b)), the server's CPU time per request and the same ratios from it, Redis
+``bench/results/<date>.json`` and a Markdown table with medians and the ratios the issues ask
+for (every case over (a), and (c)/(b), (d)/(b)), the server's CPU time per request and the
+same ratios from it, Redis
 commands per request (from Redis's own counters, during the rounds), SQL statements per request
 (counted by a listener switched on only for short runs after the rounds, since it costs about
 7 us a statement), and each specway server's RSS sampled while it serves ``--rss-requests``
 (100k) more GETs.
+
+``specway_postgres_w2`` is (d) with ``uvicorn --workers 2``: on this 2-core machine its workers
+share core 0 (wrk has core 1), so it shows what a second process costs rather than scaling; on
+a machine with more cores it gets core 0 and every core from 2 up. Its CPU per request is the
+whole process tree's; it is recorded without a target, and without statement counts or a soak
+(one worker's are (d)'s).
 
 Data: the real-handler cases read one organisation holding 60 projects (GET the first,
 list page 2); creates are made with a test-mode key of the same organisation, so they land in
@@ -64,6 +71,8 @@ class Case:
     create_headers: dict[str, str] = field(default_factory=dict)
     project_id: str = "proj_benchbenchbench01"
     query_file: Path | None = None
+    workers: int = 1
+    cores: str = "0"
 
 
 def free_port() -> int:
@@ -119,7 +128,7 @@ def start(case: Case, workdir: Path) -> None:
         [
             "taskset",
             "-c",
-            "0",
+            case.cores,
             PY,
             "-m",
             "uvicorn",
@@ -134,6 +143,7 @@ def start(case: Case, workdir: Path) -> None:
             "--no-access-log",
             "--log-level",
             "warning",
+            *(["--workers", str(case.workers)] if case.workers > 1 else []),
         ],
         env=case.env,
         cwd=workdir,
@@ -160,10 +170,29 @@ def start(case: Case, workdir: Path) -> None:
         case.project_id = ids[0]
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (a multi-worker server's workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = task.read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found.extend(_tree(int(child)))
+    return found
+
+
 def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
-    """CPU time (user + system, every thread) the server process has used so far."""
-    fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system, every thread) the server's processes have used so far."""
+    total = 0
+    for pid in _tree(proc.pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_us_per_request(
@@ -174,10 +203,17 @@ def cpu_us_per_request(
 
 
 def rss_kib(proc: subprocess.Popen[bytes]) -> int:
-    for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    """RSS of the server's processes, summed."""
+    total = 0
+    for pid in _tree(proc.pid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
 
 
 def lua_script(workdir: Path, case: Case, method: str) -> Path:
@@ -308,7 +344,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--cases", default="floor,specway_fixed,specway_sqlite,specway_postgres")
+    parser.add_argument(
+        "--cases",
+        default="floor,specway_fixed,specway_sqlite,specway_postgres,specway_postgres_w2",
+    )
     parser.add_argument(
         "--rss-requests",
         type=int,
@@ -324,6 +363,15 @@ def main() -> int:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--postgres-dsn", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--pg-synchronous-commit",
+        default="off",
+        choices=("on", "off", "local", "remote_write", "remote_apply"),
+        help="synchronous_commit of the benchmark's PostgreSQL database. off (default): a "
+        "commit does not wait for its WAL flush, the durability (and the per-commit cost) of "
+        "(c)'s SQLite in WAL mode with synchronous=NORMAL: a power cut may lose the last "
+        "commits, never corrupts. on: every create also waits for this disk's fsync",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="specway-bench-"))
@@ -358,18 +406,33 @@ def main() -> int:
                 seeded=True,
             )
         )
-    if "specway_postgres" in wanted:
+    pg_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}"
+    uses_pg = "specway_postgres" in wanted or "specway_postgres_w2" in wanted
+    if uses_pg:
         subprocess.run(["psql", args.postgres_dsn, "-qc", f'CREATE DATABASE "{pg_db}"'], check=True)
+        sync = f"ALTER DATABASE \"{pg_db}\" SET synchronous_commit = '{args.pg_synchronous_commit}'"
+        subprocess.run(["psql", args.postgres_dsn, "-qc", sync], check=True)
+    if "specway_postgres" in wanted:
         cases.append(
             Case(
                 "specway_postgres",
                 "bench.apps:specway_real",
-                {
-                    **stack_env,
-                    "SPECWAY_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_db}",
-                },
+                {**stack_env, "SPECWAY_DATABASE_URL": pg_url},
                 auth=True,
                 seeded=True,
+            )
+        )
+    if "specway_postgres_w2" in wanted:
+        extra = ",".join(str(c) for c in range(2, os.cpu_count() or 1))
+        cases.append(
+            Case(
+                "specway_postgres_w2",
+                "bench.apps:specway_real",
+                {**stack_env, "SPECWAY_DATABASE_URL": pg_url},
+                auth=True,
+                seeded=True,
+                workers=2,
+                cores=f"0,{extra}" if extra else "0",
             )
         )
     results: dict[str, dict[str, list[WrkResult]]] = {
@@ -433,7 +496,9 @@ def main() -> int:
                         flush=True,
                     )
         for case in cases:
-            if case.auth:  # specway's apps count statements (bench.apps); the floor has none
+            # specway's apps count statements (bench.apps); the floor has none, and a
+            # multi-worker server's workers would write over each other's counts.
+            if case.auth and case.workers == 1:
                 counts = queries_per_request(case, workdir, 2, args.connections)
                 for endpoint, value in counts.items():
                     per_request[case.name][f"db_queries_per_req_{endpoint}"] = value
@@ -443,7 +508,7 @@ def main() -> int:
             rss[case.name]["end_kib"] = rss_kib(case.proc)
             total = sum(r.requests for runs in results[case.name].values() for r in runs)
             rss[case.name]["requests_served"] = total
-            if args.rss_requests and case.auth:
+            if args.rss_requests and case.auth and case.workers == 1:
                 soaks[case.name] = rss_soak(case, workdir, args.rss_requests, args.connections)
     finally:
         if redis_affinity is not None:
@@ -452,7 +517,7 @@ def main() -> int:
             if case.proc:
                 case.proc.terminate()
                 case.proc.wait(timeout=20)
-        if "specway_postgres" in wanted:
+        if uses_pg:
             subprocess.run(
                 [
                     "psql",
@@ -527,6 +592,9 @@ def per_request_table(per_request: dict[str, dict[str, float]]) -> str:
 
 RATIOS = (
     ("specway_fixed", "floor", "b/a"),
+    ("specway_sqlite", "floor", "c/a"),
+    ("specway_postgres", "floor", "d/a"),
+    ("specway_postgres_w2", "floor", "d2/a (2 workers)"),
     ("specway_sqlite", "specway_fixed", "c/b"),
     ("specway_postgres", "specway_fixed", "d/b"),
 )
@@ -571,6 +639,7 @@ def summarise(
             "server_core": 0,
             "wrk_core": 1,
             "redis_core": args.redis_core,
+            "pg_synchronous_commit": args.pg_synchronous_commit,
         },
         "runs": {
             c: {ep: [asdict(r) for r in runs] for ep, runs in eps.items()}

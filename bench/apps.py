@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import event
 from specway.app import SpecwayApp, create_app
 from specway.settings import Settings
 from specway.spec import load_model, load_spec_document
+from specway.spec.oas30_view import as_openapi30
 
 SPEC = Path(
     os.environ.get("SPECWAY_SPEC_PATH", Path(__file__).resolve().parent.parent / "openapi.yaml")
@@ -95,7 +97,8 @@ def floor() -> AsyncApp:
     """Bare Connexion: same spec, validation on, a trivial bearer check, fixed handlers."""
     app = AsyncApp(__name__, security_map={"bearer": _AnyBearer})
     app.add_api(
-        load_spec_document(SPEC),
+        # Connexion 3.3 validates OpenAPI 3.0 only: the 3.0 view specway itself hands it.
+        as_openapi30(load_spec_document(SPEC), for_connexion=True),
         resolver=_Fixed(fixed_handlers()),
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
     )
@@ -112,8 +115,15 @@ def _count_queries(app: SpecwayApp) -> SpecwayApp:
     path = os.environ.get("SPECWAY_BENCH_QUERY_COUNT")
     if not path:
         return app
-    engine = app.state.database.engine.sync_engine
+    database = app.state.database
+    engine = database.engine.sync_engine
     state = {"statements": 0, "switches": 0}
+
+    def sent() -> int:
+        # Statements through SQLAlchemy (the listener, while on) and, on PostgreSQL, those
+        # sent on asyncpg directly (PgDirect counts every one; the harness takes differences
+        # between two switches, so only those made while counting is on count).
+        return state["statements"] + (database.pg.statements if database.pg else 0)
 
     def count(*_: Any) -> None:
         state["statements"] += 1
@@ -125,11 +135,37 @@ def _count_queries(app: SpecwayApp) -> SpecwayApp:
             event.listen(engine, "before_cursor_execute", count)
         state["switches"] += 1
         partial = Path(f"{path}.tmp")
-        partial.write_text(f"{state['switches']} {state['statements']}")
+        partial.write_text(f"{state['switches']} {sent()}")
         os.replace(partial, path)  # atomically: the harness polls the file
 
     # uvicorn builds the app inside its running loop: the switch runs between requests.
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, switch)
+    return app
+
+
+def _profile_on_signal(app: SpecwayApp) -> SpecwayApp:
+    """``SPECWAY_BENCH_PROFILE=<path>``: ``SIGUSR1`` starts cProfile in the server, the next
+    ``SIGUSR1`` stops it and writes its stats to ``<path>`` (``python -m pstats <path>``):
+    where a request's time goes, measured in the server (cProfile slows every Python call,
+    so compare shares, not µs)."""
+    path = os.environ.get("SPECWAY_BENCH_PROFILE")
+    if not path:
+        return app
+    import cProfile
+
+    state: dict[str, cProfile.Profile | None] = {"profile": None}
+
+    def toggle() -> None:
+        running = state["profile"]
+        if running is None:
+            state["profile"] = cProfile.Profile(time.thread_time)
+            state["profile"].enable()
+            return
+        running.disable()
+        running.dump_stats(path)
+        state["profile"] = None
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, toggle)
     return app
 
 
@@ -138,4 +174,4 @@ def specway_fixed() -> SpecwayApp:
 
 
 def specway_real() -> SpecwayApp:
-    return _count_queries(create_app(SPEC, Settings.from_env()))
+    return _profile_on_signal(_count_queries(create_app(SPEC, Settings.from_env())))

@@ -92,7 +92,9 @@ class Database:
             )
             kwargs["connect_args"] = {"timeout": timeout, "command_timeout": max(timeout * 6, 30)}
             if self.fast_paths:
-                self.pg = PgDirect(parsed, pool_size=pool_size, timeout=timeout)
+                # As many connections as SQLAlchemy's pool allows (its size and as many
+                # again in overflow): a write holds one while PostgreSQL commits.
+                self.pg = PgDirect(parsed, pool_size=2 * pool_size, timeout=timeout)
         else:
             raise ConfigError(
                 f"unsupported database {self.dialect!r}: use sqlite+aiosqlite or postgresql+asyncpg"
