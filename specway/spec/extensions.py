@@ -586,7 +586,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "description": "Parts of the platform specway ships (their operations, schemas, events "
         "and handlers), merged into this document at load time: "
         + "; ".join(f"`{p.name}`: {p.summary}" for p in PARTS.values())
-        + ". A list of part names, or an object with `prefix` (mounted under it, e.g. `/v1`), "
+        + ". A list of part names, or an object with `prefix` (mounted under it, e.g. `/v1`; "
+        "default: the `/api`- or `/v1`-like start every path of the document shares), "
         "`scopes` (the scope name each verb `read`/`write`/`delete`/`admin` becomes; default "
         "`<resource>:<verb>`, e.g. `api_keys:write`) and `parts`; a part may be an object with "
         "its own `prefix`, `scopes`, `options` and `operations` (per operationId: fields laid "
