@@ -447,12 +447,18 @@ def render(name: str) -> str:
         "|---|---|---|",
     ]
     for item in items:
+        what = _cell(item.what)
         if item.test:
-            lines.append(f"| {item.what} | yes | `{item.test}` |")
+            lines.append(f"| {what} | yes | `{item.test}` |")
         else:
-            lines.append(f"| {item.what} | no | {item.gap} |")
+            lines.append(f"| {what} | no | {_cell(item.gap or '')} |")
     lines += ["", END]
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """``text`` in a Markdown table cell: a ``|`` (also inside code) would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def with_block(text: str, block: str) -> str:
