@@ -41,7 +41,11 @@ EC = "test_examplecom.py"
 YC = "test_yourcompany.py"
 HX = "test_hexabase.py"
 KN = "test_keynest.py"
-SC = "test_seed_conformance.py"
+S_V2 = "test_seed_versiontwo.py"
+S_EC = "test_seed_examplecom.py"
+S_HX = "test_seed_hexabase.py"
+S_YC = "test_seed_yourcompany.py"
+S_KN = "test_seed_keynest.py"
 SDK = "test_examples_sdk.py"
 
 ITEMS: dict[str, list[Item]] = {
@@ -58,7 +62,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "`X-RateLimit-Reset` as the reset time (Unix)",
-            f"{SC}::test_versiontwo_reset_is_unix_time",
+            f"{S_V2}::test_versiontwo_reset_is_unix_time",
         ),
         served("`GET /projects` (keyed list)", f"{V2}::test_documented_requests_replay"),
         served("`GET /projects/{project_id}`", f"{V2}::test_documented_requests_replay"),
@@ -83,11 +87,11 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "`POST …/deployments/{deployment_id}/rollback`",
-            f"{SC}::test_versiontwo_rollback_redeploys_the_previous_version",
+            f"{S_V2}::test_versiontwo_rollback_redeploys_the_previous_version",
         ),
         served(
             "`GET /projects/{project_id}/metrics`: `cpu` and `memory` series",
-            f"{SC}::test_versiontwo_metrics_show_the_reported_cpu_and_memory",
+            f"{S_V2}::test_versiontwo_metrics_show_the_reported_cpu_and_memory",
         ),
         served(
             "`GET /projects/{project_id}/logs` with `level`, `component`",
@@ -95,7 +99,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "Log lines name the request path once",
-            f"{SC}::test_versiontwo_log_lines_carry_the_path_once",
+            f"{S_V2}::test_versiontwo_log_lines_carry_the_path_once",
         ),
         served("`GET /projects/{project_id}/config`", f"{V2}::test_documented_requests_replay"),
         served("`PATCH /projects/{project_id}/config`", f"{V2}::test_documented_requests_replay"),
@@ -110,7 +114,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "Validation `details` `{field: name, reason: required}`",
-            f"{SC}::test_versiontwo_validation_details_is_one_object",
+            f"{S_V2}::test_versiontwo_validation_details_is_one_object",
         ),
         served("`POST /projects/{project_id}/webhooks`", f"{V2}::test_project_webhooks"),
         served(
@@ -134,11 +138,11 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "Absolute page links (`https://…/v1/workspaces?page=2`)",
-            f"{SC}::test_hexabase_pagination_links_are_absolute_as_documented",
+            f"{S_HX}::test_hexabase_pagination_links_are_absolute_as_documented",
         ),
         served(
             "Deployments list in the same envelope",
-            f"{SC}::test_hexabase_deployments_list_in_the_list_envelope",
+            f"{S_HX}::test_hexabase_deployments_list_in_the_list_envelope",
         ),
         served(
             "Create a workspace with `name`, `description`",
@@ -173,7 +177,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "Validation `details` as one object",
-            f"{SC}::test_hexabase_validation_details_is_one_object",
+            f"{S_HX}::test_hexabase_validation_details_is_one_object",
         ),
         served(
             "`client.webhooks.create(url=, events=, workspace_id=)`",
@@ -181,7 +185,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "Webhook payload `{event, timestamp, data, signature: sha256=…}`",
-            f"{SC}::test_hexabase_webhook_payload_carries_its_signature",
+            f"{S_HX}::test_hexabase_webhook_payload_carries_its_signature",
         ),
         served("`X-Signature: sha256=…` header", f"{HX}::test_deployment_webhook_is_signed_sha256"),
         served("`client.batch.execute(operations)` (HTTP)", f"{HX}::test_batch_creates_projects"),
@@ -199,9 +203,12 @@ ITEMS: dict[str, list[Item]] = {
         served("IP allow-lists per key", f"{HX}::test_ip_allow_list"),
         served(
             "`client.security.update_ip_whitelist([...])` for the whole account",
-            f"{SC}::test_hexabase_ip_allow_list_for_the_whole_organization",
+            f"{S_HX}::test_hexabase_ip_allow_list_for_the_whole_organization",
         ),
-        served("Audit log: every call, reads included", f"{SC}::test_hexabase_audits_reads_too"),
+        served(
+            "Audit log: every call, reads included",
+            f"{S_HX}::test_hexabase_audits_reads_too",
+        ),
         served(
             "Audit entry: timestamp, key, IP, request, status",
             f"{HX}::test_audit_log_records_key_ip_and_status",
@@ -233,7 +240,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "`Invalid parameter: name is required`, `required_field_missing`",
-            f"{SC}::test_yourcompany_validation_error_reads_as_documented",
+            f"{S_YC}::test_yourcompany_validation_error_reads_as_documented",
         ),
         served(
             "Status codes 400, 401, 404 in the envelope", f"{YC}::test_errors_are_status_wrapped"
@@ -245,11 +252,11 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "429 `RATE_LIMIT_EXCEEDED`, message, `retry_after`",
-            f"{SC}::test_yourcompany_retry_after_is_never_later_than_the_reset",
+            f"{S_YC}::test_yourcompany_retry_after_is_never_later_than_the_reset",
         ),
         served(
             "`Retry-After` no later than the reset",
-            f"{SC}::test_yourcompany_retry_after_is_never_later_than_the_reset",
+            f"{S_YC}::test_yourcompany_retry_after_is_never_later_than_the_reset",
         ),
         served(
             "Pagination `page`, `per_page` and the `meta` block",
@@ -304,7 +311,10 @@ ITEMS: dict[str, list[Item]] = {
         served("Bearer tokens", f"{EC}::test_documented_requests_replay"),
         served("`GET /users/{id}` response", f"{EC}::test_documented_requests_replay"),
         served("`POST /users` request and response", f"{EC}::test_documented_requests_replay"),
-        served("User ids `user_…`", f"{SC}::test_examplecom_user_ids_are_user_prefixed"),
+        served(
+            "User ids `user_…`",
+            f"{S_EC}::test_examplecom_user_ids_are_user_prefixed",
+        ),
         served(
             "`GET /projects` with `page`, `per_page`, `status`",
             f"{EC}::test_documented_requests_replay",
@@ -316,12 +326,12 @@ ITEMS: dict[str, list[Item]] = {
         served("Error envelope, lower-case codes", f"{EC}::test_errors_are_nested_lowercase"),
         served(
             "Error `details` as an object",
-            f"{SC}::test_examplecom_validation_details_is_one_object",
+            f"{S_EC}::test_examplecom_validation_details_is_one_object",
         ),
         served("100 requests per minute per token", f"{EC}::test_rate_limit_headers"),
         served(
             "`X-RateLimit-Reset: 1640995200` (Unix time)",
-            f"{SC}::test_examplecom_reset_is_unix_time",
+            f"{S_EC}::test_examplecom_reset_is_unix_time",
         ),
         served(
             "Webhook `user.created` `{event, data, timestamp}`",
@@ -352,7 +362,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "`next`/`previous` absolute URLs",
-            f"{SC}::test_keynest_next_and_previous_are_absolute_urls",
+            f"{S_KN}::test_keynest_next_and_previous_are_absolute_urls",
         ),
         served(
             "Errors `{error, details, code, timestamp}`",
@@ -360,15 +370,15 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "`Validation failed` with `{field: [message]}`",
-            f"{SC}::test_keynest_validation_error_reads_as_documented",
+            f"{S_KN}::test_keynest_validation_error_reads_as_documented",
         ),
         served(
             "409 details name the field with a message",
-            f"{SC}::test_keynest_conflicts_name_the_field_with_a_message",
+            f"{S_KN}::test_keynest_conflicts_name_the_field_with_a_message",
         ),
         served(
             "Rate limits 1000/h, 100/h anonymous, 50/min burst; Unix reset; its 429 body",
-            f"{SC}::test_keynest_is_rate_limited_as_documented",
+            f"{S_KN}::test_keynest_is_rate_limited_as_documented",
         ),
         served(
             "Organizations: list, create, get (`member_count`, `project_count`, `user_role`)",
@@ -376,7 +386,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "Projects in a second organisation",
-            f"{SC}::test_keynest_projects_in_a_second_organization",
+            f"{S_KN}::test_keynest_projects_in_a_second_organization",
         ),
         served(
             "Projects: list (`organization`, `search`), create, get, patch, delete",
@@ -388,7 +398,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "`created_by_name` on projects, environments, variables",
-            f"{SC}::test_keynest_creator_names_and_export_header",
+            f"{S_KN}::test_keynest_creator_names_and_export_header",
         ),
         served(
             "Variables: create, list, patch, delete with `decrypted_value`",
@@ -396,7 +406,7 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "Export `.env` with the seed's header",
-            f"{SC}::test_keynest_creator_names_and_export_header",
+            f"{S_KN}::test_keynest_creator_names_and_export_header",
         ),
         served("Import `.env` with a summary", f"{KN}::test_documented_requests_replay"),
         served(
@@ -405,16 +415,16 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served(
             "Audit actions `variable_created`, target type `variable`",
-            f"{SC}::test_keynest_audit_names_actions_and_target_types_as_documented",
+            f"{S_KN}::test_keynest_audit_names_actions_and_target_types_as_documented",
         ),
         served("`GET /api/health/`, `GET /api/`", f"{KN}::test_status_and_health_are_public"),
         served(
             "Webhooks `variable.created/updated/deleted`",
-            f"{SC}::test_keynest_serves_the_variable_webhooks",
+            f"{S_KN}::test_keynest_serves_the_variable_webhooks",
         ),
         served(
             "Environments and variables in a second organisation",
-            f"{SC}::test_keynest_environments_and_variables_in_a_second_organization",
+            f"{S_KN}::test_keynest_environments_and_variables_in_a_second_organization",
         ),
         gap('Integer ids (`"id": 1`)', "specway's ids are opaque strings (`proj_…`)"),
         gap(
