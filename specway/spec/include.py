@@ -156,7 +156,9 @@ def apply_includes(document: dict[str, Any], read: Any) -> list[Problem]:
     items, problems = _items(document, raw)
     if not items:
         return problems
-    _merge_fragment(document, read(PARTS_DIR / "common.yaml"))
+    common = read(PARTS_DIR / "common.yaml")
+    added = _missing(document, common)
+    _merge_fragment(document, common)
     style = _pagination_style(document)
     for item in items:
         fragment = copy.deepcopy(read(item.part.fragment))
@@ -164,7 +166,46 @@ def apply_includes(document: dict[str, Any], read: Any) -> list[Problem]:
     _write_lists(document, style)
     _ensure_error_schema(document)
     _write_scope_names(document, list(scope_set(document).names))
+    _drop_unused(document, added)
     return problems
+
+
+def _missing(document: dict[str, Any], fragment: dict[str, Any]) -> set[tuple[str, str]]:
+    """The ``(kind, name)`` components of ``fragment`` that ``document`` does not have."""
+    have = document.get("components") or {}
+    return {
+        (kind, name)
+        for kind, entries in (fragment.get("components") or {}).items()
+        for name in entries
+        if name not in (have.get(kind) or {})
+    }
+
+
+def _drop_unused(document: dict[str, Any], added: set[tuple[str, str]]) -> None:
+    """Remove the shared components the merge added that nothing refers to (a part that has no
+    409 needs no ``Conflict`` response), so linters find no unused components."""
+    components = document["components"]
+    while True:
+        used: set[str] = set()
+        _collect_refs(document, used)
+        unused = {(kind, name) for kind, name in added if f"#/components/{kind}/{name}" not in used}
+        unused = {(k, n) for k, n in unused if n in (components.get(k) or {})}
+        if not unused:
+            return
+        for kind, name in unused:
+            del components[kind][name]
+
+
+def _collect_refs(node: Any, into: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            into.add(ref)
+        for value in node.values():
+            _collect_refs(value, into)
+    elif isinstance(node, list):
+        for value in node:
+            _collect_refs(value, into)
 
 
 def _items(document: dict[str, Any], raw: Any) -> tuple[list[_Item], list[Problem]]:

@@ -307,3 +307,18 @@ def test_a_part_without_its_plugin_is_a_warning_and_answers_503(
         answer = client.get(path, headers=auth)
         assert answer.status_code == 503, (path, answer.text)
         assert answer.json()["error"]["request_id"] == answer.headers["X-Request-ID"]
+
+
+def test_shared_components_nothing_uses_are_left_out(tmp_path: Path) -> None:
+    document = {**BOOKSHELF, "x-specway-include": ["audit-logs"]}
+    components = load_model(write_project(tmp_path, document)).document["components"]
+    # audit-logs answers 400/401/403/429 and others; no 404, 409, 413, 415, no pages.
+    assert set(components["responses"]) == {
+        "BadRequest",
+        "Error",
+        "Forbidden",
+        "TooManyRequests",
+        "Unauthorized",
+    }
+    assert "Page" not in components.get("parameters", {})
+    assert "Link" not in components["headers"]
