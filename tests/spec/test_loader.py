@@ -50,7 +50,8 @@ def test_openapi_31_is_validated_and_other_versions_are_refused_with_a_fix() -> 
     info = {"title": "t", "version": "1"}
     assert validate_document({"openapi": "3.1.0", "info": info, "paths": {}}) == []
     broken = validate_document({"openapi": "3.1.0", "info": info, "paths": {}, "bad": 1})
-    assert broken and "3.1" in broken[0].fix
+    assert broken
+    assert "3.1" in broken[0].fix
     problems = validate_document({"openapi": "3.2.0", "info": info, "paths": {}})
     assert problems[0].pointer == "/openapi"
     assert "3.1.0" in problems[0].fix
