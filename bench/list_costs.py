@@ -9,7 +9,7 @@ measures it):
 - ``fixed``: the full plugin stack with the fixed page (``bench.apps.specway_fixed``);
 - ``real``: the real handler on SQLite (``bench.apps.specway_real``, the 60 projects it seeds);
 - ``real_memoised``: the same handler with the page's read
-  (``handlers.services.projects.read_project_page``) done once per page and copied after: no
+  (``handlers.services.projects.ProjectStore.page``) done once per page and copied after: no
   SQL and no row conversion, the rest of the handler (pagination, links, headers) unchanged;
 - ``real_timed``: each request reads its page twice and times both calls in the process; the
   second runs straight after the first, with SQLite's and the CPU's caches warm.
@@ -46,9 +46,9 @@ TIMING_FILE = "SPECWAY_BENCH_PAGE_TIMING"
 
 
 def _patch_page_read(wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    import handlers.services.projects as service
+    from handlers.services.projects import ProjectStore
 
-    service.read_project_page = wrap(service.read_project_page)
+    ProjectStore.page = wrap(ProjectStore.page)  # type: ignore[method-assign]
 
 
 def memoised_specway_real() -> Any:
@@ -57,10 +57,10 @@ def memoised_specway_real() -> Any:
     def wrap(read: Callable[..., Any]) -> Callable[..., Any]:
         pages: dict[Any, tuple[list[dict[str, Any]], int]] = {}
 
-        def memoised(db: Any, org: Any, page: Any, **filters: Any) -> Any:
+        async def memoised(store: Any, org: Any, page: Any, **filters: Any) -> Any:
             key = (org, page, tuple(sorted(filters.items())))
             if key not in pages:
-                pages[key] = read(db, org, page, **filters)
+                pages[key] = await read(store, org, page, **filters)
             items, total = pages[key]
             return [dict(item) for item in items], total
 
@@ -77,11 +77,11 @@ def timed_specway_real() -> Any:
     totals = [0, 0, 0]
 
     def wrap(read: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(db: Any, org: Any, page: Any, **filters: Any) -> Any:
+        async def timed(store: Any, org: Any, page: Any, **filters: Any) -> Any:
             t0 = time.perf_counter_ns()
-            result = read(db, org, page, **filters)
+            result = await read(store, org, page, **filters)
             t1 = time.perf_counter_ns()
-            read(db, org, page, **filters)
+            await read(store, org, page, **filters)
             t2 = time.perf_counter_ns()
             totals[0] += 1
             totals[1] += t1 - t0

@@ -37,6 +37,8 @@ import orjson
 from sqlalchemy import exc
 from sqlalchemy.engine import URL
 
+from specway.storage.outage import OUTAGE_SQLSTATES
+
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
@@ -86,8 +88,11 @@ class _Pool:
         self._closed = False
 
     async def acquire(self) -> asyncpg.Connection:
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.is_closed():
+                return connection
+            self._open -= 1  # lost while idle (a server restart): never handed out
         if self._closed:
             raise asyncpg.InterfaceError("the pool is closed")
         if self._open >= self._size:
@@ -184,7 +189,7 @@ class PgDirect:
             with _translated(sql):
                 rows: list[Any] = await connection.fetch(sql, *args)
         except BaseException as error:
-            pool.release(connection, broken=not isinstance(error, exc.DBAPIError))
+            pool.release(connection, broken=not _connection_survives(error))
             raise
         pool.release(connection)
         return rows
@@ -197,7 +202,7 @@ class PgDirect:
             with _translated(sql):
                 await connection.execute(sql, *args)
         except BaseException as error:
-            pool.release(connection, broken=not isinstance(error, exc.DBAPIError))
+            pool.release(connection, broken=not _connection_survives(error))
             raise
         pool.release(connection)
 
@@ -210,7 +215,7 @@ class PgDirect:
             with _translated(sql):
                 await connection.executemany(sql, args)
         except BaseException as error:
-            pool.release(connection, broken=not isinstance(error, exc.DBAPIError))
+            pool.release(connection, broken=not _connection_survives(error))
             raise
         pool.release(connection)
 
@@ -235,10 +240,31 @@ def _translated(sql: str) -> Iterator[None]:
         yield
     except asyncpg.IntegrityConstraintViolationError as error:
         raise exc.IntegrityError(sql, None, error, hide_parameters=True) from error
-    except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as error:
+    except (
+        asyncpg.InterfaceError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.exceptions.InternalClientError,
+    ) as error:
         raise exc.OperationalError(sql, None, error, hide_parameters=True) from error
     except asyncpg.PostgresError as error:
+        if _is_outage_state(error):  # the server shutting down, out of connections...
+            raise exc.OperationalError(sql, None, error, hide_parameters=True) from error
         raise exc.DBAPIError(sql, None, error, hide_parameters=True) from error
+
+
+def _is_outage_state(error: BaseException) -> bool:
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(OUTAGE_SQLSTATES)
+
+
+def _connection_survives(error: BaseException) -> bool:
+    """Whether a connection that raised ``error`` may serve again: only after an error the
+    server reported about the statement itself (a constraint, a bad value), never after a
+    lost connection, an outage, a client-side protocol error or a cancellation, which can
+    leave an operation in progress on it."""
+    if not isinstance(error, exc.DBAPIError) or isinstance(error, exc.OperationalError):
+        return False
+    return isinstance(error.orig, asyncpg.PostgresError) and not _is_outage_state(error.orig)
 
 
 def combine(statements: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:

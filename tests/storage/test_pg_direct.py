@@ -116,3 +116,59 @@ def test_unreachable_server_is_an_outage() -> None:
 
     error = asyncio.run(run())
     assert is_outage(error) or isinstance(error, OperationalError)
+
+
+def test_connection_lost_while_idle_is_not_handed_out(postgres_url: str) -> None:
+    """After the server ends a pooled connection (a restart, an idle timeout), the next
+    statement gets a new connection instead of an error."""
+    import asyncpg
+
+    direct = _direct(postgres_url, 2)
+    admin_dsn = postgres_url.replace("postgresql+asyncpg", "postgresql")
+
+    async def run() -> int:
+        try:
+            pid = (await direct.fetch("SELECT pg_backend_pid() AS pid", []))[0]["pid"]
+            admin = await asyncpg.connect(admin_dsn)
+            try:
+                await admin.execute("SELECT pg_terminate_backend($1)", pid)
+            finally:
+                await admin.close()
+            await asyncio.sleep(0.2)  # the loop sees the connection's end
+            return int((await direct.fetch("SELECT pg_backend_pid() AS pid", []))[0]["pid"])
+        finally:
+            await direct.close()
+
+    assert asyncio.run(run()) > 0
+
+
+def test_connection_ended_mid_statement_is_an_outage_and_dropped(postgres_url: str) -> None:
+    """A statement whose connection the server ends (shutdown, ``pg_terminate_backend``) is
+    an outage (503), and its connection is not handed out again."""
+    import asyncpg
+
+    from specway.storage.outage import is_outage
+
+    direct = _direct(postgres_url, 1)
+    admin_dsn = postgres_url.replace("postgresql+asyncpg", "postgresql")
+
+    async def run() -> BaseException:
+        try:
+            pid = (await direct.fetch("SELECT pg_backend_pid() AS pid", []))[0]["pid"]
+            slow = asyncio.create_task(direct.fetch("SELECT pg_sleep(5)", []))
+            await asyncio.sleep(0.2)
+            admin = await asyncpg.connect(admin_dsn)
+            try:
+                await admin.execute("SELECT pg_terminate_backend($1)", pid)
+            finally:
+                await admin.close()
+            error = await asyncio.gather(slow, return_exceptions=True)
+            assert direct.pool()._open == 0
+            assert (await direct.fetch("SELECT 1 AS n", []))[0]["n"] == 1
+            return error[0]
+        finally:
+            await direct.close()
+
+    error = asyncio.run(run())
+    assert isinstance(error, OperationalError), repr(error)
+    assert is_outage(error)
