@@ -83,8 +83,7 @@ def _error_expectations(ir: ApiIR) -> dict[str, str]:
 
 def module_path(ir: ApiIR) -> tuple[str, str]:
     """``(module path, package name)``: ``github.com/specway/specway-go`` and ``specway``."""
-    package = ir.sdk.env_var.removesuffix("_API_KEY").lower()
-    return f"github.com/{package}/{package}-go", package
+    return ir.sdk.go_module, ir.sdk.go_package
 
 
 def go_program(

@@ -53,7 +53,7 @@ class GoSdkPlanner:
         self.skipped: list[str] = []
         self.resources: list[GoResource] = []
         self.service_text: dict[str, str] = {}
-        for tag in ir.tags:
+        for tag in ir.sdk_tags:
             self._resource(tag.operations, tag.name, tag.description)
         self.types.break_cycles()
 

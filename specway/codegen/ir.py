@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from specway.codegen.naming import SdkMethod, SdkNames
+from specway.codegen.naming import SdkMethod, SdkNames, python_identifier, resource_name
 from specway.spec.oas30_view import NULLABLE_MARK
 
 SchemaKind = Literal[
@@ -358,6 +358,22 @@ class ApiIR:
     @property
     def operations(self) -> tuple[Operation, ...]:
         return tuple(op for tag in self.tags for op in tag.operations)
+
+    @property
+    def sdk_tags(self) -> tuple[Tag, ...]:
+        """The SDK clients' resources: the tags, with the operations ``x-specway-sdk`` puts on
+        another resource (``client.environments.variables``) moved to that resource's tag."""
+        named = {python_identifier(resource_name(tag.name)): tag for tag in self.tags}
+        grouped: dict[str, list[Operation]] = {}
+        for op in self.operations:
+            grouped.setdefault(op.sdk.resource, []).append(op)
+        result = []
+        for resource, operations in grouped.items():
+            tag = named.get(resource)
+            if tag is None:
+                tag = Tag(resource, "", resource.replace("_", "-"), ())
+            result.append(Tag(tag.name, tag.description, tag.slug, tuple(operations)))
+        return tuple(result)
 
     def schema(self, name: str) -> NamedSchema:
         for named in self.schemas:

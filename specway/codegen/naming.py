@@ -139,6 +139,12 @@ class SdkMethod:
     method: str
     ts_resource: str
     ts_method: str
+    # ``x-specway-sdk`` renames: (wire name, SDK argument name) of parameters and body fields.
+    arguments: tuple[tuple[str, str], ...] = ()
+
+    def argument(self, wire: str, default: str) -> str:
+        """The SDK name of the parameter or body field ``wire`` (``default`` unless renamed)."""
+        return next((python_identifier(new) for old, new in self.arguments if old == wire), default)
 
     @property
     def python_call(self) -> str:
@@ -197,16 +203,24 @@ def sdk_methods(
     operations: list[tuple[str, str]],
     paths: dict[str, str] | None = None,
     overrides: dict[str, str] | None = None,
+    placements: dict[str, tuple[str, dict[str, str]]] | None = None,
 ) -> dict[str, SdkMethod]:
     """``{operationId: SdkMethod}`` for ``(operationId, tag)`` pairs.
 
     ``paths`` (operationId → path) lets the path name the method; ``overrides`` are the
     operations' ``x-specway-sdk-name``. Each operation takes the first of its
     :func:`method_candidates` that no other operation of its resource wants; callers check the
-    result for remaining collisions.
+    result for remaining collisions. ``placements`` (``x-specway-sdk``'s ``operations``) put an
+    operation on another resource (its snake-case name; ``""`` keeps the tag's) and rename its
+    arguments.
     """
     paths = paths or {}
     overrides = overrides or {}
+    placements = placements or {}
+    resource_of = {
+        op_id: (placements.get(op_id, ("", {}))[0] or resource_name(tag))
+        for op_id, tag in operations
+    }
     options = {
         op_id: (
             [words(overrides[op_id])]
@@ -218,33 +232,34 @@ def sdk_methods(
     chosen: dict[str, str] = {}
     for depth in range(max((len(o) for o in options.values()), default=0)):
         wanted: dict[tuple[str, str], list[str]] = {}
-        for op_id, tag in operations:
+        for op_id, _ in operations:
             if op_id in chosen:
                 continue
             candidate = options[op_id][min(depth, len(options[op_id]) - 1)]
-            wanted.setdefault((resource_name(tag), "_".join(candidate)), []).append(op_id)
-        taken = {(resource_name(t), chosen[o]) for o, t in operations if o in chosen}
+            wanted.setdefault((resource_of[op_id], "_".join(candidate)), []).append(op_id)
+        taken = {(resource_of[o], chosen[o]) for o, _ in operations if o in chosen}
         for key, op_ids in wanted.items():
             if len(op_ids) == 1 and key not in taken:
                 chosen[op_ids[0]] = key[1]
     for op_id, _ in operations:
         chosen.setdefault(op_id, snake(op_id))
     result: dict[str, SdkMethod] = {}
-    for op_id, tag in operations:
+    for op_id, _ in operations:
         name = chosen[op_id]
         method = python_identifier(name)
         result[op_id] = SdkMethod(
-            resource=python_identifier(resource_name(tag)),
+            resource=python_identifier(resource_of[op_id]),
             method=method,
-            ts_resource=ts_identifier(ts_resource_name(tag)),
+            ts_resource=ts_identifier(ts_resource_name(resource_of[op_id])),
             ts_method=camel(name) or "call",
+            arguments=tuple(sorted(placements.get(op_id, ("", {}))[1].items())),
         )
     return result
 
 
 @dataclass(frozen=True, slots=True)
 class SdkNames:
-    """Package-level names of the generated SDKs, derived from the spec title."""
+    """Package-level names of the generated SDKs: from the spec title, or ``x-specway-sdk``."""
 
     python_package: str
     python_distribution: str
@@ -252,6 +267,13 @@ class SdkNames:
     client_class: str
     async_client_class: str
     env_var: str
+    ts_client_class: str = "Client"
+    go_module: str = ""
+    go_package: str = ""
+    # A second name of the Python client's credential argument (``token``) and what goes
+    # before the credential in its header (``Token ``).
+    credential_alias: str = ""
+    credential_prefix: str = ""
 
     @classmethod
     def from_title(cls, title: str) -> SdkNames:
@@ -267,4 +289,39 @@ class SdkNames:
             client_class="Client",
             async_client_class="AsyncClient",
             env_var=f"{stem.upper()}_API_KEY",
+            go_module=f"github.com/{stem}/{stem}-go",
+            go_package=stem,
+        )
+
+    @classmethod
+    def from_document(cls, title: str, config: object) -> SdkNames:
+        """The title's names with what the document's ``x-specway-sdk`` (validated) sets."""
+        names = cls.from_title(title)
+        if not isinstance(config, dict):
+            return names
+        python = config.get("python") or {}
+        typescript = config.get("typescript") or {}
+        go = config.get("go") or {}
+        credential = config.get("credential") or {}
+        package = str(python.get("package") or names.python_package)
+        client = str(python.get("client") or names.client_class)
+        return cls(
+            python_package=package,
+            python_distribution=str(
+                python.get("distribution")
+                or (package.replace("_", "-") if "package" in python else "")
+                or names.python_distribution
+            ),
+            npm_package=str(typescript.get("package") or names.npm_package),
+            client_class=client,
+            async_client_class=str(
+                python.get("async_client")
+                or ("Async" + client if "client" in python else names.async_client_class)
+            ),
+            env_var=names.env_var,
+            ts_client_class=str(typescript.get("client") or names.ts_client_class),
+            go_module=str(go.get("module") or names.go_module),
+            go_package=str(go.get("package") or names.go_package),
+            credential_alias=str(credential.get("alias") or ""),
+            credential_prefix=str(credential.get("prefix") or ""),
         )

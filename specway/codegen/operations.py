@@ -11,6 +11,7 @@ from specway.codegen.ir import (
     Pagination,
     Parameter,
     Policy,
+    Property,
     RequestBody,
     Response,
     ResponseHeader,
@@ -70,13 +71,32 @@ class OperationReader:
         names += used
         self._check_resource_collisions(names)
         ops = model.operations.values()
+        config = model.document.get("x-specway-sdk")
+        placed = config.get("operations") if isinstance(config, dict) else None
+        placed = placed if isinstance(placed, dict) else {}
+        for op_id in sorted(set(placed) - {op.operation_id for op in ops}):
+            self.problems.append(
+                Problem(
+                    pointer("x-specway-sdk", "operations", op_id),
+                    f"no operation has the operationId {op_id!r}",
+                    "name an operation of this document",
+                )
+            )
+        overrides = {op_id: str(p["method"]) for op_id, p in placed.items() if "method" in p}
         methods = sdk_methods(
             [(op.operation_id, op.tags[0]) for op in ops],
             paths={op.operation_id: op.path for op in ops},
             overrides={
-                op.operation_id: str(op.raw["x-specway-sdk-name"])
-                for op in ops
-                if isinstance(op.raw.get("x-specway-sdk-name"), str)
+                **overrides,
+                **{
+                    op.operation_id: str(op.raw["x-specway-sdk-name"])
+                    for op in ops
+                    if isinstance(op.raw.get("x-specway-sdk-name"), str)
+                },
+            },
+            placements={
+                op_id: (str(p.get("resource") or ""), dict(p.get("arguments") or {}))
+                for op_id, p in placed.items()
             },
         )
         by_resource: dict[tuple[str, str], list[str]] = {}
@@ -218,6 +238,15 @@ class OperationReader:
                 )
             seen.setdefault(py, name)
 
+    def _properties(self, schema: Schema) -> list[Property]:
+        """An object's properties, ``allOf`` parts merged in order (a later one wins)."""
+        target = self._resolve(schema)
+        merged: list[Property] = []
+        if target.kind == "all_of":
+            for part in target.variants:
+                merged += self._properties(part)
+        return merged + list(target.properties)
+
     def _resolve(self, schema: Schema) -> Schema:
         seen: set[str] = set()
         while schema.kind == "ref" and schema.ref and schema.ref not in seen:
@@ -296,8 +325,7 @@ class OperationReader:
         item: Schema | None = None
         success = next((r for r in responses if r.status.startswith("2")), None)
         if success and success.schema:
-            target = self._resolve(success.schema)
-            for prop in target.properties:
+            for prop in self._properties(success.schema):
                 sub = self._resolve(prop.schema)
                 if prop.name == key and sub.kind == "array":
                     item = sub.items

@@ -118,7 +118,7 @@ def build_ir(model: SpecModel, problems: list[Problem] | None = None) -> ApiIR:
         errors=_errors(model, component_schemas),
         pagination=pagination,
         webhooks=read_webhooks(model, reader, synth),
-        sdk=SdkNames.from_title(model.title),
+        sdk=SdkNames.from_document(model.title, model.document.get("x-specway-sdk")),
         key_prefix=model.auth.key_prefix,
         plugins=model.plugins,
     )

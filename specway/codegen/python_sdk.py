@@ -74,6 +74,9 @@ class MethodPlan:
     idempotent: bool
     page: PagePlan | None
     iterator: str
+    # The body argument that may also be passed by position, after the path ids: a body that
+    # is not an object (``batch.execute([...])``) or an object's one required field.
+    positional: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,7 @@ class PythonSdkPlanner:
 
     def resources(self) -> tuple[ResourcePlan, ...]:
         result = []
-        for tag in self.ir.tags:
+        for tag in self.ir.sdk_tags:
             methods = tuple(plan for op in tag.operations if (plan := self.method(op)) is not None)
             if not methods:
                 continue
@@ -116,9 +119,10 @@ class PythonSdkPlanner:
         if success is not None and (success.content_type or "").startswith("text/event-stream"):
             self.skipped.append(f"{op.operation_id} (server-sent events)")
             return None
-        args = [self._param_arg(p) for p in op.parameters if self._is_argument(p)]
+        args = [self._param_arg(op, p) for p in op.parameters if self._is_argument(p)]
         body, body_args = self._body(op)
         args += body_args
+        positional = self._positional(body, body_args)
         for arg in args:
             if arg.python_name in RESERVED_ARGUMENTS:
                 self.problems.append(
@@ -156,7 +160,8 @@ class PythonSdkPlanner:
             )
         path = op.path
         for p in op.path_parameters:
-            segment = f"path_segment({p.python_name}, {p.python_name!r})"
+            name = op.sdk.argument(p.name, p.python_name)
+            segment = f"path_segment({name}, {name!r})"
             path = path.replace("{" + p.name + "}", "{" + segment + "}")
         return MethodPlan(
             name=op.sdk.method,
@@ -166,6 +171,7 @@ class PythonSdkPlanner:
             description=op.description,
             deprecated=op.deprecated,
             args=tuple(sorted(args, key=lambda a: not a.required)),
+            positional=positional,
             body=body,
             returns=returns,
             response=response,
@@ -181,14 +187,21 @@ class PythonSdkPlanner:
             return False
         return not (p.location == "header" and p.name.lower() in _SKIPPED_HEADERS)
 
-    def _param_arg(self, p: Parameter) -> ArgPlan:
+    @staticmethod
+    def _positional(body: str, args: list[ArgPlan]) -> str:
+        if body == "json":
+            return args[0].python_name if args[0].required else ""
+        required = [a for a in args if a.required]
+        return required[0].python_name if body == "json-fields" and len(required) == 1 else ""
+
+    def _param_arg(self, op: Operation, p: Parameter) -> ArgPlan:
         annotation = self.types.annotation(p.schema)
         if not p.required:
             annotation += " | Unset"
         if p.schema.nullable:
             annotation += " | None"
         return ArgPlan(
-            p.python_name,
+            op.sdk.argument(p.name, p.python_name),
             p.name,
             qualify(annotation),
             p.required,
@@ -226,7 +239,7 @@ class PythonSdkPlanner:
             field = self.types.field(prop)
             args.append(
                 ArgPlan(
-                    prop.python_name,
+                    op.sdk.argument(prop.name, prop.python_name),
                     prop.name,
                     qualify(field.annotation),
                     prop.required,
@@ -302,6 +315,50 @@ def auth_plan(schemes: tuple[SecurityScheme, ...]) -> AuthPlan:
     return AuthPlan("none", "")
 
 
+# What ``__init__`` exports besides the models (the client classes are added per spec).
+PACKAGE_EXPORTS = (
+    "UNSET",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RateLimitInfo",
+    "RequestOptions",
+    "RetryPolicy",
+    "UnprocessableEntityError",
+    "Unset",
+    "WebhookEvent",
+    "WebhookVerificationError",
+    "__version__",
+    "verify_webhook",
+)
+
+
+def package_exports(ir: ApiIR, model_names: list[str]) -> tuple[list[str], list[str]]:
+    """``(models re-exported, __all__)``: ``from hexabase import Client, Workspace``.
+
+    A model whose name is one of the package's own (``WebhookEvent``, a client class) stays in
+    ``<package>.models`` only. ``__all__`` is sorted as ruff's RUF022 wants: constants, classes,
+    then the rest.
+    """
+    own = {*PACKAGE_EXPORTS, ir.sdk.client_class, ir.sdk.async_client_class}
+    models = [name for name in model_names if name not in own]
+
+    def order(name: str) -> tuple[int, str, str]:
+        if len(name) > 1 and name.isupper():
+            return 0, name.lower(), name
+        return (1 if name[:1].isupper() else 2), name.lower(), name
+
+    return sorted(models, key=order), sorted([*own, *models], key=order)
+
+
 def python_quickstart(ir: ApiIR) -> dict[str, str] | None:
     """The Python spelling of the README program (:mod:`codegen.quickstart`)."""
     plan = quickstart(ir)
@@ -365,6 +422,9 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
             [m.model for m in models] + [a.model for a in aliases], key=str.lower
         ),
     }
+    context["exported_models"], context["exports"] = package_exports(
+        ir, [m.model for m in models] + [a.model for a in aliases]
+    )
     files: dict[str, str] = {
         "pyproject.toml": render(env, "pyproject.toml.j2", **context),
         "README.md": render(env, "README.md.j2", **context),

@@ -163,9 +163,9 @@ def typescript(ir: ApiIR, op: Operation) -> str:
     call = f"await {op.sdk.ts_call}({', '.join(args)})"
     result = _result_name(ir, op)
     lines = [
-        f'import {{ {ir.sdk.client_class} }} from "{ir.sdk.npm_package}";',
+        f'import {{ {ir.sdk.ts_client_class} }} from "{ir.sdk.npm_package}";',
         "",
-        f"const client = new {ir.sdk.client_class}(); // API key from {ir.sdk.env_var}",
+        f"const client = new {ir.sdk.ts_client_class}(); // API key from {ir.sdk.env_var}",
         f"const {_camel(result)} = {call};" if result else f"{call};",
     ]
     if op.pagination is not None and result:

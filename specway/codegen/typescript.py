@@ -248,9 +248,7 @@ class TypeScriptSdk:
 
     def resources(self) -> list[dict[str, object]]:
         result = []
-        for tag in self.ir.tags:
-            if not tag.operations:
-                continue
+        for tag in self.ir.sdk_tags:
             resource = tag.operations[0].sdk.ts_resource
             methods = [self.method(op) for op in tag.operations]
             text = "\n".join(

@@ -483,6 +483,162 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "examples": ["add_to_project"],
         "x-inheritance": "Operation only.",
     },
+    "x-specway-sdk": {
+        "title": "the generated SDKs' package, class and argument names",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "python": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "The Python SDK's names.",
+                "examples": [{"package": "hexabase", "client": "Client"}],
+                "properties": {
+                    "package": {
+                        "type": "string",
+                        "pattern": "^[a-z_][a-z0-9_]*$",
+                        "description": "The import name (`from hexabase import Client`); "
+                        "default: the title's first word + `_client`.",
+                        "examples": ["hexabase"],
+                    },
+                    "distribution": {
+                        "type": "string",
+                        "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                        "description": "The pip distribution; default: the package with `-`.",
+                        "examples": ["hexabase-sdk"],
+                    },
+                    "client": {
+                        "type": "string",
+                        "pattern": "^[A-Z][A-Za-z0-9]*$",
+                        "description": "The client class (`Client`); `async with` it gives "
+                        "the asyncio client.",
+                        "examples": ["KeyNestClient"],
+                    },
+                    "async_client": {
+                        "type": "string",
+                        "pattern": "^[A-Z][A-Za-z0-9]*$",
+                        "description": "The asyncio client class; default `Async` + `client`.",
+                        "examples": ["AsyncKeyNestClient"],
+                    },
+                },
+            },
+            "typescript": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "The TypeScript SDK's names.",
+                "examples": [{"package": "@hexabase/sdk", "client": "HexabaseClient"}],
+                "properties": {
+                    "package": {
+                        "type": "string",
+                        "pattern": "^(@[a-z0-9~-][a-z0-9._~-]*/)?[a-z0-9~-][a-z0-9._~-]*$",
+                        "description": "The npm package; default: the title's first word + "
+                        "`-client`.",
+                        "examples": ["@hexabase/sdk"],
+                    },
+                    "client": {
+                        "type": "string",
+                        "pattern": "^[A-Z][A-Za-z0-9]*$",
+                        "description": "The client class; default `Client`.",
+                        "examples": ["HexabaseClient"],
+                    },
+                },
+            },
+            "go": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "The Go SDK's names.",
+                "examples": [{"module": "github.com/hexabase-ai/hexabase-go"}],
+                "properties": {
+                    "module": {
+                        "type": "string",
+                        "pattern": "^[a-z0-9.-]+(/[A-Za-z0-9._~-]+)+$",
+                        "description": "The module path; default `github.com/<word>/<word>-go`.",
+                        "examples": ["github.com/hexabase-ai/hexabase-go"],
+                    },
+                    "package": {
+                        "type": "string",
+                        "pattern": "^[a-z][a-z0-9]*$",
+                        "description": "The package name; default: the title's first word.",
+                        "examples": ["hexabase"],
+                    },
+                },
+            },
+            "credential": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "How the Python client takes and sends its key.",
+                "examples": [{"alias": "token", "prefix": "Token "}],
+                "properties": {
+                    "alias": {
+                        "type": "string",
+                        "pattern": "^[a-z][a-z0-9_]*$",
+                        "description": "A second name of the client's `api_key` argument.",
+                        "examples": ["token"],
+                    },
+                    "prefix": {
+                        "type": "string",
+                        "description": "Sent before the key in an `apiKey` scheme's header.",
+                        "examples": ["Token "],
+                    },
+                },
+            },
+            "operations": {
+                "type": "object",
+                "description": "Per operationId: where the SDKs put the operation and what "
+                "they call its arguments.",
+                "examples": [{"createVariable": {"arguments": {"environment": "environment_id"}}}],
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "resource": {
+                            "type": "string",
+                            "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
+                            "description": "The resource it is on, in snake case; default: "
+                            "its first tag's.",
+                            "examples": ["environments"],
+                        },
+                        "method": {
+                            "type": "string",
+                            "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
+                            "description": "The method, as `x-specway-sdk-name` sets it.",
+                            "examples": ["variables"],
+                        },
+                        "arguments": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string",
+                                "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
+                            },
+                            "description": "Parameter or body field name → the Python SDK's "
+                            "argument name.",
+                            "examples": [{"environment_id": "env_id"}],
+                        },
+                    },
+                },
+            },
+        },
+        "description": "Names of the generated SDKs where the defaults derived from "
+        "`info.title` (`keynest_client`, `Client`, `AsyncClient`, `keynest-client`, "
+        "`github.com/keynest/keynest-go`) are not the product's own, and where an operation "
+        "sits on the client. Every Python `Client` also works as `async with Client(...) as "
+        "client`, which gives its asyncio twin.",
+        "examples": [
+            {
+                "python": {"package": "keynest", "client": "KeyNestClient"},
+                "typescript": {"package": "@keynest/sdk", "client": "KeyNest"},
+                "credential": {"alias": "token", "prefix": "Token "},
+                "operations": {
+                    "listEnvironmentVariables": {
+                        "resource": "environments",
+                        "method": "variables",
+                        "arguments": {"environment_id": "env_id"},
+                    }
+                },
+            }
+        ],
+        "x-inheritance": "Document only.",
+    },
     "x-specway-idempotency": {
         "title": "`Idempotency-Key` handling",
         "type": "boolean",

@@ -218,8 +218,8 @@ class AsyncProjectsResource:
 
     async def create(
         self,
-        *,
         name: str,
+        *,
         description: str | Unset = UNSET,
         status: Literal["active", "archived"] | Unset = UNSET,
         config: ProjectConfig | Unset = UNSET,
@@ -381,8 +381,8 @@ class AsyncWorkspacesResource:
 
     async def create(
         self,
-        *,
         name: str,
+        *,
         description: str | Unset = UNSET,
         region: str | Unset = UNSET,
         config: WorkspaceConfig | Unset = UNSET,
@@ -1019,8 +1019,8 @@ class AsyncDeploymentsResource:
     async def create(
         self,
         project_id: str,
-        *,
         version: str,
+        *,
         config: ProjectConfigPatch | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Deployment:
@@ -1203,8 +1203,8 @@ class AsyncMonitoringResource:
     async def record_resource_samples(
         self,
         project_id: str,
-        *,
         samples: builtins.list[builtins.dict[str, Any]],
+        *,
         request_options: RequestOptions | None = None,
     ) -> builtins.dict[str, Any]:
         """Report a project's CPU and memory samples
@@ -1316,8 +1316,8 @@ class AsyncBatchResource:
 
     async def execute(
         self,
-        *,
         operations: builtins.list[BatchOperation],
+        *,
         request_options: RequestOptions | None = None,
     ) -> BatchResponse:
         """Run several operations
@@ -1497,8 +1497,8 @@ class AsyncOrganizationsResource:
 
     async def create(
         self,
-        *,
         name: str,
+        *,
         description: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Organization:
@@ -1635,8 +1635,8 @@ class AsyncOrganizationsResource:
     async def add_member(
         self,
         org_id: str,
-        *,
         email: str,
+        *,
         role: Literal["admin", "member", "viewer"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Member:
@@ -2173,8 +2173,8 @@ class AsyncWebhooksResource:
     async def recover(
         self,
         webhook_id: str,
-        *,
         since: datetime.datetime,
+        *,
         until: datetime.datetime | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> WebhookRecoverResult:
@@ -2327,8 +2327,8 @@ class AsyncSecurityResource:
 
     async def update_ip_allowlist(
         self,
-        *,
         allowed_ips: builtins.list[str],
+        *,
         request_options: RequestOptions | None = None,
     ) -> IpAllowlist:
         """Replace the organisation's IP allow-list

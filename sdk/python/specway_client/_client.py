@@ -18,6 +18,7 @@ from typing import Any, Generic, Literal
 
 import httpx
 
+from specway_client._async_client import AsyncClient
 from specway_client._core import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -217,8 +218,8 @@ class ProjectsResource:
 
     def create(
         self,
-        *,
         name: str,
+        *,
         description: str | Unset = UNSET,
         status: Literal["active", "archived"] | Unset = UNSET,
         config: ProjectConfig | Unset = UNSET,
@@ -379,8 +380,8 @@ class WorkspacesResource:
 
     def create(
         self,
-        *,
         name: str,
+        *,
         description: str | Unset = UNSET,
         region: str | Unset = UNSET,
         config: WorkspaceConfig | Unset = UNSET,
@@ -1013,8 +1014,8 @@ class DeploymentsResource:
     def create(
         self,
         project_id: str,
-        *,
         version: str,
+        *,
         config: ProjectConfigPatch | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Deployment:
@@ -1197,8 +1198,8 @@ class MonitoringResource:
     def record_resource_samples(
         self,
         project_id: str,
-        *,
         samples: builtins.list[builtins.dict[str, Any]],
+        *,
         request_options: RequestOptions | None = None,
     ) -> builtins.dict[str, Any]:
         """Report a project's CPU and memory samples
@@ -1309,8 +1310,8 @@ class BatchResource:
 
     def execute(
         self,
-        *,
         operations: builtins.list[BatchOperation],
+        *,
         request_options: RequestOptions | None = None,
     ) -> BatchResponse:
         """Run several operations
@@ -1489,8 +1490,8 @@ class OrganizationsResource:
 
     def create(
         self,
-        *,
         name: str,
+        *,
         description: str | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Organization:
@@ -1626,8 +1627,8 @@ class OrganizationsResource:
     def add_member(
         self,
         org_id: str,
-        *,
         email: str,
+        *,
         role: Literal["admin", "member", "viewer"] | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> Member:
@@ -2161,8 +2162,8 @@ class WebhooksResource:
     def recover(
         self,
         webhook_id: str,
-        *,
         since: datetime.datetime,
+        *,
         until: datetime.datetime | Unset = UNSET,
         request_options: RequestOptions | None = None,
     ) -> WebhookRecoverResult:
@@ -2314,8 +2315,8 @@ class SecurityResource:
 
     def update_ip_allowlist(
         self,
-        *,
         allowed_ips: builtins.list[str],
+        *,
         request_options: RequestOptions | None = None,
     ) -> IpAllowlist:
         """Replace the organisation's IP allow-list
@@ -2345,6 +2346,8 @@ class Client:
     ``api_key`` defaults to ``$SPECWAY_API_KEY`` and ``base_url`` to ``$SPECWAY_BASE_URL``
     or ``http://127.0.0.1:8000``. Failed requests are retried ``max_retries`` times (408, 409, 429,
     5xx and connection errors) with exponential backoff; ``sleep`` can be replaced in tests.
+    ``async with Client(...) as client`` gives its asyncio twin, an
+    ``AsyncClient`` with the same settings.
     """
 
     def __init__(
@@ -2371,6 +2374,8 @@ class Client:
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(transport=transport, timeout=timeout)
         self._sleep = sleep or time.sleep
+        self._own_transport = http_client is None and transport is None
+        self._twin: AsyncClient | None = None
         self.system = SystemResource(self)
         self.projects = ProjectsResource(self)
         self.workspaces = WorkspacesResource(self)
@@ -2405,6 +2410,39 @@ class Client:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        """``async with Client(...) as client``: the asyncio twin of this client.
+
+        An ``AsyncClient`` with this client's key, base URL, timeout, retries and
+        headers, closed (with this client) when the block ends.
+        """
+        if not self._own_transport:
+            raise TypeError(
+                "a Client given a blocking http_client or transport has no asyncio twin: "
+                "use AsyncClient(http_client=httpx.AsyncClient(...))"
+            )
+        config = self._config
+        self._twin = AsyncClient(
+            api_key=config.api_key,
+            base_url=config.base_url,
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+            retry_policy=config.retry,
+            default_headers=config.headers,
+        )
+        return self._twin
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        twin, self._twin = self._twin, None
+        if twin is not None:
+            await twin.aclose()
         self.close()
 
     def _request(

@@ -1,0 +1,239 @@
+"""The seeds' own Python SDK snippets, run against each example's generated SDK and server.
+
+Each example's SDK is generated into a temporary folder exactly as its users would generate it
+(``specway codegen python --spec examples/<name>/openapi.yaml``) and imported under the name
+the seed imports (``from hexabase import Client, Workspace``, ``from keynest import
+KeyNestClient``, ``from your_software import Client``). The snippets then run as the seeds
+print them against ``specway serve`` of that example; only the base URL, the credentials and
+ids the seed makes up (``env_id=1``) are adapted to the running server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from specway.cli import main
+from specway.codegen import load_ir
+from tests.examples.support import example_spec
+from tests.examples.test_examples_contract import LiveExample, free_port
+
+
+def generated_sdk(name: str, package: str, folder: Path) -> ModuleType:
+    """``specway codegen python`` of the example into ``folder``, imported as ``package``."""
+    spec = example_spec(name)
+    assert main(["codegen", "python", "--spec", str(spec), "--out", str(folder)]) == 0
+    assert (folder / package / "__init__.py").is_file(), sorted(p.name for p in folder.iterdir())
+    sys.path.insert(0, str(folder))
+    try:
+        return importlib.import_module(package)
+    finally:
+        sys.path.remove(str(folder))
+
+
+def forget(package: str) -> None:
+    for module in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[module]
+
+
+class Example:
+    """One example served live, with its generated SDK imported."""
+
+    def __init__(self, name: str, package: str, tmp: pytest.TempPathFactory) -> None:
+        self.package = package
+        # The spec's server path (``/v1``) on the live server, as the SDK's default base URL has.
+        self.base_path = urlsplit(load_ir(example_spec(name)).base_url).path.rstrip("/")
+        self.server = LiveExample(name, tmp.mktemp(f"snippets-{name}"), free_port())
+        self.module = generated_sdk(name, package, tmp.mktemp(f"sdk-{name}"))
+        self.server.serve()
+        self.server.ready()
+
+    @property
+    def url(self) -> str:
+        return self.server.url + self.base_path
+
+    @property
+    def api_key(self) -> str:
+        """The minted key without its scheme word (``Bearer``/``Token``)."""
+        return self.server.headers["Authorization"].split(" ", 1)[1]
+
+    def close(self) -> None:
+        forget(self.package)
+        log = self.server.stop()
+        assert "Traceback" not in log, log[-4000:]
+
+
+def serve(name: str, package: str, tmp: pytest.TempPathFactory) -> Iterator[Example]:
+    example = Example(name, package, tmp)
+    try:
+        yield example
+    finally:
+        example.close()
+
+
+@pytest.fixture(scope="module")
+def hexabase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Example]:
+    yield from serve("hexabase", "hexabase", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def keynest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Example]:
+    yield from serve("keynest", "keynest", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def yourcompany(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Example]:
+    yield from serve("yourcompany", "your_software", tmp_path_factory)
+
+
+# --- Hexabase (seed 001) -------------------------------------------------------------------
+
+
+def test_hexabase_quickstart_and_workspace_management(hexabase: Example) -> None:
+    """``from hexabase import Client, Workspace``; list, then create as the seed does."""
+    from hexabase import Client, Workspace  # type: ignore[import-not-found]
+
+    client = Client(api_key=hexabase.api_key, base_url=hexabase.url)
+    workspaces = client.workspaces.list()
+    assert list(workspaces) == []
+
+    workspace = client.workspaces.create(
+        name="production",
+        description="Production environment",
+    )
+    assert isinstance(workspace, Workspace)
+    assert workspace.name == "production"
+    assert [w.id for w in client.workspaces.list()] == [workspace.id]
+    client.close()
+
+
+def test_hexabase_async_with_client(hexabase: Example) -> None:
+    """``async with Client(api_key=...) as client: await client.workspaces.create(...)``."""
+    from hexabase import AsyncClient, Client, Workspace
+
+    async def snippet() -> Any:
+        async with Client(api_key=hexabase.api_key, base_url=hexabase.url) as client:
+            assert isinstance(client, AsyncClient)
+            workspace = await client.workspaces.create(name="staging", region="us-west-2")
+        return workspace
+
+    workspace = asyncio.run(snippet())
+    assert isinstance(workspace, Workspace)
+    assert (workspace.name, workspace.region) == ("staging", "us-west-2")
+
+
+def test_hexabase_batch_execute_takes_the_operations_list(hexabase: Example) -> None:
+    """``results = client.batch.execute(operations)`` with the seed's list of dicts."""
+    from hexabase import Client
+
+    client = Client(api_key=hexabase.api_key, base_url=hexabase.url)
+    operations = [
+        {"method": "POST", "path": "/projects", "body": {"name": "batch-one"}},
+        {"method": "POST", "path": "/projects", "body": {"name": "batch-two"}},
+    ]
+
+    results = client.batch.execute(operations)
+
+    assert [r.status for r in results.results] == [201, 201]
+    assert sorted(p.name for p in client.projects.list()) == ["batch-one", "batch-two"]
+    client.close()
+
+
+def test_hexabase_ip_whitelist_takes_the_list_by_position(hexabase: Example) -> None:
+    """``client.security.update_ip_whitelist([...])``; the test's own address joins the
+    seed's two ranges (a list without the caller's address is refused with 409)."""
+    from hexabase import Client, ConflictError
+
+    client = Client(api_key=hexabase.api_key, base_url=hexabase.url)
+    with pytest.raises(ConflictError):
+        client.security.update_ip_whitelist(["203.0.113.0/24", "198.51.100.0/24"])
+    try:
+        updated = client.security.update_ip_whitelist(
+            ["203.0.113.0/24", "198.51.100.0/24", "127.0.0.1/32"]
+        )
+        assert sorted(updated.allowed_ips) == ["127.0.0.1/32", "198.51.100.0/24", "203.0.113.0/24"]
+    finally:
+        client.security.update_ip_whitelist([])
+        client.close()
+
+
+# --- KeyNest (seed 004) --------------------------------------------------------------------
+
+
+def register(keynest: Example) -> str:
+    """A new user's token (``POST /api/auth/register/`` through the SDK)."""
+    from keynest import KeyNestClient  # type: ignore[import-not-found]
+
+    email = f"sdk-{uuid.uuid4().hex[:8]}@example.com"
+    with KeyNestClient(base_url=keynest.url, api_key="") as anonymous:
+        return str(anonymous.auth.register(email=email, password="s3cure-pass!").token)
+
+
+def test_keynest_python_sdk_snippet(keynest: Example) -> None:
+    """The seed's "Python SDK" block: ``KeyNestClient(token=...)``, ``projects.list()``,
+    ``environments.variables(env_id=...)``, ``variables.create(..., environment_id=...)``."""
+    from keynest import KeyNestClient
+
+    token = register(keynest)
+    setup = KeyNestClient(token=token, base_url=keynest.url)
+    project = setup.projects.create(name="Seed project")
+    environment = setup.environments.create(name="production", project=project.id)
+    setup.close()
+
+    # Initialize client
+    client = KeyNestClient(token=token, base_url=keynest.url)
+
+    # List projects
+    projects = client.projects.list()
+
+    # Get environment variables
+    variables = client.environments.variables(env_id=environment.id)
+
+    # Create variable
+    client.variables.create(key="NEW_SECRET", value="secret_value", environment_id=environment.id)
+
+    assert [p.id for p in projects] == [project.id]
+    assert variables.count == 0
+    listed = client.environments.variables(env_id=environment.id)
+    assert [v.key for v in listed.results] == ["NEW_SECRET"]
+    client.close()
+
+
+def test_keynest_token_is_sent_with_the_token_word(keynest: Example) -> None:
+    """``token=`` and ``api_key=`` are one credential, sent as ``Authorization: Token <key>``."""
+    from keynest import AuthenticationError, KeyNestClient
+
+    with pytest.raises(TypeError, match="not both"):
+        KeyNestClient(token="a", api_key="b")
+    token = register(keynest)
+    with KeyNestClient(token=token, base_url=keynest.url) as client:
+        assert client.auth.get_profile().email.startswith("sdk-")
+    with KeyNestClient(api_key=token, base_url=keynest.url) as client:
+        assert client.auth.get_profile().email.startswith("sdk-")
+    with (
+        KeyNestClient(token="0" * 40, base_url=keynest.url, max_retries=0) as client,
+        pytest.raises(AuthenticationError),
+    ):
+        client.auth.get_profile()
+
+
+# --- yourcompany (seed 002) ----------------------------------------------------------------
+
+
+def test_yourcompany_python_sdk_snippet(yourcompany: Example) -> None:
+    """``from your_software import Client``; ``client.resources.list()``."""
+    from your_software import Client  # type: ignore[import-not-found]
+
+    client = Client(api_key=yourcompany.api_key, base_url=yourcompany.url)
+    resources = client.resources.list()
+    assert list(resources) == []
+    client.close()
