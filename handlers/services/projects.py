@@ -31,7 +31,7 @@ from handlers.services.queries import like_pattern
 from specway.errors import NotFound
 from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
-from specway.plugins.webhooks.outbox import event_writes
+from specway.plugins.webhooks.outbox import write_with_event
 from specway.plugins.webhooks.service import WebhookService
 from specway.storage.database import Database, Write
 from specway.storage.prepared import Prepared
@@ -522,14 +522,12 @@ class ProjectStore:
         return rows[0]
 
     async def _write(self, writes: list[Write], event: str, project: dict[str, Any]) -> None:
-        events, queued = await event_writes(
+        await write_with_event(
             self.database,
             self.webhooks,
+            writes,
             event,
             {"project": project},
             organization_id=project["organization"],
             project_id=project["id"],
         )
-        await self.database.write([*writes, *events])
-        if queued and self.webhooks is not None:
-            self.webhooks.notify()

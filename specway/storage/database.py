@@ -27,7 +27,7 @@ from specway.errors import ConfigError, StorageError
 from specway.jsonify import column_dumps, column_loads
 from specway.storage.checkpoint import JOURNAL_SIZE_LIMIT, WalCheckpointer
 from specway.storage.group_commit import GroupCommit
-from specway.storage.pg_direct import PgDirect, combine
+from specway.storage.pg_direct import PgDirect, combine, guarded
 from specway.storage.prepared import Prepared, Records
 from specway.storage.sqlite_inloop import FAST, NO_AWAIT, InLoopSQLiteDialect, in_loop_url
 
@@ -263,6 +263,46 @@ class Database:
                     await pg.execute(*combine(compiled))
                 return
         await self.transaction(lambda connection: _run_writes(connection, writes))
+
+    async def write_unless(
+        self, guard: Prepared, guard_params: Mapping[str, Any], writes: Sequence[Write]
+    ) -> Sequence[Any] | None:
+        """The writes, in one transaction, unless the SELECT ``guard`` finds rows: ``None``
+        when written, else the guard's rows (and nothing is written).
+
+        For a write that needs more only in some cases, e.g. a project whose event needs one
+        delivery per webhook endpoint of its organisation (most have none): the common case
+        is one statement on PostgreSQL, ``WITH g AS (guard), w0 AS (INSERT ... SELECT ...
+        WHERE NOT EXISTS (SELECT 1 FROM g)), ... SELECT * FROM g`` (single-row INSERTs only;
+        anything else reads the guard first); on SQLite one transaction.
+        """
+        pg = self.pg
+        if pg is not None:
+            dialect = self.engine.dialect
+            plan = guard.plan_for(dialect, guard_params)
+            compiled = self._pg_statements(writes)
+            if plan is not None and compiled is not None:
+                sql_args = guarded(
+                    (plan.sql, plan.positional(guard_params)),
+                    [(sql, args) for sql, args in compiled],
+                )
+                if sql_args is not None:
+                    found = plan.convert(await pg.fetch(*sql_args))
+                    return found or None
+            rows = await self.rows(guard, guard_params)
+            if rows:
+                return rows
+            await self.write(writes)
+            return None
+
+        def work(connection: Connection) -> Sequence[Any] | None:
+            rows = guard.rows(connection, guard_params)
+            if rows:
+                return rows
+            _run_writes(connection, writes)
+            return None
+
+        return await self.transaction(work)
 
     def _pg_statements(self, writes: Sequence[Write]) -> list[tuple[str, Sequence[Any]]] | None:
         dialect = self.engine.dialect

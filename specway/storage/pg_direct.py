@@ -307,3 +307,31 @@ def _combine_text(statements: Sequence[str]) -> str:
         offset += max(numbers, default=0)
     head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts[:-1]))
     return f"WITH {head} {parts[-1]}"
+
+
+_VALUES = " VALUES ("
+
+
+def guarded(
+    guard: tuple[str, Sequence[Any]], inserts: Sequence[tuple[str, Sequence[Any]]]
+) -> tuple[str, list[Any]] | None:
+    """One statement running ``inserts`` unless the SELECT ``guard`` finds rows, and
+    returning the guard's rows: ``WITH g AS (guard), w0 AS (INSERT INTO t (...) SELECT ...
+    WHERE NOT EXISTS (SELECT 1 FROM g)), ... SELECT * FROM g``. ``None`` when an insert is
+    not a single-row ``INSERT ... VALUES (...)`` as SQLAlchemy compiles it."""
+    parts: list[str] = []
+    for sql, _ in inserts:
+        if not sql.startswith("INSERT INTO ") or sql.count(_VALUES) != 1 or not sql.endswith(")"):
+            return None
+        head, _, values = sql.partition(_VALUES)
+        parts.append(f"{head} SELECT {values[:-1]} WHERE NOT EXISTS (SELECT 1 FROM g)")
+    key = ("guarded", guard[0], *parts)
+    text = _COMBINED.get(key)
+    if text is None:
+        # w0 AS (guard), w1 AS (insert)... then the guard's rows; w0 named g.
+        text = _combine_text([guard[0], *parts, "SELECT * FROM g"]).replace(
+            "WITH w0 AS (", "WITH g AS (", 1
+        )
+        if len(_COMBINED) < 512:
+            _COMBINED[key] = text
+    return text, [*guard[1], *(value for _, args in inserts for value in args)]

@@ -172,3 +172,19 @@ def test_connection_ended_mid_statement_is_an_outage_and_dropped(postgres_url: s
     error = asyncio.run(run())
     assert isinstance(error, OperationalError), repr(error)
     assert is_outage(error)
+
+
+def test_guarded_inserts_run_unless_the_guard_finds_rows() -> None:
+    from specway.storage.pg_direct import guarded
+
+    sql, args = guarded(
+        ("SELECT e.id FROM e WHERE e.org = $1", ["o"]),
+        [("INSERT INTO a (x, y) VALUES ($1::INTEGER, $2::JSON)", [1, "{}"])],
+    )
+    assert sql == (
+        "WITH g AS (SELECT e.id FROM e WHERE e.org = $1), "
+        "w1 AS (INSERT INTO a (x, y) SELECT $2::INTEGER, $3::JSON "
+        "WHERE NOT EXISTS (SELECT 1 FROM g)) SELECT * FROM g"
+    )
+    assert args == ["o", 1, "{}"]
+    assert guarded(("SELECT 1", []), [("UPDATE a SET x = $1", [1])]) is None

@@ -187,3 +187,38 @@ def test_postgres_statements_per_call(postgres_url: str) -> None:
 
     counts = asyncio.run(run())
     assert counts == {"get": 10, "page": 10, "create": 20, "deliveries": 11}, counts
+
+
+@pytest.mark.postgres
+def test_postgres_create_without_endpoints_is_one_statement(postgres_url: str) -> None:
+    """An organisation without webhook endpoints (another's do not count): a create and its
+    event are one statement, guarded by the endpoints' read; the event is written."""
+    database = Database(postgres_url, fast_paths=True)
+    store = ProjectStore(database, _service(postgres_url))
+
+    async def run() -> tuple[int, int, int]:
+        await database.migrate()
+        async with database.session() as session, session.begin():
+            session.add(
+                WebhookEndpoint(
+                    id="wh_b",
+                    organization_id="org_b",
+                    url="http://127.0.0.1:9/",
+                    events=["*"],
+                    secret="s",
+                )
+            )
+        await store.create("org_a", {"name": "warm"})
+        assert database.pg is not None
+        try:
+            before = database.pg.statements
+            for i in range(10):
+                await store.create("org_a", {"name": f"p{i}"})
+            sent = database.pg.statements - before
+            events = await _count(database, WebhookEvent, organization_id="org_a")
+            deliveries = await _count(database, WebhookDelivery)
+        finally:
+            await database.dispose()
+        return sent, events, deliveries
+
+    assert asyncio.run(run()) == (10, 11, 0)

@@ -234,6 +234,49 @@ async def event_writes(
     return writes, bool(deliveries)
 
 
+async def write_with_event(
+    database: Database,
+    service: WebhookService | None,
+    writes: Sequence[Write],
+    type: str,
+    data: dict[str, Any],
+    *,
+    organization_id: str | None,
+    project_id: str | None = None,
+) -> None:
+    """``writes`` and the outbox rows of their event, committed together; wakes the
+    webhook workers when deliveries were queued.
+
+    An organisation without an enabled webhook endpoint (most) needs no delivery rows: the
+    writes and the event are then one statement on PostgreSQL, guarded by the endpoints'
+    read (``Database.write_unless``). With endpoints, they are read and the deliveries
+    written with the rest (two statements).
+    """
+    if service is None or not _payload_ok(service, type, data):
+        await database.write(writes)
+        return
+    now = service.now()
+    org = organization_id
+    row = {
+        "id": new_id("msg"),
+        "organization_id": org,
+        "project_id": project_id,
+        "type": type,
+        "data": data,
+        "created_at": now,
+    }
+    event: list[Write] = [*writes, (_INSERT_EVENT, row)]
+    endpoints = await database.write_unless(
+        _endpoints_statement(org is None, False), {"org": org}, event
+    )
+    if endpoints is None:
+        return  # no endpoint: written
+    deliveries = _deliveries([row], endpoints, org, project_id, None, now)
+    await database.write([*event, (_INSERT_DELIVERY, deliveries)] if deliveries else event)
+    if deliveries:
+        service.notify()
+
+
 def _deliveries(
     rows: Sequence[dict[str, Any]],
     endpoints: Sequence[Any],
