@@ -937,7 +937,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                             {"const": "*"},
                             {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
                         ],
-                        "description": f"The scopes an `{role}` may use (`\"*\"`: all).",
+                        "description": f'The scopes an `{role}` may use (`"*"`: all).',
                         "examples": [example],
                     }
                     for role, example in (
