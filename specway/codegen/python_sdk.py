@@ -89,6 +89,44 @@ class ResourcePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class BoundPlan:
+    """A model's own method: ``workspace.update(...)`` calls ``client.workspaces.update(
+    workspace.id, ...)`` on the client that returned the model."""
+
+    resource: str
+    method: MethodPlan
+    id_field: str
+
+    @property
+    def keyword_args(self) -> tuple[ArgPlan, ...]:
+        return tuple(a for a in self.method.args if a.location != "path")
+
+
+# A bound model's own attributes: a model with a field of one of these names gets no methods.
+_BOUND_NAMES = frozenset({"update", "aupdate", "_client", "_async_client"})
+
+
+def bound_models(
+    resources: tuple[ResourcePlan, ...], models: dict[str, ModelPlan]
+) -> dict[str, BoundPlan]:
+    """The models that get ``update()``: each returned by its resource's ``update`` method
+    whose one path parameter is the model's ``id`` (the first resource to claim it wins)."""
+    plans = {m.model: m for m in models.values()}
+    bound: dict[str, BoundPlan] = {}
+    for resource in resources:
+        for method in resource.methods:
+            paths = [a for a in method.args if a.location == "path"]
+            model = plans.get(method.returns)
+            if method.name != "update" or len(paths) != 1 or model is None:
+                continue
+            names = {f.python_name for f in model.fields}
+            if method.returns in bound or "id" not in names or names & _BOUND_NAMES:
+                continue
+            bound[method.returns] = BoundPlan(resource.attribute, method, "id")
+    return bound
+
+
+@dataclass(frozen=True, slots=True)
 class AuthPlan:
     scheme: str  # bearer | header | query | none
     name: str
@@ -288,10 +326,13 @@ def client_imports(resources: tuple[ResourcePlan, ...], types: PythonTypes) -> d
     }
 
 
-def model_imports(models: list[ModelPlan], aliases: list[AliasPlan]) -> dict[str, Any]:
+def model_imports(
+    models: list[ModelPlan], aliases: list[AliasPlan], bound: dict[str, BoundPlan]
+) -> dict[str, Any]:
     """What ``models.py`` uses from the standard library and ``_types``."""
     texts = [f.annotation + " " + f.decode for m in models for f in m.fields]
     texts += [a.annotation for a in aliases]
+    texts += [a.annotation for b in bound.values() for a in b.keyword_args]
     names = {n for text in texts for n in _IDENT.findall(text)}
     helpers = ["UNSET"] if models else []
     helpers += [n for n in ("Unset", "parse_date", "parse_datetime") if n in names]
@@ -301,6 +342,7 @@ def model_imports(models: list[ModelPlan], aliases: list[AliasPlan]) -> dict[str
         "literal": "Literal" in names,
         "datetime": "datetime" in names,
         "any": "Any" in names,
+        "builtins": "builtins" in names,
         "types": helpers,
     }
 
@@ -402,6 +444,7 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
     models: list[ModelPlan] = sorted(planner.types.models.values(), key=lambda m: m.model)
     aliases: list[AliasPlan] = sorted(planner.types.aliases.values(), key=lambda a: a.model)
     stem = ir.sdk.env_var.removesuffix("_API_KEY")
+    bound = bound_models(resources, planner.types.models)
     context = {
         "ir": ir,
         "package": package,
@@ -416,7 +459,8 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "skipped": planner.skipped,
         "errors": ir.errors,
         "imports": client_imports(resources, planner.types),
-        "model_imports": model_imports(models, aliases),
+        "bound": bound,
+        "model_imports": model_imports(models, aliases, bound),
         "program": python_program(ir, templates),
         "all_model_names": sorted(
             [m.model for m in models] + [a.model for a in aliases], key=str.lower

@@ -116,6 +116,37 @@ def test_hexabase_quickstart_and_workspace_management(hexabase: Example) -> None
     client.close()
 
 
+def test_hexabase_workspace_update_on_the_returned_model(hexabase: Example) -> None:
+    """``workspace.update(resource_quota={...})`` on the workspace ``create`` returned."""
+    from hexabase import Client, Workspace
+
+    client = Client(api_key=hexabase.api_key, base_url=hexabase.url)
+    workspace = client.workspaces.create(name="quota", description="Production environment")
+
+    # Update workspace
+    workspace.update(resource_quota={"cpu": "100", "memory": "200Gi"})
+
+    fetched = client.workspaces.get(workspace.id)
+    assert (fetched.resource_quota.cpu, fetched.resource_quota.memory) == ("100", "200Gi")
+    renamed = fetched.update(name="quota-2")
+    assert isinstance(renamed, Workspace)
+    assert (renamed.id, renamed.name, fetched.name) == (workspace.id, "quota-2", "quota")
+    listed = next(iter(client.workspaces.list(search="quota-2")))
+    assert listed.update(description="from a page").description == "from a page"
+    with pytest.raises(TypeError, match="not returned by a Client"):
+        Workspace.from_dict(fetched.to_dict()).update(name="unbound")
+    client.close()
+
+    async def in_async() -> Any:
+        async with Client(api_key=hexabase.api_key, base_url=hexabase.url) as aclient:
+            found = await aclient.workspaces.get(workspace.id)
+            with pytest.raises(TypeError, match="not returned by a Client"):
+                found.update(name="sync call")
+            return await found.aupdate(name="quota-async")
+
+    assert asyncio.run(in_async()).name == "quota-async"
+
+
 def test_hexabase_async_with_client(hexabase: Example) -> None:
     """``async with Client(api_key=...) as client: await client.workspaces.create(...)``."""
     from hexabase import AsyncClient, Client, Workspace

@@ -14,7 +14,7 @@ import datetime
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Generic, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
 
@@ -83,6 +83,9 @@ from specway_client.models import (
     WorkspaceConfig,
     WorkspaceList,
 )
+
+# A model with methods of its own (``update``), bound to the client that returned it.
+BoundT = TypeVar("BoundT")
 
 __all__ = [
     "AsyncClient",
@@ -187,7 +190,7 @@ class AsyncProjectsResource:
             key="data",
             options=request_options,
             decode=lambda body: ProjectList.from_dict(body),
-            item=lambda item: Project.from_dict(item),
+            item=lambda item: self._client._bind(Project.from_dict(item)),
         )
 
     async def list_all(
@@ -240,7 +243,7 @@ class AsyncProjectsResource:
             },
             options=request_options,
         )
-        return Project.from_dict(response.json())
+        return self._client._bind(Project.from_dict(response.json()))
 
     async def get(
         self,
@@ -260,7 +263,7 @@ class AsyncProjectsResource:
             f"/v1/projects/{path_segment(project_id, 'project_id')}",
             options=request_options,
         )
-        return Project.from_dict(response.json())
+        return self._client._bind(Project.from_dict(response.json()))
 
     async def delete(
         self,
@@ -309,7 +312,7 @@ class AsyncProjectsResource:
             },
             options=request_options,
         )
-        return Project.from_dict(response.json())
+        return self._client._bind(Project.from_dict(response.json()))
 
 
 class AsyncWorkspacesResource:
@@ -352,7 +355,7 @@ class AsyncWorkspacesResource:
             key="data",
             options=request_options,
             decode=lambda body: WorkspaceList.from_dict(body),
-            item=lambda item: Workspace.from_dict(item),
+            item=lambda item: self._client._bind(Workspace.from_dict(item)),
         )
 
     async def list_all(
@@ -405,7 +408,7 @@ class AsyncWorkspacesResource:
             },
             options=request_options,
         )
-        return Workspace.from_dict(response.json())
+        return self._client._bind(Workspace.from_dict(response.json()))
 
     async def get(
         self,
@@ -425,7 +428,7 @@ class AsyncWorkspacesResource:
             f"/v1/workspaces/{path_segment(workspace_id, 'workspace_id')}",
             options=request_options,
         )
-        return Workspace.from_dict(response.json())
+        return self._client._bind(Workspace.from_dict(response.json()))
 
     async def delete(
         self,
@@ -476,7 +479,7 @@ class AsyncWorkspacesResource:
             },
             options=request_options,
         )
-        return Workspace.from_dict(response.json())
+        return self._client._bind(Workspace.from_dict(response.json()))
 
 
 class AsyncEnvironmentsResource:
@@ -525,7 +528,7 @@ class AsyncEnvironmentsResource:
             key="data",
             options=request_options,
             decode=lambda body: EnvironmentList.from_dict(body),
-            item=lambda item: Environment.from_dict(item),
+            item=lambda item: self._client._bind(Environment.from_dict(item)),
         )
 
     async def list_all(
@@ -584,7 +587,7 @@ class AsyncEnvironmentsResource:
             },
             options=request_options,
         )
-        return Environment.from_dict(response.json())
+        return self._client._bind(Environment.from_dict(response.json()))
 
     async def get(
         self,
@@ -604,7 +607,7 @@ class AsyncEnvironmentsResource:
             f"/v1/environments/{path_segment(environment_id, 'environment_id')}",
             options=request_options,
         )
-        return Environment.from_dict(response.json())
+        return self._client._bind(Environment.from_dict(response.json()))
 
     async def delete(
         self,
@@ -651,7 +654,7 @@ class AsyncEnvironmentsResource:
             },
             options=request_options,
         )
-        return Environment.from_dict(response.json())
+        return self._client._bind(Environment.from_dict(response.json()))
 
     async def list_for_project(
         self,
@@ -689,7 +692,7 @@ class AsyncEnvironmentsResource:
             key="data",
             options=request_options,
             decode=lambda body: EnvironmentList.from_dict(body),
-            item=lambda item: Environment.from_dict(item),
+            item=lambda item: self._client._bind(Environment.from_dict(item)),
         )
 
     async def list_for_project_all(
@@ -816,7 +819,7 @@ class AsyncVariablesResource:
             key="data",
             options=request_options,
             decode=lambda body: VariableList.from_dict(body),
-            item=lambda item: Variable.from_dict(item),
+            item=lambda item: self._client._bind(Variable.from_dict(item)),
         )
 
     async def list_all(
@@ -872,7 +875,7 @@ class AsyncVariablesResource:
             },
             options=request_options,
         )
-        return Variable.from_dict(response.json())
+        return self._client._bind(Variable.from_dict(response.json()))
 
     async def get(
         self,
@@ -892,7 +895,7 @@ class AsyncVariablesResource:
             f"/v1/variables/{path_segment(variable_id, 'variable_id')}",
             options=request_options,
         )
-        return Variable.from_dict(response.json())
+        return self._client._bind(Variable.from_dict(response.json()))
 
     async def delete(
         self,
@@ -937,7 +940,7 @@ class AsyncVariablesResource:
             },
             options=request_options,
         )
-        return Variable.from_dict(response.json())
+        return self._client._bind(Variable.from_dict(response.json()))
 
 
 class AsyncDeploymentsResource:
@@ -1474,7 +1477,7 @@ class AsyncOrganizationsResource:
             key="data",
             options=request_options,
             decode=lambda body: OrganizationList.from_dict(body),
-            item=lambda item: Organization.from_dict(item),
+            item=lambda item: self._client._bind(Organization.from_dict(item)),
         )
 
     async def list_all(
@@ -1515,7 +1518,7 @@ class AsyncOrganizationsResource:
             },
             options=request_options,
         )
-        return Organization.from_dict(response.json())
+        return self._client._bind(Organization.from_dict(response.json()))
 
     async def get(
         self,
@@ -1535,7 +1538,7 @@ class AsyncOrganizationsResource:
             f"/v1/organizations/{path_segment(org_id, 'org_id')}",
             options=request_options,
         )
-        return Organization.from_dict(response.json())
+        return self._client._bind(Organization.from_dict(response.json()))
 
     async def delete(
         self,
@@ -1580,7 +1583,7 @@ class AsyncOrganizationsResource:
             },
             options=request_options,
         )
-        return Organization.from_dict(response.json())
+        return self._client._bind(Organization.from_dict(response.json()))
 
     async def list_members(
         self,
@@ -1916,7 +1919,7 @@ class AsyncWebhooksResource:
             key="data",
             options=request_options,
             decode=lambda body: WebhookList.from_dict(body),
-            item=lambda item: Webhook.from_dict(item),
+            item=lambda item: self._client._bind(Webhook.from_dict(item)),
         )
 
     async def list_all(
@@ -1991,7 +1994,7 @@ class AsyncWebhooksResource:
             f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}",
             options=request_options,
         )
-        return Webhook.from_dict(response.json())
+        return self._client._bind(Webhook.from_dict(response.json()))
 
     async def delete(
         self,
@@ -2041,7 +2044,7 @@ class AsyncWebhooksResource:
             },
             options=request_options,
         )
-        return Webhook.from_dict(response.json())
+        return self._client._bind(Webhook.from_dict(response.json()))
 
     async def rotate_secret(
         self,
@@ -2419,6 +2422,11 @@ class AsyncClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    def _bind(self, model: BoundT) -> BoundT:
+        """``model`` with this client, for its own methods (``model.aupdate(...)``)."""
+        object.__setattr__(model, "_async_client", self)
+        return model
 
     async def _request(
         self,

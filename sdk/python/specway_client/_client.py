@@ -14,7 +14,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Generic, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
 
@@ -84,6 +84,9 @@ from specway_client.models import (
     WorkspaceConfig,
     WorkspaceList,
 )
+
+# A model with methods of its own (``update``), bound to the client that returned it.
+BoundT = TypeVar("BoundT")
 
 __all__ = [
     "Client",
@@ -188,7 +191,7 @@ class ProjectsResource:
             key="data",
             options=request_options,
             decode=lambda body: ProjectList.from_dict(body),
-            item=lambda item: Project.from_dict(item),
+            item=lambda item: self._client._bind(Project.from_dict(item)),
         )
 
     def list_all(
@@ -240,7 +243,7 @@ class ProjectsResource:
             },
             options=request_options,
         )
-        return Project.from_dict(response.json())
+        return self._client._bind(Project.from_dict(response.json()))
 
     def get(
         self,
@@ -260,7 +263,7 @@ class ProjectsResource:
             f"/v1/projects/{path_segment(project_id, 'project_id')}",
             options=request_options,
         )
-        return Project.from_dict(response.json())
+        return self._client._bind(Project.from_dict(response.json()))
 
     def delete(
         self,
@@ -309,7 +312,7 @@ class ProjectsResource:
             },
             options=request_options,
         )
-        return Project.from_dict(response.json())
+        return self._client._bind(Project.from_dict(response.json()))
 
 
 class WorkspacesResource:
@@ -352,7 +355,7 @@ class WorkspacesResource:
             key="data",
             options=request_options,
             decode=lambda body: WorkspaceList.from_dict(body),
-            item=lambda item: Workspace.from_dict(item),
+            item=lambda item: self._client._bind(Workspace.from_dict(item)),
         )
 
     def list_all(
@@ -404,7 +407,7 @@ class WorkspacesResource:
             },
             options=request_options,
         )
-        return Workspace.from_dict(response.json())
+        return self._client._bind(Workspace.from_dict(response.json()))
 
     def get(
         self,
@@ -424,7 +427,7 @@ class WorkspacesResource:
             f"/v1/workspaces/{path_segment(workspace_id, 'workspace_id')}",
             options=request_options,
         )
-        return Workspace.from_dict(response.json())
+        return self._client._bind(Workspace.from_dict(response.json()))
 
     def delete(
         self,
@@ -475,7 +478,7 @@ class WorkspacesResource:
             },
             options=request_options,
         )
-        return Workspace.from_dict(response.json())
+        return self._client._bind(Workspace.from_dict(response.json()))
 
 
 class EnvironmentsResource:
@@ -524,7 +527,7 @@ class EnvironmentsResource:
             key="data",
             options=request_options,
             decode=lambda body: EnvironmentList.from_dict(body),
-            item=lambda item: Environment.from_dict(item),
+            item=lambda item: self._client._bind(Environment.from_dict(item)),
         )
 
     def list_all(
@@ -582,7 +585,7 @@ class EnvironmentsResource:
             },
             options=request_options,
         )
-        return Environment.from_dict(response.json())
+        return self._client._bind(Environment.from_dict(response.json()))
 
     def get(
         self,
@@ -602,7 +605,7 @@ class EnvironmentsResource:
             f"/v1/environments/{path_segment(environment_id, 'environment_id')}",
             options=request_options,
         )
-        return Environment.from_dict(response.json())
+        return self._client._bind(Environment.from_dict(response.json()))
 
     def delete(
         self,
@@ -649,7 +652,7 @@ class EnvironmentsResource:
             },
             options=request_options,
         )
-        return Environment.from_dict(response.json())
+        return self._client._bind(Environment.from_dict(response.json()))
 
     def list_for_project(
         self,
@@ -687,7 +690,7 @@ class EnvironmentsResource:
             key="data",
             options=request_options,
             decode=lambda body: EnvironmentList.from_dict(body),
-            item=lambda item: Environment.from_dict(item),
+            item=lambda item: self._client._bind(Environment.from_dict(item)),
         )
 
     def list_for_project_all(
@@ -813,7 +816,7 @@ class VariablesResource:
             key="data",
             options=request_options,
             decode=lambda body: VariableList.from_dict(body),
-            item=lambda item: Variable.from_dict(item),
+            item=lambda item: self._client._bind(Variable.from_dict(item)),
         )
 
     def list_all(
@@ -868,7 +871,7 @@ class VariablesResource:
             },
             options=request_options,
         )
-        return Variable.from_dict(response.json())
+        return self._client._bind(Variable.from_dict(response.json()))
 
     def get(
         self,
@@ -888,7 +891,7 @@ class VariablesResource:
             f"/v1/variables/{path_segment(variable_id, 'variable_id')}",
             options=request_options,
         )
-        return Variable.from_dict(response.json())
+        return self._client._bind(Variable.from_dict(response.json()))
 
     def delete(
         self,
@@ -933,7 +936,7 @@ class VariablesResource:
             },
             options=request_options,
         )
-        return Variable.from_dict(response.json())
+        return self._client._bind(Variable.from_dict(response.json()))
 
 
 class DeploymentsResource:
@@ -1468,7 +1471,7 @@ class OrganizationsResource:
             key="data",
             options=request_options,
             decode=lambda body: OrganizationList.from_dict(body),
-            item=lambda item: Organization.from_dict(item),
+            item=lambda item: self._client._bind(Organization.from_dict(item)),
         )
 
     def list_all(
@@ -1508,7 +1511,7 @@ class OrganizationsResource:
             },
             options=request_options,
         )
-        return Organization.from_dict(response.json())
+        return self._client._bind(Organization.from_dict(response.json()))
 
     def get(
         self,
@@ -1528,7 +1531,7 @@ class OrganizationsResource:
             f"/v1/organizations/{path_segment(org_id, 'org_id')}",
             options=request_options,
         )
-        return Organization.from_dict(response.json())
+        return self._client._bind(Organization.from_dict(response.json()))
 
     def delete(
         self,
@@ -1573,7 +1576,7 @@ class OrganizationsResource:
             },
             options=request_options,
         )
-        return Organization.from_dict(response.json())
+        return self._client._bind(Organization.from_dict(response.json()))
 
     def list_members(
         self,
@@ -1907,7 +1910,7 @@ class WebhooksResource:
             key="data",
             options=request_options,
             decode=lambda body: WebhookList.from_dict(body),
-            item=lambda item: Webhook.from_dict(item),
+            item=lambda item: self._client._bind(Webhook.from_dict(item)),
         )
 
     def list_all(
@@ -1981,7 +1984,7 @@ class WebhooksResource:
             f"/v1/webhooks/{path_segment(webhook_id, 'webhook_id')}",
             options=request_options,
         )
-        return Webhook.from_dict(response.json())
+        return self._client._bind(Webhook.from_dict(response.json()))
 
     def delete(
         self,
@@ -2031,7 +2034,7 @@ class WebhooksResource:
             },
             options=request_options,
         )
-        return Webhook.from_dict(response.json())
+        return self._client._bind(Webhook.from_dict(response.json()))
 
     def rotate_secret(
         self,
@@ -2444,6 +2447,11 @@ class Client:
         if twin is not None:
             await twin.aclose()
         self.close()
+
+    def _bind(self, model: BoundT) -> BoundT:
+        """``model`` with this client, for its own methods (``model.update(...)``)."""
+        object.__setattr__(model, "_client", self)
+        return model
 
     def _request(
         self,

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from specway_client._core import RequestOptions
 from specway_client._types import UNSET, Unset, parse_datetime, to_json
+
+if TYPE_CHECKING:
+    from specway_client._async_client import AsyncClient
+    from specway_client._client import Client
 
 __all__ = [
     "ApiIndex",
@@ -749,6 +754,10 @@ class Environment:
     created_by_name: str | None
     """Display name of the creator; null when not known."""
     variable_count: int
+    _client: Client | None = field(default=None, init=False, repr=False, compare=False)
+    _async_client: AsyncClient | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Environment:
@@ -783,6 +792,59 @@ class Environment:
             "variable_count": self.variable_count,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+    def update(
+        self,
+        *,
+        name: str | Unset = UNSET,
+        environment_type: EnvironmentType | Unset = UNSET,
+        description: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Environment:
+        """``client.environments.update(self.id, ...)`` with the Client that returned this model.
+
+        Returns the updated Environment; this one is immutable and stays as it was. A model
+        from an ``AsyncClient`` has ``await model.aupdate(...)`` instead.
+        """
+        client = self._client
+        if client is None:
+            raise TypeError(
+                "this Environment was not returned by a Client: "
+                "call client.environments.update(...) (or await model.aupdate(...) for an async one)"
+            )
+        return client.environments.update(
+            self.id,
+            name=name,
+            environment_type=environment_type,
+            description=description,
+            request_options=request_options,
+        )
+
+    async def aupdate(
+        self,
+        *,
+        name: str | Unset = UNSET,
+        environment_type: EnvironmentType | Unset = UNSET,
+        description: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Environment:
+        """``await client.environments.update(self.id, ...)`` with the AsyncClient that returned this model.
+
+        Returns the updated Environment; this one is immutable and stays as it was.
+        """
+        client = self._async_client
+        if client is None:
+            raise TypeError(
+                "this Environment was not returned by an AsyncClient: "
+                "call client.environments.update(...)"
+            )
+        return await client.environments.update(
+            self.id,
+            name=name,
+            environment_type=environment_type,
+            description=description,
+            request_options=request_options,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -1329,6 +1391,10 @@ class Organization:
     member_count: int
     project_count: int
     user_role: Literal["admin", "member", "viewer"]
+    _client: Client | None = field(default=None, init=False, repr=False, compare=False)
+    _async_client: AsyncClient | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Organization:
@@ -1357,6 +1423,55 @@ class Organization:
             "user_role": self.user_role,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+    def update(
+        self,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Organization:
+        """``client.organizations.update(self.id, ...)`` with the Client that returned this model.
+
+        Returns the updated Organization; this one is immutable and stays as it was. A model
+        from an ``AsyncClient`` has ``await model.aupdate(...)`` instead.
+        """
+        client = self._client
+        if client is None:
+            raise TypeError(
+                "this Organization was not returned by a Client: "
+                "call client.organizations.update(...) (or await model.aupdate(...) for an async one)"
+            )
+        return client.organizations.update(
+            self.id,
+            name=name,
+            description=description,
+            request_options=request_options,
+        )
+
+    async def aupdate(
+        self,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Organization:
+        """``await client.organizations.update(self.id, ...)`` with the AsyncClient that returned this model.
+
+        Returns the updated Organization; this one is immutable and stays as it was.
+        """
+        client = self._async_client
+        if client is None:
+            raise TypeError(
+                "this Organization was not returned by an AsyncClient: "
+                "call client.organizations.update(...)"
+            )
+        return await client.organizations.update(
+            self.id,
+            name=name,
+            description=description,
+            request_options=request_options,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -1501,6 +1616,10 @@ class Project:
     config: ProjectConfig
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    _client: Client | None = field(default=None, init=False, repr=False, compare=False)
+    _async_client: AsyncClient | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Project:
@@ -1529,6 +1648,63 @@ class Project:
             "updated_at": self.updated_at,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+    def update(
+        self,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        status: Literal["active", "archived"] | Unset = UNSET,
+        config: ProjectConfig | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Project:
+        """``client.projects.update(self.id, ...)`` with the Client that returned this model.
+
+        Returns the updated Project; this one is immutable and stays as it was. A model
+        from an ``AsyncClient`` has ``await model.aupdate(...)`` instead.
+        """
+        client = self._client
+        if client is None:
+            raise TypeError(
+                "this Project was not returned by a Client: "
+                "call client.projects.update(...) (or await model.aupdate(...) for an async one)"
+            )
+        return client.projects.update(
+            self.id,
+            name=name,
+            description=description,
+            status=status,
+            config=config,
+            request_options=request_options,
+        )
+
+    async def aupdate(
+        self,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        status: Literal["active", "archived"] | Unset = UNSET,
+        config: ProjectConfig | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Project:
+        """``await client.projects.update(self.id, ...)`` with the AsyncClient that returned this model.
+
+        Returns the updated Project; this one is immutable and stays as it was.
+        """
+        client = self._async_client
+        if client is None:
+            raise TypeError(
+                "this Project was not returned by an AsyncClient: "
+                "call client.projects.update(...)"
+            )
+        return await client.projects.update(
+            self.id,
+            name=name,
+            description=description,
+            status=status,
+            config=config,
+            request_options=request_options,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -1967,6 +2143,10 @@ class Variable:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     created_by_name: str | None
+    _client: Client | None = field(default=None, init=False, repr=False, compare=False)
+    _async_client: AsyncClient | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Variable:
@@ -1995,6 +2175,55 @@ class Variable:
             "created_by_name": self.created_by_name,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+    def update(
+        self,
+        *,
+        key: VariableKey | Unset = UNSET,
+        value: VariableValue | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Variable:
+        """``client.variables.update(self.id, ...)`` with the Client that returned this model.
+
+        Returns the updated Variable; this one is immutable and stays as it was. A model
+        from an ``AsyncClient`` has ``await model.aupdate(...)`` instead.
+        """
+        client = self._client
+        if client is None:
+            raise TypeError(
+                "this Variable was not returned by a Client: "
+                "call client.variables.update(...) (or await model.aupdate(...) for an async one)"
+            )
+        return client.variables.update(
+            self.id,
+            key=key,
+            value=value,
+            request_options=request_options,
+        )
+
+    async def aupdate(
+        self,
+        *,
+        key: VariableKey | Unset = UNSET,
+        value: VariableValue | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Variable:
+        """``await client.variables.update(self.id, ...)`` with the AsyncClient that returned this model.
+
+        Returns the updated Variable; this one is immutable and stays as it was.
+        """
+        client = self._async_client
+        if client is None:
+            raise TypeError(
+                "this Variable was not returned by an AsyncClient: "
+                "call client.variables.update(...)"
+            )
+        return await client.variables.update(
+            self.id,
+            key=key,
+            value=value,
+            request_options=request_options,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -2118,6 +2347,10 @@ class Webhook:
     """Until when the rotated-out secret still signs (as a second signature)."""
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    _client: Client | None = field(default=None, init=False, repr=False, compare=False)
+    _async_client: AsyncClient | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Webhook:
@@ -2154,6 +2387,63 @@ class Webhook:
             "updated_at": self.updated_at,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+    def update(
+        self,
+        *,
+        url: str | Unset = UNSET,
+        events: WebhookEventFilter | Unset = UNSET,
+        description: str | Unset = UNSET,
+        enabled: bool | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Webhook:
+        """``client.webhooks.update(self.id, ...)`` with the Client that returned this model.
+
+        Returns the updated Webhook; this one is immutable and stays as it was. A model
+        from an ``AsyncClient`` has ``await model.aupdate(...)`` instead.
+        """
+        client = self._client
+        if client is None:
+            raise TypeError(
+                "this Webhook was not returned by a Client: "
+                "call client.webhooks.update(...) (or await model.aupdate(...) for an async one)"
+            )
+        return client.webhooks.update(
+            self.id,
+            url=url,
+            events=events,
+            description=description,
+            enabled=enabled,
+            request_options=request_options,
+        )
+
+    async def aupdate(
+        self,
+        *,
+        url: str | Unset = UNSET,
+        events: WebhookEventFilter | Unset = UNSET,
+        description: str | Unset = UNSET,
+        enabled: bool | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Webhook:
+        """``await client.webhooks.update(self.id, ...)`` with the AsyncClient that returned this model.
+
+        Returns the updated Webhook; this one is immutable and stays as it was.
+        """
+        client = self._async_client
+        if client is None:
+            raise TypeError(
+                "this Webhook was not returned by an AsyncClient: "
+                "call client.webhooks.update(...)"
+            )
+        return await client.webhooks.update(
+            self.id,
+            url=url,
+            events=events,
+            description=description,
+            enabled=enabled,
+            request_options=request_options,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -2576,6 +2866,10 @@ class Workspace:
     resource_quota: ResourceQuota
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    _client: Client | None = field(default=None, init=False, repr=False, compare=False)
+    _async_client: AsyncClient | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Workspace:
@@ -2606,6 +2900,67 @@ class Workspace:
             "updated_at": self.updated_at,
         }
         return {k: to_json(v) for k, v in fields.items() if v is not UNSET}
+
+    def update(
+        self,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        region: str | Unset = UNSET,
+        config: WorkspaceConfig | Unset = UNSET,
+        resource_quota: ResourceQuota | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Workspace:
+        """``client.workspaces.update(self.id, ...)`` with the Client that returned this model.
+
+        Returns the updated Workspace; this one is immutable and stays as it was. A model
+        from an ``AsyncClient`` has ``await model.aupdate(...)`` instead.
+        """
+        client = self._client
+        if client is None:
+            raise TypeError(
+                "this Workspace was not returned by a Client: "
+                "call client.workspaces.update(...) (or await model.aupdate(...) for an async one)"
+            )
+        return client.workspaces.update(
+            self.id,
+            name=name,
+            description=description,
+            region=region,
+            config=config,
+            resource_quota=resource_quota,
+            request_options=request_options,
+        )
+
+    async def aupdate(
+        self,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        region: str | Unset = UNSET,
+        config: WorkspaceConfig | Unset = UNSET,
+        resource_quota: ResourceQuota | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> Workspace:
+        """``await client.workspaces.update(self.id, ...)`` with the AsyncClient that returned this model.
+
+        Returns the updated Workspace; this one is immutable and stays as it was.
+        """
+        client = self._async_client
+        if client is None:
+            raise TypeError(
+                "this Workspace was not returned by an AsyncClient: "
+                "call client.workspaces.update(...)"
+            )
+        return await client.workspaces.update(
+            self.id,
+            name=name,
+            description=description,
+            region=region,
+            config=config,
+            resource_quota=resource_quota,
+            request_options=request_options,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
