@@ -110,7 +110,7 @@ def generate_go(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
     module, package = module_path(ir)
     header = f"// {GENERATED}"
     env = environment("go", templates)
-    auth = auth_plan(ir.security_schemes)
+    auth = auth_plan(ir)
     stem = ir.sdk.env_var.removesuffix("_API_KEY")
     events = align(
         [
@@ -127,6 +127,8 @@ def generate_go(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "env_var": ir.sdk.env_var,
         "base_url_env_var": f"{stem}_BASE_URL",
         "auth": auth,
+        "auth_prefix": go_string(auth.prefix),
+        "auth_expected": go_string(auth.prefix + "test-key"),
         "errors": ir.errors,
         "events": events,
         "skipped": planner.skipped,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from specway.codegen.ir import ApiIR, Operation, Parameter, SecurityScheme
+from specway.codegen.ir import ApiIR, Operation, Parameter
 from specway.codegen.naming import python_identifier
 from specway.codegen.parse import CodegenError
 from specway.codegen.python_types import AliasPlan, ModelPlan, PythonTypes, py_literal
@@ -130,6 +130,9 @@ def bound_models(
 class AuthPlan:
     scheme: str  # bearer | header | query | none
     name: str
+    # What goes before the key in its header: ``x-specway-sdk``'s ``credential.prefix``, or
+    # ``Token `` for an ``apiKey`` scheme in ``Authorization`` (as the TypeScript SDK sends).
+    prefix: str = ""
 
 
 class PythonSdkPlanner:
@@ -347,13 +350,17 @@ def model_imports(
     }
 
 
-def auth_plan(schemes: tuple[SecurityScheme, ...]) -> AuthPlan:
+def auth_plan(ir: ApiIR) -> AuthPlan:
     """How the SDK sends its key: the first scheme a client can use with a static key."""
-    for scheme in schemes:
+    for scheme in ir.security_schemes:
         if scheme.type == "http" and (scheme.scheme or "").lower() == "bearer":
             return AuthPlan("bearer", "Authorization")
         if scheme.type == "apiKey" and scheme.header_name:
-            return AuthPlan("query" if scheme.location == "query" else "header", scheme.header_name)
+            if scheme.location == "query":
+                return AuthPlan("query", scheme.header_name)
+            default = "Token " if scheme.header_name.lower() == "authorization" else ""
+            prefix = ir.sdk.credential_prefix or default
+            return AuthPlan("header", scheme.header_name, prefix)
     return AuthPlan("none", "")
 
 
@@ -452,7 +459,7 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "resources": resources,
         "models": models,
         "aliases": aliases,
-        "auth": auth_plan(ir.security_schemes),
+        "auth": auth_plan(ir),
         "env_var": ir.sdk.env_var,
         "base_url_env_var": f"{stem}_BASE_URL",
         "events": [event.name for event in ir.webhooks],

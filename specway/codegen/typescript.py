@@ -290,6 +290,8 @@ def auth_header(ir: ApiIR) -> tuple[str, str]:
             return "Authorization", "Bearer "
     for scheme in ir.security_schemes:
         if scheme.type == "apiKey" and scheme.location == "header" and scheme.header_name:
+            if ir.sdk.credential_prefix:
+                return scheme.header_name, ir.sdk.credential_prefix
             if scheme.header_name.lower() == "authorization":
                 return "Authorization", "Token "
             return scheme.header_name, ""
@@ -339,6 +341,9 @@ def generate_typescript(ir: ApiIR, templates: Path | None = None) -> dict[str, s
         "version": _npm_version(ir.version),
         "auth_header": header,
         "auth_prefix": scheme_prefix,
+        "credential_alias": (
+            ts_identifier(ir.sdk.credential_alias) if ir.sdk.credential_alias else ""
+        ),
         "base_url_env_var": ir.sdk.env_var.removesuffix("_API_KEY") + "_BASE_URL",
         "program": typescript_program(ir, templates),
         "resources": resources,

@@ -1,4 +1,4 @@
-"""The seeds' own Python SDK snippets, run against each example's generated SDK and server.
+"""The seeds' own SDK snippets, run against each example's generated SDKs and live server.
 
 Each example's SDK is generated into a temporary folder exactly as its users would generate it
 (``specway codegen python --spec examples/<name>/openapi.yaml``) and imported under the name
@@ -6,12 +6,19 @@ the seed imports (``from hexabase import Client, Workspace``, ``from keynest imp
 KeyNestClient``, ``from your_software import Client``). The snippets then run as the seeds
 print them against ``specway serve`` of that example; only the base URL, the credentials and
 ids the seed makes up (``env_id=1``) are adapted to the running server.
+
+The TypeScript snippets run the same way: the example's TypeScript SDK is generated, compiled
+with the pinned ``tsc`` and installed under the seed's package name (``@hexabase/sdk``) in a
+``node_modules`` beside an ES module holding the snippet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import json
+import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -93,6 +100,50 @@ def keynest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Example]:
 @pytest.fixture(scope="module")
 def yourcompany(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Example]:
     yield from serve("yourcompany", "your_software", tmp_path_factory)
+
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools" / "ts"
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    path = shutil.which("node")
+    compiler = TOOLS / "node_modules" / "typescript" / "bin" / "tsc"
+    if path is None or not compiler.exists():
+        pytest.skip("node and tools/ts (npm ci --prefix tools/ts) run the TypeScript snippets")
+    return path
+
+
+def run_typescript_snippet(
+    node: str, name: str, package: str, snippet: str, folder: Path, **env: str
+) -> Any:
+    """The example's TypeScript SDK as ``node_modules/<package>``; ``snippet`` (an ES module
+    whose last line of output is JSON) run beside it with ``env``; its JSON."""
+    sdk = folder / "node_modules" / package
+    assert (
+        main(["codegen", "typescript", "--spec", str(example_spec(name)), "--out", str(sdk)]) == 0
+    )
+    compiler = TOOLS / "node_modules" / "typescript" / "bin" / "tsc"
+    built = subprocess.run(
+        [node, str(compiler), "-p", str(sdk / "tsconfig.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (folder / "snippet.mjs").write_text(snippet)
+    done = subprocess.run(
+        [node, "snippet.mjs"],
+        cwd=folder,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --- Hexabase (seed 001) -------------------------------------------------------------------
@@ -197,6 +248,34 @@ def test_hexabase_ip_whitelist_takes_the_list_by_position(hexabase: Example) -> 
         client.close()
 
 
+def test_hexabase_typescript_snippet(hexabase: Example, node: str, tmp_path: Path) -> None:
+    """``import { HexabaseClient } from '@hexabase/sdk'``; ``new HexabaseClient({ apiKey:
+    process.env.HEXABASE_API_KEY })``; ``await client.workspaces.list()``."""
+    snippet = """import { HexabaseClient } from '@hexabase/sdk';
+
+const client = new HexabaseClient({
+  apiKey: process.env.HEXABASE_API_KEY,
+  baseURL: process.env.BASE_URL,
+});
+
+const workspaces = await client.workspaces.list();
+const names = [];
+for await (const workspace of workspaces) names.push(workspace.name);
+console.log(JSON.stringify({ client: client.constructor.name, names }));
+"""
+    seen = run_typescript_snippet(
+        node,
+        "hexabase",
+        "@hexabase/sdk",
+        snippet,
+        tmp_path,
+        HEXABASE_API_KEY=hexabase.api_key,
+        BASE_URL=hexabase.url,
+    )
+    assert seen["client"] == "HexabaseClient"
+    assert "production" in seen["names"]
+
+
 # --- KeyNest (seed 004) --------------------------------------------------------------------
 
 
@@ -257,6 +336,57 @@ def test_keynest_token_is_sent_with_the_token_word(keynest: Example) -> None:
         client.auth.get_profile()
 
 
+def test_keynest_typescript_snippet(keynest: Example, node: str, tmp_path: Path) -> None:
+    """The seed's Node.js block as an ES module: ``new KeyNest({ token })``,
+    ``client.projects.list()``, ``client.environments.variables(id)``,
+    ``client.variables.create({ key, value, environment })`` (the seed's ``environmentId`` is
+    the API's ``environment`` field: the TypeScript SDK keeps wire names)."""
+    from keynest import KeyNestClient
+
+    token = register(keynest)
+    with KeyNestClient(token=token, base_url=keynest.url) as setup:
+        project = setup.projects.create(name="TS project")
+        environment = setup.environments.create(name="staging", project=project.id)
+    snippet = """import { KeyNest } from '@keynest/sdk';
+
+const client = new KeyNest({
+  token: process.env.KEYNEST_TOKEN,
+  baseURL: process.env.BASE_URL,
+});
+
+// List projects
+const projects = await client.projects.list();
+
+// Get variables
+const variables = await client.environments.variables(process.env.ENV_ID);
+
+// Create variable
+await client.variables.create({
+  key: 'NEW_SECRET',
+  value: 'secret_value',
+  environment: process.env.ENV_ID,
+});
+
+const after = await client.environments.variables(process.env.ENV_ID);
+console.log(JSON.stringify({
+  projects: projects.results.map((p) => p.id),
+  before: variables.count,
+  after: after.results.map((v) => v.key),
+}));
+"""
+    seen = run_typescript_snippet(
+        node,
+        "keynest",
+        "@keynest/sdk",
+        snippet,
+        tmp_path,
+        KEYNEST_TOKEN=token,
+        BASE_URL=keynest.url,
+        ENV_ID=environment.id,
+    )
+    assert seen == {"projects": [project.id], "before": 0, "after": ["NEW_SECRET"]}
+
+
 # --- yourcompany (seed 002) ----------------------------------------------------------------
 
 
@@ -268,3 +398,26 @@ def test_yourcompany_python_sdk_snippet(yourcompany: Example) -> None:
     resources = client.resources.list()
     assert list(resources) == []
     client.close()
+
+
+def test_yourcompany_typescript_snippet(yourcompany: Example, node: str, tmp_path: Path) -> None:
+    """``new Client({ apiKey: 'YOUR_API_KEY' })``; ``await client.resources.list()`` (imported
+    as an ES module: the SDK is ESM-only, so the seed's ``require(...)`` needs Node >= 22)."""
+    snippet = """import { Client } from 'your-software-sdk';
+
+const client = new Client({ apiKey: process.env.API_KEY, baseURL: process.env.BASE_URL });
+const resources = await client.resources.list();
+let count = 0;
+for await (const resource of resources) count += 1;
+console.log(JSON.stringify({ count }));
+"""
+    seen = run_typescript_snippet(
+        node,
+        "yourcompany",
+        "your-software-sdk",
+        snippet,
+        tmp_path,
+        API_KEY=yourcompany.api_key,
+        BASE_URL=yourcompany.url,
+    )
+    assert seen == {"count": 0}
