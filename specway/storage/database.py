@@ -92,9 +92,9 @@ class Database:
             )
             kwargs["connect_args"] = {"timeout": timeout, "command_timeout": max(timeout * 6, 30)}
             if self.fast_paths:
-                # As many connections as SQLAlchemy's pool allows (its size and as many
-                # again in overflow): a write holds one while PostgreSQL commits.
-                self.pg = PgDirect(parsed, pool_size=2 * pool_size, timeout=timeout)
+                # SPECWAY_DB_POOL_SIZE connections, opened as needed; SQLAlchemy's pool (for
+                # sessions, migrations, the CLI) opens its own only when those run.
+                self.pg = PgDirect(parsed, pool_size=pool_size, timeout=timeout)
         else:
             raise ConfigError(
                 f"unsupported database {self.dialect!r}: use sqlite+aiosqlite or postgresql+asyncpg"
