@@ -213,6 +213,26 @@ def test_hexabase_async_with_client(hexabase: Example) -> None:
     assert (workspace.name, workspace.region) == ("staging", "us-west-2")
 
 
+def test_hexabase_register_webhook(hexabase: Example) -> None:
+    """``client.webhooks.create(url=..., events=[...], workspace_id=...)``; the URL is a public
+    address instead of the seed's ``myapp.com`` (the server refuses hosts that do not resolve)."""
+    from hexabase import Client
+
+    client = Client(api_key=hexabase.api_key, base_url=hexabase.url)
+    workspace = client.workspaces.create(name="hooks")
+
+    # Register webhook
+    webhook = client.webhooks.create(
+        url="https://93.184.215.14/webhook",
+        events=["deployment.created", "deployment.failed"],
+        workspace_id=workspace.id,
+    )
+
+    assert webhook.secret
+    assert client.webhooks.get(webhook.id).url == "https://93.184.215.14/webhook"
+    client.close()
+
+
 def test_hexabase_batch_execute_takes_the_operations_list(hexabase: Example) -> None:
     """``results = client.batch.execute(operations)`` with the seed's list of dicts."""
     from hexabase import Client
