@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from handlers.services.configuration import merge_patch, validated_config
-from handlers.services.projects import get_project
+from handlers.services.projects import ProjectStore
 from specway import context
 from specway.errors import BadRequest
-from specway.ids import utcnow
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
@@ -19,9 +18,8 @@ def _org() -> str | None:
 
 
 async def get_project_config(project_id: str) -> Response:
-    async with context.database().session() as session:
-        project = await get_project(session, _org(), project_id)
-        return dict(project.config or {}), 200
+    project = await ProjectStore(context.database()).get(_org(), project_id)
+    return dict(project["config"] or {}), 200
 
 
 async def update_project_config(project_id: str, body: Any) -> Response:
@@ -35,9 +33,8 @@ async def update_project_config(project_id: str, body: Any) -> Response:
         dict[str, Any],
         context.app_state().spec.resolve({"$ref": "#/components/schemas/ProjectConfig"}),
     )
-    async with context.database().session() as session, session.begin():
-        project = await get_project(session, _org(), project_id)
-        config = validated_config(merge_patch(project.config or {}, body), schema)
-        project.config = config
-        project.updated_at = utcnow()
+    store = ProjectStore(context.database())
+    project = await store.get(_org(), project_id)
+    config = validated_config(merge_patch(project["config"] or {}, body), schema)
+    await store.set_config(project_id, config)
     return config, 200

@@ -506,6 +506,12 @@ class ProjectStore:
         )
         return project
 
+    async def set_config(self, project_id: str, config: dict[str, Any]) -> None:
+        """Replace the ``config`` of a project read just before (the configuration endpoints:
+        a merge patch of what :meth:`get` returned; no event)."""
+        values = {"config": config, "updated_at": utcnow(), "project_id": project_id}
+        await self.database.write([(_UPDATE, values)])
+
     async def delete(self, organization_id: str | None, project_id: str) -> dict[str, Any]:
         """Delete the project (and write ``project.deleted``); what it was."""
         project = row_to_dict(await self._current(organization_id, project_id))
