@@ -200,40 +200,6 @@ def write_events(
     return rows, bool(deliveries)
 
 
-async def event_writes(
-    database: Database,
-    service: WebhookService | None,
-    type: str,
-    data: dict[str, Any],
-    *,
-    organization_id: str | None,
-    project_id: str | None = None,
-) -> tuple[list[Write], bool]:
-    """The outbox rows of one event as writes for ``Database.write``, to commit with the
-    change they report (in one statement on PostgreSQL): ``(writes, whether deliveries are
-    queued)``; then call ``service.notify()`` once written. Reads the endpoints first (one
-    statement); ``[]`` when there is no webhook service or the payload is dropped.
-    """
-    if service is None or not _payload_ok(service, type, data):
-        return [], False
-    now = service.now()
-    org = organization_id
-    row = {
-        "id": new_id("msg"),
-        "organization_id": org,
-        "project_id": project_id,
-        "type": type,
-        "data": data,
-        "created_at": now,
-    }
-    endpoints = await database.rows(_endpoints_statement(org is None, False), {"org": org})
-    deliveries = _deliveries([row], endpoints, org, project_id, None, now)
-    writes: list[Write] = [(_INSERT_EVENT, row)]
-    if deliveries:
-        writes.append((_INSERT_DELIVERY, deliveries))
-    return writes, bool(deliveries)
-
-
 async def write_with_event(
     database: Database,
     service: WebhookService | None,
