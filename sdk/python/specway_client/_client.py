@@ -2349,6 +2349,7 @@ class Client:
     ``api_key`` defaults to ``$SPECWAY_API_KEY`` and ``base_url`` to ``$SPECWAY_BASE_URL``
     or ``http://127.0.0.1:8000``. Failed requests are retried ``max_retries`` times (408, 409, 429,
     5xx and connection errors) with exponential backoff; ``sleep`` can be replaced in tests.
+
     ``async with Client(...) as client`` gives its asyncio twin, an
     ``AsyncClient`` with the same settings.
     """
