@@ -47,6 +47,7 @@ S_HX = "test_seed_hexabase.py"
 S_YC = "test_seed_yourcompany.py"
 S_KN = "test_seed_keynest.py"
 SDK = "test_examples_sdk.py"
+SNIP = "test_seed_snippets.py"
 
 ITEMS: dict[str, list[Item]] = {
     "versiontwo": [
@@ -148,10 +149,9 @@ ITEMS: dict[str, list[Item]] = {
             "Create a workspace with `name`, `description`",
             f"{HX}::test_documented_workspace_requests_replay",
         ),
-        gap(
+        served(
             "`workspace.update(resource_quota=…)` on the returned object",
-            "the generated SDK returns plain models; an update method on a model needs SDK "
-            "generator work (another engineer's area)",
+            f"{SNIP}::test_hexabase_workspace_update_on_the_returned_model",
         ),
         gap(
             "`client.projects.deploy(...)` and `get_status().phase`",
@@ -189,9 +189,9 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served("`X-Signature: sha256=…` header", f"{HX}::test_deployment_webhook_is_signed_sha256"),
         served("`client.batch.execute(operations)` (HTTP)", f"{HX}::test_batch_creates_projects"),
-        gap(
+        served(
             "`client.batch.execute(operations)` with a positional list",
-            "the generated method takes keyword arguments (SDK generator)",
+            f"{SNIP}::test_hexabase_batch_execute_takes_the_operations_list",
         ),
         gap("GraphQL queries", "specway serves REST only"),
         gap(
@@ -217,12 +217,11 @@ ITEMS: dict[str, list[Item]] = {
             "Sandbox keys `hks_test_…`",
             f"{HX}::test_sandbox_keys_are_hks_test_and_see_only_sandbox_data",
         ),
-        gap(
+        served(
             "`from hexabase import Client, Workspace`",
-            "the generated package is `hexabaseai_client`; naming it per spec needs an SDK "
-            "option (SDK generator)",
+            f"{SNIP}::test_hexabase_quickstart_and_workspace_management",
         ),
-        gap("`async with Client(...)`", "only `AsyncClient` is async (SDK generator)"),
+        served("`async with Client(...)`", f"{SNIP}::test_hexabase_async_with_client"),
         served(
             "Python and TypeScript SDKs build and type-check",
             f"{SDK}::test_typescript_sdk_passes_tsc_strict",
@@ -295,10 +294,9 @@ ITEMS: dict[str, list[Item]] = {
             "Python SDK `client.resources.list()`",
             f"{SDK}::test_python_sdk_passes_mypy_strict_and_ruff",
         ),
-        gap(
+        served(
             "`from your_software import Client` (package name)",
-            "the generated package is named from the title; naming it per spec needs an SDK "
-            "option (SDK generator)",
+            f"{SNIP}::test_yourcompany_python_sdk_snippet",
         ),
         gap(
             "Projects, Users, Jobs, Tasks, Logs, Settings endpoints",
@@ -432,11 +430,10 @@ ITEMS: dict[str, list[Item]] = {
             "each login makes a new token; earlier ones stay valid until logout, as the seed's "
             "'until manually revoked' allows",
         ),
-        gap(
+        served(
             "Python SDK `Client(token=…)`, `environments.variables`, "
             "`variables.create(environment_id=…)`",
-            "the generated client takes `api_key` and groups by tag; these need SDK aliases (SDK "
-            "generator)",
+            f"{SNIP}::test_keynest_python_sdk_snippet",
         ),
         gap("CLI `keynest env export`", "specway ships no per-API CLI"),
     ],
