@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 from specway.codegen.ir import ApiIR, NamedSchema, Property, Schema
+from specway.codegen.schema_index import SchemaIndex
 from specway.spec.naming import words
 
 # Go's initialisms, upper-cased in identifiers (``project_id`` → ``ProjectID``).
@@ -198,12 +199,11 @@ class GoAlias:
     type: str
 
 
-class GoTypes:
+class GoTypes(SchemaIndex):
     """Type translation for one IR; declarations are collected as they are named."""
 
     def __init__(self, ir: ApiIR) -> None:
-        self.ir = ir
-        self.named: dict[str, NamedSchema] = {n.name: n for n in ir.schemas}
+        super().__init__(ir)
         self.taken: set[str] = set()
         self.component: dict[str, str] = {}
         self.structs: dict[str, GoStruct] = {}
@@ -225,29 +225,6 @@ class GoTypes:
         return candidate
 
     # --- classification --------------------------------------------------------------------
-
-    def resolve(self, schema: Schema) -> Schema:
-        seen: set[str] = set()
-        while schema.kind == "ref" and schema.ref and schema.ref not in seen:
-            seen.add(schema.ref)
-            schema = self.named[schema.ref].schema
-        return schema
-
-    def object_properties(self, schema: Schema) -> tuple[Property, ...] | None:
-        """The properties of an object (``allOf`` parts merged); ``None`` if not an object."""
-        schema = self.resolve(schema)
-        if schema.kind == "object":
-            return schema.properties
-        if schema.kind == "all_of":
-            merged: dict[str, Property] = {}
-            for part in schema.variants:
-                props = self.object_properties(part)
-                if props is None:
-                    return None
-                merged.update({p.name: p for p in props})
-            merged.update({p.name: p for p in schema.properties})
-            return tuple(merged.values())
-        return None
 
     @staticmethod
     def is_struct(schema: Schema) -> bool:

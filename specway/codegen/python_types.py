@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 from specway.codegen.ir import ApiIR, NamedSchema, Property, Schema
+from specway.codegen.schema_index import SchemaIndex
 from specway.spec import Problem
 
 _SCALARS = {"integer": "int", "number": "float", "boolean": "bool", "any": "Any"}
@@ -62,13 +63,12 @@ def literal(values: tuple[object, ...]) -> str:
     return "Literal[" + ", ".join(py_literal(v) for v in values if v is not None) + "]"
 
 
-class PythonTypes:
+class PythonTypes(SchemaIndex):
     """Type translation for one IR; problems are appended to ``problems``."""
 
     def __init__(self, ir: ApiIR, problems: list[Problem]) -> None:
-        self.ir = ir
+        super().__init__(ir)
         self.problems = problems
-        self.named: dict[str, NamedSchema] = {n.name: n for n in ir.schemas}
         self.models: dict[str, ModelPlan] = {}
         self.aliases: dict[str, AliasPlan] = {}
         self.model_names = frozenset(n.name for n in ir.schemas if self._is_model(n.schema))
@@ -82,29 +82,6 @@ class PythonTypes:
             self._plan(named)
 
     # --- classification --------------------------------------------------------------------
-
-    def resolve(self, schema: Schema) -> Schema:
-        seen: set[str] = set()
-        while schema.kind == "ref" and schema.ref and schema.ref not in seen:
-            seen.add(schema.ref)
-            schema = self.named[schema.ref].schema
-        return schema
-
-    def object_properties(self, schema: Schema) -> tuple[Property, ...] | None:
-        """The properties of an object (``allOf`` parts merged); ``None`` if not an object."""
-        schema = self.resolve(schema)
-        if schema.kind == "object":
-            return schema.properties
-        if schema.kind == "all_of":
-            merged: dict[str, Property] = {}
-            for part in schema.variants:
-                props = self.object_properties(part)
-                if props is None:
-                    return None
-                merged.update({p.name: p for p in props})
-            merged.update({p.name: p for p in schema.properties})
-            return tuple(merged.values())
-        return None
 
     def _is_model(self, schema: Schema) -> bool:
         if schema.kind == "object":
