@@ -72,8 +72,16 @@ def _make_links(
     encoded = urlencode(items, doseq=True)
     prefix = f"{path}?{encoded}&" if encoded else f"{path}?"
 
+    return _link_set(prefix, f"&per_page={per_page}", page, pages)
+
+
+def _link_set(
+    prefix: str, suffix: str, page: int, pages: int
+) -> tuple[tuple[tuple[str, str | None], ...], str]:
+    """first/prev/next/last as ``{prefix}page=N{suffix}``, and their RFC 8288 ``Link`` header."""
+
     def url(n: int) -> str:
-        return f"{prefix}page={n}&per_page={per_page}"
+        return f"{prefix}page={n}{suffix}"
 
     links = (
         ("first", url(1)),
@@ -114,18 +122,7 @@ def _request_links(
     prefix = f"{path}?{encoded}&" if encoded else f"{path}?"
     if config.links == "absolute":
         prefix = _origin(scope) + prefix
-
-    def url(n: int) -> str:
-        return f"{prefix}page={n}{suffix}"
-
-    links = (
-        ("first", url(1)),
-        ("prev", url(page - 1) if page > 1 else None),
-        ("next", url(page + 1) if page < pages else None),
-        ("last", url(max(pages, 1))),
-    )
-    header = ", ".join(f'<{href}>; rel="{rel}"' for rel, href in links if href)
-    return links, header
+    return _link_set(prefix, suffix, page, pages)
 
 
 def _origin(scope: Any) -> str:
