@@ -34,7 +34,7 @@ from specway.codegen.webhooks import read_webhooks
 from specway.spec import Problem, SpecError, SpecModel, build_model, load_spec_document
 from specway.spec.dialect import is_oas31
 from specway.spec.extensions import RateLimitPolicy
-from specway.spec.model import HTTP_METHODS
+from specway.spec.methods import HTTP_METHODS
 from specway.spec.oas30_view import as_openapi30
 from specway.spec.problems import pointer
 

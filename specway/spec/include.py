@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from specway.spec.methods import HTTP_METHODS
 from specway.spec.plugin_names import DEFAULT_PLUGINS, REQUIRED_PLUGINS
 from specway.spec.problems import Level, Problem, pointer
 from specway.spec.scopes import scope_set
@@ -55,7 +56,6 @@ SCOPES_KEY = "x-specway-scopes"
 LIST_KEY = "x-specway-list-of"
 SCOPE_NAMES_KEY = "x-specway-scope-names"
 VERBS = ("read", "write", "delete", "admin")
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 PARTS_DIR = Path(__file__).resolve().parent.parent / "parts"
 
 
@@ -311,7 +311,7 @@ def _merge_part(document: dict[str, Any], item: _Item, fragment: dict[str, Any])
         full = item.prefix + path
         target = paths.setdefault(full, {})
         for key, value in path_item.items():
-            if key not in METHODS:
+            if key not in HTTP_METHODS:
                 target.setdefault(key, value)
                 continue
             op_id = str(value.get("operationId", ""))
@@ -320,7 +320,7 @@ def _merge_part(document: dict[str, Any], item: _Item, fragment: dict[str, Any])
             if override is False or key in target:
                 continue
             target[key] = _operation(item, value, schemes, override)
-        if not any(method in target for method in METHODS):
+        if not any(method in target for method in HTTP_METHODS):
             del paths[full]
     for op_id in item.operations:
         if op_id not in found:

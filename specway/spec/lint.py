@@ -17,7 +17,8 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValida
 
 from specway.spec.dialect import oas_version
 from specway.spec.loader import Document, include_parts, read_document
-from specway.spec.model import HTTP_METHODS, SpecModel, build_model
+from specway.spec.methods import HTTP_METHODS
+from specway.spec.model import SpecModel, build_model
 from specway.spec.problems import Level, Problem, pointer
 from specway.spec.version_rules import version_rules
 

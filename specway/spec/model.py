@@ -33,13 +33,12 @@ from specway.spec.extensions import (
 from specway.spec.include import part_of
 from specway.spec.layout import handlers_location
 from specway.spec.loader import Document, include_parts, load_spec_document
+from specway.spec.methods import HTTP_METHODS
 from specway.spec.naming import snake
 from specway.spec.plugin_checks import plugin_problems
 from specway.spec.plugin_names import DEFAULT_PLUGINS as DEFAULT_PLUGINS
 from specway.spec.problems import Level, Problem, SpecError, pointer
 from specway.spec.scopes import ScopeSet, scope_set
-
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from specway.spec.dialect import (
     Document,
     oas_version,
 )
+from specway.spec.methods import HTTP_METHODS
 
 OAS30_VERSION = "3.0.3"
 _SCHEMA_30 = frozenset(
@@ -103,7 +104,6 @@ _DEFS = "x-specway-defs"
 # On a schema whose null comes from a {type: "null"} alternative (read by codegen's IR).
 NULLABLE_MARK = "x-specway-nullable"
 _NULL_ONLY = {"nullable": True, "enum": [None]}
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def as_openapi30(document: Document, *, for_connexion: bool = False) -> Document:
@@ -165,7 +165,7 @@ def _push_down_parameters(item: dict[str, Any]) -> None:
     shared = item.pop("parameters", None)
     if not isinstance(shared, list) or not shared:
         return
-    for method in _METHODS:
+    for method in HTTP_METHODS:
         operation = item.get(method)
         if not isinstance(operation, dict):
             continue

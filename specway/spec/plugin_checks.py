@@ -22,6 +22,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import SchemaError
 
 from specway.spec.extensions import schema_problems
+from specway.spec.methods import HTTP_METHODS
 from specway.spec.plugin_names import (
     BUILTIN_EXTENSION_KEYS,
     PLUGIN_NAMES,
@@ -32,8 +33,6 @@ from specway.spec.plugin_names import (
     entry_point_plugins,
 )
 from specway.spec.problems import Level, Problem, pointer
-
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def plugin_problems(document: dict[str, Any]) -> list[Problem]:
@@ -164,7 +163,7 @@ def _nodes(document: dict[str, Any]) -> Iterator[tuple[ExtensionLevel, tuple[str
         if not isinstance(item, dict):
             continue
         yield "path", ("paths", path), item
-        for method in _METHODS:
+        for method in HTTP_METHODS:
             op = item.get(method)
             if isinstance(op, dict):
                 yield "operation", ("paths", path, method), op
