@@ -173,7 +173,8 @@ def local_ref_target(ref: str) -> tuple[str, str] | None:
     return parts[0], parts[1].replace("~1", "/").replace("~0", "~")
 
 
-def _refs(node: Any) -> Iterator[str]:
+def iter_refs(node: Any) -> Iterator[str]:
+    """Every ``$ref`` string anywhere under ``node``."""
     stack = [node]
     while stack:
         item = stack.pop()
@@ -198,7 +199,7 @@ def standalone_schema(document: Document, schema: Any, **extra: Any) -> dict[str
         schema = {} if schema is True or not isinstance(schema, bool) else {"not": {}}
     components = document.get("components") or {}
     reached: dict[str, dict[str, Any]] = {}
-    pending = list(_refs(schema))
+    pending = list(iter_refs(schema))
     while pending:
         target = local_ref_target(pending.pop())
         if target is None:
@@ -210,7 +211,7 @@ def standalone_schema(document: Document, schema: Any, **extra: Any) -> dict[str
         if entry is None:
             continue
         reached.setdefault(kind, {})[name] = entry
-        pending.extend(_refs(entry))
+        pending.extend(iter_refs(entry))
     result: dict[str, Any] = {"$schema": JSON_SCHEMA_2020_12, **schema, **extra}
     if reached:
         result["components"] = reached

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from specway.spec.dialect import iter_refs
 from specway.spec.methods import HTTP_METHODS
 from specway.spec.plugin_names import DEFAULT_PLUGINS, REQUIRED_PLUGINS
 from specway.spec.problems import Level, Problem, pointer
@@ -186,26 +187,13 @@ def _drop_unused(document: dict[str, Any], added: set[tuple[str, str]]) -> None:
     409 needs no ``Conflict`` response), so linters find no unused components."""
     components = document["components"]
     while True:
-        used: set[str] = set()
-        _collect_refs(document, used)
+        used = set(iter_refs(document))
         unused = {(kind, name) for kind, name in added if f"#/components/{kind}/{name}" not in used}
         unused = {(k, n) for k, n in unused if n in (components.get(k) or {})}
         if not unused:
             return
         for kind, name in unused:
             del components[kind][name]
-
-
-def _collect_refs(node: Any, into: set[str]) -> None:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            into.add(ref)
-        for value in node.values():
-            _collect_refs(value, into)
-    elif isinstance(node, list):
-        for value in node:
-            _collect_refs(value, into)
 
 
 def _items(document: dict[str, Any], raw: Any) -> tuple[list[_Item], list[Problem]]:
