@@ -285,10 +285,9 @@ ITEMS: dict[str, list[Item]] = {
             "Sandbox (`sk_test_…` keys): no rate limits, separate data",
             f"{YC}::test_sandbox_keys_are_isolated_and_not_rate_limited",
         ),
-        gap(
+        served(
             "Sandbox data reset daily",
-            "configured (`sandbox.reset_after: P1D`) and done by `specway sandbox reset`, which "
-            "an operator schedules; no test here runs a day",
+            f"{YC}::test_sandbox_data_is_reset_daily_by_the_gateway_itself",
         ),
         served(
             "Python SDK `client.resources.list()`",

@@ -13,13 +13,19 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from specway.app import create_app
 from specway.cli import main
+from specway.ids import utcnow
+from specway.plugins.auth.sandbox import SandboxLink
 from tests.conftest import AuthIdentity
 from tests.examples.support import example_spec, shape_problems
 from tests.plugins.webhooks.webhooks_support import Receiver
@@ -384,3 +390,54 @@ def test_sandbox_keys_are_isolated_and_not_rate_limited(
         assert response.status_code == 200, (i, response.text)
         assert "X-RateLimit-Limit" not in response.headers
     assert response.json()["meta"]["total_items"] == 1
+
+
+def test_sandbox_data_is_reset_daily_by_the_gateway_itself(
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+    settings_factory: Callable[..., Any],
+) -> None:
+    """ "Test data automatically reset daily": the example's ``reset_after: P1D`` is done by the
+    gateway's own background task, no cron job. A sandbox made a minute ago is kept; once its
+    data is a day old (its timestamps moved back 25 hours), the next tick empties it and leaves
+    live data alone."""
+    reference = app_factory()
+    identity = auth_factory(reference)
+    test_key = reference.post(
+        "/v1/api-keys",
+        json={"name": "sandbox", "scopes": ["read", "write", "delete"], "test_mode": True},
+        headers=identity.session_headers,
+    )
+    assert test_key.status_code == 201, test_key.text
+    sandbox = {"Authorization": f"Bearer {test_key.json()['key']}"}
+    spec = example_spec("yourcompany")
+    settings = settings_factory(spec_path=str(spec))
+    app = create_app(spec, settings, plugin_config={"auth": {"sandbox_reset_interval": 0.05}})
+    with TestClient(app) as client:
+        made = client.post(
+            "/v1/resources", json={"name": "t", "type": "processor"}, headers=sandbox
+        )
+        assert made.status_code == 201, made.text
+        live = client.post(
+            "/v1/resources", json={"name": "l", "type": "processor"}, headers=identity.headers
+        )
+        assert live.status_code == 201, live.text
+        url = f"/v1/resources/{made.json()['data']['id']}"
+        time.sleep(0.5)  # ten ticks: a sandbox younger than a day is not reset
+        assert client.get(url, headers=sandbox).status_code == 200
+
+        engine = create_engine(settings.database_url.replace("+aiosqlite", ""))
+        with Session(engine) as session, session.begin():
+            day_ago = utcnow() - timedelta(hours=25)
+            for link in session.scalars(select(SandboxLink)):
+                link.created_at = day_ago
+                link.reset_at = None if link.reset_at is None else day_ago
+        engine.dispose()
+
+        deadline = time.monotonic() + 30
+        while client.get(url, headers=sandbox).status_code == 200:
+            assert time.monotonic() < deadline, "the day-old sandbox was never reset"
+            time.sleep(0.05)
+        assert client.get(url, headers=sandbox).status_code == 404
+        live_url = f"/v1/resources/{live.json()['data']['id']}"
+        assert client.get(live_url, headers=identity.headers).status_code == 200
