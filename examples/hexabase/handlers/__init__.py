@@ -2,12 +2,22 @@
 
 Hexabase's conventions (``/v1``, ``hks_live_`` keys, ``data``/``pagination``/``links`` lists,
 UPPERCASE error codes, versioning by ``Accept: application/vnd.hexabase.v1+json``) are all
-configuration in ``examples/hexabase/openapi.yaml``. Only ``Webhooks`` adds a thin mapping:
-the seed registers an endpoint for a ``workspace_id``.
+configuration in ``examples/hexabase/openapi.yaml``. ``Webhooks`` adds a thin mapping (the
+seed registers an endpoint for a ``workspace_id``); ``Metrics``, ``Alerts`` and ``projects.deploy``
+are the example's own (:mod:`examples.hexabase.models`).
 """
 
 from __future__ import annotations
 
-from handlers import install
+from examples.hexabase.metric_samples import SERVICE, SampleFeed
+from handlers import install as install_reference
+from specway.builder import AppBuilder
 
 __all__ = ["install"]
+
+
+def install(builder: AppBuilder) -> None:
+    """The reference handlers' services, plus the workload samples' live feed
+    (:class:`~examples.hexabase.metric_samples.SampleFeed`, ``"hexabase_samples"``)."""
+    install_reference(builder)
+    builder.state.services[SERVICE] = SampleFeed()

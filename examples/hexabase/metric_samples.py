@@ -1,0 +1,280 @@
+"""Workload metric samples of a workspace: stored as reported, queried in buckets, published live.
+
+The gateway sees traffic, not processes: ``cpu_usage`` and ``memory_usage`` come from the
+workload itself (the deployment runner, an agent, a sidecar), pushed to
+``POST /v1/workspaces/{workspace_id}/metrics/samples``. Nothing is made up: a bucket without
+samples has ``value: null``.
+
+Live subscribers (``client.metrics.stream``) read the same samples through :class:`SampleFeed`,
+the app's ``"hexabase_samples"`` service: the ingestion handler calls :meth:`SampleFeed.publish`
+after its transaction commits, and a stream handler does::
+
+    feed = SampleFeed.of(context.app_state())
+    async with feed.subscribe(organization_id, workspace_id, metric="cpu_usage") as queue:
+        while True:
+            sample = await queue.get()  # a StoredSample, in report order
+
+Each subscriber has its own bounded queue; a subscriber that falls more than ``QUEUE_SIZE``
+samples behind loses the oldest ones (``dropped`` counts them) rather than slowing ingestion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from examples.hexabase.models import MetricSample
+from specway.errors import BadRequest
+from specway.ids import rfc3339
+
+SERVICE = "hexabase_samples"
+QUEUE_SIZE = 1000
+# Metric name -> unit.
+METRICS: dict[str, str] = {"cpu_usage": "percent", "memory_usage": "MiB"}
+# Period -> (minutes covered, bucket minutes): at most a few hundred points per query.
+PERIODS: dict[str, tuple[int, int]] = {
+    "1h": (60, 1),
+    "6h": (360, 5),
+    "24h": (1440, 15),
+    "7d": (10080, 60),
+    "30d": (43200, 360),
+}
+AGGREGATES: dict[str, Callable[..., Any]] = {
+    "avg": func.avg,
+    "min": func.min,
+    "max": func.max,
+    "sum": func.sum,
+}
+MAX_AGE = timedelta(days=30)
+MAX_AHEAD = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSample:
+    """One sample as stored and as published to live subscribers."""
+
+    organization_id: str | None
+    workspace_id: str
+    deployment_id: str | None
+    metric: str
+    measured_at: datetime
+    value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workspace_id": self.workspace_id,
+            "deployment_id": self.deployment_id,
+            "metric": self.metric,
+            "unit": METRICS.get(self.metric),
+            "timestamp": rfc3339(self.measured_at),
+            "value": self.value,
+        }
+
+
+def bad_field(field_name: str, reason: str) -> BadRequest:
+    """400 naming ``field_name`` in the API's validation details."""
+    return BadRequest(
+        f"Invalid '{field_name}': {reason}",
+        details=[{"field": field_name, "in": "body", "reason": reason}],
+    )
+
+
+def _parse_time(raw: Any, where: str) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        at = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_field(where, "not an RFC 3339 date-time") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def read_samples(
+    raw: Sequence[dict[str, Any]],
+    organization_id: str | None,
+    workspace_id: str,
+    now: datetime,
+) -> list[StoredSample]:
+    """The request's samples (the schema has checked names and types); 400 naming the sample
+    for a timestamp that is unreadable, older than 30 days or more than 5 minutes ahead."""
+    out = []
+    for index, sample in enumerate(raw):
+        where = f"samples.{index}.timestamp"
+        at = _parse_time(sample.get("timestamp"), where) or now
+        if at < now - MAX_AGE:
+            raise bad_field(where, "older than 30 days")
+        if at > now + MAX_AHEAD:
+            raise bad_field(where, "more than 5 minutes in the future")
+        deployment = sample.get("deployment_id")
+        out.append(
+            StoredSample(
+                organization_id,
+                workspace_id,
+                None if deployment is None else str(deployment),
+                str(sample["metric"]),
+                at,
+                float(sample["value"]),
+            )
+        )
+    return out
+
+
+async def store_samples(session: AsyncSession, samples: Sequence[StoredSample]) -> None:
+    """All of ``samples`` in one statement (the caller commits, then publishes)."""
+    rows = [
+        {
+            "organization_id": s.organization_id,
+            "workspace_id": s.workspace_id,
+            "deployment_id": s.deployment_id,
+            "metric": s.metric,
+            "minute": int(s.measured_at.timestamp() // 60),
+            "measured_at": s.measured_at,
+            "value": s.value,
+        }
+        for s in samples
+    ]
+    if rows:
+        await session.execute(insert(MetricSample), rows)
+
+
+def _scope(organization_id: str | None, workspace_id: str | None, metric: str) -> list[Any]:
+    where = [MetricSample.organization_id == organization_id, MetricSample.metric == metric]
+    if workspace_id is not None:
+        where.append(MetricSample.workspace_id == workspace_id)
+    return where
+
+
+async def query_series(
+    session: AsyncSession,
+    organization_id: str | None,
+    workspace_id: str,
+    *,
+    metric: str,
+    period: str,
+    aggregation: str,
+    deployment_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """``aggregation`` of ``metric`` per bucket over the last ``period``: the body of
+    ``client.metrics.query(...)``; 400 naming ``period`` when it is not one of :data:`PERIODS`."""
+    if period not in PERIODS:
+        raise BadRequest(
+            f"Invalid 'period': use one of {', '.join(PERIODS)}",
+            details=[
+                {"field": "period", "in": "query", "reason": f"use one of {', '.join(PERIODS)}"}
+            ],
+        )
+    minutes, step = PERIODS[period]
+    last = int(now.timestamp() // 60) // step * step + step
+    first = last - (minutes // step) * step
+    where = [*_scope(organization_id, workspace_id, metric), MetricSample.minute >= first]
+    where.append(MetricSample.minute < last)
+    if deployment_id is not None:
+        where.append(MetricSample.deployment_id == deployment_id)
+    aggregate = AGGREGATES[aggregation]
+    slot = ((MetricSample.minute - first) // step).label("slot")
+    per_slot = (
+        select(slot, aggregate(MetricSample.value), func.count()).where(*where).group_by(slot)
+    )
+    found = {int(s): (float(v), int(n)) for s, v, n in await session.execute(per_slot)}
+    overall = select(aggregate(MetricSample.value), func.count()).where(*where)
+    total, count = (await session.execute(overall)).one()
+    points = []
+    for index in range((last - first) // step):
+        value, samples = found.get(index, (None, 0))
+        stamp = rfc3339(datetime.fromtimestamp((first + index * step) * 60, UTC))
+        rounded = None if value is None else round(value, 3)
+        points.append({"timestamp": stamp, "value": rounded, "samples": samples})
+    return {
+        "workspace_id": workspace_id,
+        "deployment_id": deployment_id,
+        "metric": metric,
+        "unit": METRICS[metric],
+        "period": period,
+        "aggregation": aggregation,
+        "interval": f"{step}m",
+        "start_time": rfc3339(datetime.fromtimestamp(first * 60, UTC)),
+        "end_time": rfc3339(datetime.fromtimestamp(last * 60, UTC)),
+        "value": None if total is None else round(float(total), 3),
+        "samples": int(count),
+        "data": points,
+    }
+
+
+async def aggregate_since(
+    session: AsyncSession,
+    organization_id: str | None,
+    workspace_id: str | None,
+    *,
+    metric: str,
+    aggregation: str,
+    since: datetime,
+) -> float | None:
+    """``aggregation`` of the samples measured at or after ``since`` (every workspace of the
+    organisation when ``workspace_id`` is ``None``); ``None`` without samples."""
+    query = select(AGGREGATES[aggregation](MetricSample.value)).where(
+        *_scope(organization_id, workspace_id, metric), MetricSample.measured_at >= since
+    )
+    value = (await session.execute(query)).scalar_one_or_none()
+    return None if value is None else float(value)
+
+
+@dataclass(eq=False)
+class _Subscriber:
+    organization_id: str | None
+    workspace_id: str
+    metric: str | None
+    queue: asyncio.Queue[StoredSample] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE)
+    )
+    dropped: int = 0
+
+
+class SampleFeed:
+    """In-process publish/subscribe of committed samples, per workspace (and metric)."""
+
+    def __init__(self) -> None:
+        self._subscribers: set[_Subscriber] = set()
+
+    @staticmethod
+    def of(state: Any) -> SampleFeed:
+        """The app's feed (``state.services["hexabase_samples"]``)."""
+        return cast(SampleFeed, state.services[SERVICE])
+
+    @asynccontextmanager
+    async def subscribe(
+        self, organization_id: str | None, workspace_id: str, metric: str | None = None
+    ) -> AsyncIterator[asyncio.Queue[StoredSample]]:
+        """A queue that receives every sample published for ``workspace_id`` (of ``metric``
+        only, when given) until the block exits."""
+        subscriber = _Subscriber(organization_id, workspace_id, metric)
+        self._subscribers.add(subscriber)
+        try:
+            yield subscriber.queue
+        finally:
+            self._subscribers.discard(subscriber)
+
+    def publish(self, samples: Sequence[StoredSample]) -> None:
+        """Hand ``samples`` (already committed) to the matching subscribers, never blocking."""
+        for sample in samples:
+            for sub in self._subscribers:
+                if (sub.organization_id, sub.workspace_id) != (
+                    sample.organization_id,
+                    sample.workspace_id,
+                ) or (sub.metric is not None and sub.metric != sample.metric):
+                    continue
+                if sub.queue.full():
+                    sub.queue.get_nowait()
+                    sub.dropped += 1
+                sub.queue.put_nowait(sample)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
