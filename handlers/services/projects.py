@@ -15,7 +15,6 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    delete,
     func,
     insert,
     or_,
@@ -31,11 +30,9 @@ from handlers.services.queries import like_pattern
 from specway.errors import NotFound
 from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
-from specway.plugins.webhooks.outbox import write_with_event
-from specway.plugins.webhooks.service import WebhookService
-from specway.storage.database import Database, Write
 from specway.storage.prepared import Prepared
 from specway.storage.sqltime import rfc3339_text
+from specway.storage.store import REQUIRED, Resource, TableStore
 
 PROJECTS: Table = Project.__table__  # type: ignore[assignment]
 SORTABLE: dict[str, Column[Any]] = {
@@ -430,81 +427,29 @@ async def project_summaries(
 # --- The store: the one API the handlers use ------------------------------------------------
 
 _UPDATE = Prepared(update(PROJECTS).where(PROJECTS.c.id == bindparam("project_id")))
-_DELETE = Prepared(delete(PROJECTS).where(PROJECTS.c.id == bindparam("project_id")))
-_UPDATABLE = ("name", "description", "status")
+
+PROJECT = Resource(
+    table=PROJECTS,
+    name="project",
+    id_prefix="proj",
+    keys=_RESPONSE_KEYS,
+    defaults=_RESPONSE_DEFAULTS,
+    fields={"name": REQUIRED, "description": "", "status": "active", "config": dict},
+    updatable=("name", "description", "status"),
+    merged=("config",),
+    sortable=tuple(SORTABLE),
+    search=("name", "description"),
+    filters=("status",),
+    events=True,
+)
 
 
-class ProjectStore:
-    """Projects of one database: get, page (+ total), create, update, delete.
+class ProjectStore(TableStore):
+    """Projects of one database: get, page (+ total), create, update, delete (see
+    :class:`specway.storage.store.TableStore`); results are the response's dicts, and each
+    write records its ``project.*`` event with it when ``webhooks`` is given."""
 
-    Every method is a few prebuilt statements run through ``Database.records`` / ``rows`` /
-    ``write``: one round trip for a get or a page on PostgreSQL (asyncpg) and one raw cursor
-    call on SQLite; a write and its outbox event are one transaction (one statement on
-    PostgreSQL, after one read of the webhook endpoints). Results are the response's dicts.
-    ``webhooks``: the webhook service, whose events (``project.created``...) each write
-    records; ``None``: no events.
-    """
-
-    def __init__(self, database: Database, webhooks: WebhookService | None = None) -> None:
-        self.database = database
-        self.webhooks = webhooks
-
-    async def get(self, organization_id: str | None, project_id: str) -> dict[str, Any]:
-        """The project as a response shows it; ``NotFound`` outside ``organization_id``."""
-        statement = _get_statement(organization_id is None, response=True)
-        params = {"org": organization_id, "project_id": project_id}
-        records, _ = await self.database.records(statement, params)
-        if not records:
-            raise _not_found(project_id)
-        return records[0]
-
-    async def page(
-        self,
-        organization_id: str | None,
-        page: PageRequest,
-        **filters: Unpack[ListFilters],
-    ) -> tuple[list[dict[str, Any]], int]:
-        """``(items, total)`` of one page: one statement (the total rides on every row)."""
-        count, query, params = _list_query(organization_id, page, response=True, **filters)
-        items, rest = await self.database.records(query, params)
-        if items:
-            return items, int(rest[0])
-        if not page.offset:
-            return [], 0
-        return [], int((await self.database.rows(count, params))[0][0])
-
-    async def create(
-        self,
-        organization_id: str | None,
-        data: dict[str, Any],
-        created_by: str | None = None,
-    ) -> dict[str, Any]:
-        """Insert a project and its ``project.created`` event together; the new project."""
-        values = _new_project(organization_id, data, created_by)
-        stamp = rfc3339(values["created_at"])
-        project = row_to_dict(
-            NewProject._make([*(values[name] for name in _COLUMNS), stamp, stamp])
-        )
-        await self._write([(_INSERT, values)], "project.created", project)
-        return project
-
-    async def update(
-        self, organization_id: str | None, project_id: str, data: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Change ``data``'s fields (``config`` merged into the stored one); the project."""
-        current = await self._current(organization_id, project_id)
-        values: dict[str, Any] = {key: data[key] for key in _UPDATABLE if key in data}
-        if "config" in data:
-            values["config"] = {**(current.config or {}), **(data["config"] or {})}
-        now = utcnow()
-        values["updated_at"] = now
-        project = row_to_dict(current)
-        project.update({k: v for k, v in values.items() if k != "updated_at"})
-        project["updated_at"] = rfc3339(now)
-        await self._write(
-            [(_UPDATE, {**values, "project_id": project_id})], "project.updated", project
-        )
-        return project
+    resource = PROJECT
 
     async def set_config(self, project_id: str, config: dict[str, Any]) -> None:
         """Replace the ``config`` of a project read just before (the configuration endpoints:
@@ -512,28 +457,5 @@ class ProjectStore:
         values = {"config": config, "updated_at": utcnow(), "project_id": project_id}
         await self.database.write([(_UPDATE, values)])
 
-    async def delete(self, organization_id: str | None, project_id: str) -> dict[str, Any]:
-        """Delete the project (and write ``project.deleted``); what it was."""
-        project = row_to_dict(await self._current(organization_id, project_id))
-        await self._write([(_DELETE, {"project_id": project_id})], "project.deleted", project)
-        return project
-
-    async def _current(self, organization_id: str | None, project_id: str) -> Any:
-        statement = _get_statement(organization_id is None)
-        rows = await self.database.rows(
-            statement, {"org": organization_id, "project_id": project_id}
-        )
-        if not rows:
-            raise _not_found(project_id)
-        return rows[0]
-
-    async def _write(self, writes: list[Write], event: str, project: dict[str, Any]) -> None:
-        await write_with_event(
-            self.database,
-            self.webhooks,
-            writes,
-            event,
-            {"project": project},
-            organization_id=project["organization"],
-            project_id=project["id"],
-        )
+    def event(self, record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        return {"project": record}, record["id"]

@@ -128,15 +128,15 @@ def test_failed_write_leaves_no_event(database_url: str, fast: bool) -> None:
     async def run() -> None:
         await database.migrate()
         project = await store.create("org_a", {"name": "one"})
-        import handlers.services.projects as projects
+        import specway.storage.store as stores
 
-        real = projects.new_id
-        projects.new_id = lambda prefix: project["id"]  # type: ignore[assignment]
+        real = stores.new_id
+        stores.new_id = lambda prefix: project["id"]  # type: ignore[assignment]
         try:
             with pytest.raises(IntegrityError):
                 await store.create("org_a", {"name": "two"})
         finally:
-            projects.new_id = real
+            stores.new_id = real
         assert await _count(database, WebhookEvent) == 1
 
     async def main() -> None:
