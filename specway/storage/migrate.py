@@ -188,10 +188,11 @@ def upgrade(connection: Connection, sources: Sequence[MigrationSource]) -> None:
     """
     from alembic import command
 
-    for source in sources:
-        scripts(source)
+    loaded = [(source, scripts(source)) for source in sources]
     legacy.adopt(connection)
-    for source in sources:
+    for source, directory in loaded:
+        if _at_heads(connection, source, directory):
+            continue  # the common start: nothing to apply, no second load of the revisions
         try:
             command.upgrade(alembic_config(source, connection), "heads")
         except ConfigError:
@@ -200,6 +201,16 @@ def upgrade(connection: Connection, sources: Sequence[MigrationSource]) -> None:
             raise StorageError(
                 f"migration of {source.owner} failed: {type(exc).__name__}: {_first_line(exc)}"
             ) from exc
+
+
+def _at_heads(connection: Connection, source: MigrationSource, directory: ScriptDirectory) -> bool:
+    """Whether ``source``'s version table already names exactly its heads (an owner without
+    revisions is never: upgrading it only creates its version table, and costs nothing)."""
+    from alembic.runtime.migration import MigrationContext
+
+    heads = set(directory.get_heads())
+    context = MigrationContext.configure(connection, opts={"version_table": source.version_table})
+    return bool(heads) and set(context.get_current_heads()) == heads
 
 
 def current(connection: Connection, sources: Sequence[MigrationSource]) -> list[OwnerRevision]:
