@@ -38,7 +38,8 @@ async def get_workspace(workspace_id: str) -> Response:
 
 
 async def create_workspace(body: dict[str, Any]) -> Response:
-    data = await _store().create(current_actor(), body)
+    actor = current_actor()
+    data = await _store().create(actor.organization_id, body, created_by=actor.id)
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 

@@ -457,5 +457,5 @@ class ProjectStore(TableStore):
         values = {"config": config, "updated_at": utcnow(), "project_id": project_id}
         await self.database.write([(_UPDATE, values)])
 
-    def event(self, record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-        return {"project": record}, record["id"]
+    def event(self, record: dict[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
+        return {"project": record}, record["organization"], record["id"]

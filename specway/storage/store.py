@@ -171,7 +171,7 @@ class Resource:
             statement,
             record=self.keys,
             defaults=self.defaults,
-            bound={self.owner_key: "org"},
+            bound={self.owner_key: "org"} if self.owner_key in self.keys else None,
         )
 
 
@@ -373,21 +373,21 @@ class TableStore:
         if not self.resource.events:
             await self.database.write(writes)
             return
-        data, project_id = self.event(record)
+        data, organization_id, project_id = self.event(record)
         await write_with_event(
             self.database,
             self.webhooks,
             writes,
             f"{self.resource.name}.{change}",
             data,
-            organization_id=record[self.resource.owner_key],
+            organization_id=organization_id,
             project_id=project_id,
         )
 
-    def event(self, record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-        """An event's payload and the project it concerns: ``{name: record}`` and no project
-        by default."""
-        return {self.resource.name: record}, None
+    def event(self, record: dict[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
+        """``(payload, organisation, project)`` of a write's event: by default
+        ``{name: record}``, the record's organisation and no project."""
+        return {self.resource.name: record}, record.get(self.resource.owner_key), None
 
     def not_found(self, row_id: str) -> NotFound:
         resource = self.resource
