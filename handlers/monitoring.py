@@ -8,12 +8,10 @@ visible to the next read); ``cpu`` and ``memory`` are what the project's runtime
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
-import orjson
 from starlette.responses import StreamingResponse
 
 from handlers.services import monitoring, resource_samples
@@ -28,7 +26,7 @@ from specway.plugins.project_metrics import (
     format_timestamp,
     store,
 )
-from specway.types import header
+from specway.sse import READY, Event, Ready, event_stream, last_event_id, replay_then_live
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 SCOPE_BATCH = "specway.batch"
@@ -139,27 +137,12 @@ async def get_project_logs(
     return body, 200, headers
 
 
-def _event(line: LogLine) -> bytes:
-    return (
-        b"id: "
-        + line.event_id.encode()
-        + b"\nevent: log\ndata: "
-        + orjson.dumps(line.to_dict())
-        + b"\n\n"
-    )
+def _line_event(line: LogLine) -> Event:
+    return Event(line.to_dict(), id=line.event_id, event="log")
 
 
-def _last_event_id() -> int | None:
-    raw = header(context.current_scope(), b"last-event-id")
-    if not raw:
-        return None
-    try:
-        return int(raw.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest(
-            "Invalid 'Last-Event-ID': not an id this stream sent",
-            details=[{"field": "Last-Event-ID", "in": "header", "reason": "not a log event id"}],
-        ) from None
+def _position(line: LogLine) -> int:
+    return int(line.event_id)
 
 
 async def stream_project_logs(
@@ -169,18 +152,19 @@ async def stream_project_logs(
     if context.current_scope().get(SCOPE_BATCH):
         raise BadRequest("A log stream can't be part of a batch")
     levels = monitoring.levels_from(level)
-    last_id = _last_event_id()
+    last_id = last_event_id(context.current_scope(), int)
     recorder = _recorder()
     project, org = await _project_key(project_id)
-    state = context.app_state()
-    settings = state.settings
+    settings = context.app_state().settings
 
     def wanted(line: LogLine) -> bool:
         return (levels is None or line.level in levels) and (
             component is None or line.component == component
         )
 
-    async def replay(after: int) -> list[LogLine]:
+    async def replay(after: int | None) -> list[LogLine]:
+        if after is None:
+            return []
         await recorder.flush()
         since = datetime.fromtimestamp(after / 1_000_000, UTC)
         async with context.database().session() as session:
@@ -201,28 +185,15 @@ async def stream_project_logs(
         ]
         return [line for line in lines if int(line.event_id) > after]
 
-    async def events() -> AsyncIterator[bytes]:
+    async def events() -> AsyncIterator[Event | Ready]:
         async with recorder.subscribe(project, org) as queue:
-            yield b"retry: 3000\n: connected\n\n"
-            newest = -1
-            if last_id is not None:
-                for line in await replay(last_id):
-                    newest = max(newest, int(line.event_id))
-                    yield _event(line)
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + settings.log_stream_max_seconds
-            while (remaining := deadline - loop.time()) > 0:
-                try:
-                    async with asyncio.timeout(min(settings.log_stream_heartbeat, remaining)):
-                        line = await queue.get()
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                if wanted(line) and int(line.event_id) > newest:
-                    yield _event(line)
+            yield READY
+            async for line in replay_then_live(queue, replay(last_id), position=_position):
+                if wanted(line):
+                    yield _line_event(line)
 
-    return StreamingResponse(
+    return event_stream(
         events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        heartbeat=settings.log_stream_heartbeat,
+        max_seconds=settings.log_stream_max_seconds,
     )
