@@ -123,17 +123,16 @@ class Authenticator:
     async def _load(self, kind: str, token: str) -> ResolvedCredential:
         generation = self.cache.generation
         digests = self.hasher.candidates(token)
-        async with self.database.session() as session:
-            if kind == "api_key":
-                entry = await load_api_key(
-                    session,
-                    digests,
-                    self.default_tier,
-                    self.scopes,
-                    isolated_sandbox=self.isolated_sandbox,
-                )
-            else:
-                entry = await load_session(session, digests, self.default_tier, self.scopes)
+        if kind == "api_key":
+            entry = await load_api_key(
+                self.database,
+                digests,
+                self.default_tier,
+                self.scopes,
+                isolated_sandbox=self.isolated_sandbox,
+            )
+        else:
+            entry = await load_session(self.database, digests, self.default_tier, self.scopes)
         if self.cache_trusted:
             self.cache.put(entry, generation)
         return entry

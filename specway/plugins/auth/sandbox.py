@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import String, delete, or_, select
+from sqlalchemy import String, bindparam, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,6 +27,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from specway.ids import new_id, utcnow
 from specway.plugins.auth.models import Organization
 from specway.storage import Base
+from specway.storage.database import Database
+from specway.storage.prepared import Prepared
 
 # Tables whose ``organization_id`` rows are not sandbox data: the twin itself and its link.
 KEPT_TABLES = frozenset({"organizations", "sandboxes"})
@@ -103,6 +105,45 @@ async def sandbox_organization_id(session: AsyncSession, live_organization_id: s
     except IntegrityError:
         link = await find_sandbox(session, live_organization_id)
         return link.sandbox_organization_id if link is not None else None
+    return twin_id
+
+
+_ORGS: sa.Table = Organization.__table__  # type: ignore[assignment]
+_INSERT_TWIN = Prepared(insert(_ORGS))
+_INSERT_LINK = Prepared(insert(SandboxLink.__table__))  # type: ignore[arg-type]
+_TWIN = Prepared(
+    select(SandboxLink.__table__.c.sandbox_organization_id).where(
+        SandboxLink.__table__.c.organization_id == bindparam("org")
+    )
+)
+
+
+async def create_sandbox(database: Database, live_organization_id: str, name: str) -> str | None:
+    """The twin of ``live_organization_id`` (named ``name``), made now: the request path's
+    :func:`sandbox_organization_id`, on the store path (the twin and its link are one write).
+
+    If another request or process made it first, the link's primary key refuses this one
+    (nothing of it is written) and the winner's twin is returned; ``None`` if there is none.
+    """
+    now = utcnow()
+    twin_id = new_id("org")
+    twin = {
+        "id": twin_id,
+        "name": name,
+        "description": f"Test-mode sandbox of {live_organization_id}",
+        "created_at": now,
+        "updated_at": now,
+    }
+    link = {
+        "organization_id": live_organization_id,
+        "sandbox_organization_id": twin_id,
+        "created_at": now,
+    }
+    try:
+        await database.write([(_INSERT_TWIN, twin), (_INSERT_LINK, link)])
+    except IntegrityError:
+        rows = await database.rows(_TWIN, {"org": live_organization_id})
+        return str(rows[0][0]) if rows else None
     return twin_id
 
 

@@ -1,8 +1,9 @@
 """``last_used_at`` written in batches, off the hot path.
 
 A request only records ``id → now`` in a dict; a background task writes the latest time of every
-key and session used since the last flush in one ``UPDATE`` per table, every ``interval``
-seconds and once more at shutdown.
+key and session used since the last flush, every ``interval`` seconds and once more at
+shutdown: one prebuilt ``UPDATE`` per table run for every row (``Database.write``: one
+``executemany`` statement on PostgreSQL, one shared commit on SQLite).
 """
 
 from __future__ import annotations
@@ -10,17 +11,31 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from specway.ids import utcnow
 from specway.plugins.auth.models import ApiKey, Session
-from specway.storage.database import Database
+from specway.storage.database import Database, Write
+from specway.storage.prepared import Prepared
 from specway.tasks import cancel_and_wait
 
 logger = logging.getLogger("specway.auth.usage")
+
+
+def _last_used(table: Table) -> Prepared:
+    # Rows deleted meanwhile are simply not matched.
+    return Prepared(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(last_used_at=bindparam("used_at"))
+    )
+
+
+_KEYS_USED = _last_used(cast(Table, ApiKey.__table__))
+_SESSIONS_USED = _last_used(cast(Table, Session.__table__))
 
 
 class UsageRecorder:
@@ -48,19 +63,13 @@ class UsageRecorder:
         if not keys and not sessions:
             return 0
         try:
-            async with self.database.session() as session, session.begin():
-                tables = (cast(Table, ApiKey.__table__), cast(Table, Session.__table__))
-                for table, times in zip(tables, (keys, sessions), strict=True):
-                    if times:
-                        # Core executemany: rows deleted meanwhile are simply not matched.
-                        statement = (
-                            update(table)
-                            .where(table.c.id == bindparam("row_id"))
-                            .values(last_used_at=bindparam("used_at"))
-                        )
-                        await session.execute(
-                            statement, [{"row_id": k, "used_at": t} for k, t in times.items()]
-                        )
+            for statement, times in ((_KEYS_USED, keys), (_SESSIONS_USED, sessions)):
+                if times:
+                    rows: list[dict[str, Any]] = [
+                        {"row_id": k, "used_at": t} for k, t in times.items()
+                    ]
+                    write: Write = (statement, rows)
+                    await self.database.write([write])
         except SQLAlchemyError:
             logger.warning(
                 "could not write last_used_at for %d credentials", len(keys) + len(sessions)
