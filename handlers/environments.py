@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from handlers.runtime import current_actor, current_secret_box
 from handlers.services import environments as service
 from handlers.services import transfer
-from handlers.services.projects import get_project
+from handlers.services.projects import ProjectStore
 from specway import context
 from specway.errors import BadRequest, Forbidden
 from specway.ids import utcnow
@@ -19,6 +19,10 @@ from specway.pagination import list_response, page_request
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _store() -> service.EnvironmentStore:
+    return service.EnvironmentStore(context.database())
 
 
 async def list_environments(
@@ -32,18 +36,15 @@ async def list_environments(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.database().session() as session:
-        views, total = await service.list_environments(
-            session,
-            current_actor().organization_id,
-            request,
-            project_id=project,
-            environment_type=environment_type,
-            search=search,
-            sort=sort,
-            order=order,
-        )
-        items = [view.to_dict() for view in views]
+    items, total = await _store().page(
+        current_actor().organization_id,
+        request,
+        sort=sort,
+        order=order,
+        search=search,
+        project_id=project,
+        environment_type=environment_type,
+    )
     query = {
         "sort": sort,
         "order": order,
@@ -66,54 +67,39 @@ async def list_project_environments(
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
     organization_id = current_actor().organization_id
-    async with context.database().session() as session:
-        await get_project(session, organization_id, project_id)
-        views, total = await service.list_environments(
-            session,
-            organization_id,
-            request,
-            project_id=project_id,
-            environment_type=environment_type,
-            sort=sort,
-            order=order,
-        )
-        items = [view.to_dict() for view in views]
+    database = context.database()
+    await ProjectStore(database).get(organization_id, project_id)  # 404 for a foreign project
+    items, total = await service.EnvironmentStore(database).page(
+        organization_id,
+        request,
+        sort=sort,
+        order=order,
+        project_id=project_id,
+        environment_type=environment_type,
+    )
     query = {"sort": sort, "order": order, "environment_type": environment_type}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
     return body, 200, headers
 
 
 async def get_environment(environment_id: str) -> Response:
-    async with context.database().session() as session:
-        environment = await service.get_environment(
-            session, current_actor().organization_id, environment_id
-        )
-        view = await service.view_environment(session, environment)
-        return view.to_dict(), 200
+    return await _store().get(current_actor().organization_id, environment_id), 200
 
 
 async def create_environment(body: dict[str, Any]) -> Response:
-    async with context.database().session() as session, session.begin():
-        environment = await service.create_environment(session, current_actor(), body)
-        data = (await service.view_environment(session, environment)).to_dict()
+    actor = current_actor()
+    database = context.database()
+    project = await ProjectStore(database).get(actor.organization_id, body["project"])
+    data = await service.EnvironmentStore(database).create_in(actor, project, body)
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 
 async def update_environment(environment_id: str, body: dict[str, Any]) -> Response:
-    async with context.database().session() as session, session.begin():
-        environment = await service.get_environment(
-            session, current_actor().organization_id, environment_id
-        )
-        await service.update_environment(session, environment, body)
-        return (await service.view_environment(session, environment)).to_dict(), 200
+    return await _store().update(current_actor().organization_id, environment_id, body), 200
 
 
 async def delete_environment(environment_id: str) -> Response:
-    async with context.database().session() as session, session.begin():
-        environment = await service.get_environment(
-            session, current_actor().organization_id, environment_id
-        )
-        await service.delete_environment(session, environment)
+    await _store().delete(current_actor().organization_id, environment_id)
     return None, 204
 
 

@@ -1,7 +1,9 @@
 """Environments (seed 004): a project's development, staging, production or testing settings.
 
 Names are unique per project (409). Every read joins the project for ``project_name`` and counts
-the environment's variables, so lists cost one query per page, not one per row.
+the environment's variables, so a page (and its total) is one statement, not one per row.
+:class:`EnvironmentStore` is what the handlers use; the session functions serve code that works
+in a session of its own (the variables' import and export, examples/keynest).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Table, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +23,8 @@ from handlers.services.queries import fetch_page, like_pattern, owned_by
 from specway.errors import Conflict, NotFound
 from specway.ids import rfc3339, utcnow
 from specway.pagination import PageRequest
+from specway.storage.database import Write
+from specway.storage.store import REQUIRED, Resource, TableStore
 
 ENVIRONMENT_TYPES = ("development", "staging", "production", "testing")
 SORTABLE = {
@@ -180,29 +184,76 @@ async def create_environment(
     return environment
 
 
-async def update_environment(
-    session: AsyncSession, environment: Environment, data: dict[str, Any]
-) -> Environment:
-    """Rename, retype or redescribe ``environment`` (409 when the new name is taken)."""
-    if "name" in data and data["name"] != environment.name:
-        await _ensure_unique_name(session, environment.project_id, data["name"], environment.id)
-    for name in ("name", "environment_type", "description"):
-        if name in data:
-            setattr(environment, name, data[name])
-    environment.updated_at = utcnow()
-    await _flush(session, environment.name)
-    return environment
-
-
-async def delete_environment(session: AsyncSession, environment: Environment) -> None:
-    """Delete ``environment`` and, by cascade, its variables."""
-    await session.delete(environment)
-    await session.flush()
-
-
 async def _flush(session: AsyncSession, name: str) -> None:
     # The pre-check above gives the friendly 409; this one covers a concurrent insert.
     try:
         await session.flush()
     except IntegrityError as exc:
         raise _duplicate(name) from exc
+
+
+# --- The store: the one API the handlers use ------------------------------------------------
+
+_ENVIRONMENTS: Table = Environment.__table__  # type: ignore[assignment]
+_PROJECTS: Table = Project.__table__  # type: ignore[assignment]
+_VARIABLES: Table = Variable.__table__  # type: ignore[assignment]
+
+ENVIRONMENT = Resource(
+    table=_ENVIRONMENTS,
+    name="environment",
+    id_prefix="env",
+    keys=(
+        "id",
+        "name",
+        "project",
+        "project_name",
+        "environment_type",
+        "description",
+        "organization",
+        "created_at",
+        "updated_at",
+        "created_by_name",
+        "variable_count",
+    ),
+    columns={
+        "project": _ENVIRONMENTS.c.project_id,
+        "project_name": _PROJECTS.c.name,
+        "variable_count": select(func.count(_VARIABLES.c.id))
+        .where(_VARIABLES.c.environment_id == _ENVIRONMENTS.c.id)
+        .correlate(_ENVIRONMENTS)
+        .scalar_subquery(),
+    },
+    joins=((_PROJECTS, _PROJECTS.c.id == _ENVIRONMENTS.c.project_id),),
+    fields={"name": REQUIRED, "environment_type": "development", "description": ""},
+    sortable=tuple(SORTABLE),
+    tie_ascending=True,
+    search=("name", "description"),
+    filters=("project_id", "environment_type"),
+)
+
+
+class EnvironmentStore(TableStore):
+    """Environments of one database, as the response shows them (``project_name`` and
+    ``variable_count`` included); a name taken in the project is a 409."""
+
+    resource = ENVIRONMENT
+
+    async def create_in(
+        self, actor: Actor, project: dict[str, Any], data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A new environment in ``project`` (a record the project store returned)."""
+        return await self.create(
+            actor.organization_id,
+            data,
+            extra={"project_name": project["name"], "variable_count": 0},
+            project_id=project["id"],
+            created_by=actor.id,
+            created_by_name=actor.name,
+        )
+
+    async def write(self, writes: list[Write], change: str, record: dict[str, Any]) -> None:
+        # The unique (project, name) key: a duplicate name, created or renamed to, is a 409.
+        try:
+            await super().write(writes, change, record)
+        except IntegrityError as exc:
+            raise _duplicate(record["name"]) from exc
