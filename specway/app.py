@@ -17,7 +17,7 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 
-from specway import spec_validation_cache
+from specway import compat, spec_validation_cache
 from specway.builder import AppBuilder
 from specway.dispatch import CompiledASGIApp
 from specway.docs_routes import ReferenceRoutes
@@ -137,6 +137,8 @@ def create_app(
     settings = settings or Settings.from_env()
     if settings.fast_paths:
         spec_validation_cache.install()
+    else:
+        spec_validation_cache.uninstall()
     path = Path(spec_path or settings.spec_path)
     model = load_spec(path)
     if plugins is not None:
@@ -186,6 +188,7 @@ def create_app(
         __name__,
         lifespan=lifespan,
         validate_responses=False,
+        compiled_operations=settings.fast_paths,
         jsonifier=OrjsonJsonifier(),
         security_map=builder.security_map or None,
         validator_map=builder.validator_map or None,
@@ -264,12 +267,20 @@ def freeze_startup_objects(young_threshold: int = 0) -> None:
 
 
 class SpecwayConnexionApp(AsyncApp):  # type: ignore[misc]
-    """Connexion's ``AsyncApp`` with the handler calls prepared at startup (``specway.dispatch``)
-    and without the layers specway never uses: the Swagger UI middleware (specway serves its own
+    """Connexion's ``AsyncApp`` with the handler calls prepared at startup (``specway.dispatch``;
+    ``compiled_operations=False``, as with ``SPECWAY_FAST_PATHS=0``, keeps Connexion's own) and
+    without the layers specway never uses: the Swagger UI middleware (specway serves its own
     reference and spec before Connexion) and the response-validation middleware (off).
     """
 
-    def __init__(self, import_name: str, *, validate_responses: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        import_name: str,
+        *,
+        validate_responses: bool,
+        compiled_operations: bool = True,
+        **kwargs: Any,
+    ) -> None:
         unused = {SwaggerUIMiddleware} | (
             set() if validate_responses else {ResponseValidationMiddleware}
         )
@@ -277,8 +288,8 @@ class SpecwayConnexionApp(AsyncApp):  # type: ignore[misc]
         super().__init__(
             import_name, middlewares=middlewares, validate_responses=validate_responses, **kwargs
         )
-        self._middleware_app = CompiledASGIApp()
-        self.middleware.app = self._middleware_app
+        if compiled_operations:
+            compat.replace_inner_app(self, CompiledASGIApp())
 
     def prepare_validation(self) -> None:
         """Swap in the prepared request validation once every middleware is positioned

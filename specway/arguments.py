@@ -16,17 +16,11 @@ import functools
 from copy import deepcopy
 from typing import Any
 
-from connexion.decorators.parameter import (
-    FORM_CONTENT_TYPES,
-    _get_body_argument,
-    _get_file_arguments,
-    _get_query_defaults,
-    _get_val_from_param,
-    get_arguments,
-    sanitized,
-)
+from connexion.decorators.parameter import FORM_CONTENT_TYPES, get_arguments, sanitized
 from connexion.operations import AbstractOperation, OpenAPIOperation
 from connexion.utils import deep_merge, is_null, is_nullable
+
+from specway.compat import body_argument, file_arguments, param_value, query_defaults
 
 # Names come from the spec and from clients (query keys): memoised, but bounded.
 sanitize = functools.lru_cache(maxsize=1024)(sanitized)
@@ -48,7 +42,7 @@ class ArgumentPlan:
         parameters = operation.parameters
         self._path = {p["name"]: p for p in parameters if p["in"] == "path"}
         self._query = {p["name"]: p for p in parameters if p["in"] == "query"}
-        self._query_defaults = _get_query_defaults(self._query)
+        self._query_defaults = query_defaults(self._query)
         # Defaults are copied per request (handlers may change what they get): a shallow copy
         # is the same as Connexion's deepcopy when no default holds a container.
         self._copy_defaults: Any = (
@@ -85,9 +79,7 @@ class ArgumentPlan:
         path = self._path
         for name, value in path_params.items():
             definition = path.get(name)
-            found[sanitize(name)] = (
-                value if definition is None else _get_val_from_param(value, definition)
-            )
+            found[sanitize(name)] = value if definition is None else param_value(value, definition)
         found.update(self._query_arguments(query_params))
         if self._trace:  # TRACE requests carry no body (RFC 7231, 4.3.8)
             return found
@@ -95,7 +87,7 @@ class ArgumentPlan:
             found.update(self._body_argument(body, content_type))
         if files:  # form fields by their own names, sanitized as Connexion's decorator does
             schema = self._body_schema(content_type)
-            for key, value in _get_file_arguments(
+            for key, value in file_arguments(
                 files, self._arguments, schema, self._has_kwargs
             ).items():
                 found[sanitize(key)] = value
@@ -113,12 +105,12 @@ class ArgumentPlan:
                 continue
             definition = definitions.get(key)
             if definition is not None:  # a handler argument the spec doesn't define: left out
-                result[name] = _get_val_from_param(value, definition)
+                result[name] = param_value(value, definition)
         return result
 
     def _body_argument(self, body: Any, content_type: str) -> dict[str, Any]:
         if content_type in FORM_CONTENT_TYPES:
-            result: dict[str, Any] = _get_body_argument(
+            result: dict[str, Any] = body_argument(
                 body,
                 operation=self._operation,
                 arguments=self._arguments,

@@ -9,18 +9,25 @@ on a request path. Code elsewhere in specway calls these, never the private name
 (the hand-built SQLite and PostgreSQL statement paths, the prepared request validation, the
 memoised spec check) and falls back to the libraries' plain paths, for debugging.
 
-The subclasses that override a private method keep their override next to their own logic,
-and list it in :data:`PRIVATE_OVERRIDES`, checked by the same test: Connexion's body validators'
-``_parse`` (``specway.plugins.errors.validation``) and the request validation operation's
-attributes (``specway.validation``).
+Private attributes are read or set here, once, at startup (an app's inner app, a request
+validation operation's validator map, Connexion's spec check), so nothing on a request path
+pays a call through this module. The subclasses that override a private method (a hook
+Connexion or SQLAlchemy calls on itself) keep their override next to their own logic and list
+it in :data:`PRIVATE_OVERRIDES`; the same test checks each exists on the pinned version and that
+every such override in specway is listed.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
+from connexion.apps.asynchronous import AsyncApp, AsyncASGIApp
 from connexion.context import scope as _connexion_scope
+from connexion.decorators import parameter as _connexion_parameter
+from connexion.middleware.request_validation import RequestValidationOperation
+from connexion.spec import Specification
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -48,11 +55,68 @@ def connexion_current_scope() -> Any:
     return _connexion_scope._get_current_object()
 
 
-# (class, private attribute) pairs specway's subclasses override or read; see the module doc.
+# Steps of Connexion's ``get_arguments`` (``connexion.decorators.parameter``), which
+# ``specway.arguments`` plans once per operation and runs per request. They are bound here, at
+# import, so a request pays no call through this module.
+
+#: ``_get_val_from_param(value, definition)``: a path or query value cast by its definition.
+param_value: Callable[[Any, dict[str, Any]], Any] = _connexion_parameter._get_val_from_param
+#: ``_get_query_defaults(definitions)``: the query parameters' defaults, by name.
+query_defaults: Callable[[dict[str, dict[str, Any]]], dict[str, Any]] = (
+    _connexion_parameter._get_query_defaults
+)
+#: ``_get_body_argument(body, *, operation, arguments, has_kwargs, sanitize, content_type)``:
+#: the body's handler argument(s) (a form body's fields by name).
+body_argument: Callable[..., dict[str, Any]] = _connexion_parameter._get_body_argument
+#: ``_get_file_arguments(files, arguments, body_schema, has_kwargs)``: form files by name.
+file_arguments: Callable[..., dict[str, Any]] = _connexion_parameter._get_file_arguments
+
+
+def replace_inner_app(app: AsyncApp, inner: AsyncASGIApp) -> None:
+    """Make ``inner`` the app Connexion's ``AsyncApp`` routes operations to: both the app's own
+    reference (``AsyncApp._middleware_app``, where ``add_url_rule`` and ``add_api`` go) and
+    the middleware stack's innermost app (``ConnexionMiddleware.app``, public)."""
+    app._middleware_app = inner
+    app.middleware.app = inner
+
+
+def validator_map(operation: RequestValidationOperation) -> dict[str, Any]:
+    """The validators a request validation operation uses: Connexion's defaults updated with
+    the app's ``validator_map`` (``RequestValidationOperation._validator_map``)."""
+    found: dict[str, Any] = operation._validator_map
+    return found
+
+
+SpecCheck = Callable[[type[Specification], Any], None]
+
+
+def spec_check() -> SpecCheck:
+    """The check Connexion runs on every spec it loads, as a plain function of
+    ``(class, document)`` (the classmethod ``Specification._validate_spec``)."""
+    check: SpecCheck = Specification.__dict__["_validate_spec"].__func__
+    return check
+
+
+def replace_spec_check(check: SpecCheck) -> None:
+    """Make ``check`` the one Connexion runs on every spec it loads
+    (``Specification._validate_spec``, a classmethod)."""
+    Specification._validate_spec = classmethod(check)
+
+
+# (class, private method) pairs specway's subclasses override: hooks the library calls on
+# itself. ``tests/core/test_compat.py`` checks each still exists and that this list names
+# every private override in specway.
 PRIVATE_OVERRIDES: tuple[tuple[str, str], ...] = (
+    # specway.plugins.errors.validation.JSONBodyValidator: orjson, every error listed
     ("connexion.validators.json.JSONRequestBodyValidator", "_parse"),
+    ("connexion.validators.json.JSONRequestBodyValidator", "_validate"),
+    ("connexion.validators.json.JSONRequestBodyValidator", "_validator"),
+    # specway.plugins.errors.validation.MultipartBodyValidator: a malformed body is a 400
     ("connexion.validators.form_data.MultiPartFormDataValidator", "_parse"),
-    ("connexion.spec.Specification", "_validate_spec"),
+    # specway.dispatch._Responder: the operation's content types bound at startup
+    ("connexion.decorators.response.AsyncResponseDecorator", "_infer_content_type"),
+    # FreeFirstQueuePool, below
+    ("sqlalchemy.pool.AsyncAdaptedQueuePool", "_do_get"),
 )
 
 

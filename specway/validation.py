@@ -28,6 +28,7 @@ from connexion.middleware.request_validation import (
 from connexion.operations import AbstractOperation
 from connexion.utils import is_json_mimetype, is_nullable, split_content_type
 
+from specway import compat
 from specway.operation_schemas import OperationSchemas
 from specway.types import ASGIApp, Receive, Scope, Send, header_content_type
 
@@ -35,6 +36,8 @@ logger = logging.getLogger("specway.validation")
 
 
 class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[misc]
+    """Connexion's request validation of one operation, its validators built at startup."""
+
     def __init__(
         self,
         next_app: ASGIApp,
@@ -50,6 +53,8 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
             strict_validation=strict_validation,
             validator_map=validator_map,
         )
+        self.operation = operation
+        self.validators = compat.validator_map(self)
         self._uri_parser = operation.uri_parser_class(
             operation.parameters, operation.body_definition()
         )
@@ -57,7 +62,7 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
         parameters = operation.parameters
         if json_schemas is not None:
             parameters = [json_schemas.parameter(p) for p in parameters]
-        self._parameter_validator = self._validator_map["parameter"](
+        self._parameter_validator = self.validators["parameter"](
             parameters,
             uri_parser=self._uri_parser,
             strict_validation=strict_validation,
@@ -78,7 +83,7 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
                 self._accepted[mime_type] = accepted
         if not accepted:
             raise UnsupportedMediaTypeProblem(
-                detail=f"Invalid Content-type ({mime_type}), expected {self._operation.consumes}"
+                detail=f"Invalid Content-type ({mime_type}), expected {self.operation.consumes}"
             )
 
     def _body_validator(self, mime_type: str, encoding: str) -> Any:
@@ -87,19 +92,19 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
         if key in self._body_validators:
             return self._body_validators[key]
         validator: Any = None
-        schema = self._operation.body_schema(mime_type)
+        schema = self.operation.body_schema(mime_type)
         if schema and self._json_schemas is not None and is_json_mimetype(mime_type):
             schema = self._json_schemas.body_schema(mime_type) or schema
         if schema:
             try:
-                validator_cls = self._validator_map["body"][mime_type]
+                validator_cls = self.validators["body"][mime_type]
             except KeyError:
                 logger.info("Skipping validation. No validator registered for %s.", mime_type)
             else:
                 validator = validator_cls(
                     schema=schema,
-                    required=self._operation.request_body.get("required", False),
-                    nullable=is_nullable(self._operation.body_definition(mime_type)),
+                    required=self.operation.request_body.get("required", False),
+                    nullable=is_nullable(self.operation.body_definition(mime_type)),
                     encoding=encoding,
                     strict_validation=self.strict_validation,
                     uri_parser=self._uri_parser,
@@ -113,7 +118,7 @@ class PreparedValidationOperation(RequestValidationOperation):  # type: ignore[m
         mime_type, encoding = split_content_type(header_content_type(headers))
         if mime_type is None:
             # Content-type header is not required. Take a best guess.
-            consumes = self._operation.consumes
+            consumes = self.operation.consumes
             mime_type = consumes[0] if consumes else "application/octet-stream"
         return mime_type, encoding or "utf-8"
 

@@ -77,7 +77,8 @@ def stack_layers(app: SpecwayApp) -> list[Layer]:
             layers.append(Layer(cls.__name__, spec.owner, stage))
         else:
             layers.append(Layer(cls.__name__, "connexion" if cls in defaults else "specway"))
-    layers.append(Layer(type(connexion_app.middleware.app).__name__, "specway"))
+    calls = type(connexion_app.middleware.app)  # Connexion's own with SPECWAY_FAST_PATHS=0
+    layers.append(Layer(calls.__name__, calls.__module__.partition(".")[0]))
     return layers
 
 

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from connexion.apps.asynchronous import AsyncASGIApp
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from starlette.testclient import TestClient
 
 import tests.handlers.test_projects as project_tests
 from specway import compat
 from specway.app import SpecwayApp
+from specway.dispatch import CompiledASGIApp
 from specway.storage.database import Database
 from specway.validation import PreparedValidationMiddleware
 from tests.conftest import AuthIdentity
@@ -46,6 +48,10 @@ def test_switch_turns_the_fast_paths_off(
     stack = app.connexion_app.middleware.middlewares
     assert RequestValidationMiddleware in stack
     assert PreparedValidationMiddleware not in stack
+    # Connexion's own handler calls, not specway.dispatch's.
+    inner = app.connexion_app._middleware_app
+    assert type(inner) is AsyncASGIApp
+    assert not isinstance(inner, CompiledASGIApp)
 
 
 def test_crud_with_fast_paths_off(

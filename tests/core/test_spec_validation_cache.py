@@ -9,7 +9,7 @@ import pytest
 from connexion.exceptions import InvalidSpecification
 from connexion.spec import Specification
 
-from specway import spec_validation_cache
+from specway import compat, spec_validation_cache
 
 DOC: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -45,3 +45,26 @@ def test_an_invalid_document_fails_every_time() -> None:
     for _ in range(2):
         with pytest.raises(InvalidSpecification):
             Specification.load(copy.deepcopy(bad))
+
+
+def test_uninstall_puts_connexions_check_back() -> None:
+    """What an app built with ``SPECWAY_FAST_PATHS=0`` does: every load is checked again."""
+    spec_validation_cache.install()
+    memoised = compat.spec_check()
+    spec_validation_cache.uninstall()
+    spec_validation_cache.uninstall()  # idempotent
+    try:
+        assert compat.spec_check() is not memoised
+        checked: list[Any] = []
+        original = compat.spec_check()
+
+        def counted(cls: type[Specification], spec: Any) -> None:
+            checked.append(spec)
+            original(cls, spec)
+
+        compat.replace_spec_check(counted)
+        for _ in range(2):
+            Specification.load(copy.deepcopy(DOC))
+        assert len(checked) == 2
+    finally:
+        spec_validation_cache.install()

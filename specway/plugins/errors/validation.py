@@ -164,12 +164,22 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """JSON body validation with every error listed; parses with orjson.
 
     Instances live as long as their operation (``specway.validation``), so the compiled schema
-    validator is built once instead of on every request.
+    validator is built once instead of on every request. It overrides Connexion's private hooks
+    ``_parse``, ``_validate`` and ``_validator`` (listed in ``specway.compat.PRIVATE_OVERRIDES``)
+    and keeps what it needs of its arguments under its own names.
     """
+
+    def __init__(
+        self, *, schema: Any, required: bool = False, nullable: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(schema=schema, required=required, nullable=nullable, **kwargs)
+        self.schema = schema
+        # No body is fine where the operation's body is optional or nullable.
+        self.empty_allowed = nullable or not required
 
     @functools.cached_property
     def _validator(self) -> Any:
-        return python_validator(self._schema, Draft4RequestValidator)
+        return python_validator(self.schema, Draft4RequestValidator)
 
     @functools.cached_property
     def _fast(self) -> Any:
@@ -180,9 +190,9 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         a body it refuses goes to the Python validator, whose verdict and error list stand.
         """
         try:
-            if "$schema" in self._schema:  # an OpenAPI 3.1 schema: the draft it names
-                return jsonschema_rs.validator_for(self._schema, validate_formats=True)
-            return jsonschema_rs.Draft4Validator(self._schema, validate_formats=True)
+            if "$schema" in self.schema:  # an OpenAPI 3.1 schema: the draft it names
+                return jsonschema_rs.validator_for(self.schema, validate_formats=True)
+            return jsonschema_rs.Draft4Validator(self.schema, validate_formats=True)
         except Exception:  # a schema it cannot compile: the Python validator alone
             return None
 
@@ -214,7 +224,7 @@ class JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         if body is None:
             # No body: fine where the operation's body is optional (``required: false``, the
             # default) or nullable; Connexion would validate ``None`` against the schema.
-            if self._nullable or not self._required:
+            if self.empty_allowed:
                 return None
             raise RequestValidationProblem(
                 [{"field": "", "in": "body", "reason": "request body must not be empty"}]
