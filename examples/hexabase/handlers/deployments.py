@@ -1,7 +1,23 @@
-"""``Deployments``: the reference handlers."""
+"""``Deployments``: the reference handlers, plus ``deployment.get_status()``'s phase."""
 
 from __future__ import annotations
 
-from handlers.deployments import create_deployment, get_deployment, list_deployments
+from typing import Any
 
-__all__ = ["create_deployment", "get_deployment", "list_deployments"]
+from examples.hexabase import project_deploy
+from handlers.deployments import create_deployment, get_deployment, list_deployments
+from specway import context
+
+__all__ = [
+    "create_deployment",
+    "get_deployment",
+    "get_deployment_status",
+    "list_deployments",
+]
+
+
+async def get_deployment_status(deployment_id: str) -> tuple[Any, int]:
+    principal = context.principal()
+    org = principal.organization_id if principal else None
+    async with context.database().session() as session:
+        return await project_deploy.deployment_status(session, org, deployment_id), 200
