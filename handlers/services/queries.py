@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from specway.pagination import PageRequest
+from specway.storage.store import like_pattern
+
+__all__ = ["fetch_page", "like_pattern", "owned_by"]
 
 
 def owned_by(
@@ -23,12 +26,6 @@ def owned_by(
     if organization_id is None:
         return column.is_(None)
     return column == organization_id
-
-
-def like_pattern(search: str) -> str:
-    """A case-insensitive ``LIKE`` pattern for ``search``, its wildcards taken literally."""
-    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def fetch_page(

@@ -351,7 +351,8 @@ class TableStore:
         for key, column in resource.sources:
             if column is not None and column in values:
                 record[key] = values[column]
-        record["updated_at"] = rfc3339(now)
+        if "updated_at" in record:
+            record["updated_at"] = rfc3339(now)
         values["updated_at"] = now
         values["row_id"] = current["id"]
         await self.write([(_writes(resource)[1], values)], "updated", record)
