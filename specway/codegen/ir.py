@@ -241,6 +241,14 @@ class Operation:
     audit: str | None
     sdk: SdkMethod
     pointer: str
+    # ``x-specway-event-data``: the schema of each server-sent event's ``data`` (JSON).
+    event_data: Schema | None = None
+
+    @property
+    def streams(self) -> bool:
+        """Whether the success response is a stream of server-sent events."""
+        success = self.success
+        return success is not None and (success.content_type or "").startswith("text/event-stream")
 
     @property
     def public(self) -> bool:

@@ -175,7 +175,15 @@ class OperationReader:
             audit=op.audit,
             sdk=sdk,
             pointer=op.pointer,
+            event_data=self.event_data(op),
         )
+
+    def event_data(self, op: OperationModel) -> Schema | None:
+        """The schema ``x-specway-event-data`` names for each event's ``data``."""
+        raw = op.raw.get("x-specway-event-data")
+        if not isinstance(raw, dict):
+            return None
+        return self.reader.read(raw, op.pointer + pointer("x-specway-event-data"))
 
     def parameters(self, op: OperationModel) -> tuple[Parameter, ...]:
         path_item = (self.model.document.get("paths") or {}).get(op.path) or {}

@@ -57,6 +57,17 @@ class PagePlan:
 
 
 @dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
+class StreamPlan:
+    """A ``text/event-stream`` method: what each event's ``data`` is decoded into."""
+
+    item_annotation: str
+    # An expression of ``data`` (the event's text): the model of ``x-specway-event-data``
+    # decoded from its JSON, or the text itself.
+    item_decode: str
+    json: bool
+
+
 class MethodPlan:
     """One SDK method: signature, request shape and return decoding."""
 
@@ -78,6 +89,7 @@ class MethodPlan:
     # is not an object (``batch.execute([...])``) or an object's one required field.
     positional: str = ""
 
+    stream: StreamPlan | None = None
 
 @dataclass(frozen=True, slots=True)
 class ResourcePlan:
@@ -157,9 +169,6 @@ class PythonSdkPlanner:
 
     def method(self, op: Operation) -> MethodPlan | None:
         success = op.success
-        if success is not None and (success.content_type or "").startswith("text/event-stream"):
-            self.skipped.append(f"{op.operation_id} (server-sent events)")
-            return None
         args = [self._param_arg(op, p) for p in op.parameters if self._is_argument(p)]
         body, body_args = self._body(op)
         args += body_args
@@ -174,7 +183,10 @@ class PythonSdkPlanner:
                     )
                 )
         returns, response, decode = "None", "none", "None"
-        if success is not None and success.schema is not None:
+        stream = self._stream(op)
+        if stream is not None:
+            returns, response = stream.item_annotation, "stream"
+        elif success is not None and success.schema is not None:
             if (success.content_type or "").startswith("text/"):
                 returns, response, decode = "str", "text", "response.text"
             else:
@@ -221,8 +233,17 @@ class PythonSdkPlanner:
             page=page,
             iterator=op.sdk.python_iterator,
         )
+            stream=stream,
 
     @staticmethod
+    def _stream(self, op: Operation) -> StreamPlan | None:
+        if not op.streams:
+            return None
+        if op.event_data is None:
+            return StreamPlan("str", "data", json=False)
+        annotation = qualify(self.types.annotation(op.event_data))
+        return StreamPlan(annotation, self.types.decode(op.event_data, "json.loads(data)"), True)
+
     def _is_argument(p: Parameter) -> bool:
         if p.location == "cookie":
             return False
@@ -316,6 +337,8 @@ def client_imports(resources: tuple[ResourcePlan, ...], types: PythonTypes) -> d
             if m.page:
                 texts += [m.page.item_annotation, m.page.item_decode, m.page.response_decode]
     names = {n for text in texts for n in _IDENT.findall(text)}
+            if m.stream:
+                texts += [m.stream.item_annotation, m.stream.item_decode]
     models = {types.named[n].model for n in types.named}
     union_decoders = {f"_decode_{a.model}" for a in types.aliases.values() if a.variants}
     return {
@@ -327,6 +350,8 @@ def client_imports(resources: tuple[ResourcePlan, ...], types: PythonTypes) -> d
         "builtins": "builtins" in names,
         "warnings": any(m.page for r in resources for m in r.methods),
     }
+        "streams": any(m.stream for r in resources for m in r.methods),
+        "json": any(m.stream and m.stream.json for r in resources for m in r.methods),
 
 
 def model_imports(

@@ -485,6 +485,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "x-specway-sdk": {
         "title": "the generated SDKs' package, class and argument names",
+    "x-specway-event-data": {
+        "title": "what each server-sent event's `data` is",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["$ref"],
+        "properties": {
+            "$ref": {
+                "type": "string",
+                "pattern": "^#/components/schemas/[^/]+$",
+                "description": "The component schema of `data`, sent as JSON.",
+                "examples": ["#/components/schemas/LogLine"],
+            }
+        },
+        "description": "On a `text/event-stream` operation: each event's `data` is this schema "
+        "as JSON. The generated SDKs' stream methods decode it into the schema's model "
+        "(`for line in client.logs.stream(...)`: `line.timestamp`); without it they yield "
+        "the `data` text. See [streaming](streaming.md).",
+        "examples": [{"$ref": "#/components/schemas/LogLine"}],
+        "x-inheritance": "Operation only.",
+    },
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -1007,7 +1027,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 # Which extensions may stand at which level.
-DOCUMENT_KEYS = frozenset(SCHEMAS) - {"x-specway-events", "x-specway-part", "x-specway-sdk-name"}
+DOCUMENT_KEYS = frozenset(SCHEMAS) - {
+    "x-specway-events",
+    "x-specway-part",
+    "x-specway-sdk-name",
+    "x-specway-event-data",
+}
 OPERATION_KEYS = frozenset(
     {
         "x-specway-ratelimit",
@@ -1020,7 +1045,12 @@ OPERATION_KEYS = frozenset(
         "x-specway-sdk-name",
     }
 )
-PATH_KEYS = OPERATION_KEYS - {"x-specway-events", "x-specway-audit", "x-specway-sdk-name"}
+PATH_KEYS = OPERATION_KEYS - {
+    "x-specway-events",
+    "x-specway-audit",
+    "x-specway-sdk-name",
+    "x-specway-event-data",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -1079,6 +1109,7 @@ class OperationRateLimit:
 
 @dataclass(frozen=True, slots=True)
 class ErrorsConfig:
+        "x-specway-event-data",
     """How errors leave: envelope ``style``, code spelling and detail layout.
 
     ``codes`` renames codes (``{not_found: RESOURCE_NOT_FOUND}``), applied before

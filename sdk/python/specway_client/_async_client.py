@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import datetime
+import json
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
@@ -22,11 +23,13 @@ from specway_client._core import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ClientConfig,
+    EventDecoder,
     ItemT,
     PageListing,
     RequestOptions,
     ResponseT,
     RetryPolicy,
+    ServerSentEvent,
     path_segment,
     plan_request,
 )
@@ -88,6 +91,7 @@ from specway_client.models import (
 BoundT = TypeVar("BoundT")
 
 __all__ = [
+    "AsyncEventStream",
     "AsyncClient",
     "AsyncPage",
     "AsyncSystemResource",
@@ -1310,6 +1314,42 @@ class AsyncMonitoringResource:
         ):
             yield item
 
+    def stream_logs(
+        self,
+        project_id: str,
+        *,
+        level: Literal["debug", "info", "warn", "error"] | Unset = UNSET,
+        component: str | Unset = UNSET,
+        last_event_id: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> AsyncEventStream[LogLine]:
+        """Stream a project's logs
+
+        Server-Sent Events: one `log` event (`data` is a log line as JSON, `id` its position)
+        for every new line of the project, with `: keep-alive` comments in between. A client
+        that reconnects with `Last-Event-ID` first receives the lines it missed. The server ends
+        a stream after a configured time (`SPECWAY_LOG_STREAM_MAX_SECONDS`, 5 minutes by
+        default); clients reconnect, as `EventSource` does.
+
+        Args:
+            project_id: Project id (`proj_…`).
+            level: Minimum severity (`warn` gives warn and error lines).
+            component: Only lines of this component (`api`, `audit`, `deployments`).
+            last_event_id: Resume after this event id (sent by `EventSource` on reconnect).
+        """
+        return self._client._stream(
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/logs/stream",
+            params={
+                "level": level,
+                "component": component,
+            },
+            headers={
+                "Last-Event-ID": last_event_id,
+            },
+            options=request_options,
+            decode=lambda data: LogLine.from_dict(json.loads(data)),
+        )
+
 
 class AsyncBatchResource:
     """``client.batch``: Several operations in one request, run in order; not atomic."""
@@ -2438,8 +2478,12 @@ class AsyncClient:
         json: Any = UNSET,
         files: Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
-        """Send one call, retrying per the policy; the same idempotency key on every attempt."""
+        """Send one call, retrying per the policy; the same idempotency key on every attempt.
+
+        ``stream``: the successful response's body is left unread, to be iterated.
+        """
         plan = plan_request(
             self._config,
             method,
@@ -2455,7 +2499,7 @@ class AsyncClient:
         while True:
             request = plan.build(self._http)
             try:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 if not retry.should_retry(attempt, plan.max_retries, None):
                     raise APITimeoutError(f"request timed out: {exc}", request=request) from exc
@@ -2468,10 +2512,25 @@ class AsyncClient:
             else:
                 if response.is_success:
                     return response
+                if stream:
+                    await response.aread()
                 if not retry.should_retry(attempt, plan.max_retries, response):
                     raise error_from_response(response)
                 await self._sleep(retry.delay(attempt, response))
             attempt += 1
+
+    def _stream(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        options: RequestOptions | None,
+        decode: Callable[[str], ItemT],
+    ) -> AsyncEventStream[ItemT]:
+        """The events of a ``text/event-stream`` call (connected when first iterated)."""
+        query, sent = dict(params or {}), dict(headers or {})
+        return AsyncEventStream(self, path, query, sent, options, decode)
 
     async def _page(
         self,
@@ -2551,3 +2610,105 @@ class AsyncPage(Generic[ResponseT, ItemT]):
             for value in page.items:
                 yield value
             page = await page.next_page()
+
+
+class AsyncEventStream(Generic[ItemT]):
+    """The events of a server-sent event stream, each event's ``data`` decoded.
+
+    ``async for item in stream`` connects on first use and never ends by itself:
+    when the connection drops or the server ends it, the stream waits the server's ``retry:``
+    and reconnects with ``Last-Event-ID``, so no event is missed or repeated. HTTP errors raise
+    as for any call; ``await stream.aclose()`` (or leaving ``async with stream``) disconnects.
+    ``last_event`` is the newest :class:`ServerSentEvent`, ``last_event_id`` its id.
+    """
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        path: str,
+        params: dict[str, Any],
+        headers: dict[str, Any],
+        options: RequestOptions | None,
+        decode: Callable[[str], ItemT],
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._params = params
+        self._headers = headers
+        self._options = options
+        self._decode = decode
+        last = headers.pop("Last-Event-ID", UNSET)
+        self._decoder = EventDecoder(None if last is UNSET else str(last))
+        self._response: httpx.Response | None = None
+        self._lines: AsyncIterator[str] | None = None
+        self._closed = False
+        self.last_event: ServerSentEvent | None = None
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The id to resume after (sent as ``Last-Event-ID`` on reconnecting)."""
+        return self._decoder.last_event_id
+
+    def __aiter__(self) -> AsyncEventStream[ItemT]:
+        return self
+
+    async def __anext__(self) -> ItemT:
+        while not self._closed:
+            if self._lines is None:
+                await self._connect()
+                if self._lines is None:
+                    break
+            try:
+                line = await anext(self._lines, None)
+            except httpx.TransportError:
+                line = None
+            if line is None:
+                await self._disconnect()
+                if not self._closed:
+                    await self._client._sleep((self._decoder.retry or 3000) / 1000)
+                continue
+            event = self._decoder.feed(line)
+            if event is not None:
+                self.last_event = event
+                return self._decode(event.data)
+        raise StopAsyncIteration
+
+    async def _connect(self) -> None:
+        headers = {**self._headers, "Accept": "text/event-stream"}
+        if self._decoder.last_event_id is not None:
+            headers["Last-Event-ID"] = self._decoder.last_event_id
+        response = await self._client._request(
+            "GET",
+            self._path,
+            params=self._params,
+            headers=headers,
+            options=self._options,
+            stream=True,
+        )
+        if response.status_code == 204:  # the server says: do not reconnect
+            await response.aclose()
+            self._closed = True
+            return
+        self._response = response
+        self._lines = response.aiter_lines()
+
+    async def _disconnect(self) -> None:
+        response, self._response, self._lines = self._response, None, None
+        if response is not None:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        """Disconnect; iterating afterwards ends at once."""
+        self._closed = True
+        await self._disconnect()
+
+    async def __aenter__(self) -> AsyncEventStream[ItemT]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

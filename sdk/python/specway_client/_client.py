@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import datetime
+import json
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -23,11 +24,13 @@ from specway_client._core import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ClientConfig,
+    EventDecoder,
     ItemT,
     PageListing,
     RequestOptions,
     ResponseT,
     RetryPolicy,
+    ServerSentEvent,
     path_segment,
     plan_request,
 )
@@ -89,6 +92,7 @@ from specway_client.models import (
 BoundT = TypeVar("BoundT")
 
 __all__ = [
+    "EventStream",
     "Client",
     "SyncPage",
     "SystemResource",
@@ -1304,6 +1308,42 @@ class MonitoringResource:
             request_options=request_options,
         )
 
+    def stream_logs(
+        self,
+        project_id: str,
+        *,
+        level: Literal["debug", "info", "warn", "error"] | Unset = UNSET,
+        component: str | Unset = UNSET,
+        last_event_id: str | Unset = UNSET,
+        request_options: RequestOptions | None = None,
+    ) -> EventStream[LogLine]:
+        """Stream a project's logs
+
+        Server-Sent Events: one `log` event (`data` is a log line as JSON, `id` its position)
+        for every new line of the project, with `: keep-alive` comments in between. A client
+        that reconnects with `Last-Event-ID` first receives the lines it missed. The server ends
+        a stream after a configured time (`SPECWAY_LOG_STREAM_MAX_SECONDS`, 5 minutes by
+        default); clients reconnect, as `EventSource` does.
+
+        Args:
+            project_id: Project id (`proj_…`).
+            level: Minimum severity (`warn` gives warn and error lines).
+            component: Only lines of this component (`api`, `audit`, `deployments`).
+            last_event_id: Resume after this event id (sent by `EventSource` on reconnect).
+        """
+        return self._client._stream(
+            f"/v1/projects/{path_segment(project_id, 'project_id')}/logs/stream",
+            params={
+                "level": level,
+                "component": component,
+            },
+            headers={
+                "Last-Event-ID": last_event_id,
+            },
+            options=request_options,
+            decode=lambda data: LogLine.from_dict(json.loads(data)),
+        )
+
 
 class BatchResource:
     """``client.batch``: Several operations in one request, run in order; not atomic."""
@@ -2464,8 +2504,12 @@ class Client:
         json: Any = UNSET,
         files: Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
-        """Send one call, retrying per the policy; the same idempotency key on every attempt."""
+        """Send one call, retrying per the policy; the same idempotency key on every attempt.
+
+        ``stream``: the successful response's body is left unread, to be iterated.
+        """
         plan = plan_request(
             self._config,
             method,
@@ -2481,7 +2525,7 @@ class Client:
         while True:
             request = plan.build(self._http)
             try:
-                response = self._http.send(request)
+                response = self._http.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 if not retry.should_retry(attempt, plan.max_retries, None):
                     raise APITimeoutError(f"request timed out: {exc}", request=request) from exc
@@ -2494,10 +2538,25 @@ class Client:
             else:
                 if response.is_success:
                     return response
+                if stream:
+                    response.read()
                 if not retry.should_retry(attempt, plan.max_retries, response):
                     raise error_from_response(response)
                 self._sleep(retry.delay(attempt, response))
             attempt += 1
+
+    def _stream(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        options: RequestOptions | None,
+        decode: Callable[[str], ItemT],
+    ) -> EventStream[ItemT]:
+        """The events of a ``text/event-stream`` call (connected when first iterated)."""
+        query, sent = dict(params or {}), dict(headers or {})
+        return EventStream(self, path, query, sent, options, decode)
 
     def _page(
         self,
@@ -2576,3 +2635,105 @@ class SyncPage(Generic[ResponseT, ItemT]):
         while page is not None:
             yield from page.items
             page = page.next_page()
+
+
+class EventStream(Generic[ItemT]):
+    """The events of a server-sent event stream, each event's ``data`` decoded.
+
+    ``for item in stream`` connects on first use and never ends by itself:
+    when the connection drops or the server ends it, the stream waits the server's ``retry:``
+    and reconnects with ``Last-Event-ID``, so no event is missed or repeated. HTTP errors raise
+    as for any call; ``stream.close()`` (or leaving ``with stream``) disconnects.
+    ``last_event`` is the newest :class:`ServerSentEvent`, ``last_event_id`` its id.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        path: str,
+        params: dict[str, Any],
+        headers: dict[str, Any],
+        options: RequestOptions | None,
+        decode: Callable[[str], ItemT],
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._params = params
+        self._headers = headers
+        self._options = options
+        self._decode = decode
+        last = headers.pop("Last-Event-ID", UNSET)
+        self._decoder = EventDecoder(None if last is UNSET else str(last))
+        self._response: httpx.Response | None = None
+        self._lines: Iterator[str] | None = None
+        self._closed = False
+        self.last_event: ServerSentEvent | None = None
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The id to resume after (sent as ``Last-Event-ID`` on reconnecting)."""
+        return self._decoder.last_event_id
+
+    def __iter__(self) -> EventStream[ItemT]:
+        return self
+
+    def __next__(self) -> ItemT:
+        while not self._closed:
+            if self._lines is None:
+                self._connect()
+                if self._lines is None:
+                    break
+            try:
+                line = next(self._lines, None)
+            except httpx.TransportError:
+                line = None
+            if line is None:
+                self._disconnect()
+                if not self._closed:
+                    self._client._sleep((self._decoder.retry or 3000) / 1000)
+                continue
+            event = self._decoder.feed(line)
+            if event is not None:
+                self.last_event = event
+                return self._decode(event.data)
+        raise StopIteration
+
+    def _connect(self) -> None:
+        headers = {**self._headers, "Accept": "text/event-stream"}
+        if self._decoder.last_event_id is not None:
+            headers["Last-Event-ID"] = self._decoder.last_event_id
+        response = self._client._request(
+            "GET",
+            self._path,
+            params=self._params,
+            headers=headers,
+            options=self._options,
+            stream=True,
+        )
+        if response.status_code == 204:  # the server says: do not reconnect
+            response.close()
+            self._closed = True
+            return
+        self._response = response
+        self._lines = response.iter_lines()
+
+    def _disconnect(self) -> None:
+        response, self._response, self._lines = self._response, None, None
+        if response is not None:
+            response.close()
+
+    def close(self) -> None:
+        """Disconnect; iterating afterwards ends at once."""
+        self._closed = True
+        self._disconnect()
+
+    def __enter__(self) -> EventStream[ItemT]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -277,3 +277,52 @@ class PageListing:
 
     def next_query(self, body: Any) -> dict[str, Any] | None:
         return next_page(body, self.style, self.key, self.query)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One event of a ``text/event-stream`` response, as the server framed it."""
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+
+
+class EventDecoder:
+    """The HTML standard's event-stream parser, fed one line at a time.
+
+    ``feed`` returns an event when a blank line ends one with data; ``last_event_id`` and
+    ``retry`` (milliseconds) keep the newest values the stream set.
+    """
+
+    def __init__(self, last_event_id: str | None = None) -> None:
+        self.last_event_id = last_event_id
+        self.retry: int | None = None
+        self._data: list[str] = []
+        self._event = ""
+        self._id = last_event_id
+
+    def feed(self, line: str) -> ServerSentEvent | None:
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\0" not in value:
+            self._id = value
+        elif name == "retry" and value.isdigit():
+            self.retry = int(value)
+        return None
+
+    def _dispatch(self) -> ServerSentEvent | None:
+        self.last_event_id = self._id
+        data, event = self._data, self._event or "message"
+        self._data, self._event = [], ""
+        if not data:
+            return None
+        return ServerSentEvent("\n".join(data), event, self._id)
