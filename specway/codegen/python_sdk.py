@@ -57,7 +57,6 @@ class PagePlan:
 
 
 @dataclass(frozen=True, slots=True)
-@dataclass(frozen=True, slots=True)
 class StreamPlan:
     """A ``text/event-stream`` method: what each event's ``data`` is decoded into."""
 
@@ -68,6 +67,7 @@ class StreamPlan:
     json: bool
 
 
+@dataclass(frozen=True, slots=True)
 class MethodPlan:
     """One SDK method: signature, request shape and return decoding."""
 
@@ -88,8 +88,8 @@ class MethodPlan:
     # The body argument that may also be passed by position, after the path ids: a body that
     # is not an object (``batch.execute([...])``) or an object's one required field.
     positional: str = ""
-
     stream: StreamPlan | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class ResourcePlan:
@@ -102,15 +102,20 @@ class ResourcePlan:
 
 @dataclass(frozen=True, slots=True)
 class BoundPlan:
-    """A model's own method: ``workspace.update(...)`` calls ``client.workspaces.update(
-    workspace.id, ...)`` on the client that returned the model."""
+    """A model's own methods: ``workspace.update(...)`` calls ``client.workspaces.update(
+    workspace.id, ...)`` on the client that returned the model; each of ``getters`` (resource,
+    method) reads a sub-resource: ``deployment.get_status()`` calls
+    ``client.deployments.get_status(deployment.id)``."""
 
     resource: str
-    method: MethodPlan
+    method: MethodPlan | None
     id_field: str
+    getters: tuple[tuple[str, MethodPlan], ...] = ()
 
     @property
     def keyword_args(self) -> tuple[ArgPlan, ...]:
+        if self.method is None:
+            return ()
         return tuple(a for a in self.method.args if a.location != "path")
 
 
@@ -135,6 +140,40 @@ def bound_models(
             if method.returns in bound or "id" not in names or names & _BOUND_NAMES:
                 continue
             bound[method.returns] = BoundPlan(resource.attribute, method, "id")
+    return _with_getters(resources, plans, bound)
+
+
+def _with_getters(
+    resources: tuple[ResourcePlan, ...], plans: dict[str, ModelPlan], bound: dict[str, BoundPlan]
+) -> dict[str, BoundPlan]:
+    """``bound`` plus each model's sub-resource getters: a ``get_<x>`` GET of the resource
+    ``<name>s`` whose one path parameter is ``<name>_id`` becomes a method of every returned
+    model called ``<name>`` or ``…<Name>`` that has an ``id`` (``ProjectDeployment`` gets
+    ``deployments.get_status(deployment_id)`` as ``get_status()``)."""
+    returned = sorted({m.returns for r in resources for m in r.methods if m.returns in plans})
+    for resource in resources:
+        for method in resource.methods:
+            paths = [a for a in method.args if a.location == "path"]
+            if (
+                method.http_method.upper() != "GET"
+                or not method.name.startswith("get_")
+                or method.page is not None
+                or method.response != "json"
+                or len(paths) != 1
+                or not paths[0].wire_name.endswith("_id")
+            ):
+                continue
+            stem = paths[0].wire_name.removesuffix("_id")
+            if resource.attribute != f"{stem}s":
+                continue
+            for name in returned:
+                names = {f.python_name for f in plans[name].fields}
+                own = {method.name, f"a{method.name}", "_client", "_async_client"}
+                if snake(name).split("_")[-1] != stem or "id" not in names or names & own:
+                    continue
+                found = bound.get(name) or BoundPlan(resource.attribute, None, "id")
+                getters = (*found.getters, (resource.attribute, method))
+                bound[name] = replace(found, getters=getters)
     return bound
 
 
@@ -232,10 +271,9 @@ class PythonSdkPlanner:
             idempotent=op.method in ("post", "patch"),
             page=page,
             iterator=op.sdk.python_iterator,
-        )
             stream=stream,
+        )
 
-    @staticmethod
     def _stream(self, op: Operation) -> StreamPlan | None:
         if not op.streams:
             return None
@@ -244,6 +282,7 @@ class PythonSdkPlanner:
         annotation = qualify(self.types.annotation(op.event_data))
         return StreamPlan(annotation, self.types.decode(op.event_data, "json.loads(data)"), True)
 
+    @staticmethod
     def _is_argument(p: Parameter) -> bool:
         if p.location == "cookie":
             return False
@@ -336,9 +375,9 @@ def client_imports(resources: tuple[ResourcePlan, ...], types: PythonTypes) -> d
             texts += [a.annotation for a in m.args] + [m.returns, m.decode, m.path]
             if m.page:
                 texts += [m.page.item_annotation, m.page.item_decode, m.page.response_decode]
-    names = {n for text in texts for n in _IDENT.findall(text)}
             if m.stream:
                 texts += [m.stream.item_annotation, m.stream.item_decode]
+    names = {n for text in texts for n in _IDENT.findall(text)}
     models = {types.named[n].model for n in types.named}
     union_decoders = {f"_decode_{a.model}" for a in types.aliases.values() if a.variants}
     return {
@@ -349,9 +388,9 @@ def client_imports(resources: tuple[ResourcePlan, ...], types: PythonTypes) -> d
         "unset": "Unset" in names,
         "builtins": "builtins" in names,
         "warnings": any(m.page for r in resources for m in r.methods),
-    }
         "streams": any(m.stream for r in resources for m in r.methods),
         "json": any(m.stream and m.stream.json for r in resources for m in r.methods),
+    }
 
 
 def model_imports(

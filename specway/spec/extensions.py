@@ -483,8 +483,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "examples": ["add_to_project"],
         "x-inheritance": "Operation only.",
     },
-    "x-specway-sdk": {
-        "title": "the generated SDKs' package, class and argument names",
     "x-specway-event-data": {
         "title": "what each server-sent event's `data` is",
         "type": "object",
@@ -505,6 +503,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "examples": [{"$ref": "#/components/schemas/LogLine"}],
         "x-inheritance": "Operation only.",
     },
+    "x-specway-sdk": {
+        "title": "the generated SDKs' package, class and argument names",
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -1043,6 +1043,7 @@ OPERATION_KEYS = frozenset(
         "x-specway-envelope",
         "x-specway-part",
         "x-specway-sdk-name",
+        "x-specway-event-data",
     }
 )
 PATH_KEYS = OPERATION_KEYS - {
@@ -1109,7 +1110,6 @@ class OperationRateLimit:
 
 @dataclass(frozen=True, slots=True)
 class ErrorsConfig:
-        "x-specway-event-data",
     """How errors leave: envelope ``style``, code spelling and detail layout.
 
     ``codes`` renames codes (``{not_found: RESOURCE_NOT_FOUND}``), applied before
