@@ -15,7 +15,7 @@ from typing import Any, cast
 from starlette.responses import StreamingResponse
 
 from handlers.services import monitoring, resource_samples
-from handlers.services.projects import get_project
+from handlers.services.projects import ProjectStore
 from specway import context
 from specway.errors import BadRequest, ServiceUnavailable
 from specway.pagination import list_response, page_request
@@ -47,9 +47,8 @@ def _recorder() -> TrafficRecorder:
 
 async def _project_key(project_id: str) -> tuple[str, str]:
     """``(project id, organisation key)`` of a project visible to the caller (404 otherwise)."""
-    async with context.database().session() as session:
-        project = await get_project(session, _org(), project_id)
-    return project.id, _org() or ""
+    project = await ProjectStore(context.database()).get(_org(), project_id)
+    return project["id"], _org() or ""
 
 
 async def get_project_metrics(
@@ -63,9 +62,9 @@ async def get_project_metrics(
     recorder = _recorder()
     project, org = await _project_key(project_id)
     await recorder.flush()
-    async with context.database().session() as session:
-        rows = await store.series(session, project, org, window.first, window.end, window.step)
-        resources = await resource_samples.resource_series(session, _org(), project, window)
+    database = context.database()
+    rows = await store.series(database, project, org, window.first, window.end, window.step)
+    resources = await resource_samples.resource_series(database, _org(), project, window)
     body = {
         "project_id": project,
         "start_time": format_timestamp(start),
@@ -79,9 +78,8 @@ async def get_project_metrics(
 async def record_resource_samples(project_id: str, body: dict[str, Any]) -> Response:
     """Store the CPU and memory samples the project's runtime reports (one statement)."""
     samples = resource_samples.read_samples(body["samples"], datetime.now(UTC))
-    async with context.database().session() as session, session.begin():
-        project = await get_project(session, _org(), project_id)
-        await resource_samples.store_samples(session, _org(), project.id, samples)
+    project, _ = await _project_key(project_id)
+    await resource_samples.store_samples(context.database(), _org(), project, samples)
     return {"accepted": len(samples)}, 202
 
 
@@ -112,19 +110,18 @@ async def get_project_logs(
     recorder = _recorder()
     project, org = await _project_key(project_id)
     await recorder.flush()
-    async with context.database().session() as session:
-        rows, total = await store.read_logs(
-            session,
-            project,
-            org,
-            start=start,
-            end=end,
-            levels=levels,
-            component=component,
-            descending=order != "asc",
-            offset=request.offset,
-            limit=request.per_page,
-        )
+    rows, total = await store.read_logs(
+        context.database(),
+        project,
+        org,
+        start=start,
+        end=end,
+        levels=levels,
+        component=component,
+        descending=order != "asc",
+        offset=request.offset,
+        limit=request.per_page,
+    )
     items = [_line_dict(row) for row in rows]
     query = {
         "start_time": start_time,
@@ -167,18 +164,17 @@ async def stream_project_logs(
             return []
         await recorder.flush()
         since = datetime.fromtimestamp(after / 1_000_000, UTC)
-        async with context.database().session() as session:
-            rows, _ = await store.read_logs(
-                session,
-                project,
-                org,
-                start=since,
-                end=None,
-                levels=levels,
-                component=component,
-                descending=False,
-                limit=REPLAY_LIMIT,
-            )
+        rows, _ = await store.read_logs(
+            context.database(),
+            project,
+            org,
+            start=since,
+            end=None,
+            levels=levels,
+            component=component,
+            descending=False,
+            limit=REPLAY_LIMIT,
+        )
         lines = [
             LogLine(project, org, r.timestamp, r.level, r.component, r.message, r.request_id)
             for r in rows

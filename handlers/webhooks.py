@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.services.projects import get_project
+from handlers.services.projects import ProjectStore
 from specway import context
 from specway.parts.webhooks.handlers import create_endpoint_for, organization
 
@@ -16,8 +16,7 @@ Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
 
 async def create_project_webhook(project_id: str, body: dict[str, Any]) -> Response:
-    async with context.database().session() as session:
-        project = await get_project(session, organization(), project_id)
-    data = await create_endpoint_for(project.id, body)
+    project = await ProjectStore(context.database()).get(organization(), project_id)
+    data = await create_endpoint_for(project["id"], body)
     base = context.path().rsplit("/projects/", 1)[0]
     return data, 201, {"Location": f"{base}/webhooks/{data['id']}"}

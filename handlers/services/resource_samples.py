@@ -8,17 +8,19 @@ samples is ``null``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Integer, Table, bindparam, func, insert, select
 
 from handlers.models_monitoring import ResourceSample
 from handlers.services.monitoring import SeriesWindow, parse_time
 from specway.errors import BadRequest
 from specway.ids import rfc3339
+from specway.storage.database import Database
+from specway.storage.prepared import Prepared
 
 # Metric name -> unit, in the order series are shown.
 RESOURCES: dict[str, str] = {"cpu": "percent", "memory": "MiB"}
@@ -47,13 +49,36 @@ def read_samples(raw: Sequence[dict[str, Any]], now: datetime) -> list[tuple[str
     return out
 
 
+_SAMPLES = cast(Table, ResourceSample.__table__)
+_INSERT = Prepared(insert(_SAMPLES))
+
+
+@functools.cache
+def _series_statement(no_org: bool) -> Prepared:
+    """The means per metric and slot; samples of no organisation (authentication off) when
+    ``no_org``."""
+    org = _SAMPLES.c.organization_id
+    first = bindparam("first", type_=Integer)
+    slot = ((_SAMPLES.c.minute - first) // bindparam("step", type_=Integer)).label("slot")
+    return Prepared(
+        select(_SAMPLES.c.metric, slot, func.avg(_SAMPLES.c.value))
+        .where(
+            _SAMPLES.c.project_id == bindparam("project_id"),
+            org.is_(None) if no_org else org == bindparam("organization_id"),
+            _SAMPLES.c.minute >= first,
+            _SAMPLES.c.minute < bindparam("end", type_=Integer),
+        )
+        .group_by(_SAMPLES.c.metric, slot)
+    )
+
+
 async def store_samples(
-    session: AsyncSession,
+    database: Database,
     organization_id: str | None,
     project_id: str,
     samples: list[tuple[str, datetime, float]],
 ) -> None:
-    """All of ``samples`` in one statement."""
+    """All of ``samples`` in one write."""
     rows = [
         {
             "organization_id": organization_id,
@@ -65,26 +90,23 @@ async def store_samples(
         }
         for metric, at, value in samples
     ]
-    await session.execute(insert(ResourceSample), rows)
+    await database.write([(_INSERT, rows)])
 
 
 async def resource_series(
-    session: AsyncSession, organization_id: str | None, project_id: str, window: SeriesWindow
+    database: Database, organization_id: str | None, project_id: str, window: SeriesWindow
 ) -> dict[str, Any]:
     """``{cpu: {unit, values}, memory: {unit, values}}``: the mean of each interval's samples
     (``null`` where there are none), one point per interval of ``window``."""
-    slot = ((ResourceSample.minute - window.first) // window.step).label("slot")
-    query = (
-        select(ResourceSample.metric, slot, func.avg(ResourceSample.value))
-        .where(
-            ResourceSample.project_id == project_id,
-            ResourceSample.organization_id == organization_id,
-            ResourceSample.minute >= window.first,
-            ResourceSample.minute < window.end,
-        )
-        .group_by(ResourceSample.metric, slot)
-    )
-    means = {(m, int(s)): float(v) for m, s, v in await session.execute(query)}
+    params = {
+        "project_id": project_id,
+        "organization_id": organization_id,
+        "first": window.first,
+        "step": window.step,
+        "end": window.end,
+    }
+    rows = await database.rows(_series_statement(organization_id is None), params)
+    means = {(m, int(s)): float(v) for m, s, v in rows}
     series: dict[str, Any] = {}
     for metric, unit in RESOURCES.items():
         values = []

@@ -14,9 +14,10 @@ from starlette.testclient import TestClient
 
 
 @pytest.fixture
-def client(platform_app: Callable[..., TestClient]) -> TestClient:
+def client(platform_app: Callable[..., TestClient], database_url: str) -> TestClient:
+    """On SQLite and PostgreSQL (the reads are prebuilt statements on each)."""
     # A stream that never sees its line ends (and fails the test) instead of hanging.
-    return platform_app(log_stream_max_seconds=20.0)
+    return platform_app(log_stream_max_seconds=20.0, database_url=database_url)
 
 
 def total(metrics: dict[str, Any], name: str) -> float:
