@@ -13,19 +13,32 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from specway import context
 from specway.errors import BadRequest, Forbidden
 from specway.ids import as_utc, parse_timestamp, utcnow
 from specway.pagination import PageRequest
+from specway.parts.api_keys.store import ApiKeyStore, KeySpec, StoredKey
 from specway.plugins.auth import AuthRuntime
-from specway.plugins.auth import api_keys as store
-from specway.plugins.auth.models import ApiKey
+from specway.plugins.auth import api_keys as checks
 from specway.principal import Principal
 
+# What the functions below take: the store, or (projects whose handlers still open a
+# session, e.g. examples/versiontwo) an AsyncSession, which is not used: the store of the
+# request's database serves them too.
+Keys = ApiKeyStore | AsyncSession
 
-def key_to_dict(key: ApiKey, organization_plan: str | None) -> dict[str, Any]:
-    """The key's metadata; ``plan`` is the tier it is limited by (an operator's override for
-    this key, else its organisation's plan; ``None``: the spec's default tier)."""
-    return {**key.metadata_dict(), "plan": key.plan or organization_plan}
+
+def key_store(runtime: AuthRuntime) -> ApiKeyStore:
+    """The API keys of the request's database, minted with the auth plugin's hasher."""
+    return ApiKeyStore(context.database(), runtime.hasher, runtime.key_format)
+
+
+def _store(keys: Keys, runtime: AuthRuntime | None = None) -> ApiKeyStore:
+    if isinstance(keys, ApiKeyStore):
+        return keys
+    from specway.parts.access import auth_runtime
+
+    return key_store(runtime or auth_runtime())
 
 
 def _owner(principal: Principal) -> str:
@@ -33,9 +46,9 @@ def _owner(principal: Principal) -> str:
     return str(principal.account_id)
 
 
-def _mode(principal: Principal) -> bool | None:
+def _test_only(principal: Principal) -> bool:
     """Only test-mode keys for a test-mode caller; every key otherwise."""
-    return True if principal.test_mode else None
+    return principal.test_mode
 
 
 def _expiry(raw: Any) -> datetime | None:
@@ -43,57 +56,43 @@ def _expiry(raw: Any) -> datetime | None:
 
 
 async def create_api_key(
-    session: AsyncSession, runtime: AuthRuntime, principal: Principal, body: dict[str, Any]
+    keys: Keys, runtime: AuthRuntime, principal: Principal, body: dict[str, Any]
 ) -> dict[str, Any]:
     """Mint a key in the caller's organisation; 403 naming scopes the caller does not hold."""
     valid = runtime.spec.scopes
-    scopes = store.check_scopes(body.get("scopes") or [], valid)
+    scopes = checks.check_scopes(body.get("scopes") or [], valid)
     missing = sorted(set(scopes) - principal.scopes)
     if missing:
         raise Forbidden(
             f"You cannot grant scopes you do not hold: {', '.join(missing)}",
             details={"missing_scopes": missing},
         )
-    created = await store.create_api_key(
-        session,
-        hasher=runtime.hasher,
-        key_format=runtime.key_format,
-        organization_id=_owner(principal),
+    spec = KeySpec(
         name=body["name"],
         scopes=scopes,
-        valid_scopes=valid,
+        allowed_ips=checks.check_allowed_ips(body.get("allowed_ips") or []),
+        expires_at=checks.check_expiry(_expiry(body.get("expires_at"))),
         created_by=principal.user_id,
-        expires_at=_expiry(body.get("expires_at")),
-        allowed_ips=body.get("allowed_ips") or [],
         test_mode=principal.test_mode or bool(body.get("test_mode", False)),
     )
-    plan = await store.organization_plan(session, _owner(principal))
-    return {**key_to_dict(created.row, plan), "key": created.secret}
+    return await _store(keys, runtime).create(_owner(principal), spec)
 
 
 async def list_api_keys(
-    session: AsyncSession, principal: Principal, page: PageRequest
+    keys: Keys, principal: Principal, page: PageRequest
 ) -> tuple[list[dict[str, Any]], int]:
-    rows, total = await store.list_api_keys(
-        session,
-        _owner(principal),
-        offset=page.offset,
-        limit=page.per_page,
-        test_mode=_mode(principal),
-    )
-    plan = await store.organization_plan(session, _owner(principal))
-    return [key_to_dict(k, plan) for k in rows], total
+    return await _store(keys).page(_owner(principal), page, test_only=_test_only(principal))
 
 
-async def get_api_key(session: AsyncSession, principal: Principal, key_id: str) -> dict[str, Any]:
-    key = await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
-    return key_to_dict(key, await store.organization_plan(session, _owner(principal)))
+async def get_api_key(keys: Keys, principal: Principal, key_id: str) -> dict[str, Any]:
+    stored = await _store(keys).get(_owner(principal), key_id, test_only=_test_only(principal))
+    return stored.record
 
 
-def _may_manage(principal: Principal, key: ApiKey, verb: str) -> None:
+def _may_manage(principal: Principal, key: StoredKey, verb: str) -> None:
     """Admins manage any key of their organisation; others only keys they made (403)."""
     if principal.role != "admin" and (
-        principal.user_id is None or key.created_by != principal.user_id
+        principal.user_id is None or key.record["created_by"] != principal.user_id
     ):
         raise Forbidden(
             f"Only admins can {verb} keys made by someone else",
@@ -101,15 +100,16 @@ def _may_manage(principal: Principal, key: ApiKey, verb: str) -> None:
         )
 
 
-async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: str) -> None:
+async def revoke_api_key(keys: Keys, principal: Principal, key_id: str) -> None:
     """Admins revoke any key of their organisation; others only keys they made."""
-    key = await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
+    store = _store(keys)
+    key = await store.get(_owner(principal), key_id, test_only=_test_only(principal))
     _may_manage(principal, key, "revoke")
-    await store.revoke_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
+    await store.revoke(key_id)
 
 
 async def rotate_api_key(
-    session: AsyncSession,
+    keys: Keys,
     runtime: AuthRuntime,
     principal: Principal,
     key_id: str,
@@ -118,33 +118,18 @@ async def rotate_api_key(
     """A new key with the old one's name, scopes, allow-list, expiry, creator and mode; the old
     one is revoked now or expires after ``expire_current_in`` seconds. The caller invalidates
     auth caches."""
-    key = await store.get_api_key(session, _owner(principal), key_id, test_mode=_mode(principal))
+    store = _store(keys, runtime)
+    key = await store.get(_owner(principal), key_id, test_only=_test_only(principal))
     _may_manage(principal, key, "rotate")
-    if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():
+    current = as_utc(key.expires_at) if key.expires_at is not None else None
+    if current is not None and current <= utcnow():
         raise BadRequest(
             "This key has expired and cannot be rotated; create a new one",
-            details={"reason": "expired", "key_id": key.id},
+            details={"reason": "expired", "key_id": key_id},
         )
+    key = StoredKey(key.record, key.plan, current)
     grace = int((body or {}).get("expire_current_in") or 0)
-    created = await store.create_api_key(
-        session,
-        hasher=runtime.hasher,
-        key_format=runtime.key_format,
-        organization_id=key.organization_id,
-        name=key.name,
-        scopes=list(key.scopes or []),
-        created_by=key.created_by,
-        expires_at=key.expires_at,
-        allowed_ips=list(key.allowed_ips or []),
-        plan=key.plan,
-        test_mode=key.test_mode,
-    )
     if grace == 0:
-        key.revoked_at = utcnow()
-    else:
-        ends = utcnow() + timedelta(seconds=grace)
-        current = as_utc(key.expires_at) if key.expires_at is not None else None
-        key.expires_at = ends if current is None else min(current, ends)
-    await session.flush()
-    plan = await store.organization_plan(session, _owner(principal))
-    return {**key_to_dict(created.row, plan), "key": created.secret}
+        return await store.rotate(key, None, revoke=True)
+    ends = utcnow() + timedelta(seconds=grace)
+    return await store.rotate(key, ends if current is None else min(current, ends), revoke=False)
