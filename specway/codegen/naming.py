@@ -18,6 +18,7 @@ Names that still collide fall back to the full operationId in snake case; an ope
 
 from __future__ import annotations
 
+import json
 import keyword
 from dataclasses import dataclass
 
@@ -268,12 +269,18 @@ class SdkNames:
     async_client_class: str
     env_var: str
     ts_client_class: str = "Client"
+    # ``require(package)`` is the client class itself (``x-specway-sdk.typescript.default_export``).
+    ts_default_export: bool = False
     go_module: str = ""
     go_package: str = ""
     # A second name of the Python client's credential argument (``token``) and what goes
     # before the credential in its header (``Token ``).
     credential_alias: str = ""
     credential_prefix: str = ""
+    # ``x-specway-sdk.cli``: the console script (empty: no CLI) and its commands, each
+    # (words, operationId, defaults as JSON text).
+    cli_name: str = ""
+    cli_commands: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def from_title(cls, title: str) -> SdkNames:
@@ -291,6 +298,7 @@ class SdkNames:
             env_var=f"{stem.upper()}_API_KEY",
             go_module=f"github.com/{stem}/{stem}-go",
             go_package=stem,
+            cli_name=f"{stem}-client",
         )
 
     @classmethod
@@ -305,13 +313,17 @@ class SdkNames:
         credential = config.get("credential") or {}
         package = str(python.get("package") or names.python_package)
         client = str(python.get("client") or names.client_class)
+        distribution = str(
+            python.get("distribution")
+            or (package.replace("_", "-") if "package" in python else "")
+            or names.python_distribution
+        )
+        cli = config.get("cli", {})
+        cli = cli if isinstance(cli, dict) else None
+        commands = (cli or {}).get("commands") or {}
         return cls(
             python_package=package,
-            python_distribution=str(
-                python.get("distribution")
-                or (package.replace("_", "-") if "package" in python else "")
-                or names.python_distribution
-            ),
+            python_distribution=distribution,
             npm_package=str(typescript.get("package") or names.npm_package),
             client_class=client,
             async_client_class=str(
@@ -320,8 +332,18 @@ class SdkNames:
             ),
             env_var=names.env_var,
             ts_client_class=str(typescript.get("client") or names.ts_client_class),
+            ts_default_export=bool(typescript.get("default_export", False)),
             go_module=str(go.get("module") or names.go_module),
             go_package=str(go.get("package") or names.go_package),
             credential_alias=str(credential.get("alias") or ""),
             credential_prefix=str(credential.get("prefix") or ""),
+            cli_name="" if cli is None else str(cli.get("name") or distribution),
+            cli_commands=tuple(
+                (
+                    str(words),
+                    str(target if isinstance(target, str) else target.get("operation")),
+                    json.dumps({} if isinstance(target, str) else target.get("defaults") or {}),
+                )
+                for words, target in commands.items()
+            ),
         )

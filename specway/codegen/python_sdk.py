@@ -22,6 +22,7 @@ from typing import Any
 from specway.codegen.ir import ApiIR, Operation, Parameter
 from specway.codegen.naming import python_identifier
 from specway.codegen.parse import CodegenError
+from specway.codegen.python_cli import cli_files
 from specway.codegen.python_types import AliasPlan, ModelPlan, PythonTypes, py_literal
 from specway.codegen.quickstart import quickstart
 from specway.codegen.render import environment, render
@@ -514,4 +515,5 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         f"{package}/_client.py": render(env, "client.py.j2", asynchronous=False, **context),
         f"{package}/_async_client.py": render(env, "client.py.j2", asynchronous=True, **context),
     }
+    files.update(cli_files(ir, planner, resources, env))
     return files

@@ -56,6 +56,8 @@ CORS_DEFAULT_EXPOSE = (
 # ``examples``) and two of specway's own, ``x-inheritance`` and ``x-example-at`` (the level the
 # example is shown at, when not the first allowed one), for the generated extension reference
 # (``docs/extensions.md``, :mod:`specway.codegen.extensions_doc`); validators ignore them.
+# A CLI command: words of lowercase letters, digits and dashes (``keys generate``).
+_CLI_WORDS = "^[a-z][a-z0-9-]*( [a-z][a-z0-9-]*)*$"
 _POLICY = {
     "type": "object",
     "additionalProperties": False,
@@ -636,6 +638,65 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         },
                     },
                 },
+            },
+            "cli": {
+                "oneOf": [
+                    {"const": False},
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "name": {
+                                "type": "string",
+                                "pattern": "^[a-z][a-z0-9-]*$",
+                                "description": "The console script (`[project.scripts]`); its "
+                                "upper case names the environment variables (`KEYNEST_TOKEN`, "
+                                "`KEYNEST_BASE_URL`) and its config file "
+                                "(`~/.config/keynest/config.json`). Default: the Python "
+                                "distribution's name (`keynest-client`).",
+                                "examples": ["keynest"],
+                            },
+                            "commands": {
+                                "type": "object",
+                                "propertyNames": {"pattern": _CLI_WORDS},
+                                "additionalProperties": {
+                                    "oneOf": [
+                                        {"type": "string"},
+                                        {
+                                            "type": "object",
+                                            "additionalProperties": False,
+                                            "required": ["operation"],
+                                            "properties": {
+                                                "operation": {"type": "string"},
+                                                "defaults": {"type": "object"},
+                                            },
+                                        },
+                                    ]
+                                },
+                                "description": "Command words → an operationId, or "
+                                "`{operation, defaults}` where `defaults` gives parameters or "
+                                "body fields (by wire name) their value when the option is not "
+                                "passed. Beside the `<resource> <method>` commands every "
+                                "client method gets; a command of the same words replaces one.",
+                                "examples": [
+                                    {
+                                        "env export": "exportEnvironment",
+                                        "keys generate": {
+                                            "operation": "createApiKey",
+                                            "defaults": {"name": "CLI key"},
+                                        },
+                                    }
+                                ],
+                            },
+                        },
+                    },
+                ],
+                "description": "The command-line tool generated with the Python SDK "
+                "(`<package>/_cli.py`, stdlib argparse over the SDK client): `false` for none. "
+                "Credentials come from `--token`, `<NAME>_TOKEN`, or the file `<name> config "
+                "set-token TOKEN` writes; responses print as JSON (text ones raw), `--output "
+                "FILE` writes them to a file.",
+                "examples": [{"name": "keynest", "commands": {"env export": "exportEnvironment"}}],
             },
         },
         "description": "Names of the generated SDKs where the defaults derived from "
