@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from specway.codegen.python_types import AliasPlan, ModelPlan, PythonTypes, py_l
 from specway.codegen.quickstart import quickstart
 from specway.codegen.render import environment, render
 from specway.spec import Problem
+from specway.spec.naming import snake
 
 RESERVED_ARGUMENTS = frozenset({"request_options", "self"})
 _SKIPPED_HEADERS = frozenset({"idempotency-key"})
@@ -103,15 +104,20 @@ class ResourcePlan:
 
 @dataclass(frozen=True, slots=True)
 class BoundPlan:
-    """A model's own method: ``workspace.update(...)`` calls ``client.workspaces.update(
-    workspace.id, ...)`` on the client that returned the model."""
+    """A model's own methods: ``workspace.update(...)`` calls ``client.workspaces.update(
+    workspace.id, ...)`` on the client that returned the model; each of ``getters`` (resource,
+    method) reads a sub-resource: ``deployment.get_status()`` calls
+    ``client.deployments.get_status(deployment.id)``."""
 
     resource: str
-    method: MethodPlan
+    method: MethodPlan | None
     id_field: str
+    getters: tuple[tuple[str, MethodPlan], ...] = ()
 
     @property
     def keyword_args(self) -> tuple[ArgPlan, ...]:
+        if self.method is None:
+            return ()
         return tuple(a for a in self.method.args if a.location != "path")
 
 
@@ -136,6 +142,40 @@ def bound_models(
             if method.returns in bound or "id" not in names or names & _BOUND_NAMES:
                 continue
             bound[method.returns] = BoundPlan(resource.attribute, method, "id")
+    return _with_getters(resources, plans, bound)
+
+
+def _with_getters(
+    resources: tuple[ResourcePlan, ...], plans: dict[str, ModelPlan], bound: dict[str, BoundPlan]
+) -> dict[str, BoundPlan]:
+    """``bound`` plus each model's sub-resource getters: a ``get_<x>`` GET of the resource
+    ``<name>s`` whose one path parameter is ``<name>_id`` becomes a method of every returned
+    model called ``<name>`` or ``…<Name>`` that has an ``id`` (``ProjectDeployment`` gets
+    ``deployments.get_status(deployment_id)`` as ``get_status()``)."""
+    returned = sorted({m.returns for r in resources for m in r.methods if m.returns in plans})
+    for resource in resources:
+        for method in resource.methods:
+            paths = [a for a in method.args if a.location == "path"]
+            if (
+                method.http_method.upper() != "GET"
+                or not method.name.startswith("get_")
+                or method.page is not None
+                or method.response != "json"
+                or len(paths) != 1
+                or not paths[0].wire_name.endswith("_id")
+            ):
+                continue
+            stem = paths[0].wire_name.removesuffix("_id")
+            if resource.attribute != f"{stem}s":
+                continue
+            for name in returned:
+                names = {f.python_name for f in plans[name].fields}
+                own = {method.name, f"a{method.name}", "_client", "_async_client"}
+                if snake(name).split("_")[-1] != stem or "id" not in names or names & own:
+                    continue
+                found = bound.get(name) or BoundPlan(resource.attribute, None, "id")
+                getters = (*found.getters, (resource.attribute, method))
+                bound[name] = replace(found, getters=getters)
     return bound
 
 
