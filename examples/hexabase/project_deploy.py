@@ -17,6 +17,7 @@ is rolling it out) → ``running`` (completed) or ``failed``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from handlers.models import Project
 from handlers.models_deployments import Deployment
 from handlers.services import deployments as deployment_service
 from handlers.services import projects as project_service
-from specway.errors import NotFound, UnprocessableEntity
+from specway.errors import BadRequest, NotFound, UnprocessableEntity
 from specway.ids import rfc3339
 
 PHASES = {
@@ -37,13 +38,31 @@ PHASES = {
     "failed": "failed",
 }
 DEFAULT_VERSION = "0.0.0"
+_SECRET_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def _is_reference(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) == {"from_secret"}
+        and isinstance(value["from_secret"], str)
+        and _SECRET_NAME.fullmatch(value["from_secret"]) is not None
+    )
 
 
 async def check_environment(
     session: AsyncSession, organization_id: str | None, workspace_id: str, env: dict[str, Any]
 ) -> dict[str, Any]:
     """``env`` as stored: literals as given, ``{"from_secret": name}`` kept as the reference
-    once the workspace is known to hold that secret (422 naming ``environment.<VAR>`` if not)."""
+    once the workspace is known to hold that secret (422 naming ``environment.<VAR>`` if not;
+    400 naming it for a value of another shape)."""
+    for var, value in env.items():
+        if not (isinstance(value, str) or _is_reference(value)):
+            reason = 'expected a string or {"from_secret": "<secret name>"}'
+            raise BadRequest(
+                f"Invalid 'environment.{var}': {reason}",
+                details=[{"field": f"environment.{var}", "in": "body", "reason": reason}],
+            )
     wanted = {k: v["from_secret"] for k, v in env.items() if isinstance(v, dict)}
     if wanted:
         query = select(WorkspaceSecret.name).where(

@@ -229,6 +229,11 @@ def test_deploy_resolves_secrets_and_reports_its_phase(
     assert [p["name"] for p in projects] == ["my-app"]
     unknown = client.get("/v1/deployments/dep_nothere/status", headers=auth)
     assert error_of(unknown, 404)["code"] == "RESOURCE_NOT_FOUND"
+    for bad in ({"from_secret": "api-key", "x": 1}, {"from_secret": "no spaces"}, 42, ["a"]):
+        wrong = client.post(
+            "/v1/deployments", json={**body, "environment": {"API_KEY": bad}}, headers=auth
+        )
+        assert error_of(wrong, 400)["details"]["field"] == "environment.API_KEY", bad
     no_ws = client.post(
         "/v1/deployments", json={**body, "workspace_id": "ws_nothere"}, headers=auth
     )

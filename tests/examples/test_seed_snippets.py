@@ -20,6 +20,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -266,6 +267,102 @@ def test_hexabase_ip_whitelist_takes_the_list_by_position(hexabase: Example) -> 
     finally:
         client.security.update_ip_whitelist([])
         client.close()
+
+
+def test_hexabase_project_deployment(hexabase: Example) -> None:
+    """The seed's "Project Deployment": ``client.projects.deploy(workspace_id=..., name=...,
+    source=..., environment={..., "API_KEY": {"from_secret": "api-key"}})``, then
+    ``deployment.get_status().phase``. The seed's ``ws_123`` is a workspace made first, holding
+    the ``api-key`` secret the environment refers to (without it the deploy is 422)."""
+    from hexabase import Client, ProjectDeployment, UnprocessableEntityError
+
+    client = Client(api_key=hexabase.api_key, base_url=hexabase.url)
+    ws_123 = client.workspaces.create(name="deploys").id
+    environment = {"DATABASE_URL": "postgresql://...", "API_KEY": {"from_secret": "api-key"}}
+    with pytest.raises(UnprocessableEntityError, match=r"environment\.API_KEY"):
+        client.projects.deploy(
+            workspace_id=ws_123,
+            name="my-app",
+            source="github.com/myorg/myapp",
+            environment=environment,
+        )
+    client.secrets.set(ws_123, "api-key", value="sk_live_abcd1234")
+
+    # Deploy a project
+    deployment = client.projects.deploy(
+        workspace_id=ws_123,
+        name="my-app",
+        source="github.com/myorg/myapp",
+        environment={
+            "DATABASE_URL": "postgresql://...",
+            "API_KEY": {"from_secret": "api-key"},
+        },
+    )
+
+    # Check deployment status
+    status = deployment.get_status()
+    print(f"Status: {status.phase}")
+
+    assert isinstance(deployment, ProjectDeployment)
+    assert (deployment.name, deployment.workspace_id) == ("my-app", ws_123)
+    assert status.phase in {"pending", "building", "running"}
+    deadline = time.monotonic() + 10
+    while status.phase != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = deployment.get_status()
+    assert (status.phase, status.status, status.deployment_id) == (
+        "running",
+        "completed",
+        deployment.id,
+    )
+    with pytest.raises(TypeError, match="not returned by a Client"):
+        ProjectDeployment.from_dict(deployment.to_dict()).get_status()
+    client.close()
+
+
+def test_hexabase_resource_monitoring(hexabase: Example) -> None:
+    """The seed's "Resource Monitoring": ``client.metrics.query(workspace_id=..., metric=
+    "cpu_usage", period="1h")`` over samples a workload reported, and ``client.alerts.create(
+    name="High CPU", condition="avg(cpu_usage) > 80", duration="5m", notifications=[...])``
+    that fires when the reported CPU crosses 80."""
+    from hexabase import BadRequestError, Client
+
+    client = Client(api_key=hexabase.api_key, base_url=hexabase.url)
+    ws_123 = client.workspaces.create(name="monitored").id
+
+    # Set up alerts
+    alert = client.alerts.create(
+        name="High CPU",
+        condition="avg(cpu_usage) > 80",
+        duration="5m",
+        notifications=["email:ops@example.com"],
+    )
+
+    reported = client.metrics.report_samples(
+        ws_123,
+        samples=[{"metric": "cpu_usage", "value": 95.0}, {"metric": "cpu_usage", "value": 85.0}],
+    )
+
+    # Get metrics
+    metrics = client.metrics.query(workspace_id=ws_123, metric="cpu_usage", period="1h")
+
+    assert (metrics.metric, metrics.unit, metrics.samples, metrics.value) == (
+        "cpu_usage",
+        "percent",
+        2,
+        90.0,
+    )
+    assert [p.value for p in metrics.data if p.value is not None] == [90.0]
+    assert reported.alerts_triggered == [alert.id]
+    assert client.alerts.get(alert.id).state == "firing"
+    assert client.alerts.acknowledge(alert.id).state == "acknowledged"
+    with pytest.raises(BadRequestError) as bad_condition:
+        client.alerts.create(name="bad", condition="avg(cpu_usage) >> 80", duration="5m")
+    assert bad_condition.value.details["field"] == "condition"
+    with pytest.raises(BadRequestError) as bad_period:
+        client.metrics.query(workspace_id=ws_123, metric="cpu_usage", period="2h")
+    assert bad_period.value.details["field"] == "period"
+    client.close()
 
 
 def test_hexabase_typescript_snippet(hexabase: Example, node: str, tmp_path: Path) -> None:
