@@ -48,14 +48,14 @@ S_YC = "test_seed_yourcompany.py"
 S_KN = "test_seed_keynest.py"
 SDK = "test_examples_sdk.py"
 SNIP = "test_seed_snippets.py"
+CLI = "test_seed_cli.py"
 
 ITEMS: dict[str, list[Item]] = {
     "versiontwo": [
         served("Base URL `/v1`, Bearer API keys", f"{V2}::test_documented_requests_replay"),
-        gap(
+        served(
             "Keys from the `version2 keys generate|list|revoke` CLI",
-            "the CLI is specway's: `specway keys generate|list|revoke --spec "
-            "examples/versiontwo/openapi.yaml`",
+            f"{CLI}::test_version2_keys_generate_list_revoke",
         ),
         served(
             "100 requests per minute per API key",
@@ -434,7 +434,11 @@ ITEMS: dict[str, list[Item]] = {
             "`variables.create(environment_id=…)`",
             f"{SNIP}::test_keynest_python_sdk_snippet",
         ),
-        gap("CLI `keynest env export`", "specway ships no per-API CLI"),
+        served(
+            "CLI `keynest config set-token`, `projects list`, `env export|import` (installed "
+            "with the generated Python SDK, not npm)",
+            f"{CLI}::test_keynest_cli_as_the_seed_shows_it",
+        ),
     ],
 }
 
