@@ -36,10 +36,19 @@ def locked() -> dict[str, str]:
     return pins
 
 
-def imported_top_level_modules() -> set[str]:
-    """Top-level names of every absolute import in the package's modules."""
+def dev_extra() -> dict[str, Requirement]:
+    """The ``dev`` extra: what the repository's own projects (``handlers/``, ``examples/``)
+    and tools need beside the package."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    requirements = [Requirement(r) for r in project["optional-dependencies"]["dev"]]
+    return {canonicalize_name(r.name): r for r in requirements}
+
+
+def imported_top_level_modules(*folders: Path) -> set[str]:
+    """Top-level names of every absolute import in the modules under ``folders`` (default:
+    the package)."""
     names: set[str] = set()
-    for path in PACKAGE.rglob("*.py"):
+    for path in (p for folder in folders or (PACKAGE,) for p in folder.rglob("*.py")):
         tree = ast.parse(path.read_text("utf-8"), str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -76,3 +85,25 @@ def test_every_third_party_import_is_a_declared_dependency() -> None:
     assert not missing, "imported by specway but not in pyproject's dependencies: " + "; ".join(
         missing
     )
+
+
+def test_the_repository_projects_imports_are_declared_and_pinned() -> None:
+    """``handlers/`` and ``examples/`` may import what the package declares or the ``dev`` extra
+    adds (e.g. graphql-core for examples/hexabase's GraphQL endpoint), pinned in the lock."""
+    wanted = {**declared(), **dev_extra()}
+    pins = locked()
+    distributions = packages_distributions()
+    local = {"specway", "handlers", "examples", "tests", "__future__"}
+    missing: list[str] = []
+    for module in sorted(imported_top_level_modules(ROOT / "handlers", ROOT / "examples")):
+        if module in sys.stdlib_module_names or module in local:
+            continue
+        owners = {canonicalize_name(d) for d in distributions.get(module, [])} & set(wanted)
+        if not owners:
+            missing.append(module)
+        for owner in owners:
+            assert owner in pins, f"{owner} is not pinned in requirements/lock.txt"
+            assert wanted[owner].specifier.contains(pins[owner], prereleases=True), (
+                f"requirements/lock.txt pins {owner}=={pins[owner]}, outside {wanted[owner]}"
+            )
+    assert not missing, "imported by handlers/ or examples/ but not declared: " + ", ".join(missing)

@@ -193,7 +193,11 @@ ITEMS: dict[str, list[Item]] = {
             "`client.batch.execute(operations)` with a positional list",
             f"{SNIP}::test_hexabase_batch_execute_takes_the_operations_list",
         ),
-        gap("GraphQL queries", "specway serves REST only"),
+        served(
+            "GraphQL query `GetWorkspaceDetails` (workspace → projects → deployments)",
+            "test_hexabase_graphql.py::"
+            "test_seed_graphql_query_reads_workspace_projects_and_deployments",
+        ),
         gap(
             "`client.logs.stream(deployment_id=…)`",
             "log streaming per deployment (SSE with resume) is not built for Hexabase",
