@@ -92,7 +92,7 @@ def generated(
 
 def parse(cli: ModuleType, line: str) -> argparse.Namespace:
     parser = cli.build_parser()
-    args = parser.parse_args(line.split())
+    args: argparse.Namespace = parser.parse_args(line.split())
     cli._arguments(parser, args)
     return args
 
