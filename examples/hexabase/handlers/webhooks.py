@@ -25,8 +25,7 @@ async def create_webhook(body: dict[str, Any]) -> reference.Response:
     fields = dict(body)
     workspace_id = fields.pop("workspace_id", None)
     if workspace_id is not None:
-        async with context.database().session() as session:
-            await workspace_service.get_workspace(
-                session, current_actor().organization_id, str(workspace_id)
-            )
+        # RESOURCE_NOT_FOUND for a workspace of another organisation (or none).
+        store = workspace_service.WorkspaceStore(context.database())
+        await store.get(current_actor().organization_id, str(workspace_id))
     return await reference.create_webhook(fields)

@@ -31,8 +31,8 @@ def as_versiontwo(key: dict[str, Any]) -> dict[str, Any]:
 async def list_api_keys(page: int | None = None, per_page: int | None = None) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.database().session() as session:
-        items, total = await service.list_api_keys(session, current_principal(), request)
+    keys = service.key_store(auth_runtime())
+    items, total = await service.list_api_keys(keys, current_principal(), request)
     shown = [as_versiontwo(item) for item in items]
     body, headers = list_response(op.pagination, shown, total, request, context.path(), {})
     return body, 200, headers
@@ -42,8 +42,10 @@ async def create_api_key(body: dict[str, Any]) -> Response:
     request = {"name": body["name"], "scopes": body["permissions"]}
     if body.get("expires_at") is not None:
         request["expires_at"] = body["expires_at"]
-    async with context.database().session() as session, session.begin():
-        data = await service.create_api_key(session, auth_runtime(), current_principal(), request)
+    runtime = auth_runtime()
+    data = await service.create_api_key(
+        service.key_store(runtime), runtime, current_principal(), request
+    )
     headers = {"Location": f"{context.path()}/{data['id']}", "Cache-Control": "no-store"}
     return as_versiontwo(data), 201, headers
 
