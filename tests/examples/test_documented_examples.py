@@ -48,6 +48,10 @@ NOT_REPLAYED: dict[tuple[str, str], str] = {
         "the documented list leaves out the test client's address (409 would_lock_out); "
         "test_seed_conformance sends it from an allowed address and from another one"
     ),
+    ("hexabase", "executeGraphql"): (
+        "the documented variables name the seed's workspace ws_123 (null and not found here); "
+        "test_hexabase_graphql sends the seed's query for a workspace it creates"
+    ),
 }
 
 # Replayed after everything else, with the reason.
@@ -340,10 +344,12 @@ def replay_of(
 ) -> Callable[[str], Replay]:
     def make(name: str) -> Replay:
         model = load_model(example_spec(name))
-        client = example_client(name)
         # A user and their organisation, registered through the reference API on the same
-        # database; the key is minted in the example's own key format.
+        # database (first: the reference app does not know an example's own migrations, such
+        # as Hexabase's hx0001, once the example has applied them); the key is minted in the
+        # example's own key format.
         identity = auth_factory(app_factory())
+        client = example_client(name)
         key = mint_key(client, identity.organization_id, identity.user_id)
         public_dns(client)
         known = {"organization": identity.organization_id}
