@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -66,6 +66,8 @@ class StoredSample:
     metric: str
     measured_at: datetime
     value: float
+    # The stored row's id once stored: the SSE event id ``client.metrics.stream`` resumes after.
+    id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,8 +128,11 @@ def read_samples(
     return out
 
 
-async def store_samples(session: AsyncSession, samples: Sequence[StoredSample]) -> None:
-    """All of ``samples`` in one statement (the caller commits, then publishes)."""
+async def store_samples(
+    session: AsyncSession, samples: Sequence[StoredSample]
+) -> list[StoredSample]:
+    """All of ``samples`` in one statement, returned with their ids (the caller commits, then
+    publishes them)."""
     rows = [
         {
             "organization_id": s.organization_id,
@@ -140,8 +145,11 @@ async def store_samples(session: AsyncSession, samples: Sequence[StoredSample]) 
         }
         for s in samples
     ]
-    if rows:
-        await session.execute(insert(MetricSample), rows)
+    if not rows:
+        return []
+    statement = insert(MetricSample).returning(MetricSample.id, sort_by_parameter_order=True)
+    ids = (await session.execute(statement, rows)).scalars().all()
+    return [replace(s, id=int(i)) for s, i in zip(samples, ids, strict=True)]
 
 
 def _scope(organization_id: str | None, workspace_id: str | None, metric: str) -> list[Any]:

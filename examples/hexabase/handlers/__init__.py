@@ -9,6 +9,7 @@ are the example's own (:mod:`examples.hexabase.models`).
 
 from __future__ import annotations
 
+from examples.hexabase import deployment_logs
 from examples.hexabase.metric_samples import SERVICE, SampleFeed
 from handlers import install as install_reference
 from specway.builder import AppBuilder
@@ -18,6 +19,8 @@ __all__ = ["install"]
 
 def install(builder: AppBuilder) -> None:
     """The reference handlers' services, plus the workload samples' live feed
-    (:class:`~examples.hexabase.metric_samples.SampleFeed`, ``"hexabase_samples"``)."""
+    (:class:`~examples.hexabase.metric_samples.SampleFeed`, ``"hexabase_samples"``) and the
+    deployments' log lines' (:class:`~examples.hexabase.deployment_logs.LogFeed`)."""
     install_reference(builder)
     builder.state.services[SERVICE] = SampleFeed()
+    builder.state.services[deployment_logs.SERVICE] = deployment_logs.LogFeed()

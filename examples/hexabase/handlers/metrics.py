@@ -10,9 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from examples.hexabase import alert_rules
+from examples.hexabase.handlers.metric_stream import stream_workspace_metrics
 from examples.hexabase.metric_samples import SampleFeed, query_series, read_samples, store_samples
 from handlers.services import workspaces as workspace_service
 from specway import context
+
+__all__ = ["query_workspace_metrics", "report_metric_samples", "stream_workspace_metrics"]
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
@@ -27,7 +30,7 @@ async def report_metric_samples(workspace_id: str, body: dict[str, Any]) -> Resp
     async with context.database().session() as session, session.begin():
         workspace = await workspace_service.get_workspace(session, _org(), workspace_id)
         samples = read_samples(body["samples"], _org(), workspace.id, now)
-        await store_samples(session, samples)
+        samples = await store_samples(session, samples)
         fired = await alert_rules.evaluate(session, _org(), {s.metric for s in samples}, now)
     SampleFeed.of(context.app_state()).publish(samples)
     return {"accepted": len(samples), "alerts_triggered": fired}, 202

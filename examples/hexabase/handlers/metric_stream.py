@@ -1,0 +1,89 @@
+"""``client.metrics.stream(workspace_id=..., metric=...)``: a workspace's samples as they arrive.
+
+Server-Sent Events (:mod:`specway.sse`): one ``metric`` event per sample a workload reports
+(``POST /v1/workspaces/{id}/metrics/samples``), its ``id`` the stored sample's; a client
+reconnecting with ``Last-Event-ID`` first gets the samples it missed, then the live ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy import select
+from starlette.responses import StreamingResponse
+
+from examples.hexabase.metric_samples import SampleFeed, StoredSample
+from examples.hexabase.models import MetricSample
+from handlers.services import workspaces as workspace_service
+from specway import context
+from specway.errors import BadRequest
+from specway.sse import READY, Event, Ready, event_stream, last_event_id, replay_then_live
+
+SCOPE_BATCH = "specway.batch"
+REPLAY_LIMIT = 1000
+
+
+def _event_id(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(raw)
+    return value
+
+
+def _position(sample: StoredSample) -> int:
+    return sample.id or 0
+
+
+async def stream_workspace_metrics(workspace_id: str, metric: str) -> StreamingResponse:
+    """One ``metric`` event per new sample of ``metric``, resuming after ``Last-Event-ID``."""
+    scope = context.current_scope()
+    if scope.get(SCOPE_BATCH):
+        raise BadRequest("A metric stream can't be part of a batch")
+    after = last_event_id(scope, _event_id)
+    principal = context.principal()
+    org = principal.organization_id if principal else None
+    async with context.database().session() as session:
+        workspace = (await workspace_service.get_workspace(session, org, workspace_id)).id
+    state = context.app_state()
+    settings = state.settings
+
+    async def missed() -> list[StoredSample]:
+        if after is None:
+            return []
+        query = (
+            select(MetricSample)
+            .where(
+                MetricSample.organization_id == org,
+                MetricSample.workspace_id == workspace,
+                MetricSample.metric == metric,
+                MetricSample.id > after,
+            )
+            .order_by(MetricSample.id)
+            .limit(REPLAY_LIMIT)
+        )
+        async with context.database().session() as session:
+            rows = (await session.execute(query)).scalars().all()
+        return [
+            StoredSample(
+                r.organization_id,
+                r.workspace_id,
+                r.deployment_id,
+                r.metric,
+                r.measured_at,
+                r.value,
+                r.id,
+            )
+            for r in rows
+        ]
+
+    async def events() -> AsyncIterator[Event | Ready]:
+        async with SampleFeed.of(state).subscribe(org, workspace, metric) as queue:
+            yield READY
+            async for sample in replay_then_live(queue, missed(), position=_position):
+                yield Event(sample.to_dict(), id=str(sample.id), event="metric")
+
+    return event_stream(
+        events(),
+        heartbeat=settings.log_stream_heartbeat,
+        max_seconds=settings.log_stream_max_seconds,
+    )
