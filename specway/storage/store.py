@@ -40,7 +40,9 @@ What the declaration means:
 * ``sortable`` (keys of columns of ``table``), ``default_sort`` / ``default_order``; ties are
   broken by id, in the same direction (one index serves both orders) unless
   ``tie_ascending``. ``search``: columns matched by ``lower(column) LIKE`` the escaped
-  pattern; ``filters``: columns compared for equality, given by name to ``page``.
+  pattern; ``filters``: columns compared for equality, given by name to ``page`` (a name
+  ``columns`` maps compares that expression: a JSON document's member, say, which need not
+  be one of ``keys``).
 * ``joins``: ``(table, on)`` pairs the reads join (inner joins, for ``columns`` from them).
 * ``events``: write ``<name>.created`` / ``.updated`` / ``.deleted`` with each write
   (payload :meth:`TableStore.event`); the store then needs the webhook service.
@@ -156,6 +158,10 @@ class Resource:
         column_of = dict((key, column) for key, column in self.sources if column)
         return tuple((name, column_of.get(name, name)) for name in names if name not in self.merged)
 
+    def filtered(self, name: str) -> ColumnElement[Any]:
+        """What filter ``name`` compares: its ``columns`` expression, else the column."""
+        return self.columns[name] if name in self.columns else self.table.c[name]
+
     def where(self, no_org: bool) -> list[ColumnElement[bool]]:
         column = self.table.c[self.owner]
         return [column.is_(None) if no_org else column == bindparam("org")]
@@ -199,7 +205,7 @@ def _page(
         where.append(
             or_(*(func.lower(table.c[name]).like(pattern, escape="\\") for name in resource.search))
         )
-    where.extend(table.c[name] == bindparam(name) for name in filters)
+    where.extend(resource.filtered(name) == bindparam(name) for name in filters)
     column: Column[Any] = table.c[sort]
     tie = table.c.id.asc() if resource.tie_ascending or order == "asc" else table.c.id.desc()
     count = select(func.count()).select_from(table).where(*where)

@@ -1,6 +1,7 @@
 """``TableStore`` (specway/storage/store.py) on a table of its own, on SQLite and PostgreSQL:
 get, a page and its total, a page past the end, create, update with a merged JSON field,
-delete, ``NotFound``, organisation isolation, sorting with ties, search and filters."""
+delete, ``NotFound``, organisation isolation, sorting with ties, search and filters (on a
+column and on a JSON document's member)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ class GadgetStore(TableStore):
         default_sort="name",
         default_order="asc",
         search=("name", "notes"),
-        filters=("colour",),
+        # "kind" is a member of the settings document, filtered on without being a key.
+        columns={"kind": GADGETS.c.settings["kind"].as_string()},
+        filters=("colour", "kind"),
     )
 
 
@@ -160,6 +163,15 @@ def test_pages_totals_sort_search_and_filters(database_url: str) -> None:
         assert await store.page("org_a", PageRequest(1, 20), search="x%") == ([], 0)
         items, total = await store.page("org_a", PageRequest(1, 2), search="g", colour="blue")
         assert ([item["name"] for item in items], total) == (["g0", "g2"], 4)
+
+        # A filter on a JSON document's member (``columns``); other kinds and none excluded.
+        for kind in ("lamp", "desk", "lamp"):
+            await store.create("org_k", {"name": kind, "settings": {"kind": kind, "w": 1}})
+        await store.create("org_k", {"name": "plain"})
+        items, total = await store.page("org_k", PageRequest(1, 20), kind="lamp")
+        assert ([item["name"] for item in items], total) == (["lamp", "lamp"], 2)
+        assert "kind" not in items[0]
+        assert (await store.page("org_k", PageRequest(1, 20)))[1] == 4
 
         # An unknown sort is the default one, not an error.
         items, _ = await store.page("org_a", PageRequest(1, 2), sort="nope", order="sideways")
