@@ -1,13 +1,14 @@
-"""Handlers of the ``Deployments`` tag: list, create, get and roll back a project's deployments."""
+"""Handlers of the ``Deployments`` tag: list, create, get and roll back a project's deployments,
+each a few calls of the project and deployment stores."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 from handlers.deployments_runtime import SERVICE
-from handlers.services import deployments as service
 from handlers.services.deployment_runner import DeploymentRunner
-from handlers.services.projects import get_project
+from handlers.services.deployment_store import DeploymentStore
+from handlers.services.projects import ProjectStore
 from specway import context
 from specway.pagination import list_response, page_request
 
@@ -29,6 +30,15 @@ def _config_schema() -> dict[str, Any]:
     return cast(dict[str, Any], spec.resolve({"$ref": "#/components/schemas/ProjectConfig"}))
 
 
+def _store() -> DeploymentStore:
+    return DeploymentStore(context.database(), context.app_state().services.get("webhooks"))
+
+
+async def _project(project_id: str) -> dict[str, Any]:
+    """The project as its store shows it; 404 outside the caller's organisation."""
+    return await ProjectStore(context.database()).get(_org(), project_id)
+
+
 def _runner() -> DeploymentRunner:
     return cast(DeploymentRunner, context.app_state().service(SERVICE))
 
@@ -47,65 +57,47 @@ async def list_deployments(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.database().session() as session:
-        project = await get_project(session, _org(), project_id)
-        rows, total = await service.list_deployments(
-            session,
-            project.organization_id,
-            project.id,
-            request,
-            status=status,
-            sort=sort,
-            order=order,
-        )
-        items = [service.deployment_to_dict(d) for d in rows]
+    project = await _project(project_id)
+    items, total = await _store().page_in_project(
+        project["organization"], project["id"], request, status=status, sort=sort, order=order
+    )
     query = {"sort": sort, "order": order, "status": status}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
     return body, 200, headers
 
 
 async def create_deployment(project_id: str, body: dict[str, Any]) -> Response:
-    async with context.database().session() as session, session.begin():
-        project = await get_project(session, _org(), project_id)
-        deployment = await service.create_deployment(
-            session,
-            project,
-            version=str(body["version"]),
-            config_changes=body.get("config"),
-            config_schema=_config_schema(),
-            created_by=_actor(),
-        )
-        data = service.deployment_to_dict(deployment)
+    project = await _project(project_id)
+    data = await _store().create_in_project(
+        project,
+        version=str(body["version"]),
+        config_changes=body.get("config"),
+        config_schema=_config_schema(),
+        created_by=_actor(),
+    )
     _runner().submit(data["id"])
     return data, 201, {"Location": _location(project_id, data["id"])}
 
 
 async def get_deployment(project_id: str, deployment_id: str) -> Response:
-    async with context.database().session() as session:
-        project = await get_project(session, _org(), project_id)
-        deployment = await service.get_deployment(
-            session, project.organization_id, project.id, deployment_id
-        )
-        return service.deployment_to_dict(deployment), 200
+    project = await _project(project_id)
+    store = _store()
+    return await store.get_in_project(project["organization"], project["id"], deployment_id), 200
 
 
 async def rollback_deployment(project_id: str, deployment_id: str) -> Response:
-    async with context.database().session() as session, session.begin():
-        project = await get_project(session, _org(), project_id)
-        deployment = await service.get_deployment(
-            session, project.organization_id, project.id, deployment_id
-        )
-        target = await service.rollback_target(session, deployment)
-        created = await service.create_deployment(
-            session,
-            project,
-            version=target.version,
-            config_changes=dict(target.config or {}),
-            config_schema=_config_schema(),
-            created_by=_actor(),
-            rollback_of=deployment.id,
-            replace_config=True,
-        )
-        data = service.deployment_to_dict(created)
+    project = await _project(project_id)
+    store = _store()
+    deployment = await store.get_in_project(project["organization"], project["id"], deployment_id)
+    target = await store.rollback_target(deployment)
+    data = await store.create_in_project(
+        project,
+        version=target["version"],
+        config_changes=dict(target["config"] or {}),
+        config_schema=_config_schema(),
+        created_by=_actor(),
+        rollback_of=deployment["id"],
+        replace_config=True,
+    )
     _runner().submit(data["id"])
     return data, 201, {"Location": _location(project_id, data["id"])}

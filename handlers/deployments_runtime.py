@@ -32,6 +32,7 @@ def install(builder: AppBuilder) -> None:
         builder.state.database,
         timeout=builder.state.settings.deployment_timeout,
         log_sink=_log_sink(recorder) if recorder is not None else None,
+        webhooks=builder.state.services.get("webhooks"),
     )
     builder.state.services[SERVICE] = runner
     builder.on_startup(runner.start)

@@ -4,19 +4,25 @@
 ``deployment.completed`` / ``deployment.failed`` in the one that finishes it, so an event
 exists exactly when its change was committed (the webhooks plugin's outbox contract).
 
-Events go to the webhooks outbox (``plugins.webhooks.emit_event``) in the caller's
-transaction, so a rolled-back step emits nothing.
+Events go to the webhooks outbox with the write they announce: on the store path
+(:func:`write_deployment_event`, ``write_with_event``) in the same transaction as the write; in
+a session (:func:`emit_deployment_event`, ``plugins.webhooks.emit_event``, for callers that
+hold one) in the caller's transaction. A rolled-back step emits nothing.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.models_deployments import Deployment
 from specway.plugins.webhooks import emit_event
+from specway.plugins.webhooks.outbox import write_with_event
+from specway.plugins.webhooks.service import WebhookService
+from specway.storage.database import Database, Write
 
 logger = logging.getLogger("specway.deployments")
 
@@ -39,4 +45,35 @@ async def emit_deployment_event(
         data,
         organization_id=deployment.organization_id,
         project_id=deployment.project_id,
+    )
+
+
+def record_event_data(record: dict[str, Any]) -> dict[str, Any]:
+    """``data`` of the ``deployment.*`` events, from the deployment as a response shows it."""
+    body = dict(record)
+    environment = (record.get("config") or {}).get("environment")
+    if environment:
+        body["environment"] = environment
+    body["completed_at"] = body["finished_at"] if record["status"] == "completed" else None
+    return {"deployment": body}
+
+
+async def write_deployment_event(
+    database: Database,
+    webhooks: WebhookService | None,
+    writes: Sequence[Write],
+    event_type: str,
+    record: dict[str, Any],
+    organization_id: str | None,
+) -> None:
+    """``writes`` and the ``event_type`` event of the deployment ``record``, committed
+    together. The organisation is the row's (the runner has no principal)."""
+    await write_with_event(
+        database,
+        webhooks,
+        writes,
+        event_type,
+        record_event_data(record),
+        organization_id=organization_id,
+        project_id=record["project_id"],
     )

@@ -21,9 +21,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.models_deployments import Deployment
-from handlers.services import deployment_events as events
-from handlers.services import deployments as service
+from handlers.services.deployment_store import DeploymentStore
+from specway.plugins.webhooks.service import WebhookService
 from specway.storage.database import Database
 
 logger = logging.getLogger("specway.deployments")
@@ -62,8 +61,10 @@ class DeploymentRunner:
         step: StepFunction = release,
         timeout: float = 600.0,
         log_sink: LogSink | None = None,
+        webhooks: WebhookService | None = None,
     ) -> None:
         self.database = database
+        self.store = DeploymentStore(database, webhooks)
         self.step = step
         self.timeout = timeout
         self.log_sink = log_sink
@@ -85,11 +86,10 @@ class DeploymentRunner:
     async def advance(self, deployment_id: str) -> None:
         """Claim, run the step, finish. Errors of the step fail the deployment."""
         try:
-            async with self.database.session() as session, session.begin():
-                deployment = await service.claim(session, deployment_id)
-                if deployment is None:
-                    return
-                job = self._job(deployment)
+            claimed = await self.store.claim(deployment_id)
+            if claimed is None:
+                return
+            job = self._job(*claimed)
             job.log(f"Deployment {job.id} of {job.version} started")
             error: str | None = None
             try:
@@ -109,30 +109,25 @@ class DeploymentRunner:
             logger.exception("deployment %s: runner error", deployment_id)
 
     async def _finish(self, job: DeploymentJob, error: str | None) -> None:
-        async with self.database.session() as session, session.begin():
-            deployment = await session.get(Deployment, job.id, populate_existing=True)
-            if deployment is None or deployment.status != "in_progress":
-                return
-            await service.finish(session, deployment, error)
-            event = events.COMPLETED if deployment.status == "completed" else events.FAILED
-            await events.emit_deployment_event(
-                session, event, deployment, service.event_data(deployment)
-            )
+        found = await self.store.with_owner(job.id)
+        if found is None or found[0]["status"] != "in_progress":
+            return
+        await self.store.finish(*found, error)
         if error is None:
             job.log(f"Deployment {job.id} of {job.version} completed")
         else:
             message = f"Deployment {job.id} of {job.version} failed: {error}"
             self._log(job.project_id, job.organization_id, "error", message)
 
-    def _job(self, deployment: Deployment) -> DeploymentJob:
-        project_id, org = deployment.project_id, deployment.organization_id
+    def _job(self, deployment: dict[str, Any], org: str | None) -> DeploymentJob:
+        project_id = deployment["project_id"]
         return DeploymentJob(
-            id=deployment.id,
+            id=deployment["id"],
             project_id=project_id,
             organization_id=org,
-            version=deployment.version,
-            config=dict(deployment.config or {}),
-            rollback_of=deployment.rollback_of,
+            version=deployment["version"],
+            config=dict(deployment["config"] or {}),
+            rollback_of=deployment["rollback_of"],
             log=lambda message: self._log(project_id, org, "info", message),
         )
 
@@ -143,13 +138,11 @@ class DeploymentRunner:
 
     async def start(self) -> None:
         """Resume pending deployments; fail those a crashed process left in progress."""
-        async with self.database.session() as session, session.begin():
-            stale, pending = await service.stale_and_pending(session, self.timeout)
-            for deployment in stale:
-                await service.finish(session, deployment, "interrupted: the gateway stopped")
-                await events.emit_deployment_event(
-                    session, events.FAILED, deployment, service.event_data(deployment)
-                )
+        stale, pending = await self.store.stale_and_pending(self.timeout)
+        for deployment_id in stale:
+            found = await self.store.with_owner(deployment_id)
+            if found is not None and found[0]["status"] == "in_progress":
+                await self.store.finish(*found, "interrupted: the gateway stopped")
         for deployment_id in pending:
             self.submit(deployment_id)
 

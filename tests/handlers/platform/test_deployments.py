@@ -19,14 +19,16 @@ from handlers.services.deployment_runner import DeploymentJob, DeploymentRunner,
 def events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """The events the deployment call sites emit (still written to the real outbox)."""
     seen: list[tuple[str, dict[str, Any]]] = []
-    original = deployment_events.emit_deployment_event
+    original = deployment_events.write_deployment_event
 
-    async def record(session: Any, event_type: str, deployment: Any, data: dict[str, Any]) -> None:
-        assert session.in_transaction()
-        seen.append((event_type, data))
-        await original(session, event_type, deployment, data)
+    async def record(
+        database: Any, webhooks: Any, writes: Any, event_type: str, record: Any, org: Any
+    ) -> None:
+        assert writes  # written with the change it announces, in one transaction
+        seen.append((event_type, deployment_events.record_event_data(record)))
+        await original(database, webhooks, writes, event_type, record, org)
 
-    monkeypatch.setattr(deployment_events, "emit_deployment_event", record)
+    monkeypatch.setattr(deployment_events, "write_deployment_event", record)
     return seen
 
 
