@@ -1,6 +1,6 @@
 """Registration, login, logout and profile: input rules and response shapes.
 
-Storage lives in :mod:`plugins.auth.accounts`; password hashing runs in a worker thread and
+Storage lives in :mod:`plugins.auth.account_store`; password hashing runs in a worker thread and
 outside any transaction. Registration and login (failed ones too, when the email belongs to an
 account) name the account in their audit row: these calls carry no principal of their own.
 """
@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from specway import context
 from specway.errors import BadRequest, NotFound
 from specway.ids import rfc3339
 from specway.plugins.audit import annotate
-from specway.plugins.auth import AuthRuntime, accounts
+from specway.plugins.auth import AuthRuntime
+from specway.plugins.auth.account_store import AccountStore
 from specway.plugins.auth.authenticator import unauthorized
-from specway.plugins.auth.models import Organization, User
 from specway.plugins.auth.passwords import (
     burn_verification,
     hash_password_async,
@@ -32,28 +30,30 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INVALID_LOGIN = "Invalid email or password"
 
 
-def user_to_dict(user: User) -> dict[str, Any]:
+def account_store(runtime: AuthRuntime) -> AccountStore:
+    """The users and sessions of the request's database."""
+    return AccountStore(context.database(), runtime.hasher)
+
+
+def user_to_dict(user: dict[str, Any]) -> dict[str, Any]:
+    """A user's row (:class:`AccountStore`'s) as the API shows it."""
     return {
-        "id": user.id,
-        "username": user.username,
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "full_name": f"{user.first_name} {user.last_name}".strip(),
-        "date_joined": rfc3339(user.created_at),
+        "id": user["id"],
+        "username": user["username"],
+        "email": user["email"],
+        "first_name": user["first_name"],
+        "last_name": user["last_name"],
+        "full_name": f"{user['first_name']} {user['last_name']}".strip(),
+        "date_joined": rfc3339(user["created_at"]),
     }
 
 
-def profile_to_dict(user: User) -> dict[str, Any]:
+def profile_to_dict(user: dict[str, Any]) -> dict[str, Any]:
     return {
         **user_to_dict(user),
-        "last_login": rfc3339(user.last_login_at),
-        "is_active": user.is_active,
+        "last_login": rfc3339(user["last_login_at"]),
+        "is_active": bool(user["is_active"]),
     }
-
-
-def _org_ref(org: Organization) -> dict[str, str]:
-    return {"id": org.id, "name": org.name}
 
 
 def _audit_account(user_id: str, organization_id: str | None) -> None:
@@ -80,85 +80,65 @@ def check_registration(body: dict[str, Any]) -> None:
 
 
 async def register(
-    session: AsyncSession, runtime: AuthRuntime, body: dict[str, Any]
+    store: AccountStore, runtime: AuthRuntime, body: dict[str, Any]
 ) -> dict[str, Any]:
     """Create the user, their personal organisation and a first session."""
     check_registration(body)
     # Hash before looking the email up: a taken email costs the same time as a free one.
     password_hash = await hash_password_async(body["password"], runtime.password_params)
-    async with session.begin():
-        user, org = await accounts.register_user(
-            session,
-            email=body["email"],
-            password_hash=password_hash,
-            username=body.get("username"),
-            first_name=body.get("first_name", ""),
-            last_name=body.get("last_name", ""),
-        )
-        created = await accounts.create_session(session, runtime.hasher, user, org.id)
-        _audit_account(user.id, org.id)
-        return {
-            "message": "User registered successfully",
-            "token": created.token,
-            "user": user_to_dict(user),
-            "organization": _org_ref(org),
-        }
+    signed = await store.register(
+        email=body["email"],
+        password_hash=password_hash,
+        username=body.get("username"),
+        first_name=body.get("first_name", ""),
+        last_name=body.get("last_name", ""),
+    )
+    _audit_account(signed.user["id"], signed.organization_id)
+    return {
+        "message": "User registered successfully",
+        "token": signed.token,
+        "user": user_to_dict(signed.user),
+        "organization": {"id": signed.organization_id, "name": signed.organization_name},
+    }
 
 
-async def login(
-    session: AsyncSession, runtime: AuthRuntime, body: dict[str, Any]
-) -> dict[str, Any]:
+async def login(store: AccountStore, runtime: AuthRuntime, body: dict[str, Any]) -> dict[str, Any]:
     """A new session for valid credentials; one answer for unknown email and wrong password."""
     password = str(body["password"])
-    async with session.begin():
-        user = await accounts.find_user_by_email(session, str(body["email"]))
+    user = await store.user_by_email(str(body["email"]))
     if user is None:
         await burn_verification(password, runtime.password_params)
         raise unauthorized(INVALID_LOGIN)
-    if not await verify_password_async(password, user.password_hash) or not user.is_active:
+    if not await verify_password_async(password, user["password_hash"]) or not user["is_active"]:
         # The same answer as for an unknown email; only the audit row (read by the account's
         # organisation admins) says whose password was tried.
-        _audit_account(user.id, user.default_organization_id)
+        _audit_account(user["id"], user["default_organization_id"])
         raise unauthorized(INVALID_LOGIN)
     new_hash = None
-    if needs_rehash(user.password_hash, runtime.password_params):
+    if needs_rehash(user["password_hash"], runtime.password_params):
         new_hash = await hash_password_async(password, runtime.password_params)
-    async with session.begin():
-        user = await accounts.get_user(session, user.id)
-        if new_hash is not None:
-            user.password_hash = new_hash
-        requested = body.get("organization_id")
-        org_id = await accounts.session_organization(session, user, requested)
-        if org_id is None:
-            if requested is not None:
-                raise _field_error(
-                    "organization_id", "not a member", "You are not a member of that organization"
-                )
-            org = await accounts.create_organization(
-                session, accounts.personal_organization_name(user), "", user.id
-            )
-            user.default_organization_id = org.id
-            org_id = org.id
-        org_row = await session.get(Organization, org_id)
-        created = await accounts.create_session(session, runtime.hasher, user, org_id)
-        _audit_account(user.id, org_id)
-        return {
-            "token": created.token,
-            "user": user_to_dict(user),
-            "organization": _org_ref(org_row) if org_row else {"id": org_id, "name": ""},
-        }
+    signed = await store.sign_in(user, body.get("organization_id"), new_hash)
+    if signed is None:
+        raise _field_error(
+            "organization_id", "not a member", "You are not a member of that organization"
+        )
+    _audit_account(user["id"], signed.organization_id)
+    return {
+        "token": signed.token,
+        "user": user_to_dict(signed.user),
+        "organization": {"id": signed.organization_id, "name": signed.organization_name},
+    }
 
 
-async def logout(session: AsyncSession, runtime: AuthRuntime, principal: Principal) -> None:
+async def logout(store: AccountStore, runtime: AuthRuntime, principal: Principal) -> None:
     """Revoke the caller's session; every process refuses the token within a second."""
     if principal.kind != "session":
         raise BadRequest("Logout ends a session; revoke API keys with DELETE /v1/api-keys/{key_id}")
-    async with session.begin():
-        await accounts.revoke_session(session, principal.id)
+    await store.revoke_session(principal.id)
     await runtime.invalidate()
 
 
-async def profile(session: AsyncSession, principal: Principal) -> dict[str, Any]:
+async def profile(store: AccountStore, principal: Principal) -> dict[str, Any]:
     if principal.user_id is None:
         raise NotFound("This API key was made from the CLI and has no user")
-    return profile_to_dict(await accounts.get_user(session, principal.user_id))
+    return profile_to_dict(await store.user(principal.user_id))
