@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from handlers.services import deployment_events
 from handlers.services.deployment_runner import DeploymentJob, DeploymentRunner, release
+from specway import compat
 
 
 @pytest.fixture
@@ -120,6 +121,19 @@ def test_lifecycle_success_makes_config_active(
     assert listed.status_code == 200
     assert [d["id"] for d in listed.json()["deployments"]] == [deployment["id"]]
     assert listed.headers["x-total-count"] == "1"
+
+
+def test_lifecycle_with_fast_paths_off(
+    database_url: str,
+    platform_app: Callable[..., TestClient],
+    events: list[tuple[str, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same lifecycle through the libraries' plain paths (``SPECWAY_FAST_PATHS=0``)."""
+    monkeypatch.setenv(compat.FAST_PATHS_ENV, "0")
+    client = platform_app(database_url=database_url, fast_paths=False)
+    assert not client.app.state.database.fast_paths  # type: ignore[attr-defined]
+    test_lifecycle_success_makes_config_active(client, events)
 
 
 def test_failed_step_fails_the_deployment_and_keeps_the_config(
