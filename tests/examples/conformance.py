@@ -198,11 +198,14 @@ ITEMS: dict[str, list[Item]] = {
             "test_hexabase_graphql.py::"
             "test_seed_graphql_query_reads_workspace_projects_and_deployments",
         ),
-        gap(
-            "`client.logs.stream(deployment_id=…)`",
-            "log streaming per deployment (SSE with resume) is not built for Hexabase",
+        served(
+            "`client.logs.stream(deployment_id=…)`: SSE, resumable, an SDK iterator",
+            "test_seed_streams.py::test_hexabase_logs_stream_as_the_seed_shows",
         ),
-        gap("`client.metrics.stream(workspace_id=…, metric=…)`", "no workload metrics to stream"),
+        served(
+            "`client.metrics.stream(workspace_id=…, metric=…)` yielding `.value`",
+            "test_seed_streams.py::test_hexabase_metrics_stream_as_the_seed_shows",
+        ),
         served("Scopes read, write, delete, admin", f"{HX}::test_error_codes_for_bad_input"),
         served("IP allow-lists per key", f"{HX}::test_ip_allow_list"),
         served(
