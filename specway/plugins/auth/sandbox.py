@@ -147,64 +147,80 @@ async def create_sandbox(database: Database, live_organization_id: str, name: st
     return twin_id
 
 
-async def tenant_tables(session: AsyncSession) -> list[str]:
+def tenant_tables_in(connection: sa.Connection) -> list[str]:
     """Every table in the database with an ``organization_id`` column, sandbox bookkeeping
     excepted; tables that others reference by foreign key come after those others, so
     deleting in this order never trips a constraint."""
-    connection = await session.connection()
-
-    def inspect(sync: sa.Connection) -> list[str]:
-        inspector = sa.inspect(sync)
-        parents_first = [
-            name for name, _ in inspector.get_sorted_table_and_fkc_names() if name is not None
-        ]
-        return [
-            name
-            for name in reversed(parents_first)
-            if name not in KEPT_TABLES
-            and any(c["name"] == "organization_id" for c in inspector.get_columns(name))
-        ]
-
-    return await connection.run_sync(inspect)
+    inspector = sa.inspect(connection)
+    parents_first = [
+        name for name, _ in inspector.get_sorted_table_and_fkc_names() if name is not None
+    ]
+    return [
+        name
+        for name in reversed(parents_first)
+        if name not in KEPT_TABLES
+        and any(c["name"] == "organization_id" for c in inspector.get_columns(name))
+    ]
 
 
-async def reset_sandbox(session: AsyncSession, link: SandboxLink) -> SandboxReset:
-    """Delete every row of the twin's data and stamp ``reset_at``. The caller commits."""
+async def tenant_tables(session: AsyncSession) -> list[str]:
+    """:func:`tenant_tables_in` on a session's connection."""
+    return await (await session.connection()).run_sync(tenant_tables_in)
+
+
+_LINK_TABLE: sa.Table = SandboxLink.__table__  # type: ignore[assignment]
+_links = _LINK_TABLE.c
+
+
+def _empty(connection: sa.Connection, twin_id: str, tables: list[str]) -> dict[str, int]:
+    """Delete the twin's rows from ``tables``; rows deleted per table (none: left out)."""
     deleted: dict[str, int] = {}
-    for name in await tenant_tables(session):
+    for name in tables:
         table = sa.table(name, sa.column("organization_id"))
-        result = await session.execute(
-            delete(table).where(table.c.organization_id == link.sandbox_organization_id)
-        )
-        count = int(getattr(result, "rowcount", 0) or 0)
-        if count:
-            deleted[name] = count
-    link.reset_at = utcnow()
-    await session.flush()
-    return SandboxReset(link.organization_id, link.sandbox_organization_id, deleted)
+        result = connection.execute(delete(table).where(table.c.organization_id == twin_id))
+        if result.rowcount:
+            deleted[name] = int(result.rowcount)
+    return deleted
 
 
-async def due_sandboxes(
-    session: AsyncSession,
+def reset_due(
+    connection: sa.Connection,
     older_than: timedelta | None,
     *,
     organization_id: str | None = None,
     now: datetime | None = None,
-) -> list[SandboxLink]:
-    """Twins whose data was last reset (or first made) at least ``older_than`` ago, or every
-    twin when ``older_than`` is ``None``; only the twin of ``organization_id`` if given."""
-    query = select(SandboxLink).order_by(SandboxLink.organization_id)
+) -> list[SandboxReset]:
+    """Empty every twin whose data was last reset (or first made) at least ``older_than``
+    ago, or every twin when ``older_than`` is ``None`` (only the twin of ``organization_id``
+    if given), and stamp ``reset_at``: synchronous Core work for ``Database.transaction``."""
+    now = now or utcnow()
+    query = select(_links.organization_id, _links.sandbox_organization_id).order_by(
+        _links.organization_id
+    )
     if organization_id is not None:
-        query = query.where(SandboxLink.organization_id == organization_id)
+        query = query.where(_links.organization_id == organization_id)
     if older_than is not None:
-        cutoff = (now or utcnow()) - older_than
+        cutoff = now - older_than
         query = query.where(
             or_(
-                SandboxLink.reset_at <= cutoff,
-                (SandboxLink.reset_at.is_(None)) & (SandboxLink.created_at <= cutoff),
+                _links.reset_at <= cutoff,
+                (_links.reset_at.is_(None)) & (_links.created_at <= cutoff),
             )
         )
-    return list((await session.execute(query)).scalars())
+    links = connection.execute(query).all()
+    if not links:
+        return []
+    tables = tenant_tables_in(connection)
+    done = []
+    for live_id, twin_id in links:
+        deleted = _empty(connection, twin_id, tables)
+        connection.execute(
+            sa.update(_LINK_TABLE)
+            .where(_links.organization_id == live_id)
+            .values(reset_at=utcnow())
+        )
+        done.append(SandboxReset(live_id, twin_id, deleted))
+    return done
 
 
 async def reset_sandboxes(
@@ -214,19 +230,27 @@ async def reset_sandboxes(
     organization_id: str | None = None,
     now: datetime | None = None,
 ) -> list[SandboxReset]:
-    """Reset every due twin (see :func:`due_sandboxes`). The caller commits."""
-    links = await due_sandboxes(session, older_than, organization_id=organization_id, now=now)
-    return [await reset_sandbox(session, link) for link in links]
+    """:func:`reset_due` in a session's transaction (the CLI). The caller commits."""
+    connection = await session.connection()
+    return await connection.run_sync(
+        lambda sync: reset_due(sync, older_than, organization_id=organization_id, now=now)
+    )
+
+
+def delete_twin(connection: sa.Connection, live_organization_id: str) -> None:
+    """Remove the twin of a live organisation that is being deleted, with all its data
+    (synchronous Core work for ``Database.transaction``)."""
+    twin_id = connection.execute(
+        select(_links.sandbox_organization_id).where(_links.organization_id == live_organization_id)
+    ).scalar()
+    if twin_id is None:
+        return
+    _empty(connection, twin_id, tenant_tables_in(connection))
+    connection.execute(delete(_ORGS).where(_ORGS.c.id == twin_id))
+    connection.execute(delete(_LINK_TABLE).where(_links.organization_id == live_organization_id))
 
 
 async def delete_sandbox(session: AsyncSession, live_organization_id: str) -> None:
-    """Remove the twin of a live organisation that is being deleted, with all its data."""
-    link = await find_sandbox(session, live_organization_id)
-    if link is None:
-        return
-    await reset_sandbox(session, link)
-    await session.execute(
-        delete(Organization).where(Organization.id == link.sandbox_organization_id)
-    )
-    await session.delete(link)
-    await session.flush()
+    """:func:`delete_twin` in a session's transaction."""
+    connection = await session.connection()
+    await connection.run_sync(delete_twin, live_organization_id)

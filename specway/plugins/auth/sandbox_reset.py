@@ -13,7 +13,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from specway.plugins.auth.sandbox import SandboxReset, reset_sandboxes
+from specway.plugins.auth.sandbox import SandboxReset, reset_due
 from specway.storage.database import Database
 from specway.tasks import cancel_and_wait
 
@@ -36,8 +36,8 @@ class SandboxResetTask:
 
     async def run_once(self) -> list[SandboxReset]:
         """Reset every due sandbox now; what was reset."""
-        async with self.database.session() as session, session.begin():
-            done = await reset_sandboxes(session, self.period)
+        period = self.period
+        done = await self.database.transaction(lambda connection: reset_due(connection, period))
         for reset in done:
             logger.info(
                 "sandbox reset",
