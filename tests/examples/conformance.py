@@ -40,6 +40,7 @@ V2 = "test_versiontwo.py"
 EC = "test_examplecom.py"
 YC = "test_yourcompany.py"
 HX = "test_hexabase.py"
+HXM = "test_hexabase_monitoring.py"
 KN = "test_keynest.py"
 S_V2 = "test_seed_versiontwo.py"
 S_EC = "test_seed_examplecom.py"
@@ -153,16 +154,23 @@ ITEMS: dict[str, list[Item]] = {
             "`workspace.update(resource_quota=…)` on the returned object",
             f"{SNIP}::test_hexabase_workspace_update_on_the_returned_model",
         ),
-        gap(
+        served(
             "`client.projects.deploy(...)` and `get_status().phase`",
-            "deployments are `POST /projects/{id}/deployments`; the seed's method and fields "
-            "need an SDK alias and a status resource",
+            f"{SNIP}::test_hexabase_project_deployment",
         ),
-        gap(
-            "`client.metrics.query(...)`",
-            "no metric store for workloads (see VersionTwo's metrics)",
+        served(
+            '`environment` values `{"from_secret": …}` resolved against workspace secrets',
+            f"{HXM}::test_deploy_resolves_secrets_and_reports_its_phase",
         ),
-        gap("`client.alerts.create(...)`", "alert rules on metrics are not built"),
+        served(
+            "`client.metrics.query(...)` over samples the workloads report",
+            f"{SNIP}::test_hexabase_resource_monitoring",
+        ),
+        served(
+            "`client.alerts.create(...)`: fires once, `alert.triggered`, acknowledge "
+            "(`email:` notifications recorded as pending: no mail is sent)",
+            f"{HXM}::test_alert_fires_once_until_it_resolves",
+        ),
         served(
             "Rate limits: 1000/h, 100/min burst, `X-RateLimit-*`",
             f"{HX}::test_rate_limit_is_100_per_minute_then_429",

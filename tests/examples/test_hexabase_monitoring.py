@@ -5,6 +5,7 @@ run in ``test_seed_snippets.py``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from starlette.testclient import TestClient
 
 from tests.conftest import AuthIdentity
 from tests.examples.seed_support import hexabase_key
+from tests.plugins.webhooks.webhooks_support import Receiver
 
 
 @pytest.fixture
@@ -22,9 +24,8 @@ def hexabase(
     app_factory: Callable[..., TestClient],
     auth_factory: Callable[..., AuthIdentity],
 ) -> tuple[TestClient, dict[str, str]]:
-    reference = app_factory()
     client = example_client("hexabase")
-    return client, hexabase_key(client, lambda: reference, auth_factory)
+    return client, hexabase_key(client, app_factory, auth_factory)
 
 
 def workspace(client: TestClient, auth: dict[str, str], name: str = "production") -> str:
@@ -116,9 +117,15 @@ def test_metrics_bad_input_is_a_4xx_naming_the_field(
     assert error_of(unknown, 404)["code"] == "RESOURCE_NOT_FOUND"
 
 
-def test_alert_fires_once_until_it_resolves(hexabase: tuple[TestClient, dict[str, str]]) -> None:
+def test_alert_fires_once_until_it_resolves(
+    hexabase: tuple[TestClient, dict[str, str]], receiver: Receiver
+) -> None:
     client, auth = hexabase
     ws = workspace(client, auth)
+    hook = client.post(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["alert.triggered"]}, headers=auth
+    )
+    assert hook.status_code == 201, hook.text
     made = client.post(
         "/v1/alerts",
         json={
@@ -143,6 +150,12 @@ def test_alert_fires_once_until_it_resolves(hexabase: tuple[TestClient, dict[str
     ]
     # avg(50, 150, 95) = 98.3 still > 80: firing already, nothing new.
     assert report(client, auth, ws, {"metric": "cpu_usage", "value": 95})["alerts_triggered"] == []
+    delivered = json.loads(receiver.wait_for(1)[0].body)
+    assert (delivered["event"], delivered["data"]["alert"]["id"]) == (
+        "alert.triggered",
+        alert["id"],
+    )
+    assert (delivered["data"]["alert"]["state"], delivered["data"]["value"]) == ("firing", 100.0)
     firing = client.get(f"/v1/alerts/{alert['id']}", headers=auth).json()
     assert (firing["state"], firing["last_value"]) == ("firing", pytest.approx(98.333, abs=0.001))
     assert firing["triggered_at"] is not None
@@ -160,6 +173,7 @@ def test_alert_fires_once_until_it_resolves(hexabase: tuple[TestClient, dict[str
     not_firing = client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=auth)
     assert error_of(not_firing, 409)["code"] == "CONFLICT"
 
+    assert len(receiver.requests) == 1  # fired once, not on every crossing sample
     assert client.delete(f"/v1/alerts/{alert['id']}", headers=auth).status_code == 204
     assert (
         error_of(client.get(f"/v1/alerts/{alert['id']}", headers=auth), 404)["code"]
@@ -234,6 +248,10 @@ def test_deploy_resolves_secrets_and_reports_its_phase(
             "/v1/deployments", json={**body, "environment": {"API_KEY": bad}}, headers=auth
         )
         assert error_of(wrong, 400)["details"]["field"] == "environment.API_KEY", bad
+    gone = client.delete(f"/v1/workspaces/{ws}/secrets/api-key", headers=auth)
+    assert gone.status_code == 204, gone.text
+    again = client.post("/v1/deployments", json=body, headers=auth)
+    assert error_of(again, 422)["details"]["field"] == "environment.API_KEY"
     no_ws = client.post(
         "/v1/deployments", json={**body, "workspace_id": "ws_nothere"}, headers=auth
     )
