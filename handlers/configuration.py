@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from handlers.services.configuration import merge_patch, validated_config
+from handlers.services.configuration import config_schema, merge_patch, validated_config
 from handlers.services.projects import ProjectStore
 from specway import context
 from specway.errors import BadRequest
@@ -29,10 +29,7 @@ async def update_project_config(project_id: str, body: Any) -> Response:
             "The patch must be a JSON object",
             details=[{"field": "", "in": "body", "reason": "not an object"}],
         )
-    schema = cast(
-        dict[str, Any],
-        context.app_state().spec.resolve({"$ref": "#/components/schemas/ProjectConfig"}),
-    )
+    schema = config_schema(context.app_state().spec)
     store = ProjectStore(context.database())
     project = await store.get(_org(), project_id)
     config = validated_config(merge_patch(project["config"] or {}, body), schema)

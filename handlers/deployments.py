@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from handlers.deployments_runtime import SERVICE
+from handlers.services.configuration import config_schema
 from handlers.services.deployment_runner import DeploymentRunner
 from handlers.services.deployment_store import DeploymentStore
 from handlers.services.projects import ProjectStore
@@ -26,8 +27,7 @@ def _actor() -> str | None:
 
 
 def _config_schema() -> dict[str, Any]:
-    spec = context.app_state().spec
-    return cast(dict[str, Any], spec.resolve({"$ref": "#/components/schemas/ProjectConfig"}))
+    return config_schema(context.app_state().spec)
 
 
 def _store() -> DeploymentStore:

@@ -10,8 +10,21 @@ import copy
 from typing import Any
 
 from jsonschema import Draft4Validator, ValidationError
+from jsonschema.validators import validator_for
 
 from specway.errors import BadRequest
+from specway.spec import SpecModel
+from specway.spec.dialect import is_oas31, standalone_schema
+
+
+def config_schema(spec: SpecModel) -> dict[str, Any]:
+    """The spec's ``ProjectConfig`` as a self-contained schema: the components it refers to
+    travel with it, so a ``$ref`` inside it resolves (a 3.1 document's as JSON Schema 2020-12,
+    a 3.0 document's as draft 4, which its ``$schema``-less root selects)."""
+    schema = spec.resolve({"$ref": "#/components/schemas/ProjectConfig"})
+    if is_oas31(spec.document):
+        return standalone_schema(spec.document, schema)
+    return {**schema, "components": spec.document.get("components") or {}}
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -50,7 +63,8 @@ def config_problems(config: Any, schema: dict[str, Any]) -> list[dict[str, str]]
     problems = [
         {"field": _field(e), "in": "body", "reason": e.message}
         for e in sorted(
-            Draft4Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.path))
+            validator_for(schema, default=Draft4Validator)(schema).iter_errors(config),
+            key=lambda e: list(map(str, e.path)),
         )
     ]
     scaling = config.get("scaling") if isinstance(config, dict) else None

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import new_project
 from fake_auth import bearer
 from starlette.testclient import TestClient
 
-from handlers.services.configuration import merge_patch
+from handlers.services.configuration import config_problems, config_schema, merge_patch
+from specway.spec import load_model
+from tests.conftest import REFERENCE_SPEC, write_variant
+from tests.examples.support import EXAMPLES
 
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
@@ -112,3 +117,25 @@ def test_isolation_and_scopes(client: TestClient) -> None:
     assert client.get(url, headers=bearer(None, "read")).status_code == 200
     assert client.patch(url, json={"region": "x"}, headers=bearer(None, "read")).status_code == 403
     assert client.get("/v1/projects/proj_missing/config").status_code == 404
+
+
+@pytest.mark.parametrize("of", [REFERENCE_SPEC, EXAMPLES / "versiontwo" / "openapi.yaml"])
+def test_a_ref_inside_project_config_resolves(tmp_path: Path, of: Path) -> None:
+    """``ProjectConfig`` may refer to other components: the validator gets them with the schema
+    (a ``$ref`` inside it was a 500, PointerToNowhere), in either OpenAPI version's dialect (the
+    reference is 3.1, VersionTwo 3.0)."""
+    document = yaml.safe_load(of.read_text(encoding="utf-8"))
+    schemas = document["components"]["schemas"]
+    schemas["Scaling"] = schemas["ProjectConfig"]["properties"]["scaling"]
+    schemas["ProjectConfig"]["properties"]["scaling"] = {"$ref": "#/components/schemas/Scaling"}
+    spec = load_model(write_variant(document, tmp_path, of=of))
+    schema = config_schema(spec)
+    good = {"scaling": {"min_instances": 1, "max_instances": 3}}
+    assert config_problems(good, schema) == []
+    assert config_problems({"scaling": {"min_instances": -1}}, schema) == [
+        {
+            "field": "scaling.min_instances",
+            "in": "body",
+            "reason": "-1 is less than the minimum of 0",
+        }
+    ]
