@@ -1,22 +1,37 @@
-"""Query helpers the workspace, environment and variable services share.
+"""Query helpers the workspace, environment, variable and project services share.
 
 ``owned_by`` is the tenant filter every query of theirs goes through; ``fetch_page`` counts,
-sorts (with the id as tie-breaker, so pages never overlap) and cuts one page.
+sorts (with the id as tie-breaker, so pages never overlap) and cuts one page; ``user_name`` is
+a user's display name, computed in the statement that needs it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, Table, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from specway.pagination import PageRequest
+from specway.plugins.auth.models import User
 from specway.storage.store import like_pattern
 
-__all__ = ["fetch_page", "like_pattern", "owned_by"]
+__all__ = ["fetch_page", "like_pattern", "owned_by", "user_name"]
+
+_USERS = cast(Table, User.__table__)
+
+
+def user_name(user_id: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """The display name of the user ``user_id`` names: "First Last", or the email of a user
+    without a name; NULL for no user."""
+    full = func.trim(_USERS.c.first_name + literal(" ") + _USERS.c.last_name)
+    return (
+        select(func.coalesce(func.nullif(full, ""), _USERS.c.email))
+        .where(_USERS.c.id == user_id)
+        .scalar_subquery()
+    )
 
 
 def owned_by(

@@ -16,7 +16,8 @@ from handlers.models_platform import Environment
 from handlers.runtime import current_secret_box
 from handlers.services import environments as service
 from handlers.services import transfer
-from handlers.services.projects import get_project
+from handlers.services.environments import EnvironmentStore
+from handlers.services.projects import ProjectStore
 from specway import context
 from specway.errors import BadRequest, Forbidden
 from specway.ids import utcnow
@@ -30,6 +31,10 @@ GENERATOR = "KeyNest"
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
+def _store() -> EnvironmentStore:
+    return EnvironmentStore(context.database())
+
+
 async def list_environments(
     page: int | None = None,
     per_page: int | None = None,
@@ -38,16 +43,10 @@ async def list_environments(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.database().session() as session:
-        actor = await actor_for(session, Project, project)
-        views, total = await service.list_environments(
-            session,
-            actor.organization_id,
-            request,
-            project_id=project,
-            environment_type=environment_type,
-        )
-        items = [view.to_dict() for view in views]
+    actor = await actor_for(Project, project)
+    items, total = await _store().page(
+        actor.organization_id, request, project_id=project, environment_type=environment_type
+    )
     query = {"project": project, "environment_type": environment_type}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
     return body, 200, headers
@@ -58,31 +57,29 @@ async def list_project_environments(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.database().session() as session:
-        actor = await actor_for(session, Project, project_id)
-        await get_project(session, actor.organization_id, project_id)
-        views, total = await service.list_environments(
-            session, actor.organization_id, request, project_id=project_id
-        )
-        items = [view.to_dict() for view in views]
+    actor = await actor_for(Project, project_id)
+    store = _store()
+    await ProjectStore(store.database).get(actor.organization_id, project_id)  # 404 if foreign
+    items, total = await store.page(actor.organization_id, request, project_id=project_id)
     body, headers = list_response(op.pagination, items, total, request, context.path(), {})
     return body, 200, headers
 
 
 async def create_environment(body: dict[str, Any]) -> Response:
-    async with context.database().session() as session, session.begin():
-        actor = await actor_for(session, Project, body.get("project"), write=True)
-        environment = await service.create_environment(session, actor, body)
-        data = (await service.view_environment(session, environment)).to_dict()
+    actor = await actor_for(Project, body.get("project"), write=True)
+    store = _store()
+    project = await ProjectStore(store.database).get(actor.organization_id, body["project"])
+    data = await store.create_in(actor, project, body)
     return data, 201, {"Location": f"{context.path()}{data['id']}/"}
 
 
 async def export_environment(environment_id: str) -> Response:
     """The environment's variables as a ``.env`` file, headed as the seed shows it."""
+    actor = await actor_for(Environment, environment_id)
+    if not actor.can_read_values:
+        raise Forbidden("Exporting values needs the 'read' scope")
+    # The .env transfer works on mapped rows, in a session (as the reference API's export).
     async with context.database().session() as session:
-        actor = await actor_for(session, Environment, environment_id)
-        if not actor.can_read_values:
-            raise Forbidden("Exporting values needs the 'read' scope")
         environment = await service.get_environment(session, actor.organization_id, environment_id)
         organization = (
             await session.execute(
@@ -115,8 +112,8 @@ async def import_environment(
             details=[{"field": "file", "in": "body", "reason": "must be a file part"}],
         )
     text = transfer.decode_upload(await file.read(transfer.MAX_IMPORT_BYTES + 1))
+    actor = await actor_for(Environment, environment_id, write=True)
     async with context.database().session() as session, session.begin():
-        actor = await actor_for(session, Environment, environment_id, write=True)
         environment = await service.get_environment(session, actor.organization_id, environment_id)
         report = await transfer.import_environment(
             session, actor, current_secret_box(), environment, text

@@ -1,4 +1,4 @@
-"""``Variables``: the reference variables service (values sealed at rest), acting in the
+"""``Variables``: the reference variable store (values sealed at rest), acting in the
 organisation that holds the environment or variable (:mod:`.acting`)."""
 
 from __future__ import annotations
@@ -7,13 +7,22 @@ from typing import Any
 
 from examples.keynest.handlers.acting import actor_for
 from handlers.models_platform import Environment, Variable
-from handlers.runtime import current_secret_box
-from handlers.services import variables as service
-from handlers.services.environments import get_environment
+from handlers.runtime import Actor, current_secret_box
+from handlers.services.environments import EnvironmentStore
+from handlers.services.variables import VariableStore
 from specway import context
 from specway.pagination import list_response, page_request
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
+
+
+def _store(actor: Actor) -> VariableStore:
+    webhooks = context.app_state().services.get("webhooks")
+    return VariableStore(context.database(), webhooks, actor, current_secret_box())
+
+
+async def _environment(store: VariableStore, environment_id: str) -> dict[str, Any]:
+    return await EnvironmentStore(store.database).get(store.actor.organization_id, environment_id)
 
 
 async def list_environment_variables(
@@ -21,40 +30,25 @@ async def list_environment_variables(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    box = current_secret_box()
-    async with context.database().session() as session:
-        actor = await actor_for(session, Environment, environment_id)
-        environment = await get_environment(session, actor.organization_id, environment_id)
-        rows, total = await service.list_variables(session, environment, request)
-        items = [service.variable_to_dict(v, environment.name, box, actor) for v in rows]
+    store = _store(await actor_for(Environment, environment_id))
+    environment = await _environment(store, environment_id)
+    items, total = await store.page_of(environment, request)
     body, headers = list_response(op.pagination, items, total, request, context.path(), {})
     return body, 200, headers
 
 
 async def create_variable(body: dict[str, Any]) -> Response:
-    box = current_secret_box()
-    async with context.database().session() as session, session.begin():
-        actor = await actor_for(session, Environment, body.get("environment"), write=True)
-        variable, environment = await service.create_variable(session, actor, box, body)
-        data = service.variable_to_dict(variable, environment.name, box, actor)
+    store = _store(await actor_for(Environment, body.get("environment"), write=True))
+    data = await store.create_in(await _environment(store, body["environment"]), body)
     return data, 201, {"Location": f"{context.path()}{data['id']}/"}
 
 
 async def update_variable(variable_id: str, body: dict[str, Any]) -> Response:
-    box = current_secret_box()
-    async with context.database().session() as session, session.begin():
-        actor = await actor_for(session, Variable, variable_id, write=True)
-        variable, environment = await service.get_variable(
-            session, actor.organization_id, variable_id
-        )
-        await service.update_variable(session, actor, box, variable, body)
-        data = service.variable_to_dict(variable, environment.name, box, actor)
-    return data, 200
+    store = _store(await actor_for(Variable, variable_id, write=True))
+    return await store.change(variable_id, body), 200
 
 
 async def delete_variable(variable_id: str) -> Response:
-    async with context.database().session() as session, session.begin():
-        actor = await actor_for(session, Variable, variable_id, write=True)
-        variable, _ = await service.get_variable(session, actor.organization_id, variable_id)
-        await service.delete_variable(session, actor, variable)
+    store = _store(await actor_for(Variable, variable_id, write=True))
+    await store.remove(variable_id)
     return None, 204
