@@ -191,7 +191,8 @@ class TypeScriptSdk:
             return "void", "none"
         media = success.content_type.split(";")[0].strip()
         if media == "text/event-stream":
-            return "Response", "raw"
+            # The method returns an EventStream of each event's decoded ``data``.
+            return (self.types.type(op.event_data) if op.event_data else "string"), "sse"
         if media.endswith("json"):
             schema = success.schema
             return (self.types.type(schema) if schema else "unknown"), "json"
@@ -269,6 +270,7 @@ class TypeScriptSdk:
                     "methods": methods,
                     "models": used,
                     "paginated": any(m.page for m in methods),
+                    "streams": any(m.response_kind == "sse" for m in methods),
                     "form": any(m.body in ("form", "form-body") for m in methods),
                 }
             )

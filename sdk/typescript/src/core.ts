@@ -209,6 +209,11 @@ export class Core {
     }
   }
 
+  /** Wait `ms` with the client's `sleep` (an event stream before it reconnects). */
+  pause(ms: number): Promise<void> {
+    return this.sleep(ms);
+  }
+
   private build(request: ApiRequest, options: RequestOptions): { url: URL; init: RequestInit } {
     const url = new URL(this.baseURL + request.path);
     const params = (request.params ?? {}) as Record<string, unknown>;
@@ -281,6 +286,114 @@ export class Core {
       case "json": {
         const text = await response.text();
         return text === "" ? undefined : (JSON.parse(text) as unknown);
+      }
+    }
+  }
+}
+
+/** One server-sent event as the server framed it. */
+export interface ServerSentEvent {
+  data: string;
+  event: string;
+  id: string | undefined;
+}
+
+/**
+ * The events of a `text/event-stream` call, each event's `data` decoded:
+ * `for await (const item of stream) { … }`. It connects when iterated and does not end by
+ * itself: when the connection drops or the server ends it, it waits the server's `retry:` and
+ * reconnects with `Last-Event-ID`, so no event is missed or repeated. HTTP errors throw as for
+ * any call; `close()` (or leaving the loop) disconnects.
+ */
+export class EventStream<T> implements AsyncIterable<T> {
+  /** The id to resume after (sent as `Last-Event-ID` on reconnecting). */
+  lastEventId: string | undefined;
+  /** The newest event, as framed. */
+  lastEvent: ServerSentEvent | undefined;
+  private retryMs = 3000;
+  private closed = false;
+  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+
+  constructor(
+    private readonly core: Core,
+    private readonly request: ApiRequest,
+    private readonly options: RequestOptions = {},
+    private readonly decode: (data: string) => T,
+  ) {
+    const given = ((request.params ?? {}) as Record<string, unknown>)["Last-Event-ID"];
+    this.lastEventId = given === undefined || given === null ? undefined : String(given);
+  }
+
+  /** Disconnect; iterating afterwards ends at once. */
+  close(): void {
+    this.closed = true;
+    void this.reader?.cancel().catch(() => undefined);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    try {
+      while (!this.closed) {
+        const headers: Record<string, string> = {
+          ...(this.options.headers ?? {}),
+          accept: "text/event-stream",
+        };
+        if (this.lastEventId !== undefined) headers["Last-Event-ID"] = this.lastEventId;
+        const response = await this.core.request<Response>(this.request, {
+          ...this.options,
+          headers,
+        });
+        if (response.status === 204 || response.body === null) {
+          await response.body?.cancel();
+          return;
+        }
+        try {
+          for await (const event of this.events(response.body)) yield this.decode(event.data);
+        } catch (error) {
+          if (this.closed) return;
+          if (!(error instanceof TypeError) && !(error instanceof DOMException)) throw error;
+        }
+        if (this.closed) return;
+        await this.core.pause(this.retryMs);
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /** The HTML standard's event-stream parser over one response body. */
+  private async *events(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
+    this.reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let data: string[] = [];
+    let event = "";
+    let id = this.lastEventId;
+    for (;;) {
+      const { value, done } = await this.reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      for (let end = buffer.search(/\r\n|\r|\n/); end >= 0; end = buffer.search(/\r\n|\r|\n/)) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + (buffer.startsWith("\r\n", end) ? 2 : 1));
+        if (line === "") {
+          this.lastEventId = id;
+          if (data.length > 0) {
+            this.lastEvent = { data: data.join("\n"), event: event || "message", id };
+            yield this.lastEvent;
+          }
+          data = [];
+          event = "";
+          continue;
+        }
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const name = colon < 0 ? line : line.slice(0, colon);
+        let field = colon < 0 ? "" : line.slice(colon + 1);
+        if (field.startsWith(" ")) field = field.slice(1);
+        if (name === "data") data.push(field);
+        else if (name === "event") event = field;
+        else if (name === "id" && !field.includes("\0")) id = field;
+        else if (name === "retry" && /^[0-9]+$/.test(field)) this.retryMs = Number(field);
       }
     }
   }

@@ -7,11 +7,13 @@ export {
   DEFAULT_BASE_URL,
   DEFAULT_MAX_RETRIES,
   DEFAULT_TIMEOUT_MS,
+  EventStream,
   backoffMs,
   retryAfterMs,
   type ApiRequest,
   type ClientOptions,
   type RequestOptions,
+  type ServerSentEvent,
 } from "./core.js";
 export {
   APIConnectionError,

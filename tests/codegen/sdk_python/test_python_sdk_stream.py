@@ -30,11 +30,14 @@ class DropAfterFirstEvent(httpx.BaseTransport):
             return response
 
         def cut() -> Iterator[bytes]:
+            # Everything up to the end of the first event, then the connection "drops".
             seen = b""
             for chunk in response.stream:  # type: ignore[union-attr]
                 seen += chunk
-                if b"data: " in seen and seen.endswith(b"\n\n"):
-                    yield seen
+                data = seen.find(b"data: ")
+                end = -1 if data < 0 else seen.find(b"\n\n", data)
+                if end >= 0:
+                    yield seen[: end + 2]
                     response.close()
                     raise httpx.ReadError("connection dropped", request=request)
             yield seen

@@ -8,6 +8,7 @@
 
 import { pathSegment } from "../core.js";
 import type { Core, RequestOptions } from "../core.js";
+import { EventStream } from "../core.js";
 import type { LogLine, LogList, ProjectMetrics, ResourceSamples } from "../models.js";
 import { firstPage, type ListPage } from "../pagination.js";
 
@@ -180,8 +181,9 @@ export class MonitoringResource {
     projectId: string,
     params: MonitoringStreamLogsParams = {},
     options?: RequestOptions,
-  ): Promise<Response> {
-    return this.core.request<Response>(
+  ): EventStream<LogLine> {
+    return new EventStream<LogLine>(
+      this.core,
       {
         method: "GET",
         path: `/v1/projects/${pathSegment("projectId", projectId)}/logs/stream`,
@@ -191,6 +193,7 @@ export class MonitoringResource {
         response: "raw",
       },
       options,
+      (data) => JSON.parse(data) as LogLine,
     );
   }
 }
