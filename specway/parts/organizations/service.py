@@ -1,5 +1,7 @@
 """Organisations and members as the API shows them (``member_count``, the include's ``counts``,
-``user_role``).
+``user_role``): the rules, and session-based operations for projects whose handlers pass an
+``AsyncSession`` (examples/keynest, examples/examplecom). The part's own handlers use
+:class:`~specway.parts.organizations.store.OrganizationStore`.
 
 Visibility: a session sees the organisations its user belongs to; an API key only its own. Any
 other id is 404, never 403, so existence does not leak. Changes need the admin role in the
@@ -73,7 +75,7 @@ def _owned(name: str) -> Any:
     return table(name, column("organization_id"))
 
 
-def _not_found(org_id: str) -> NotFound:
+def not_found(org_id: str) -> NotFound:
     return NotFound(
         f"Organization {org_id} not found",
         details={"resource_type": "organization", "resource_id": org_id},
@@ -99,15 +101,15 @@ async def role_in(session: AsyncSession, principal: Principal, org_id: str) -> s
     """The caller's role in ``org_id``; 404 when the caller cannot see it."""
     if principal.kind == "api_key" or principal.user_id is None:
         if org_id != principal.organization_id:
-            raise _not_found(org_id)
+            raise not_found(org_id)
         return principal.role
     found = await accounts.membership(session, org_id, principal.user_id)
     if found is None:
-        raise _not_found(org_id)
+        raise not_found(org_id)
     return found.role
 
 
-def _members_of(principal: Principal, org_id: str) -> str:
+def members_of(principal: Principal, org_id: str) -> str:
     """Whose members ``org_id`` shows: the live organisation's for its sandbox twin."""
     if principal.live_organization_id is not None and org_id == principal.organization_id:
         return principal.live_organization_id
@@ -121,6 +123,15 @@ def refuse_in_sandbox(principal: Principal, action: str) -> None:
             f"Test-mode keys cannot {action}; use a live key or a session",
             details={"reason": "test_mode"},
         )
+
+
+def session_required() -> Forbidden:
+    """403 for an API key creating an organisation."""
+    return Forbidden(
+        "API keys act only within their own organization; create organizations with a "
+        "session token",
+        details={"reason": "session_required"},
+    )
 
 
 def require_admin(role: str) -> None:
@@ -143,10 +154,10 @@ async def get_organization(
         )
     ).first()
     if row is None:
-        raise _not_found(org_id)
+        raise not_found(org_id)
     members = row[1]
     if principal.live_organization_id is not None:
-        members = await accounts.member_count(session, _members_of(principal, org_id))
+        members = await accounts.member_count(session, members_of(principal, org_id))
     return org_to_dict(row[0], role, members, tenancy.named(row[2:]))
 
 
@@ -174,11 +185,7 @@ async def create_organization(
     session: AsyncSession, principal: Principal, body: dict[str, Any], tenancy: Tenancy
 ) -> dict[str, Any]:
     if principal.kind != "session" or principal.user_id is None:
-        raise Forbidden(
-            "API keys act only within their own organization; create organizations with a "
-            "session token",
-            details={"reason": "session_required"},
-        )
+        raise session_required()
     org = await accounts.create_organization(
         session, body["name"], body.get("description", ""), principal.user_id
     )
@@ -195,7 +202,7 @@ async def update_organization(
     require_admin(await role_in(session, principal, org_id))
     org = await session.get(Organization, org_id)
     if org is None:
-        raise _not_found(org_id)
+        raise not_found(org_id)
     for field in ("name", "description"):
         if field in body:
             setattr(org, field, body[field])
@@ -236,7 +243,7 @@ async def list_members(
     base = (
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organization_id == _members_of(principal, org_id))
+        .where(Membership.organization_id == members_of(principal, org_id))
     )
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     rows = await session.execute(
