@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.datastructures import UploadFile
 
-from handlers.runtime import current_actor, current_secret_box
+from handlers.runtime import Actor, current_actor, current_secret_box
 from handlers.services import environments as service
 from handlers.services import transfer
 from handlers.services.projects import ProjectStore
@@ -23,6 +23,11 @@ _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 def _store() -> service.EnvironmentStore:
     return service.EnvironmentStore(context.database())
+
+
+def _dotenv(actor: Actor) -> transfer.DotenvStore:
+    webhooks = context.app_state().services.get("webhooks")
+    return transfer.DotenvStore(context.database(), webhooks, actor, current_secret_box())
 
 
 async def list_environments(
@@ -108,18 +113,13 @@ async def export_environment(environment_id: str) -> Response:
     if not actor.can_read_values:
         # The operation's `read` scope already says so; this holds even if security changes.
         raise Forbidden("Exporting values needs the 'read' scope")
-    state = context.app_state()
-    async with context.database().session() as session:
-        environment = await service.get_environment(session, actor.organization_id, environment_id)
-        text = await transfer.export_environment(
-            session,
-            current_secret_box(),
-            environment,
-            generator=state.spec.title,
-            organization=actor.organization_id or "-",
-            now=utcnow(),
-        )
-    filename = _UNSAFE_FILENAME.sub("_", environment.name) or "environment"
+    name, text = await _dotenv(actor).export(
+        environment_id,
+        generator=context.app_state().spec.title,
+        organization=actor.organization_id or "-",
+        now=utcnow(),
+    )
+    filename = _UNSAFE_FILENAME.sub("_", name) or "environment"
     headers = {
         "Content-Type": "text/plain; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{filename}.env"',
@@ -138,10 +138,5 @@ async def import_environment(
         )
     raw = await file.read(transfer.MAX_IMPORT_BYTES + 1)
     text = transfer.decode_upload(raw)
-    actor = current_actor()
-    async with context.database().session() as session, session.begin():
-        environment = await service.get_environment(session, actor.organization_id, environment_id)
-        report = await transfer.import_environment(
-            session, actor, current_secret_box(), environment, text
-        )
+    report = await _dotenv(current_actor()).import_text(environment_id, text)
     return report.to_dict(), 200

@@ -13,7 +13,9 @@ from starlette.testclient import TestClient
 
 from handlers.models_platform import Variable
 from handlers.runtime import Actor
-from handlers.services import environments, variables
+from handlers.services.environments import EnvironmentStore
+from handlers.services.projects import ProjectStore
+from handlers.services.variables import VariableStore
 from specway.cli import main
 from specway.crypto import SecretBox
 from specway.storage.database import Database
@@ -31,23 +33,19 @@ def seed_values(
     created = client.post("/v1/projects", json={"name": "p"}, headers=identity.headers)
     project = created.json()["id"]
 
-    # Through the services: the HTTP operations are behind bearerAuth (the auth plugin).
+    # Through the stores: the HTTP operations are behind bearerAuth (the auth plugin).
     async def create() -> str:
         db = Database(database_url)
         try:
-            async with db.session() as session, session.begin():
-                actor = Actor(organization_id=identity.organization_id)
-                env = await environments.create_environment(
-                    session, actor, {"name": "production", "project": project}
-                )
-                for key, value in VALUES.items():
-                    await variables.create_variable(
-                        session,
-                        actor,
-                        SecretBox([OLD]),
-                        {"key": key, "value": value, "environment": env.id},
-                    )
-                return env.id
+            actor = Actor(organization_id=identity.organization_id)
+            project_record = await ProjectStore(db).get(actor.organization_id, project)
+            env = await EnvironmentStore(db).create_in(
+                actor, project_record, {"name": "production"}
+            )
+            store = VariableStore(db, None, actor, SecretBox([OLD]))
+            for key, value in VALUES.items():
+                await store.create_in(env, {"key": key, "value": value})
+            return str(env["id"])
         finally:
             await db.dispose()
 
