@@ -9,18 +9,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from handlers.models import Project
 from handlers.services import projects as service
+from handlers.services.projects import PROJECTS, ProjectStore
+from specway.ids import new_id, utcnow
 from specway.pagination import PageRequest
 from specway.storage.database import Database
 
 
 def _database(tmp_path: Path) -> Database:
     return Database(f"sqlite+aiosqlite:///{tmp_path}/inloop.db", timeout=2.0)
+
+
+def _insert(connection: Connection, organization_id: str, name: str) -> str:
+    """A new project's id, written on the writers' connection (``Database.transaction``)."""
+    now = utcnow()
+    project_id = new_id("proj")
+    values = {"id": project_id, "organization_id": organization_id, "name": name}
+    connection.execute(insert(PROJECTS), {**values, "created_at": now, "updated_at": now})
+    return project_id
 
 
 def _count(connection: Any) -> int:
@@ -99,12 +111,11 @@ def test_a_failed_or_cancelled_transaction_gives_the_connection_back(tmp_path: P
         with pytest.raises(RuntimeError):
             await failing()
         # The one connection is free again: this read does not wait out the pool timeout.
-        rows, total = await asyncio.wait_for(
-            database.read(lambda db: service.read_projects(db, "org_a", PageRequest(1, 20))),
-            timeout=1.5,
+        items, total = await asyncio.wait_for(
+            ProjectStore(database).page("org_a", PageRequest(1, 20)), timeout=1.5
         )
         await database.dispose()
-        return total, ",".join(r.name for r in rows)
+        return total, ",".join(item["name"] for item in items)
 
     assert asyncio.run(run()) == (0, "")
 
@@ -119,10 +130,8 @@ def test_project_search_takes_wildcards_literally(tmp_path: Path) -> None:
                 await service.create_project(session, "org_a", {"name": name})
         found = []
         for term in ("%", "_", "UPTIME"):
-            rows, _ = await database.read(
-                lambda db, t=term: service.read_projects(db, "org_a", PageRequest(1, 20), search=t)
-            )
-            found.append("|".join(sorted(r.name for r in rows)))
+            items, _ = await ProjectStore(database).page("org_a", PageRequest(1, 20), search=term)
+            found.append("|".join(sorted(item["name"] for item in items)))
         await database.dispose()
         return found
 
@@ -222,16 +231,14 @@ def test_an_invalidated_reader_is_replaced_and_never_takes_the_writers_connectio
 
     async def run() -> tuple[int, int, int]:
         await database.migrate()
-        await database.transaction(lambda c: service.insert_project(c, "org_r", {"name": "kept"}))
+        await database.transaction(lambda c: _insert(c, "org_r", "kept"))
         with pytest.raises(RuntimeError):
             await database.read(broken)
         after = await database.read(_count)
         free = database.engine.sync_engine.pool.checkedin()  # type: ignore[attr-defined]
-        written = await database.transaction(
-            lambda c: service.insert_project(c, "org_r", {"name": "again"})
-        )
+        written = await database.transaction(lambda c: _insert(c, "org_r", "again"))
         await database.dispose()
-        return after, free, len(written.id)
+        return after, free, len(written)
 
     after, free, id_length = asyncio.run(run())
     assert after == 1

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import literal, select
 
 from handlers.services import projects as service
+from handlers.services.projects import ProjectStore
 from specway.ids import rfc3339
 from specway.pagination import PageRequest
 from specway.storage.database import Database
@@ -25,16 +27,16 @@ OTHER_ZONE = datetime(
 )
 
 
+STAMP_KEYS = ("created_at", "updated_at")
+
+
 def test_project_reads_format_timestamps_like_rfc3339(database_url: str) -> None:
     database = Database(database_url, timeout=5.0)
+    store = ProjectStore(database)
 
-    async def run() -> tuple[list[dict[str, object]], list[dict[str, object]], list[str]]:
+    async def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
         await database.migrate()
-        ids = []
-        async with database.session() as session, session.begin():
-            for i, _ in enumerate([*STAMPS, OTHER_ZONE]):
-                project = await service.create_project(session, "org_t", {"name": f"p{i}"})
-                ids.append(project.id)
+        ids = [(await store.create("org_t", {"name": f"p{i}"}))["id"] for i in range(4)]
         expected = []
         async with database.session() as session, session.begin():
             for project_id, stamp in zip(ids, [*STAMPS, OTHER_ZONE], strict=True):
@@ -42,31 +44,34 @@ def test_project_reads_format_timestamps_like_rfc3339(database_url: str) -> None
                 project.created_at = stamp
                 project.updated_at = stamp + timedelta(days=1)
             await session.flush()
-            for project_id in ids:
+            for project_id in ids:  # what the ORM reads back, formatted in Python
                 project = await service.get_project(session, "org_t", project_id)
-                expected.append(service.project_to_dict(project))
-        got = [
-            service.project_to_dict(
-                await database.read(lambda db, p=p: service.read_project(db, "org_t", p))
-            )
-            for p in ids
-        ]
-        rows, _ = await database.read(
-            lambda db: service.read_projects(db, "org_t", PageRequest(1, 20), order="asc")
-        )
-        listed = {r.id: service.project_to_dict(r) for r in rows}
+                expected.append(
+                    {
+                        "created_at": rfc3339(project.created_at),
+                        "updated_at": rfc3339(project.updated_at),
+                    }
+                )
+        got = []
+        for project_id in ids:
+            record = await store.get("org_t", project_id)
+            got.append({key: record[key] for key in STAMP_KEYS})
+        items, _ = await store.page("org_t", PageRequest(1, 20), order="asc")
+        listed = {item["id"]: {key: item[key] for key in STAMP_KEYS} for item in items}
         null = await database.read(
             lambda db: db.execute(select(rfc3339_text(literal(None)))).scalar_one()
         )
         await database.dispose()
         assert null is None
-        return expected, got, [str(listed[p]["created_at"]) for p in ids]
+        return expected, got, [listed[p] for p in ids]
 
     expected, got, listed = asyncio.run(run())
     assert got == expected
+    assert listed == expected
     assert [e["created_at"] for e in expected[:-1]] == [rfc3339(s) for s in STAMPS]
-    assert listed[:-1] == [rfc3339(s) for s in STAMPS]
-    assert listed[-1] == expected[-1]["created_at"]
+    assert [e["updated_at"] for e in expected[:-1]] == [
+        rfc3339(s + timedelta(days=1)) for s in STAMPS
+    ]
 
 
 def test_sqlite_text_is_recut_as_sqlites_strftime_would() -> None:

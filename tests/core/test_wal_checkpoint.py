@@ -12,15 +12,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Connection
 
-from handlers.services import projects as service
+from handlers.services.projects import PROJECTS
+from specway.ids import new_id, utcnow
 from specway.storage.checkpoint import WalCheckpointer
 from specway.storage.database import Database
 
 
 def _threads() -> set[str]:
     return {t.name for t in threading.enumerate()}
+
+
+def _insert(connection: Connection, name: str) -> None:
+    """A project of ``org_a``, written on the writers' connection (``Database.transaction``)."""
+    now = utcnow()
+    values = {"id": new_id("proj"), "organization_id": "org_a", "name": name}
+    connection.execute(insert(PROJECTS), {**values, "created_at": now, "updated_at": now})
 
 
 def test_commits_leave_checkpoints_to_the_thread(tmp_path: Path) -> None:
@@ -41,11 +50,7 @@ def test_commits_leave_checkpoints_to_the_thread(tmp_path: Path) -> None:
         assert "specway-wal-checkpoint" in _threads()
         # Writes for the thread to copy into the database file.
         for i in range(300):
-            await database.transaction(
-                functools.partial(
-                    service.insert_project, organization_id="org_a", data={"name": f"p{i}" * 40}
-                )
-            )
+            await database.transaction(functools.partial(_insert, name=f"p{i}" * 40))
         deadline = time.monotonic() + 10
         while database.checkpointer.checkpoints == 0 and time.monotonic() < deadline:  # type: ignore[union-attr]
             await asyncio.sleep(0.05)

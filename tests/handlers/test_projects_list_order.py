@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 
-from handlers.services import projects as service
+from handlers.services.projects import PROJECT, ProjectStore
 from specway.pagination import PageRequest
 from specway.storage.database import Database
+from specway.storage.store import _page
 
 SAME = datetime(2024, 2, 26, 12, 0, 0, tzinfo=UTC)
 
@@ -21,23 +22,17 @@ def _listed(database_url: str) -> tuple[list[str], list[str], list[str]]:
 
     async def run() -> tuple[list[str], list[str], list[str]]:
         await database.migrate()
+        store = ProjectStore(database)
+        made = [await store.create("org_order", {"name": f"p{i}"}) for i in range(5)]
         async with database.session() as session, session.begin():
-            made = [
-                await service.create_project(session, "org_order", {"name": f"p{i}"})
-                for i in range(5)
-            ]
             await session.execute(
                 text("UPDATE projects SET created_at = :at WHERE organization_id = 'org_order'"),
                 {"at": SAME.replace(tzinfo=None) if database_url.startswith("sqlite") else SAME},
             )
-        asc, _ = await database.read(
-            lambda db: service.read_projects(db, "org_order", PageRequest(1, 20), order="asc")
-        )
-        desc, _ = await database.read(
-            lambda db: service.read_projects(db, "org_order", PageRequest(1, 20), order="desc")
-        )
+        asc, _ = await store.page("org_order", PageRequest(1, 20), order="asc")
+        desc, _ = await store.page("org_order", PageRequest(1, 20), order="desc")
         await database.dispose()
-        return [p.id for p in made], [r.id for r in asc], [r.id for r in desc]
+        return [p["id"] for p in made], [r["id"] for r in asc], [r["id"] for r in desc]
 
     return asyncio.run(run())
 
@@ -53,7 +48,7 @@ def test_default_sort_walks_the_index_without_sorting(tmp_path: object, order: s
     # Migration 0008's index covers (organization_id, created_at, id): SQLite reads a page in
     # index order, either direction, instead of sorting all of an organisation's projects.
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/plan.db", timeout=5.0)
-    _, page = service._list_statements(False, "created_at", order, False, False)
+    _, page = _page(PROJECT, False, "created_at", order, False, ())
     sql = str(page.statement.compile(dialect=sqlite.dialect()))
 
     async def run() -> list[str]:

@@ -1,4 +1,7 @@
-"""A project page carries its total: from the page's own rows, or counted when it has none."""
+"""A project page carries its total: from the page's own rows, or counted when it has none.
+
+The store runs through SQLAlchemy's engine here (``fast_paths=False``), where every statement
+can be counted; the fast paths run the same statements."""
 
 from __future__ import annotations
 
@@ -7,22 +10,21 @@ from typing import Any
 
 from sqlalchemy import event
 
-from handlers.services import projects as service
+from handlers.services.projects import ProjectStore
 from specway.pagination import PageRequest
 from specway.storage.database import Database
 
 
 def _pages(database_url: str, reads: list[tuple[str, PageRequest, dict[str, Any]]]) -> list[Any]:
-    database = Database(database_url, timeout=5.0)
+    database = Database(database_url, timeout=5.0, fast_paths=False)
+    store = ProjectStore(database)
     statements: list[str] = []
 
     async def run() -> list[Any]:
         await database.migrate()
-        async with database.session() as session, session.begin():
-            for i in range(5):
-                data = {"name": f"alpha {i}" if i < 2 else f"beta {i}"}
-                await service.create_project(session, "org_total", data)
-            await service.create_project(session, "org_other", {"name": "alpha x"})
+        for i in range(5):
+            await store.create("org_total", {"name": f"alpha {i}" if i < 2 else f"beta {i}"})
+        await store.create("org_other", {"name": "alpha x"})
         event.listen(
             database.engine.sync_engine,
             "before_cursor_execute",
@@ -30,10 +32,8 @@ def _pages(database_url: str, reads: list[tuple[str, PageRequest, dict[str, Any]
         )
         found = []
         for org, page, filters in reads:
-            rows, total = await database.read(
-                lambda db, o=org, p=page, f=filters: service.read_projects(db, o, p, **f)
-            )
-            found.append(([r.name for r in rows], total, len(statements)))
+            items, total = await store.page(org, page, **filters)
+            found.append(([item["name"] for item in items], total, len(statements)))
             statements.clear()
         await database.dispose()
         return found
