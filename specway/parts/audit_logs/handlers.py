@@ -44,9 +44,8 @@ async def list_audit_logs(
     pagination = context.operation().pagination
     size = max(1, min(limit or pagination.default_per_page, pagination.max_per_page))
     await written_so_far(state.services)  # the caller's own last requests are in the log
-    async with context.database().session() as session:
-        rows, next_cursor = await list_entries(
-            session, principal.organization_id, flt, limit=size, cursor=cursor
-        )
-        data = [entry_to_dict(row) for row in rows]
+    rows, next_cursor = await list_entries(
+        context.database(), principal.organization_id, flt, limit=size, cursor=cursor
+    )
+    data = [entry_to_dict(row) for row in rows]
     return {"data": data, "next_cursor": next_cursor, "has_more": next_cursor is not None}, 200

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Integer, Select, Table, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from specway.errors import BadRequest
 from specway.ids import as_utc
 from specway.pagination import PageRequest
 from specway.plugins.audit.models import AuditLog
+from specway.storage.database import Database
+from specway.storage.prepared import Prepared
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,7 @@ def parse_when(text: str, field: str, *, end: bool) -> datetime:
         ) from None
 
 
-def encode_cursor(entry: AuditLog) -> str:
+def encode_cursor(entry: AuditLog | Any) -> str:
     position = f"{as_utc(entry.timestamp).isoformat(timespec='microseconds')}|{entry.id}"
     return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
 
@@ -108,33 +111,76 @@ def _filtered(organization_id: str, flt: AuditFilter) -> Select[Any]:
     return query
 
 
+_AUDIT: Table = AuditLog.__table__  # type: ignore[assignment]
+_a = _AUDIT.c
+
+
+@functools.cache
+def _page_statement(
+    user: bool, action: bool, target_type: bool, since: bool, before: bool, after: bool
+) -> Prepared:
+    """One shape of cursor page (which filters apply; ``after``: a cursor's position), values
+    bound at execution."""
+    where = [_a.organization_id == bindparam("org")]
+    for applied, column in ((user, _a.user_id), (action, _a.action)):
+        if applied:
+            where.append(column == bindparam(column.key))
+    if target_type:
+        where.append(_a.target_type == bindparam("target_type"))
+    if since:
+        where.append(_a.timestamp >= bindparam("since", type_=_a.timestamp.type))
+    if before:
+        where.append(_a.timestamp < bindparam("before", type_=_a.timestamp.type))
+    if after:
+        stamp = bindparam("stamp", type_=_a.timestamp.type)
+        where.append(
+            or_(_a.timestamp < stamp, and_(_a.timestamp == stamp, _a.id < bindparam("entry")))
+        )
+    return Prepared(
+        select(*_AUDIT.columns)
+        .where(*where)
+        .order_by(_a.timestamp.desc(), _a.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
 async def list_entries(
-    session: AsyncSession,
+    database: Database,
     organization_id: str,
     flt: AuditFilter,
     *,
     limit: int,
     cursor: str | None = None,
-) -> tuple[list[AuditLog], str | None]:
-    """One page of ``organization_id``'s entries and the cursor of the next (or ``None``)."""
-    query = _filtered(organization_id, flt)
+) -> tuple[list[Any], str | None]:
+    """One page of ``organization_id``'s entries (rows with the columns' names as attributes)
+    and the cursor of the next (or ``None``): one prebuilt statement."""
+    params: dict[str, Any] = {"org": organization_id, "limit": limit + 1}
     if cursor:
-        stamp, entry_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                AuditLog.timestamp < stamp,
-                and_(AuditLog.timestamp == stamp, AuditLog.id < entry_id),
-            )
-        )
-    query = query.order_by(AuditLog.timestamp.desc(), AuditLog.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(query)).scalars())
+        params["stamp"], params["entry"] = decode_cursor(cursor)
+    values = {
+        "user_id": flt.user,
+        "action": flt.action,
+        "target_type": flt.target_type,
+        "since": flt.since,
+        "before": flt.before,
+    }
+    params.update({name: value for name, value in values.items() if value})
+    statement = _page_statement(
+        bool(flt.user),
+        bool(flt.action),
+        bool(flt.target_type),
+        bool(flt.since),
+        bool(flt.before),
+        bool(cursor),
+    )
+    rows = list(await database.rows(statement, params))
     if len(rows) > limit:
         return rows[:limit], encode_cursor(rows[limit - 1])
     return rows, None
 
 
-def entry_to_dict(entry: AuditLog) -> dict[str, Any]:
-    """The API shape of one entry (``AuditLogEntry`` in the spec)."""
+def entry_to_dict(entry: AuditLog | Any) -> dict[str, Any]:
+    """The API shape of one entry (``AuditLogEntry`` in the spec): a mapped entry or a row."""
     return {
         "id": entry.id,
         "timestamp": as_utc(entry.timestamp)
