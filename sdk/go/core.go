@@ -200,6 +200,24 @@ func (c *Client) attempt(ctx context.Context, cfg *requestConfig, r *request, id
 		ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
 		defer cancel()
 	}
+	req, err := c.httpRequest(ctx, cfg, r, idempotencyKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := cfg.httpClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp, data, nil
+}
+
+// httpRequest is r as an *http.Request: URL, query, credentials and headers.
+func (c *Client) httpRequest(ctx context.Context, cfg *requestConfig, r *request, idempotencyKey string) (*http.Request, error) {
 	target := cfg.baseURL + r.path
 	query := url.Values{}
 	for name, values := range r.query {
@@ -214,7 +232,7 @@ func (c *Client) attempt(ctx context.Context, cfg *requestConfig, r *request, id
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	req.Header.Set("User-Agent", UserAgent)
 	req.Header.Set("Accept", "application/json")
@@ -233,16 +251,7 @@ func (c *Client) attempt(ctx context.Context, cfg *requestConfig, r *request, id
 	if idempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", idempotencyKey)
 	}
-	resp, err := cfg.httpClient.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, err
-	}
-	return resp, data, nil
+	return req, nil
 }
 
 func retryableStatus(status int) bool {

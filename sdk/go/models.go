@@ -1511,6 +1511,27 @@ const (
 	MonitoringGetLogsParamsOrderDesc MonitoringGetLogsParamsOrder = "desc"
 )
 
+// MonitoringStreamLogsParams: the query and header parameters of monitoring.stream_logs.
+type MonitoringStreamLogsParams struct {
+	// Minimum severity (`warn` gives warn and error lines).
+	Level *MonitoringStreamLogsParamsLevel `json:"level,omitempty"`
+	// Only lines of this component (`api`, `audit`, `deployments`).
+	Component *string `json:"component,omitempty"`
+	// Resume after this event id (sent by `EventSource` on reconnect).
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
+// MonitoringStreamLogsParamsLevel is one of the constants below.
+type MonitoringStreamLogsParamsLevel string
+
+// The values of MonitoringStreamLogsParamsLevel.
+const (
+	MonitoringStreamLogsParamsLevelDebug MonitoringStreamLogsParamsLevel = "debug"
+	MonitoringStreamLogsParamsLevelInfo  MonitoringStreamLogsParamsLevel = "info"
+	MonitoringStreamLogsParamsLevelWarn  MonitoringStreamLogsParamsLevel = "warn"
+	MonitoringStreamLogsParamsLevelError MonitoringStreamLogsParamsLevel = "error"
+)
+
 // OrganizationListParams: the query and header parameters of organizations.list.
 type OrganizationListParams struct {
 	// Page number, from 1.

@@ -110,3 +110,25 @@ func (s *MonitoringService) getLogsPager(projectID string, params *MonitoringGet
 	}
 	return &pager{client: s.client, req: r, style: pageStyle{style: "keyed", key: "logs", pageSize: 20}, opts: opts}, nil
 }
+
+// StreamLogs: Stream a project's logs
+//
+// GET /v1/projects/{project_id}/logs/stream
+func (s *MonitoringService) StreamLogs(projectID string, params *MonitoringStreamLogsParams, opts ...Option) (*EventStream[LogLine], error) {
+	if err := requireID("projectID", projectID); err != nil {
+		return nil, err
+	}
+	r := newRequest("GET", "/v1/projects/"+pathSegment(projectID)+"/logs/stream")
+	if params != nil {
+		if params.Level != nil {
+			r.setQuery("level", *params.Level)
+		}
+		if params.Component != nil {
+			r.setQuery("component", *params.Component)
+		}
+		if params.LastEventID != nil {
+			r.header.Set("Last-Event-ID", formatValue(*params.LastEventID))
+		}
+	}
+	return newEventStream[LogLine](s.client, r, opts), nil
+}

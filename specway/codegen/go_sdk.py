@@ -154,4 +154,6 @@ def generate_go(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
             env, "pages.go.j2", pages=list(planner.pages.values()), **context
         )
     files["models.go"] = render_models(planner.types, header, package)
+    if planner.streams:
+        files["stream.go"] = render(env, "stream.go.j2", **context)
     return files

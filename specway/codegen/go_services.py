@@ -51,6 +51,7 @@ class GoSdkPlanner:
         self.types = GoTypes(ir)
         self.pages: dict[str, PageType] = {}
         self.skipped: list[str] = []
+        self.streams = False  # whether any method returns an EventStream (stream.go)
         self.resources: list[GoResource] = []
         self.service_text: dict[str, str] = {}
         for tag in ir.sdk_tags:
@@ -89,12 +90,11 @@ class GoSdkPlanner:
     def method(self, op: Operation, service: str) -> str | None:
         success = op.success
         content = (success.content_type or "") if success else ""
-        if content.startswith("text/event-stream"):
-            self.skipped.append(f"{op.operation_id} (server-sent events)")
-            return None
+        streams = content.startswith("text/event-stream")
         name = go_name(op.sdk.method, "Call")
         prefix = go_name(singular(op.sdk.resource)) + name
-        args = ["ctx context.Context"]
+        # A stream connects on its first Next(ctx): its method takes no context.
+        args = [] if streams else ["ctx context.Context"]
         pre: list[str] = []
         locals_: set[str] = set(_RESERVED_LOCALS)
         path_expr = go_string(op.path)
@@ -140,7 +140,13 @@ class GoSdkPlanner:
         if page is not None and op.pagination is not None:
             self.paged.add(op.operation_id)
             return self._paged(service, name, args, pre, build, doc, page, op, op.pagination)
-        returns, fail, tail = self._returns(op, prefix)
+        if streams:
+            self.streams = True
+            event = self.types.type(op.event_data, prefix + "Event") if op.event_data else "string"
+            returns, fail = f"(*EventStream[{event}], error)", "nil, err"
+            tail = [f"\treturn newEventStream[{event}](s.client, r, opts), nil"]
+        else:
+            returns, fail, tail = self._returns(op, prefix)
         lines = [
             *doc,
             f"func (s *{service}) {name}({', '.join(args)}) {returns} {{",

@@ -31,9 +31,9 @@ class GoSnippets:
     def snippet(self, op: Operation) -> str:
         signature = self.planner.signatures.get(op.operation_id)
         if signature is None:
-            return "// not in the Go SDK (a streaming response)"
+            return "// not in the Go SDK"
         method, body_type, params_type, fields = signature
-        args = ["ctx"]
+        args = [] if op.streams else ["ctx"]
         for param in op.path_parameters:
             kind = "int64" if param.schema.kind == "integer" else "string"
             args.append(self.literal(param.example, kind) or go_string(str(param.example)))
@@ -61,7 +61,12 @@ class GoSnippets:
             "ctx := context.Background()",
             f"client := {self.package}.NewClient() // API key from ${self.env_var}",
         ]
-        if returns is None:
+        if op.streams:
+            lines += [f"stream, err := {call}", "if err != nil {", "\tlog.Fatal(err)", "}"]
+            lines += ["defer stream.Close()", "for stream.Next(ctx) {"]
+            lines += ["\tfmt.Println(stream.Event())", "}"]
+            lines += ["if err := stream.Err(); err != nil {", "\tlog.Fatal(err)", "}"]
+        elif returns is None:
             lines += [f"if err := {call}; err != nil {{", "\tlog.Fatal(err)", "}"]
         else:
             lines += [f"{returns}, err := {call}", "if err != nil {", "\tlog.Fatal(err)", "}"]
