@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from specway.plugins.auth.models import Membership
 from specway.storage.database import Database
-from tests.examples.seed_support import keynest_token
+from tests.examples.seed_support import KEYNEST_USER, keynest_token
 
 
 def _add_member(database_url: str, organization_id: str, user_id: str, role: str) -> None:
@@ -109,3 +109,30 @@ def test_keynest_acts_in_the_organisation_holding_the_row(
     assert [p["name"] for p in listed.json()["results"]] == ["Jane's"]
     assert client.delete(f"/api/projects/{theirs.json()['id']}/", headers=other).status_code == 204
     assert client.get("/api/projects/?organization=org_nope", headers=other).status_code == 404
+
+
+def test_keynest_audit_pages_carry_their_users_and_total(
+    example_client: Callable[..., TestClient], database_url: str
+) -> None:
+    client = example_client("keynest", database_url=database_url)
+    auth = keynest_token(client)
+    for i in range(3):
+        made = client.post("/api/projects/", json={"name": f"p{i}"}, headers=auth)
+        assert made.status_code == 201, made.text
+
+    def page(query: str) -> tuple[list[tuple[str, str | None, str | None]], int]:
+        response = client.get(f"/api/audit-logs/?{query}", headers=auth)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found = [(e["action"], e["user_name"], e["user_email"]) for e in body["results"]]
+        return found, body["count"]
+
+    created = ("project_created", "John Doe", KEYNEST_USER["email"])
+    assert page("target_type=project&per_page=2") == ([created, created], 3)
+    assert page("target_type=project&per_page=2&page=2") == ([created], 3)
+    assert page("action=project_created&user=usr_nobody") == ([], 0)
+    _, total = page("per_page=1")
+    assert total >= 4  # the registration and the three projects at least
+    assert page(f"per_page=1&page={total + 1}") == ([], total)  # past the end: still counted
+    newest = client.get("/api/audit-logs/?per_page=1", headers=auth).json()["results"][0]
+    assert (newest["target_type"], newest["details"]["status"]) == ("project", 201)

@@ -1,20 +1,23 @@
 """``Audit Logs``: the audit plugin's entries in numbered pages, with the actor's name and
-email, for organisation admins."""
+email, for organisation admins: a page, its users and its total are one prebuilt statement
+(the audit part serves cursor pages only)."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, cast
 from urllib.parse import parse_qs
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Integer, ScalarSelect, Table, bindparam, func, literal, select
 
 from specway import context
 from specway.errors import Forbidden
-from specway.pagination import list_response, page_request
+from specway.pagination import PageRequest, list_response, page_request
 from specway.plugins.audit import written_so_far
 from specway.plugins.audit.models import AuditLog
-from specway.plugins.audit.query import AuditFilter, entry_to_dict, page_entries
+from specway.plugins.audit.query import AuditFilter, entry_to_dict
 from specway.plugins.auth.models import User
+from specway.storage.prepared import Prepared
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
@@ -27,13 +30,78 @@ def _query_value(name: str) -> str | None:
     return values[-1] if values else None
 
 
-def _entry(row: AuditLog, users: dict[str, User]) -> dict[str, Any]:
+_AUDIT = cast(Table, AuditLog.__table__)
+_USERS = cast(Table, User.__table__)
+_a, _u = _AUDIT.c, _USERS.c
+
+
+def _of_user(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """``column`` of the entry's user (correlated), NULL without one."""
+    return select(column).where(_u.id == _a.user_id).scalar_subquery()
+
+
+@functools.cache
+def _page(user: bool, action: bool, target_type: bool, since: bool, before: bool) -> Prepared:
+    """One shape of numbered page (which filters apply), newest first: the entries with their
+    user's name and email and, on every row, the total (one statement; values bound)."""
+    where = [_a.organization_id == bindparam("org")]
+    for applied, column in (
+        (user, _a.user_id),
+        (action, _a.action),
+        (target_type, _a.target_type),
+    ):
+        if applied:
+            where.append(column == bindparam(column.key))
+    if since:
+        where.append(_a.timestamp >= bindparam("since", type_=_a.timestamp.type))
+    if before:
+        where.append(_a.timestamp < bindparam("before", type_=_a.timestamp.type))
+    total = select(func.count()).select_from(_AUDIT).where(*where).scalar_subquery()
+    return Prepared(
+        select(
+            *_AUDIT.columns,
+            _of_user(func.trim(_u.first_name + literal(" ") + _u.last_name)).label("user_name"),
+            _of_user(_u.email).label("user_email"),
+            total.label("total"),
+        )
+        .where(*where)
+        .order_by(_a.timestamp.desc(), _a.id.desc())
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+async def _entries(
+    organization_id: str, flt: AuditFilter, page: PageRequest
+) -> tuple[list[Any], int]:
+    """One numbered page of the organisation's entries and their total."""
+    values = {
+        "user_id": flt.user,
+        "action": flt.action,
+        "target_type": flt.target_type,
+        "since": flt.since,
+        "before": flt.before,
+    }
+    params: dict[str, Any] = {name: value for name, value in values.items() if value}
+    params.update(org=organization_id, offset=page.offset, limit=page.per_page)
+    database = context.database()
+    statement = _page(*(bool(value) for value in values.values()))
+    rows = list(await database.rows(statement, params))
+    if rows:
+        return rows, int(rows[0].total)
+    if not page.offset:
+        return [], 0
+    # Past the last page: no row carries the total; the first page's does.
+    first = await database.rows(statement, {**params, "offset": 0, "limit": 1})
+    return [], int(first[0].total) if first else 0
+
+
+def _entry(row: Any) -> dict[str, Any]:
     data = entry_to_dict(row)
-    user = users.get(row.user_id or "")
     return {
         "id": data["id"],
-        "user_name": f"{user.first_name} {user.last_name}".strip() if user else None,
-        "user_email": user.email if user else None,
+        "user_name": row.user_name,
+        "user_email": row.user_email,
         "action": data["action"],
         "target_type": data["target_type"],
         "target_id": data["target_id"],
@@ -69,14 +137,8 @@ async def list_audit_logs(
     request = page_request(op.pagination, page, per_page)
     state = context.app_state()
     await written_so_far(state.services)  # the caller's own last requests are in the log
-    async with context.database().session() as session:
-        rows, total = await page_entries(session, principal.organization_id, flt, request)
-        user_ids = {r.user_id for r in rows if r.user_id}
-        users = {
-            u.id: u
-            for u in (await session.execute(select(User).where(User.id.in_(user_ids)))).scalars()
-        }
-        items = [_entry(r, users) for r in rows]
+    rows, total = await _entries(principal.organization_id, flt, request)
+    items = [_entry(row) for row in rows]
     query = {
         "user": user,
         "action": action,
