@@ -2,76 +2,27 @@
 
 Names are unique per project (409). Every read joins the project for ``project_name`` and counts
 the environment's variables, so a page (and its total) is one statement, not one per row.
-:class:`EnvironmentStore` is what the handlers use; the session functions serve code that works
-in a session of its own (the variables' import and export, examples/keynest).
+:class:`EnvironmentStore` is what the handlers use. :func:`get_environment`, in a session,
+serves examples/keynest's ``.env`` transfer until it moves onto ``transfer.DotenvStore``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Table, func, or_, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.models import Project
 from handlers.models_platform import Environment, Variable
 from handlers.runtime import Actor
-from handlers.services.projects import get_project
-from handlers.services.queries import fetch_page, like_pattern, owned_by
+from handlers.services.queries import owned_by
 from specway.errors import Conflict, NotFound
-from specway.ids import rfc3339, utcnow
-from specway.pagination import PageRequest
 from specway.storage.database import Write
 from specway.storage.store import REQUIRED, Resource, TableStore
 
-ENVIRONMENT_TYPES = ("development", "staging", "production", "testing")
-SORTABLE = {
-    "name": Environment.name,
-    "environment_type": Environment.environment_type,
-    "created_at": Environment.created_at,
-    "updated_at": Environment.updated_at,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class EnvironmentView:
-    """An environment with what its representation needs from elsewhere."""
-
-    environment: Environment
-    project_name: str
-    variable_count: int
-
-    def to_dict(self) -> dict[str, Any]:
-        env = self.environment
-        return {
-            "id": env.id,
-            "name": env.name,
-            "project": env.project_id,
-            "project_name": self.project_name,
-            "environment_type": env.environment_type,
-            "description": env.description,
-            "organization": env.organization_id,
-            "created_at": rfc3339(env.created_at),
-            "updated_at": rfc3339(env.updated_at),
-            "created_by_name": env.created_by_name,
-            "variable_count": self.variable_count,
-        }
-
-
-def _views(organization_id: str | None) -> Select[Any]:
-    count = (
-        select(func.count(Variable.id))
-        .where(Variable.environment_id == Environment.id)
-        .correlate(Environment)
-        .scalar_subquery()
-    )
-    return (
-        select(Environment, Project.name, count)
-        .join(Project, Project.id == Environment.project_id)
-        .where(owned_by(Environment.organization_id, organization_id))
-    )
+SORTABLE = ("name", "environment_type", "created_at", "updated_at")
 
 
 def _not_found(environment_id: str) -> NotFound:
@@ -79,44 +30,6 @@ def _not_found(environment_id: str) -> NotFound:
         f"Environment {environment_id} not found",
         details={"resource_type": "environment", "resource_id": environment_id},
     )
-
-
-async def list_environments(
-    session: AsyncSession,
-    organization_id: str | None,
-    page: PageRequest,
-    *,
-    project_id: str | None = None,
-    environment_type: str | None = None,
-    search: str | None = None,
-    sort: str = "created_at",
-    order: str = "desc",
-) -> tuple[list[EnvironmentView], int]:
-    """One page of the organisation's environments, filtered by project, type and search."""
-    query = _views(organization_id)
-    if project_id is not None:
-        query = query.where(Environment.project_id == project_id)
-    if environment_type:
-        query = query.where(Environment.environment_type == environment_type)
-    if search:
-        pattern = like_pattern(search)
-        query = query.where(
-            or_(
-                func.lower(Environment.name).like(pattern, escape="\\"),
-                func.lower(Environment.description).like(pattern, escape="\\"),
-            )
-        )
-    rows, total = await fetch_page(
-        session,
-        query,
-        page,
-        sortable=SORTABLE,
-        sort=sort,
-        order=order,
-        default_sort="created_at",
-        tie_breaker=Environment.id,
-    )
-    return [EnvironmentView(env, name, int(count)) for env, name, count in rows], total
 
 
 async def get_environment(
@@ -132,64 +45,11 @@ async def get_environment(
     return environment
 
 
-async def view_environment(session: AsyncSession, environment: Environment) -> EnvironmentView:
-    """``environment`` with its project's name and its variable count."""
-    row = (
-        await session.execute(
-            _views(environment.organization_id).where(Environment.id == environment.id)
-        )
-    ).one()
-    return EnvironmentView(row[0], row[1], int(row[2]))
-
-
-async def _ensure_unique_name(
-    session: AsyncSession, project_id: str, name: str, exclude: str | None = None
-) -> None:
-    query = select(Environment.id).where(
-        Environment.project_id == project_id, Environment.name == name
-    )
-    if exclude is not None:
-        query = query.where(Environment.id != exclude)
-    if (await session.execute(query.limit(1))).first() is not None:
-        raise _duplicate(name)
-
-
 def _duplicate(name: str) -> Conflict:
     return Conflict(
         f"An environment named {name!r} already exists in this project",
         details={"field": "name", "reason": "duplicate"},
     )
-
-
-async def create_environment(
-    session: AsyncSession, actor: Actor, data: dict[str, Any]
-) -> Environment:
-    """A new environment in one of the actor's projects (404 for a foreign project)."""
-    project = await get_project(session, actor.organization_id, data["project"])
-    await _ensure_unique_name(session, project.id, data["name"])
-    now = utcnow()
-    environment = Environment(
-        organization_id=actor.organization_id,
-        project_id=project.id,
-        name=data["name"],
-        environment_type=data.get("environment_type", "development"),
-        description=data.get("description", ""),
-        created_by=actor.id,
-        created_by_name=actor.name,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(environment)
-    await _flush(session, data["name"])
-    return environment
-
-
-async def _flush(session: AsyncSession, name: str) -> None:
-    # The pre-check above gives the friendly 409; this one covers a concurrent insert.
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise _duplicate(name) from exc
 
 
 # --- The store: the one API the handlers use ------------------------------------------------
@@ -225,7 +85,7 @@ ENVIRONMENT = Resource(
     },
     joins=((_PROJECTS, _PROJECTS.c.id == _ENVIRONMENTS.c.project_id),),
     fields={"name": REQUIRED, "environment_type": "development", "description": ""},
-    sortable=tuple(SORTABLE),
+    sortable=SORTABLE,
     tie_ascending=True,
     search=("name", "description"),
     filters=("project_id", "environment_type"),

@@ -43,19 +43,11 @@ from handlers.services.envfile import (
     render_dotenv,
 )
 from handlers.services.environments import EnvironmentStore
-from handlers.services.variables import (
-    MAX_VALUE_LENGTH,
-    VariableStore,
-    emit_variable_events,
-    new_variable,
-    open_value,
-    reveal,
-    set_value,
-    value_problem,
-)
+from handlers.services.variables import MAX_VALUE_LENGTH, VariableStore, open_value, value_problem
 from specway.crypto import SecretBox
 from specway.errors import BadRequest, Conflict, PayloadTooLarge
 from specway.ids import as_utc, new_id, utcnow
+from specway.plugins.webhooks import emit_events
 from specway.plugins.webhooks.catalogue import EventPayloadError
 from specway.plugins.webhooks.outbox import write_events
 from specway.plugins.webhooks.service import WebhookService
@@ -346,6 +338,58 @@ def _recordable(
 # --- In a session: examples/keynest's export and import, until it moves onto DotenvStore -----
 
 
+def _reveal(box: SecretBox, variable: Variable) -> str:
+    """The plaintext of ``variable``; a value no configured key opens is a server fault."""
+    return open_value(box, variable.value_ciphertext, variable.id, variable.key_id)
+
+
+def _variable_event_data(variable: Variable, actor: Actor) -> dict[str, Any]:
+    """The payload of ``variable.created|updated|deleted``: key names only, never a value."""
+    return {
+        "variable": {
+            "id": variable.id,
+            "key": variable.key,
+            "environment_id": variable.environment_id,
+            "created_by": actor.id,
+        }
+    }
+
+
+async def _emit_variable_events(
+    session: AsyncSession, changes: list[tuple[str, Variable]], actor: Actor
+) -> None:
+    """Emit the events of many variables (a ``.env`` import in a session) in one outbox
+    write; payloads by :func:`_variable_event_data`, so no value can reach one."""
+    await emit_events(session, [(t, _variable_event_data(v, actor)) for t, v in changes])
+
+
+def _new_variable(
+    environment: Environment, key: str, value: str, box: SecretBox, actor: Actor
+) -> Variable:
+    """A sealed, not yet added :class:`Variable` (no checks; callers validate first)."""
+    now = utcnow()
+    variable_id = new_id("var")
+    return Variable(
+        id=variable_id,
+        organization_id=environment.organization_id,
+        environment_id=environment.id,
+        key=key,
+        value_ciphertext=box.seal(value, variable_id),
+        key_id=box.current_key_id,
+        created_by=actor.id,
+        created_by_name=actor.name,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _set_value(variable: Variable, value: str, box: SecretBox) -> None:
+    """Seal ``value`` into ``variable`` with the current key."""
+    variable.value_ciphertext = box.seal(value, variable.id)
+    variable.key_id = box.current_key_id
+    variable.updated_at = utcnow()
+
+
 async def export_environment(
     session: AsyncSession,
     box: SecretBox,
@@ -370,7 +414,7 @@ async def export_environment(
         f"Organization: {organization}",
         f"Generated on: {as_utc(now).strftime('%Y-%m-%d %H:%M:%S')} UTC",
     )
-    return render_dotenv(((v.key, reveal(box, v)) for v in variables), header)
+    return render_dotenv(((v.key, _reveal(box, v)) for v in variables), header)
 
 
 async def import_environment(
@@ -398,19 +442,19 @@ async def import_environment(
             continue
         current = existing.get(entry.key)
         if current is None:
-            variable = new_variable(environment, entry.key, entry.value, box, actor)
+            variable = _new_variable(environment, entry.key, entry.value, box, actor)
             session.add(variable)
             changes.append(("variable.created", variable))
             report.imported += 1
-        elif reveal(box, current) == entry.value:
+        elif _reveal(box, current) == entry.value:
             report.unchanged += 1
         else:
-            set_value(current, entry.value, box)
+            _set_value(current, entry.value, box)
             changes.append(("variable.updated", current))
             report.updated += 1
     try:
         await session.flush()
-        await emit_variable_events(session, changes, actor)
+        await _emit_variable_events(session, changes, actor)
     except IntegrityError as exc:
         raise Conflict(
             "The environment's variables changed during the import; nothing was imported, retry"
