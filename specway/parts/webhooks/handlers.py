@@ -16,6 +16,7 @@ from specway.pagination import list_response, page_request
 from specway.plugins.webhooks import WebhookService
 from specway.plugins.webhooks import deliveries as delivery_log
 from specway.plugins.webhooks import subscriptions as endpoints
+from specway.plugins.webhooks.endpoint_store import EndpointStore
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
@@ -34,6 +35,10 @@ def _service() -> WebhookService:
     return service
 
 
+def _store() -> EndpointStore:
+    return EndpointStore(context.database(), _service())
+
+
 async def list_webhooks(
     page: int | None = None,
     per_page: int | None = None,
@@ -42,61 +47,39 @@ async def list_webhooks(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.database().session() as session:
-        rows, total = await endpoints.list_endpoints(
-            session, organization(), request, project_id=project_id, enabled=enabled
-        )
-        items = [endpoints.endpoint_to_dict(e) for e in rows]
+    items, total = await _store().page(
+        organization(), request, project_id=project_id, enabled=enabled
+    )
     query = {"project_id": project_id, "enabled": enabled}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
     return body, 200, headers
 
 
 async def create_webhook(body: dict[str, Any]) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint, secret = await endpoints.create_endpoint(session, service, organization(), body)
-        data = endpoints.endpoint_to_dict(endpoint, secret)
+    data = await _store().create(organization(), body)
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 
 async def create_endpoint_for(project_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """A new endpoint scoped to ``project_id`` (already checked by the caller), with its secret."""
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint, secret = await endpoints.create_endpoint(
-            session, service, organization(), body, project_id=project_id
-        )
-        return endpoints.endpoint_to_dict(endpoint, secret)
+    return await _store().create(organization(), body, project_id=project_id)
 
 
 async def get_webhook(webhook_id: str) -> Response:
-    async with context.database().session() as session:
-        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
-        return endpoints.endpoint_to_dict(endpoint), 200
+    return await _store().get(organization(), webhook_id), 200
 
 
 async def update_webhook(webhook_id: str, body: dict[str, Any]) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
-        await endpoints.update_endpoint(session, service, endpoint, body)
-        return endpoints.endpoint_to_dict(endpoint), 200
+    return await _store().update(organization(), webhook_id, body), 200
 
 
 async def delete_webhook(webhook_id: str) -> Response:
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
-        await endpoints.delete_endpoint(session, endpoint)
+    await _store().delete(organization(), webhook_id)
     return None, 204
 
 
 async def rotate_webhook_secret(webhook_id: str) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
-        secret = await endpoints.rotate_secret(session, service, endpoint)
-        return endpoints.endpoint_to_dict(endpoint, secret), 200
+    return await _store().rotate_secret(organization(), webhook_id), 200
 
 
 async def test_webhook(webhook_id: str) -> Response:
