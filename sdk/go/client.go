@@ -2,7 +2,7 @@
 
 // Package specway is the Go client of the Specway Platform API (1.0.0).
 //
-//	client := specway.NewClient() // $SPECWAY_API_KEY, $SPECWAY_BASE_URL
+//	client := specway.NewClient("") // "": the key from $SPECWAY_API_KEY; base URL $SPECWAY_BASE_URL
 //	project, err := client.Projects.Create(ctx, specway.ProjectCreate{Name: "demo"})
 //
 // Every call takes a context.Context, retries 408, 409, 429, 5xx and connection errors with
@@ -19,7 +19,7 @@ import (
 )
 
 const (
-	// APIKeyEnv names the environment variable NewClient reads the API key from.
+	// APIKeyEnv names the environment variable NewClient("") reads the API key from.
 	APIKeyEnv = "SPECWAY_API_KEY"
 	// BaseURLEnv names the environment variable that overrides DefaultBaseURL.
 	BaseURLEnv = "SPECWAY_BASE_URL"
@@ -68,11 +68,14 @@ type Client struct {
 	Security *SecurityService
 }
 
-// NewClient returns a client configured by opts; the API key defaults to $SPECWAY_API_KEY and
-// the base URL to $SPECWAY_BASE_URL or DefaultBaseURL.
-func NewClient(opts ...Option) *Client {
+// NewClient returns a client that sends apiKey ("" reads $SPECWAY_API_KEY) and is configured
+// by opts; the base URL is $SPECWAY_BASE_URL or DefaultBaseURL unless WithBaseURL says.
+func NewClient(apiKey string, opts ...Option) *Client {
+	if apiKey == "" {
+		apiKey = os.Getenv(APIKeyEnv)
+	}
 	defaults := []Option{
-		WithAPIKey(os.Getenv(APIKeyEnv)),
+		WithAPIKey(apiKey),
 		WithBaseURL(DefaultBaseURL),
 	}
 	if base := os.Getenv(BaseURLEnv); base != "" {

@@ -70,7 +70,7 @@ func recordSleep(slept *[]time.Duration) Option {
 }
 
 func testClient(srv *httptest.Server, slept *[]time.Duration, opts ...Option) *Client {
-	return NewClient(append([]Option{WithBaseURL(srv.URL), WithAPIKey("test-key"), recordSleep(slept)}, opts...)...)
+	return NewClient("test-key", append([]Option{WithBaseURL(srv.URL), recordSleep(slept)}, opts...)...)
 }
 
 const errorBody = `{"error": {"code": "invalid_request", "message": "Invalid request parameters", "request_id": "req_5f2b9c1d0e3a4b6c7d8e9f00", "details": [{"field": "name", "in": "body", "reason": "required"}]}}`
@@ -199,6 +199,24 @@ func TestAnExplicitIdempotencyKeyAndHeadersPerCall(t *testing.T) {
 	}
 }
 
+func TestNewClientSendsItsKeyOrTheEnvironmentsOne(t *testing.T) {
+	t.Setenv(APIKeyEnv, "env-key")
+	srv, seen := serve(t, reply{status: 200, body: "{}"}, reply{status: 200, body: "{}"})
+	for _, key := range []string{"arg-key", ""} {
+		client := NewClient(key, WithBaseURL(srv.URL))
+		if _, err := client.do(context.Background(), newRequest("GET", "/x"), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	header := "Authorization"
+	prefix := "Bearer "
+	for i, want := range []string{"arg-key", "env-key"} {
+		if got := seen.requests[i].Header.Get(header); got != prefix+want {
+			t.Fatalf("request %d: %s %q, want %q", i, header, got, prefix+want)
+		}
+	}
+}
+
 func TestEachCallHasItsOwnIdempotencyKey(t *testing.T) {
 	srv, seen := serve(t, reply{status: 200, body: "{}"})
 	var slept []time.Duration
@@ -234,7 +252,7 @@ func TestConnectionErrorsAreRetriedThenReturned(t *testing.T) {
 func TestACancelledContextStopsTheRetries(t *testing.T) {
 	srv, seen := serve(t, reply{status: 503, body: "{}"})
 	ctx, cancel := context.WithCancel(context.Background())
-	client := NewClient(WithBaseURL(srv.URL), WithMaxRetries(5), func(c *requestConfig) {
+	client := NewClient("", WithBaseURL(srv.URL), WithMaxRetries(5), func(c *requestConfig) {
 		c.sleep = func(ctx context.Context, d time.Duration) error {
 			cancel()
 			return sleepContext(ctx, d)
@@ -309,7 +327,7 @@ func TestThePagerWalksPagesUntilTheLast(t *testing.T) {
 		fmt.Fprintf(w, `{"data": [%d, %d], "pagination": {"page": %d, "pages": 3}}`, page*10, page*10+1, page)
 	}))
 	defer srv.Close()
-	client := NewClient(WithBaseURL(srv.URL))
+	client := NewClient("", WithBaseURL(srv.URL))
 	pg := &pager{client: client, req: newRequest("GET", "/items"), style: pageStyle{style: "page", key: "data", pageSize: 2}}
 	var seen []json.RawMessage
 	for pg != nil {

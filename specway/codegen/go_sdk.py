@@ -3,7 +3,7 @@
 =========================  ==================================================================
 ``go.mod``                 the module; no requirements
 ``README.md``              install, auth, a first program, pagination, errors, retries, webhooks
-``client.go``              ``Client``, ``NewClient`` and the functional options
+``client.go``              ``Client``, ``NewClient(apiKey, opts...)``, the functional options
 ``core.go``                requests, retries with backoff, ``Idempotency-Key``, pointer helpers
 ``errors.go``              ``*APIError`` and one type per status (``errors.As`` finds both)
 ``pagination.go``          the page walker behind every ``List``/``ListAutoPaging``

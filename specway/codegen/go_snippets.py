@@ -59,7 +59,7 @@ class GoSnippets:
         returns = self._returns(op)
         lines = [
             "ctx := context.Background()",
-            f"client := {self.package}.NewClient() // API key from ${self.env_var}",
+            f'client := {self.package}.NewClient("") // "": the API key from ${self.env_var}',
         ]
         if op.streams:
             lines += [f"stream, err := {call}", "if err != nil {", "\tlog.Fatal(err)", "}"]

@@ -1,8 +1,10 @@
 """The TypeScript SDK generator: an npm package with zero runtime dependencies.
 
 ==========================  =====================================================================
-``package.json``            ESM package (``exports`` → ``dist/index.js`` + ``.d.ts``), Node >= 20
+``package.json``            dual package: ``import`` → ``dist/`` (ESM), ``require`` → ``dist/cjs/``
 ``tsconfig.json``           strict, ``exactOptionalPropertyTypes``; ``tsc -p .`` builds ``dist/``
+``tsconfig.cjs.json``       the same sources as CommonJS into ``dist/cjs/`` (``npm run build``)
+``src/require.ts``          with ``typescript.default_export``: ``require()`` gives the client class
 ``src/core.ts``             transport: auth, retries with backoff, Idempotency-Key, timeout, abort
 ``src/errors.ts``           the error hierarchy and the spec's error envelope, parsed
 ``src/pagination.ts``       ``for await`` over every item of a list operation
@@ -30,9 +32,15 @@ from specway.codegen.quickstart import quickstart
 from specway.codegen.render import environment, render
 from specway.codegen.ts_types import TypeRenderer, doc_comment, property_key
 from specway.codegen.ts_types import group as _group_type
-from specway.spec.naming import pascal, snake
+from specway.spec.naming import camel, pascal, snake
 
 SDK_VERSION_FALLBACK = "0.1.0"
+# ``npm run build``: ESM into dist/, CommonJS into dist/cjs/ (marked CommonJS for Node, since
+# the package itself is ``"type": "module"``).
+BUILD_SCRIPT = (
+    "tsc -p tsconfig.json && tsc -p tsconfig.cjs.json && node -e \"require('node:fs')"
+    ".writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }))\""
+)
 _SKIPPED_HEADERS = frozenset({"idempotency-key", "authorization", "content-type"})
 
 
@@ -66,6 +74,8 @@ class MethodView:
     response_kind: str
     page: PagePlan | None
     operation_id: str
+    # ``x-specway-sdk.operations.<id>.arguments`` in camel case: SDK name → wire name.
+    renames: dict[str, str]
 
 
 def _resolve(ir: ApiIR, schema: Schema | None) -> Schema | None:
@@ -96,6 +106,30 @@ def _has_required(ir: ApiIR, schema: Schema) -> bool:
     return any(p.required and not p.schema.read_only for p in target.properties)
 
 
+def _field_names(ir: ApiIR, schema: Schema) -> set[str]:
+    """The properties of an object body (``allOf`` parts included)."""
+    target = _resolve(ir, schema)
+    if target is None:
+        return set()
+    names = {p.name for p in target.properties}
+    if target.kind == "all_of":
+        for part in target.variants:
+            names |= _field_names(ir, part)
+    return names
+
+
+def _required_fields(ir: ApiIR, schema: Schema) -> set[str]:
+    """The required properties of an object body (``allOf`` parts included)."""
+    target = _resolve(ir, schema)
+    if target is None:
+        return set()
+    names = {p.name for p in target.properties if p.required} | set(target.required_names)
+    if target.kind == "all_of":
+        for part in target.variants:
+            names |= _required_fields(ir, part)
+    return names
+
+
 def _read_only(ir: ApiIR, schema: Schema) -> list[str]:
     target = _resolve(ir, schema)
     if target is None:
@@ -117,10 +151,11 @@ class TypeScriptSdk:
     def method(self, op: Operation) -> MethodView:
         sdk = op.sdk
         prefix = pascal(sdk.ts_resource) + pascal(sdk.ts_method)
+        renamed = {wire: ts_identifier(camel(name)) for wire, name in sdk.arguments}
         path = op.path
         path_args = []
         for p in op.path_parameters:
-            ident = ts_identifier(p.name)
+            ident = renamed.get(p.name) or ts_identifier(p.name)
             segment = f"${{pathSegment({json.dumps(ident)}, {ident})}}"
             path = path.replace("{" + p.name + "}", segment)
             path_args.append((ident, self.types.type(p.schema)))
@@ -130,7 +165,7 @@ class TypeScriptSdk:
             for p in op.parameters
             if p.location == "header" and p.name.lower() not in _SKIPPED_HEADERS
         ]
-        members = "".join(self._param_member(p) for p in [*query, *headers])
+        members = "".join(self._param_member(p, renamed.get(p.name)) for p in [*query, *headers])
         required = any(p.required for p in [*query, *headers])
         body_mode = "none"
         parts: list[str] = []
@@ -141,9 +176,13 @@ class TypeScriptSdk:
                 body_mode = "form" if form else "fields"
                 body_type = self.types.type(op.body.schema)
                 hidden = _read_only(self.ir, op.body.schema)
-                if hidden:
-                    body_type = f"Omit<{body_type}, {' | '.join(json.dumps(n) for n in hidden)}>"
+                fields = [n for n in renamed if n in _field_names(self.ir, op.body.schema)]
+                left_out = [*hidden, *fields]
+                if left_out:
+                    body_type = f"Omit<{body_type}, {' | '.join(json.dumps(n) for n in left_out)}>"
                 parts.append(body_type)
+                if fields:
+                    parts.append(self._renamed_fields(op.body.schema, fields, renamed))
                 required = required or (op.body.required and _has_required(self.ir, op.body.schema))
             else:
                 body_mode = "form-body" if form else ("body" if json_body else "raw-body")
@@ -178,12 +217,29 @@ class TypeScriptSdk:
             response_kind=response_kind,
             page=self._page(op, response_kind),
             operation_id=op.operation_id,
+            renames={
+                name: wire
+                for wire, name in renamed.items()
+                if wire not in (p.name for p in op.path_parameters)
+            },
         )
 
-    def _param_member(self, p: Parameter) -> str:
+    def _param_member(self, p: Parameter, name: str | None = None) -> str:
         doc = doc_comment(p.description, "  ")
         optional = "" if p.required else "?"
-        return f"{doc}  {property_key(p.name)}{optional}: {self.types.type(p.schema, '  ')};\n"
+        key = name or property_key(p.name)
+        return f"{doc}  {key}{optional}: {self.types.type(p.schema, '  ')};\n"
+
+    def _renamed_fields(self, schema: Schema, fields: list[str], renamed: dict[str, str]) -> str:
+        """``{ environmentId: VariableCreate["environment"] }``: body fields under SDK names."""
+        whole = _group_type(self.types.type(schema))
+        required = _required_fields(self.ir, schema)
+        members = "".join(
+            f"  /** Sent as `{wire}`. */\n"
+            f"  {renamed[wire]}{'' if wire in required else '?'}: {whole}[{json.dumps(wire)}];\n"
+            for wire in fields
+        )
+        return "{\n" + members + "}"
 
     def _response(self, op: Operation) -> tuple[str, str]:
         success = op.success
@@ -347,6 +403,9 @@ def generate_typescript(ir: ApiIR, templates: Path | None = None) -> dict[str, s
             ts_identifier(ir.sdk.credential_alias) if ir.sdk.credential_alias else ""
         ),
         "base_url_env_var": ir.sdk.env_var.removesuffix("_API_KEY") + "_BASE_URL",
+        "default_export": ir.sdk.ts_default_export,
+        "cjs_entry": "require" if ir.sdk.ts_default_export else "index",
+        "build_script": BUILD_SCRIPT,
         "program": typescript_program(ir, templates),
         "resources": resources,
         "models": sdk.models(),
@@ -360,6 +419,7 @@ def generate_typescript(ir: ApiIR, templates: Path | None = None) -> dict[str, s
     files = {
         "package.json": render(env, "package.json.j2", **context),
         "tsconfig.json": render(env, "tsconfig.json.j2", **context),
+        "tsconfig.cjs.json": render(env, "tsconfig.cjs.json.j2", **context),
         "README.md": render(env, "README.md.j2", **context),
         "src/index.ts": render(env, "index.ts.j2", **context),
         "src/core.ts": render(env, "core.ts.j2", **context),
@@ -369,6 +429,8 @@ def generate_typescript(ir: ApiIR, templates: Path | None = None) -> dict[str, s
         "src/models.ts": render(env, "models.ts.j2", **context),
         "src/client.ts": render(env, "client.ts.j2", **context),
     }
+    if ir.sdk.ts_default_export:
+        files["src/require.ts"] = render(env, "require.ts.j2", **context)
     for resource in resources:
         files[f"src/resources/{resource['module']}.ts"] = render(
             env, "resource.ts.j2", resource=resource, **context

@@ -563,6 +563,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "description": "The client class; default `Client`.",
                         "examples": ["HexabaseClient"],
                     },
+                    "default_export": {
+                        "type": "boolean",
+                        "description": "The client class is the package's default export: "
+                        "`require(package)` returns the class itself (the named exports are "
+                        "its properties) and `import Client from package` works. Default "
+                        "`false`: `const { Client } = require(package)`.",
+                        "examples": [True],
+                    },
                 },
             },
             "go": {
@@ -633,7 +641,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                 "pattern": "^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
                             },
                             "description": "Parameter or body field name → the Python SDK's "
-                            "argument name.",
+                            "argument name; the TypeScript SDK takes it in camel case "
+                            "(`environment_id` → `environmentId`).",
                             "examples": [{"environment_id": "env_id"}],
                         },
                     },
@@ -707,7 +716,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "examples": [
             {
                 "python": {"package": "keynest", "client": "KeyNestClient"},
-                "typescript": {"package": "@keynest/sdk", "client": "KeyNest"},
+                "typescript": {
+                    "package": "@keynest/sdk",
+                    "client": "KeyNest",
+                    "default_export": True,
+                },
                 "credential": {"alias": "token", "prefix": "Token "},
                 "operations": {
                     "listEnvironmentVariables": {

@@ -49,6 +49,8 @@ S_YC = "test_seed_yourcompany.py"
 S_KN = "test_seed_keynest.py"
 SDK = "test_examples_sdk.py"
 SNIP = "test_seed_snippets.py"
+NODE_GO = "test_seed_node_go_snippets.py"
+GO_CTX = "Go methods take a context.Context first"
 CLI = "test_seed_cli.py"
 
 ITEMS: dict[str, list[Item]] = {
@@ -238,6 +240,19 @@ ITEMS: dict[str, list[Item]] = {
         ),
         served("`async with Client(...)`", f"{SNIP}::test_hexabase_async_with_client"),
         served(
+            "TypeScript `import { HexabaseClient } from '@hexabase/sdk'`, "
+            "`client.workspaces.list()`",
+            f"{SNIP}::test_hexabase_typescript_snippet",
+        ),
+        served(
+            'Go `hexabase.NewClient("hks_live_...")` from `github.com/hexabase-ai/hexabase-go`',
+            f"{NODE_GO}::test_hexabase_go_snippet",
+        ),
+        gap(
+            "Go `client.Workspaces.List()` without arguments",
+            f"{GO_CTX}, `client.Workspaces.List(ctx, nil)`",
+        ),
+        served(
             "Python and TypeScript SDKs build and type-check",
             f"{SDK}::test_typescript_sdk_passes_tsc_strict",
         ),
@@ -311,6 +326,19 @@ ITEMS: dict[str, list[Item]] = {
         served(
             "`from your_software import Client` (package name)",
             f"{SNIP}::test_yourcompany_python_sdk_snippet",
+        ),
+        served(
+            "Node.js `const { Client } = require('your-software-sdk')`, "
+            "`new Client({ apiKey })`, `client.resources.list()`",
+            f"{NODE_GO}::test_yourcompany_nodejs_snippet_with_require",
+        ),
+        served(
+            'Go `yoursoft.NewClient("YOUR_API_KEY")` from `github.com/your-org/your-software-go`',
+            f"{NODE_GO}::test_yourcompany_go_snippet",
+        ),
+        gap(
+            "Go `client.Resources.List()` without arguments",
+            f"{GO_CTX}, `client.Resources.List(ctx, nil)`",
         ),
         gap(
             "Projects, Users, Jobs, Tasks, Logs, Settings endpoints",
@@ -448,6 +476,11 @@ ITEMS: dict[str, list[Item]] = {
             "Python SDK `Client(token=…)`, `environments.variables`, "
             "`variables.create(environment_id=…)`",
             f"{SNIP}::test_keynest_python_sdk_snippet",
+        ),
+        served(
+            "Node.js SDK `const KeyNest = require('@keynest/sdk')`, `new KeyNest({ token })`, "
+            "`environments.variables(id)`, `variables.create({ …, environmentId })`",
+            f"{NODE_GO}::test_keynest_nodejs_sdk_snippet_with_require",
         ),
         served(
             "CLI `keynest config set-token`, `projects list`, `env export|import` (installed "

@@ -65,8 +65,9 @@ def test_typescript_sdk_passes_tsc_strict(name: str, tsc: tuple[str, Path], tmp_
     spec = example_spec(name)
     assert main(["codegen", "typescript", "--spec", str(spec), "--out", str(tmp_path)]) == 0
     node, compiler = tsc
-    checked = run([node, str(compiler), "-p", "tsconfig.json", "--noEmit"], tmp_path)
-    assert checked.returncode == 0, checked.stdout
+    for config in ("tsconfig.json", "tsconfig.cjs.json"):  # the ESM and the CommonJS builds
+        checked = run([node, str(compiler), "-p", config, "--noEmit"], tmp_path)
+        assert checked.returncode == 0, config + "\n" + checked.stdout
 
 
 @pytest.fixture(scope="module")

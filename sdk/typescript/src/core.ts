@@ -56,6 +56,8 @@ export interface ApiRequest {
   method: string;
   path: string;
   params?: object | undefined;
+  /** The SDK's name of a parameter or body field → its wire name (`environmentId` → `environment`). */
+  renames?: Readonly<Record<string, string>>;
   query?: readonly string[];
   headers?: readonly string[];
   body?: BodyKind;
@@ -216,7 +218,7 @@ export class Core {
 
   private build(request: ApiRequest, options: RequestOptions): { url: URL; init: RequestInit } {
     const url = new URL(this.baseURL + request.path);
-    const params = (request.params ?? {}) as Record<string, unknown>;
+    const params = wireNames((request.params ?? {}) as Record<string, unknown>, request.renames);
     const headers: Record<string, string> = {
       accept: "application/json",
       ...this.defaultHeaders,
@@ -289,6 +291,17 @@ export class Core {
       }
     }
   }
+}
+
+/** `params` with the SDK's argument names (`renames`' keys) replaced by their wire names. */
+function wireNames(
+  params: Record<string, unknown>,
+  renames: Readonly<Record<string, string>> | undefined,
+): Record<string, unknown> {
+  if (renames === undefined) return params;
+  const wire: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(params)) wire[renames[name] ?? name] = value;
+  return wire;
 }
 
 /** One server-sent event as the server framed it. */

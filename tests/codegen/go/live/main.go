@@ -50,19 +50,19 @@ func main() {
 	out := map[string]interface{}{}
 
 	// --- sign up, mint an API key, then use it --------------------------------------------------
-	anonymous := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(""))
+	anonymous := specway.NewClient("", specway.WithBaseURL(base), specway.WithAPIKey(""))
 	email := fmt.Sprintf("sdk-go-%d@example.com", time.Now().UnixNano())
 	password := "correct-horse-battery-staple"
 	registered, err := anonymous.Auth.Register(ctx, specway.RegisterRequest{Email: email, Password: password})
 	must(err)
-	session := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(registered.Token))
+	session := specway.NewClient(registered.Token, specway.WithBaseURL(base))
 	scopes := []specway.APIKeyCreateScopesItem{"read", "write", "delete", "admin"}
 	minted, err := session.APIKeys.Create(ctx, specway.APIKeyCreate{Name: "sdk-go", Scopes: scopes})
 	must(err)
 	seen := &recorder{}
 	client := specway.NewClient(
+		minted.Key,
 		specway.WithBaseURL(base),
-		specway.WithAPIKey(minted.Key),
 		specway.WithHTTPClient(&http.Client{Transport: seen}),
 	)
 
@@ -172,7 +172,7 @@ func main() {
 	}
 
 	// --- a live 429: login admits 10 attempts a minute per IP and email ----------------------------------
-	noRetries := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(""), specway.WithMaxRetries(0))
+	noRetries := specway.NewClient("", specway.WithBaseURL(base), specway.WithAPIKey(""), specway.WithMaxRetries(0))
 	var limited *specway.RateLimitError
 	attempts := 0
 	for limited == nil && attempts < 15 {
@@ -183,7 +183,7 @@ func main() {
 	retried := false
 	waited := 0.0
 	if limited != nil {
-		retrying := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(""), specway.WithMaxRetries(3))
+		retrying := specway.NewClient("", specway.WithBaseURL(base), specway.WithAPIKey(""), specway.WithMaxRetries(3))
 		start := time.Now()
 		login, err := retrying.Auth.Login(ctx, specway.LoginRequest{Email: email, Password: password})
 		retried = err == nil && login.Token != ""
