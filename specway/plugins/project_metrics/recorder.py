@@ -201,8 +201,9 @@ class TrafficRecorder:
                 return
             self._buckets, self._lines = {}, []
             try:
-                async with self.database.session() as session, session.begin():
-                    await store.write(session, buckets, lines)
+                await self.database.transaction(
+                    lambda connection: store.write(connection, buckets, lines)
+                )
             except Exception:
                 self._restore(buckets, lines)
                 raise
@@ -226,8 +227,9 @@ class TrafficRecorder:
         now = datetime.now(UTC)
         metric_cutoff = int((now - timedelta(days=self.metrics_retention_days)).timestamp() // 60)
         log_cutoff = now - timedelta(days=self.logs_retention_days)
-        async with self.database.session() as session, session.begin():
-            await store.prune(session, metric_cutoff, log_cutoff)
+        await self.database.transaction(
+            lambda connection: store.prune(connection, metric_cutoff, log_cutoff)
+        )
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="specway-project-metrics")

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, and_, bindparam, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
 
 from specway.plugins.project_metrics.histogram import COLUMNS
 from specway.plugins.project_metrics.models import log_lines, metric_buckets
@@ -42,11 +42,12 @@ def _upsert_statement(dialect: str, rows: list[dict[str, Any]]) -> Any:
     )
 
 
-async def write(
-    session: AsyncSession, buckets: dict[BucketKey, list[int]], lines: Sequence[LogLine]
+def write(
+    connection: Connection, buckets: dict[BucketKey, list[int]], lines: Sequence[LogLine]
 ) -> None:
-    """Add ``buckets`` to the stored counters and append ``lines``."""
-    dialect = session.get_bind().dialect.name
+    """Add ``buckets`` to the stored counters and append ``lines`` (synchronous Core work for
+    ``Database.transaction``: the whole flush is one transaction)."""
+    dialect = connection.dialect.name
     rows = [
         {
             "project_id": project_id,
@@ -57,9 +58,9 @@ async def write(
         for (project_id, organization_id, minute), counters in buckets.items()
     ]
     for start in range(0, len(rows), CHUNK):
-        await session.execute(_upsert_statement(dialect, rows[start : start + CHUNK]))
+        connection.execute(_upsert_statement(dialect, rows[start : start + CHUNK]))
     if lines:
-        await session.execute(
+        connection.execute(
             insert(log_lines),
             [
                 {
@@ -197,9 +198,8 @@ async def read_logs(
     return [], int((await database.rows(count, params))[0][0])
 
 
-async def prune(session: AsyncSession, metric_cutoff_minute: int, log_cutoff: datetime) -> None:
-    """Delete buckets before ``metric_cutoff_minute`` and lines before ``log_cutoff``."""
-    await session.execute(
-        delete(metric_buckets).where(metric_buckets.c.minute < metric_cutoff_minute)
-    )
-    await session.execute(delete(log_lines).where(log_lines.c.timestamp < log_cutoff))
+def prune(connection: Connection, metric_cutoff_minute: int, log_cutoff: datetime) -> None:
+    """Delete buckets before ``metric_cutoff_minute`` and lines before ``log_cutoff``
+    (synchronous Core work for ``Database.transaction``)."""
+    connection.execute(delete(metric_buckets).where(metric_buckets.c.minute < metric_cutoff_minute))
+    connection.execute(delete(log_lines).where(log_lines.c.timestamp < log_cutoff))

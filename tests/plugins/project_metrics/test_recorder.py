@@ -62,7 +62,7 @@ def test_flushes_add_to_the_same_minute(database_url: str) -> None:
 def test_buffers_are_bounded_and_a_failed_flush_keeps_the_data(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def refuse(*args: Any) -> None:
+    def refuse(*args: Any) -> None:  # store.write runs inside Database.transaction
         raise ConnectionError("database went away")
 
     async def run() -> None:
