@@ -2,7 +2,10 @@
 
 A user created through ``POST /users`` is registered as in ``POST /v1/auth/register`` (own
 personal organisation) and added as a member of the caller's organisation (admins only), so the
-caller can read it back; ``GET /users/{id}`` shows the caller and the members of its organisation.
+caller can read it back; ``GET /users/{id}`` shows the caller and the members of its organisation
+(read through the auth plugin's ``AccountStore`` and the organizations part's store). The
+registration keeps one ORM transaction: the user, their membership here and ``user.created``
+commit together, and ``AccountStore.register`` would also open a login session nobody holds.
 
 Ids: example.com spells a user's id ``user_…`` (its spec and seed); the accounts the auth plugin
 keeps are ``usr_…``. The two name the same random part, so this module renames at the boundary:
@@ -11,6 +14,7 @@ out as ``user_<part>``, in from ``user_<part>`` (any other spelling names no use
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from specway import context
@@ -19,6 +23,7 @@ from specway.ids import rfc3339
 from specway.parts.access import auth_runtime, current_principal
 from specway.parts.accounts import service as auth_service
 from specway.parts.organizations import service as org_service
+from specway.parts.organizations.store import OrganizationStore
 from specway.plugins.auth import accounts
 from specway.plugins.auth.models import User
 from specway.plugins.auth.passwords import hash_password_async
@@ -42,12 +47,17 @@ def stored_id(public: str) -> str | None:
     return STORED_PREFIX + public.removeprefix(PUBLIC_PREFIX)
 
 
-def user_to_dict(user: User) -> dict[str, Any]:
+_SHOWN = ("id", "first_name", "last_name", "email", "created_at")
+
+
+def user_to_dict(user: User | Mapping[str, Any]) -> dict[str, Any]:
+    """A user (mapped, or a row of the auth plugin's ``AccountStore``) as example.com shows it."""
+    row = user if isinstance(user, Mapping) else {name: getattr(user, name) for name in _SHOWN}
     return {
-        "id": public_id(user.id),
-        "name": f"{user.first_name} {user.last_name}".strip(),
-        "email": user.email,
-        "created_at": rfc3339(user.created_at),
+        "id": public_id(row["id"]),
+        "name": f"{row['first_name']} {row['last_name']}".strip(),
+        "email": row["email"],
+        "created_at": rfc3339(row["created_at"]),
     }
 
 
@@ -84,13 +94,14 @@ async def get_user(id: str) -> Response:
     stored = stored_id(id)
     if stored is None:
         raise missing
-    async with context.database().session() as session:
-        user = await session.get(User, stored)
-        if user is None:
+    if stored != principal.user_id:
+        assert principal.organization_id is not None
+        members = OrganizationStore(context.database())
+        if await members.member(principal.organization_id, stored) is None:
+            # Another organisation's user: indistinguishable from an unknown id.
             raise missing
-        if stored != principal.user_id:
-            assert principal.organization_id is not None
-            if await accounts.membership(session, principal.organization_id, stored) is None:
-                # Another organisation's user: indistinguishable from an unknown id.
-                raise missing
-        return user_to_dict(user), 200
+    try:
+        user = await auth_service.account_store(auth_runtime()).user(stored)
+    except NotFound:
+        raise missing from None
+    return user_to_dict(user), 200
