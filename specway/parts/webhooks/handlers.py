@@ -16,6 +16,7 @@ from specway.pagination import list_response, page_request
 from specway.plugins.webhooks import WebhookService
 from specway.plugins.webhooks import deliveries as delivery_log
 from specway.plugins.webhooks import subscriptions as endpoints
+from specway.plugins.webhooks.delivery_log import DeliveryLog
 from specway.plugins.webhooks.endpoint_store import EndpointStore
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
@@ -98,11 +99,10 @@ async def list_webhook_deliveries(
 ) -> Response:
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
-    async with context.database().session() as session:
-        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
-        items, total = await delivery_log.list_deliveries(
-            session, endpoint, request, status=status, event=event
-        )
+    await _store().get(organization(), webhook_id)
+    items, total = await DeliveryLog(context.database()).page(
+        webhook_id, request, status=status, event=event
+    )
     query = {"status": status, "event": event}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
     return body, 200, headers
