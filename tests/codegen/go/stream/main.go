@@ -84,15 +84,15 @@ func main() {
 	ctx := context.Background()
 	out := map[string]interface{}{}
 
-	anonymous := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(""))
+	anonymous := specway.NewClient("", specway.WithBaseURL(base))
 	email := fmt.Sprintf("sdk-go-stream-%d@example.com", time.Now().UnixNano())
 	registered, err := anonymous.Auth.Register(ctx, specway.RegisterRequest{Email: email, Password: "correct-horse-battery-staple"})
 	must(err)
-	session := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(registered.Token))
+	session := specway.NewClient(registered.Token, specway.WithBaseURL(base))
 	scopes := []specway.APIKeyCreateScopesItem{"read", "write"}
 	minted, err := session.APIKeys.Create(ctx, specway.APIKeyCreate{Name: "sdk-go-stream", Scopes: scopes})
 	must(err)
-	setup := specway.NewClient(specway.WithBaseURL(base), specway.WithAPIKey(minted.Key))
+	setup := specway.NewClient(minted.Key, specway.WithBaseURL(base))
 	project, err := setup.Projects.Create(ctx, specway.ProjectCreate{Name: fmt.Sprintf("sdk-go-stream-%d", time.Now().UnixNano())})
 	must(err)
 	for i := 0; i < 3; i++ {
@@ -103,8 +103,8 @@ func main() {
 	// Replay from Last-Event-ID 0 through a connection dropped after its first event.
 	transport := &dropFirstStream{}
 	client := specway.NewClient(
+		minted.Key,
 		specway.WithBaseURL(base),
-		specway.WithAPIKey(minted.Key),
 		specway.WithHTTPClient(&http.Client{Transport: transport}),
 	)
 	started := time.Now()
