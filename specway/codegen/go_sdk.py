@@ -155,5 +155,12 @@ def generate_go(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         )
     files["models.go"] = render_models(planner.types, header, package)
     if planner.streams:
-        files["stream.go"] = render(env, "stream.go.j2", **context)
+        names = planner.stream_types
+        files["stream.go"] = render(
+            env,
+            "stream.go.j2",
+            stream=names["EventStream"],
+            sse=names["ServerSentEvent"],
+            **context,
+        )
     return files

@@ -51,7 +51,9 @@ class GoSdkPlanner:
         self.types = GoTypes(ir)
         self.pages: dict[str, PageType] = {}
         self.skipped: list[str] = []
-        self.streams = False  # whether any method returns an EventStream (stream.go)
+        # The SDK's own stream types (stream.go), named once a method needs them and past any
+        # component of the same name: "EventStream" and "ServerSentEvent".
+        self.stream_types: dict[str, str] = {}
         self.resources: list[GoResource] = []
         self.service_text: dict[str, str] = {}
         for tag in ir.sdk_tags:
@@ -141,9 +143,10 @@ class GoSdkPlanner:
             self.paged.add(op.operation_id)
             return self._paged(service, name, args, pre, build, doc, page, op, op.pagination)
         if streams:
-            self.streams = True
+            stream = self._stream_type("EventStream")
+            self._stream_type("ServerSentEvent")
             event = self.types.type(op.event_data, prefix + "Event") if op.event_data else "string"
-            returns, fail = f"(*EventStream[{event}], error)", "nil, err"
+            returns, fail = f"(*{stream}[{event}], error)", "nil, err"
             tail = [f"\treturn newEventStream[{event}](s.client, r, opts), nil"]
         else:
             returns, fail, tail = self._returns(op, prefix)
@@ -155,6 +158,16 @@ class GoSdkPlanner:
             "}",
         ]
         return "\n".join(lines)
+
+    @property
+    def streams(self) -> bool:
+        """Whether any method returns an event stream (``stream.go`` is rendered)."""
+        return bool(self.stream_types)
+
+    def _stream_type(self, name: str) -> str:
+        if name not in self.stream_types:
+            self.stream_types[name] = self.types.reserve(name)
+        return self.stream_types[name]
 
     def _doc(self, name: str, op: Operation) -> list[str]:
         summary = " ".join(op.summary.split()) or op.operation_id
