@@ -14,8 +14,6 @@ from specway.errors import ServiceUnavailable
 from specway.ids import parse_timestamp
 from specway.pagination import list_response, page_request
 from specway.plugins.webhooks import WebhookService
-from specway.plugins.webhooks import deliveries as delivery_log
-from specway.plugins.webhooks import subscriptions as endpoints
 from specway.plugins.webhooks.delivery_log import DeliveryLog
 from specway.plugins.webhooks.endpoint_store import EndpointStore
 
@@ -38,6 +36,10 @@ def _service() -> WebhookService:
 
 def _store() -> EndpointStore:
     return EndpointStore(context.database(), _service())
+
+
+def _log() -> DeliveryLog:
+    return DeliveryLog(context.database(), _service())
 
 
 async def list_webhooks(
@@ -84,10 +86,8 @@ async def rotate_webhook_secret(webhook_id: str) -> Response:
 
 
 async def test_webhook(webhook_id: str) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
-        return await delivery_log.send_test(session, service, endpoint), 202
+    endpoint = await _store().get(organization(), webhook_id)
+    return await _log().send_test(endpoint), 202
 
 
 async def list_webhook_deliveries(
@@ -100,28 +100,22 @@ async def list_webhook_deliveries(
     op = context.operation()
     request = page_request(op.pagination, page, per_page)
     await _store().get(organization(), webhook_id)
-    items, total = await DeliveryLog(context.database()).page(
-        webhook_id, request, status=status, event=event
-    )
+    items, total = await _log().page(webhook_id, request, status=status, event=event)
     query = {"status": status, "event": event}
     body, headers = list_response(op.pagination, items, total, request, context.path(), query)
     return body, 200, headers
 
 
 async def redeliver_webhook_delivery(webhook_id: str, delivery_id: str) -> Response:
-    service = _service()
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
-        return await delivery_log.redeliver(session, service, endpoint, delivery_id), 202
+    endpoint = await _store().get(organization(), webhook_id)
+    return await _log().redeliver(endpoint, delivery_id), 202
 
 
 async def recover_webhook(webhook_id: str, body: dict[str, Any]) -> Response:
-    service = _service()
     since = parse_timestamp(body["since"], "since")
     until = parse_timestamp(body["until"], "until") if body.get("until") else None
-    async with context.database().session() as session, session.begin():
-        endpoint = await endpoints.get_endpoint(session, organization(), webhook_id)
-        count = await delivery_log.recover(session, service, endpoint, since, until)
+    endpoint = await _store().get(organization(), webhook_id)
+    count = await _log().recover(endpoint, since, until)
     return {"recovered": count}, 202
 
 

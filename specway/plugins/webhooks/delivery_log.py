@@ -1,20 +1,31 @@
-"""``DeliveryLog``: reading an endpoint's deliveries and their attempts on the store path.
+"""``DeliveryLog``: an endpoint's deliveries and the operator's levers, on the store path.
 
 A page of deliveries (newest first, with their events and the total) is one prebuilt statement;
 the attempts of that page one more, selected by the same page as a subquery, so neither needs
 an expanding ``IN`` list (which the prepared path does not cover). Both run by
 ``Database.rows``. The shapes are :func:`~specway.plugins.webhooks.deliveries.delivery_to_dict`'s.
+
+The levers (a test event, a redelivery, a recovery) never rewrite history: each adds fresh
+deliveries, in one ``Database.transaction`` or guarded write, and wakes the workers. The
+endpoint is a record :class:`~specway.plugins.webhooks.endpoint_store.EndpointStore` read.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Select, Table, bindparam, func, select
+from sqlalchemy import Integer, Select, Table, bindparam, func, insert, select
+from sqlalchemy.engine import Connection
 
+from specway.errors import Conflict, InternalError, NotFound
+from specway.ids import as_utc, new_id, rfc3339
 from specway.pagination import PageRequest
 from specway.plugins.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from specway.plugins.webhooks.outbox import payload_ok, write_event
+from specway.plugins.webhooks.service import WebhookService
 from specway.storage.database import Database
 from specway.storage.prepared import Prepared
 from specway.storage.sqltime import rfc3339_text
@@ -82,11 +93,167 @@ def _statements(status: bool, event: bool) -> tuple[Prepared, Prepared, Prepared
     return Prepared(page), Prepared(attempts), Prepared(count)
 
 
-class DeliveryLog:
-    """The delivery log of one database."""
+_INSERT_DELIVERY = Prepared(insert(_DELIVERIES))
+# A delivery of the endpoint and its event.
+_DELIVERY = Prepared(
+    select(_v.id, _v.type)
+    .select_from(_DELIVERIES.join(_EVENTS, _v.id == _d.event_id))
+    .where(_d.id == bindparam("delivery_id"), _d.endpoint_id == bindparam("endpoint_id"))
+)
+# The endpoint's pending delivery of an event (the guard of a redelivery).
+_PENDING = Prepared(
+    select(_d.id).where(
+        _d.endpoint_id == bindparam("endpoint_id"),
+        _d.status == "pending",
+        _d.event_id == bindparam("event_id"),
+    )
+)
+_OF_EVENT = Prepared(select(_d.id).where(_d.event_id == bindparam("event_id")))
 
-    def __init__(self, database: Database) -> None:
+
+def _require_enabled(endpoint: dict[str, Any]) -> None:
+    if not endpoint["enabled"]:
+        reason = endpoint["disabled_reason"]
+        raise Conflict(
+            f"Webhook {endpoint['id']} is disabled ({reason}); enable it first",
+            details={"disabled_reason": reason},
+        )
+
+
+def _fresh(
+    delivery_id: str, endpoint_id: str, event_id: str, event: str, now: datetime
+) -> dict[str, Any]:
+    """A delivery just queued, as the API shows it."""
+    stamp = rfc3339(now)
+    return {
+        "id": delivery_id,
+        "webhook_id": endpoint_id,
+        "event_id": event_id,
+        "event": event,
+        "status": "pending",
+        "attempts": 0,
+        "last_status_code": None,
+        "last_attempt_at": None,
+        "next_attempt_at": stamp,
+        "created_at": stamp,
+        "attempt_log": [],
+    }
+
+
+def _new_delivery(endpoint: dict[str, Any], event_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "id": new_id("whd"),
+        "organization_id": endpoint["organization"],
+        "endpoint_id": endpoint["id"],
+        "event_id": event_id,
+        "status": "pending",
+        "attempt_count": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+class DeliveryLog:
+    """The delivery log of one database; ``service``: the webhooks plugin's, for the levers."""
+
+    def __init__(self, database: Database, service: WebhookService | None = None) -> None:
         self.database = database
+        self.service = service
+
+    def _service(self) -> WebhookService:
+        if self.service is None:
+            raise TypeError("DeliveryLog needs the webhook service for this")
+        return self.service
+
+    async def send_test(self, endpoint: dict[str, Any]) -> dict[str, Any]:
+        """Emit a ``webhook.test`` event to ``endpoint`` alone (whatever its filter)."""
+        service = self._service()
+        _require_enabled(endpoint)
+        now = service.now()
+        data = {"webhook": {"id": endpoint["id"], "url": endpoint["url"]}, "sent_at": rfc3339(now)}
+        if not payload_ok(service, "webhook.test", data):
+            raise InternalError("The test event could not be recorded")
+
+        def work(connection: Connection) -> tuple[dict[str, Any], Sequence[Any]]:
+            values, _ = write_event(
+                connection,
+                service,
+                "webhook.test",
+                data,
+                endpoint["organization"],
+                endpoint["project_id"],
+                endpoint["id"],
+            )
+            return values, _OF_EVENT.rows(connection, {"event_id": values["id"]})
+
+        values, queued = await self.database.transaction(work)
+        if not queued:  # disabled meanwhile
+            raise InternalError("The test event could not be recorded")
+        service.notify()
+        created = values["created_at"]
+        return _fresh(queued[0][0], endpoint["id"], values["id"], "webhook.test", created)
+
+    async def redeliver(self, endpoint: dict[str, Any], delivery_id: str) -> dict[str, Any]:
+        """A new delivery of the same event to ``endpoint``, due now; 409 while one is
+        pending (the check and the insert are one guarded write)."""
+        service = self._service()
+        _require_enabled(endpoint)
+        found = await self.database.rows(
+            _DELIVERY, {"delivery_id": delivery_id, "endpoint_id": endpoint["id"]}
+        )
+        if not found:
+            raise NotFound(
+                f"Delivery {delivery_id} not found",
+                details={"resource_type": "webhook_delivery", "resource_id": delivery_id},
+            )
+        event_id, event = found[0]
+        now = service.now()
+        fresh = _new_delivery(endpoint, event_id, now)
+        busy = await self.database.write_unless(
+            _PENDING,
+            {"endpoint_id": endpoint["id"], "event_id": event_id},
+            [(_INSERT_DELIVERY, fresh)],
+        )
+        if busy is not None:
+            raise Conflict(
+                f"Event {event_id} already has a pending delivery to webhook {endpoint['id']}",
+                details={"event_id": event_id},
+            )
+        service.notify()
+        return _fresh(fresh["id"], endpoint["id"], event_id, event, now)
+
+    async def recover(
+        self, endpoint: dict[str, Any], since: datetime, until: datetime | None = None
+    ) -> int:
+        """Redeliver every event whose delivery to ``endpoint`` failed in ``[since, until)``
+        and has no pending one; how many (one transaction)."""
+        service = self._service()
+        _require_enabled(endpoint)
+        now = service.now()
+        failed = select(_d.event_id).where(
+            _d.endpoint_id == endpoint["id"],
+            _d.status == "failed",
+            _d.created_at >= as_utc(since),
+        )
+        if until is not None:
+            failed = failed.where(_d.created_at < as_utc(until))
+        pending = select(_d.event_id).where(
+            _d.endpoint_id == endpoint["id"], _d.status == "pending"
+        )
+        wanted_query = failed.where(_d.event_id.not_in(pending.scalar_subquery())).distinct()
+
+        def work(connection: Connection) -> int:
+            wanted = list(connection.execute(wanted_query).scalars())
+            if wanted:
+                rows = [_new_delivery(endpoint, event_id, now) for event_id in wanted]
+                _INSERT_DELIVERY.run(connection, rows)
+            return len(wanted)
+
+        count = await self.database.transaction(work)
+        if count:
+            service.notify()
+        return count
 
     async def page(
         self,

@@ -77,7 +77,7 @@ async def emit_event(
     if service is None:
         logger.debug("webhooks plugin not installed; event %s not recorded", type)
         return None
-    if not _payload_ok(service, type, data):
+    if not payload_ok(service, type, data):
         return None
     org = _current_organization() if organization_id is _UNSET else organization_id
 
@@ -106,7 +106,7 @@ async def emit_events(
     if service is None:
         logger.debug("webhooks plugin not installed; %d events not recorded", len(events))
         return 0
-    kept = [(type, data) for type, data in events if _payload_ok(service, type, data)]
+    kept = [(type, data) for type, data in events if payload_ok(service, type, data)]
     if not kept:
         return 0
     org = _current_organization() if organization_id is _UNSET else organization_id
@@ -134,12 +134,12 @@ def record_event(
     Returns whether deliveries were queued: the caller then calls ``service.notify()`` once
     the transaction has committed.
     """
-    if service is None or not _payload_ok(service, type, data):
+    if service is None or not payload_ok(service, type, data):
         return False
     return write_event(connection, service, type, data, organization_id, project_id, None)[1]
 
 
-def _payload_ok(service: WebhookService, type: str, data: dict[str, Any]) -> bool:
+def payload_ok(service: WebhookService, type: str, data: dict[str, Any]) -> bool:
     try:
         service.catalogue.validate(type, data)
     except EventPayloadError:
@@ -218,7 +218,7 @@ async def write_with_event(
     read (``Database.write_unless``). With endpoints, they are read and the deliveries
     written with the rest (two statements).
     """
-    if service is None or not _payload_ok(service, type, data):
+    if service is None or not payload_ok(service, type, data):
         await database.write(writes)
         return
     now = service.now()
