@@ -209,9 +209,9 @@ def test_project_webhooks(api_factory: Factory, database_url: str) -> None:
 
 
 def test_test_redeliver_and_recover(
-    api_factory: Factory, receiver: Receiver, reference_model: SpecModel
+    api_factory: Factory, database_url: str, receiver: Receiver, reference_model: SpecModel
 ) -> None:
-    client = api_factory()
+    client = api_factory(database_url)
     hook = create(client, None, receiver.url, ["project.*"])
     base = f"/v1/webhooks/{hook['id']}"
     test = client.post(f"{base}/test", headers=auth())
