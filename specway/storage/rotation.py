@@ -88,6 +88,8 @@ async def rotate_column(
     row_id, token_col = table.c[column.id_column], table.c[column.value_column]
     last_id: str | None = None
     while True:
+        # An ORM session is fine here: only the CLI (``specway secrets rotate-key``) runs
+        # this, never a request (issue 32 keeps sessions off the request path).
         async with database.session() as session, session.begin():
             query = sa.select(row_id, token_col).order_by(row_id).limit(batch_size)
             if last_id is not None:
