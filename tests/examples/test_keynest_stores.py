@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from httpx import Response
 from sqlalchemy import update
 from starlette.testclient import TestClient
 
@@ -26,6 +27,14 @@ def _add_member(database_url: str, organization_id: str, user_id: str, role: str
             await database.dispose()
 
     asyncio.run(add())
+
+
+def _import(client: TestClient, env_id: str, text: str, auth: dict[str, str]) -> Response:
+    files = {"file": (".env", text.encode(), "text/plain")}
+    response: Response = client.post(
+        f"/api/environments/{env_id}/import/", files=files, headers=auth
+    )
+    return response
 
 
 def _set_role(database_url: str, user_id: str, role: str) -> None:
@@ -88,8 +97,9 @@ def test_keynest_acts_in_the_organisation_holding_the_row(
         ),
         client.patch(f"/api/variables/{var['id']}/", json={"value": "x"}, headers=other),
         client.delete(f"/api/variables/{var['id']}/", headers=other),
+        _import(client, env["id"], "A=1\n", other),
     ]
-    assert [r.status_code for r in denied] == [403] * 6, [r.text for r in denied]
+    assert [r.status_code for r in denied] == [403] * 7, [r.text for r in denied]
 
     # A member changes them; what they make carries their name.
     _set_role(database_url, jane, "member")
@@ -109,6 +119,18 @@ def test_keynest_acts_in_the_organisation_holding_the_row(
     assert [p["name"] for p in listed.json()["results"]] == ["Jane's"]
     assert client.delete(f"/api/projects/{theirs.json()['id']}/", headers=other).status_code == 204
     assert client.get("/api/projects/?organization=org_nope", headers=other).status_code == 404
+    # The .env import and export act there too, the export headed with its name.
+    imported = _import(client, env["id"], "API_KEY=again\nREGION=eu\n", other)
+    assert imported.status_code == 200, imported.text
+    summary = imported.json()["summary"]
+    assert (summary["imported"], summary["updated"]) == (1, 1)
+    exported = client.get(f"/api/environments/{env['id']}/export/", headers=other)
+    assert exported.status_code == 200, exported.text
+    assert "# Organization: Acme Corp" in exported.text.splitlines()
+    assert [line for line in exported.text.splitlines() if line[:1] not in ("#", "")] == [
+        "API_KEY=again",
+        "REGION=eu",
+    ]
 
 
 def test_keynest_audit_pages_carry_their_users_and_total(
