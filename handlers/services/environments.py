@@ -2,8 +2,8 @@
 
 Names are unique per project (409). Every read joins the project for ``project_name`` and counts
 the environment's variables, so a page (and its total) is one statement, not one per row.
-:class:`EnvironmentStore` is what the handlers use. :func:`get_environment`, in a session,
-serves examples/keynest's ``.env`` transfer until it moves onto ``transfer.DotenvStore``.
+:class:`EnvironmentStore` is what the handlers (the reference API's and examples/keynest's)
+use.
 """
 
 from __future__ import annotations
@@ -12,37 +12,15 @@ from typing import Any
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.models import Project
 from handlers.models_platform import Environment, Variable
 from handlers.runtime import Actor
-from handlers.services.queries import owned_by
-from specway.errors import Conflict, NotFound
+from specway.errors import Conflict
 from specway.storage.database import Write
 from specway.storage.store import REQUIRED, Resource, TableStore
 
 SORTABLE = ("name", "environment_type", "created_at", "updated_at")
-
-
-def _not_found(environment_id: str) -> NotFound:
-    return NotFound(
-        f"Environment {environment_id} not found",
-        details={"resource_type": "environment", "resource_id": environment_id},
-    )
-
-
-async def get_environment(
-    session: AsyncSession, organization_id: str | None, environment_id: str
-) -> Environment:
-    """The environment, or :class:`NotFound` (also for another organisation's id)."""
-    query = select(Environment).where(
-        owned_by(Environment.organization_id, organization_id), Environment.id == environment_id
-    )
-    environment: Environment | None = (await session.execute(query)).scalar_one_or_none()
-    if environment is None:
-        raise _not_found(environment_id)
-    return environment
 
 
 def _duplicate(name: str) -> Conflict:
