@@ -1,7 +1,7 @@
 """Projects: the store the handlers use (:class:`ProjectStore`: get, page + total, create,
 update, delete, each result the response's dict) and its declaration; KeyNest's shape of a
-project (:class:`ProjectSummaryStore`); and the two session functions work in an ORM session
-still calls (examples/hexabase's deploy, the environments' ``.env`` functions)."""
+project (:class:`ProjectSummaryStore`); and :func:`create_project`, for work in an ORM session
+(examples/hexabase's deploy)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.models import Project
 from handlers.models_platform import Environment
-from handlers.services.queries import owned_by, user_name
-from specway.errors import NotFound
+from handlers.services.queries import user_name
 from specway.ids import new_id, utcnow
 from specway.plugins.auth.models import Organization
 from specway.storage.prepared import Prepared
@@ -95,23 +94,7 @@ class ProjectSummaryStore(ProjectStore):
     resource = PROJECT_SUMMARY
 
 
-# --- In an ORM session (work that needs mapped rows; handlers use the stores) ---------------
-
-
-async def get_project(
-    session: AsyncSession, organization_id: str | None, project_id: str
-) -> Project:
-    """The mapped ``project_id`` in ``organization_id``, or :class:`NotFound`."""
-    query = select(Project).where(
-        owned_by(Project.organization_id, organization_id), Project.id == project_id
-    )
-    project: Project | None = (await session.execute(query)).scalar_one_or_none()
-    if project is None:
-        raise NotFound(
-            f"Project {project_id} not found",
-            details={"resource_type": "project", "resource_id": project_id},
-        )
-    return project
+# --- In an ORM session (work that needs a mapped row; handlers use the stores) --------------
 
 
 async def create_project(

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import literal, select
 
-from handlers.services import projects as service
+from handlers.models import Project
 from handlers.services.projects import ProjectStore
 from specway.ids import rfc3339
 from specway.pagination import PageRequest
@@ -40,12 +40,13 @@ def test_project_reads_format_timestamps_like_rfc3339(database_url: str) -> None
         expected = []
         async with database.session() as session, session.begin():
             for project_id, stamp in zip(ids, [*STAMPS, OTHER_ZONE], strict=True):
-                project = await service.get_project(session, "org_t", project_id)
+                project = await session.get_one(Project, project_id)
                 project.created_at = stamp
                 project.updated_at = stamp + timedelta(days=1)
             await session.flush()
+            session.expire_all()
             for project_id in ids:  # what the ORM reads back, formatted in Python
-                project = await service.get_project(session, "org_t", project_id)
+                project = await session.get_one(Project, project_id)
                 expected.append(
                     {
                         "created_at": rfc3339(project.created_at),
