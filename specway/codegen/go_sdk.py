@@ -131,7 +131,6 @@ def generate_go(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "auth_expected": go_string(auth.prefix + "test-key"),
         "errors": ir.errors,
         "events": events,
-        "skipped": planner.skipped,
         "program": go_program(ir, templates, planner),
         "quickstart": _quickstart(ir, planner, package),
         **_error_expectations(ir),

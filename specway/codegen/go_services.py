@@ -50,7 +50,6 @@ class GoSdkPlanner:
         self.signatures: dict[str, tuple[str, str | None, str | None, dict[str, str]]] = {}
         self.types = GoTypes(ir)
         self.pages: dict[str, PageType] = {}
-        self.skipped: list[str] = []
         # The SDK's own stream types (stream.go), named once a method needs them and past any
         # component of the same name: "EventStream" and "ServerSentEvent".
         self.stream_types: dict[str, str] = {}

@@ -195,7 +195,6 @@ class PythonSdkPlanner:
         self.ir = ir
         self.problems: list[Problem] = []
         self.types = PythonTypes(ir, self.problems)
-        self.skipped: list[str] = []
 
     def resources(self) -> tuple[ResourcePlan, ...]:
         result = []
@@ -529,7 +528,6 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "env_var": ir.sdk.env_var,
         "base_url_env_var": f"{stem}_BASE_URL",
         "events": [event.name for event in ir.webhooks],
-        "skipped": planner.skipped,
         "errors": ir.errors,
         "imports": client_imports(resources, planner.types),
         "bound": bound,
