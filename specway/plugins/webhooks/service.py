@@ -68,10 +68,26 @@ class WebhookService:
 
     def signing_secrets(self, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
         """The endpoint's current secret, then the rotated-out one while it is still valid."""
-        found = [self.open_secret(endpoint.id, endpoint.secret)]
-        expires = endpoint.previous_secret_expires_at
-        if endpoint.previous_secret and expires is not None and as_utc(expires) > now:
-            found.append(self.open_secret(endpoint.id, endpoint.previous_secret))
+        return self.secrets_of(
+            endpoint.id,
+            endpoint.secret,
+            endpoint.previous_secret,
+            endpoint.previous_secret_expires_at,
+            now,
+        )
+
+    def secrets_of(
+        self,
+        endpoint_id: str,
+        secret: str,
+        previous: str | None,
+        previous_expires_at: datetime | None,
+        now: datetime,
+    ) -> list[str]:
+        """:meth:`signing_secrets` from the endpoint's columns (sealed values)."""
+        found = [self.open_secret(endpoint_id, secret)]
+        if previous and previous_expires_at is not None and as_utc(previous_expires_at) > now:
+            found.append(self.open_secret(endpoint_id, previous))
         return found
 
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:

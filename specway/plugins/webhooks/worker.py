@@ -17,15 +17,15 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from specway.errors import StorageError
-from specway.ids import as_utc, rfc3339
+from specway.ids import as_utc, new_id, rfc3339
 from specway.plugins.metrics import counters
 from specway.plugins.webhooks.models import (
     WebhookAttempt,
@@ -33,7 +33,7 @@ from specway.plugins.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from specway.plugins.webhooks.outbox import emit_event
+from specway.plugins.webhooks.outbox import payload_ok, write_event
 from specway.plugins.webhooks.schedule import DISABLE_AFTER, parse_retry_after
 from specway.plugins.webhooks.sender import AttemptResult, WebhookSender
 from specway.plugins.webhooks.service import WebhookService
@@ -41,9 +41,6 @@ from specway.plugins.webhooks.signing import signed_delivery
 from specway.storage.database import Database
 
 logger = logging.getLogger("specway.webhooks")
-
-D = WebhookDelivery
-E = WebhookEndpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +59,20 @@ class ClaimedDelivery:
 
 def delivery_body(event: WebhookEvent) -> bytes:
     """The JSON body of every delivery of ``event``: ``{id, event, timestamp, data}``."""
+    return _body(event.id, event.type, event.created_at, event.data)
+
+
+def _body(event_id: str, type: str, created_at: datetime, data: Any) -> bytes:
     return orjson.dumps(
-        {
-            "id": event.id,
-            "event": event.type,
-            "timestamp": rfc3339(event.created_at),
-            "data": event.data,
-        }
+        {"id": event_id, "event": type, "timestamp": rfc3339(created_at), "data": data}
     )
+
+
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+_ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
+_EVENTS = cast(Table, WebhookEvent.__table__)
+_ATTEMPTS = cast(Table, WebhookAttempt.__table__)
+_d, _e, _v = _DELIVERIES.c, _ENDPOINTS.c, _EVENTS.c
 
 
 class WebhookWorker:
@@ -100,52 +103,75 @@ class WebhookWorker:
         """Lease up to ``batch_size`` due deliveries and read what sending them needs."""
         now = self.service.now()
         token = uuid.uuid4().hex
-        free = or_(D.lease_expires_at.is_(None), D.lease_expires_at < now)
+        free = or_(_d.lease_expires_at.is_(None), _d.lease_expires_at < now)
         due = (
-            select(D.id)
-            .join(E, E.id == D.endpoint_id)
-            .where(D.status == "pending", D.next_attempt_at <= now, free, E.enabled.is_(True))
-            .order_by(D.next_attempt_at, D.id)
+            select(_d.id)
+            .select_from(_DELIVERIES.join(_ENDPOINTS, _e.id == _d.endpoint_id))
+            .where(_d.status == "pending", _d.next_attempt_at <= now, free, _e.enabled.is_(True))
+            .order_by(_d.next_attempt_at, _d.id)
             .limit(self.batch_size)
         )
         if self.database.dialect == "postgresql":
-            due = due.with_for_update(of=D, skip_locked=True)
-        async with self.database.session() as session, session.begin():
+            due = due.with_for_update(of=_DELIVERIES, skip_locked=True)
+        leased = (
+            select(
+                _d.id,
+                _d.attempt_count,
+                _e.id.label("endpoint_id"),
+                _e.url,
+                _e.secret,
+                _e.previous_secret,
+                _e.previous_secret_expires_at,
+                _v.id.label("event_id"),
+                _v.type,
+                _v.data,
+                _v.created_at,
+            )
+            .select_from(
+                _DELIVERIES.join(_ENDPOINTS, _e.id == _d.endpoint_id).join(
+                    _EVENTS, _v.id == _d.event_id
+                )
+            )
+            .where(_d.lease_token == token)
+            .order_by(_d.next_attempt_at, _d.id)
+        )
+
+        def work(connection: Connection) -> list[Any]:
             # Two statements, not UPDATE … IN (subquery): PostgreSQL may run a LIMIT … SKIP
             # LOCKED subquery more than once and so lease more rows than asked for. The
             # rows stay locked until commit; the conditions repeated in the UPDATE make it a
             # compare-and-set where there are no row locks (SQLite).
-            ids = list((await session.execute(due)).scalars())
+            ids = list(connection.execute(due).scalars())
             if not ids:
                 return []
-            await session.execute(
-                update(D)
-                .where(D.id.in_(ids), D.status == "pending", free)
+            connection.execute(
+                update(_DELIVERIES)
+                .where(_d.id.in_(ids), _d.status == "pending", free)
                 .values(lease_token=token, lease_expires_at=now + self.lease)
-                .execution_options(synchronize_session=False)
             )
-            rows = (
-                await session.execute(
-                    select(D, E, WebhookEvent)
-                    .join(E, E.id == D.endpoint_id)
-                    .join(WebhookEvent, WebhookEvent.id == D.event_id)
-                    .where(D.lease_token == token)
-                    .order_by(D.next_attempt_at, D.id)
-                )
-            ).all()
-            return [
-                ClaimedDelivery(
-                    delivery_id=delivery.id,
-                    lease_token=token,
-                    attempt=delivery.attempt_count + 1,
-                    endpoint_id=endpoint.id,
-                    url=endpoint.url,
-                    secrets=self.service.signing_secrets(endpoint, now),
-                    event_id=event.id,
-                    body=delivery_body(event),
-                )
-                for delivery, endpoint, event in rows
-            ]
+            return list(connection.execute(leased).all())
+
+        rows = await self.database.transaction(work)
+        service = self.service
+        return [
+            ClaimedDelivery(
+                delivery_id=row.id,
+                lease_token=token,
+                attempt=row.attempt_count + 1,
+                endpoint_id=row.endpoint_id,
+                url=row.url,
+                secrets=service.secrets_of(
+                    row.endpoint_id,
+                    row.secret,
+                    row.previous_secret,
+                    row.previous_secret_expires_at,
+                    now,
+                ),
+                event_id=row.event_id,
+                body=_body(row.event_id, row.type, row.created_at, row.data),
+            )
+            for row in rows
+        ]
 
     async def attempt(self, claimed: ClaimedDelivery) -> AttemptResult:
         """Sign and send one claimed delivery (no database access)."""
@@ -167,10 +193,17 @@ class WebhookWorker:
     async def record(self, claimed: ClaimedDelivery, result: AttemptResult) -> bool:
         """Write the attempt and the delivery's next state, if this worker still holds it."""
         now = self.service.now()
-        async with self.database.session() as session, session.begin():
-            endpoint = await session.get(E, claimed.endpoint_id)
+        service = self.service
+        endpoint_query = select(
+            _e.organization_id, _e.project_id, _e.url, _e.enabled, _e.failing_since
+        ).where(_e.id == claimed.endpoint_id)
+
+        def work(connection: Connection) -> tuple[str, str | None, bool] | None:
+            """``(status, disable_reason, whether an event was queued)``; ``None``: the
+            lease or the endpoint is gone (nothing written)."""
+            endpoint = connection.execute(endpoint_query).first()
             if endpoint is None:  # deleted meanwhile; its deliveries went with it
-                return False
+                return None
             disable_reason: str | None = None
             failing_since = endpoint.failing_since
             if result.success:
@@ -179,16 +212,16 @@ class WebhookWorker:
                 next_at, status, disable_reason = None, "failed", "gone"
             else:
                 retry_after = parse_retry_after(result.retry_after, now)
-                next_at = self.service.schedule.next_attempt(claimed.attempt, now, retry_after)
+                next_at = service.schedule.next_attempt(claimed.attempt, now, retry_after)
                 status = "pending" if next_at is not None else "failed"
                 if failing_since is None:
                     failing_since = now
                 elif now - as_utc(failing_since) >= DISABLE_AFTER:
                     next_at, status, disable_reason = None, "failed", "failing"
             # Compare-and-set on the lease first: nothing is written unless we still hold it.
-            changed = await session.execute(
-                update(D)
-                .where(D.id == claimed.delivery_id, D.lease_token == claimed.lease_token)
+            changed = connection.execute(
+                update(_DELIVERIES)
+                .where(_d.id == claimed.delivery_id, _d.lease_token == claimed.lease_token)
                 .values(
                     status=status,
                     attempt_count=claimed.attempt,
@@ -199,19 +232,17 @@ class WebhookWorker:
                     last_attempt_at=now,
                     updated_at=now,
                 )
-                .execution_options(synchronize_session=False)
             )
-            if _rowcount(changed) != 1:
-                counters.webhook_delivery("lease_lost")
-                logger.warning(
-                    "webhook delivery %s: lease lost; attempt %d result discarded",
-                    claimed.delivery_id,
-                    claimed.attempt,
-                )
-                return False
-            endpoint.failing_since = failing_since
-            session.add(
-                WebhookAttempt(
+            if changed.rowcount != 1:
+                return None
+            connection.execute(
+                update(_ENDPOINTS)
+                .where(_e.id == claimed.endpoint_id)
+                .values(failing_since=failing_since)
+            )
+            connection.execute(
+                insert(_ATTEMPTS).values(
+                    id=new_id("wha"),
                     organization_id=endpoint.organization_id,
                     delivery_id=claimed.delivery_id,
                     attempt=claimed.attempt,
@@ -224,8 +255,35 @@ class WebhookWorker:
                     created_at=now,
                 )
             )
+            queued = False
             if disable_reason is not None and endpoint.enabled:
-                await disable_endpoint(session, self.service, endpoint, disable_reason, now)
+                queued = disable_endpoint(
+                    connection,
+                    service,
+                    _Endpoint(
+                        claimed.endpoint_id,
+                        endpoint.url,
+                        endpoint.organization_id,
+                        endpoint.project_id,
+                        failing_since,
+                    ),
+                    disable_reason,
+                    now,
+                )
+            return status, disable_reason, queued
+
+        done = await self.database.transaction(work)
+        if done is None:
+            counters.webhook_delivery("lease_lost")
+            logger.warning(
+                "webhook delivery %s: lease lost; attempt %d result discarded",
+                claimed.delivery_id,
+                claimed.attempt,
+            )
+            return False
+        status, disable_reason, queued = done
+        if queued:
+            service.notify()
         counters.webhook_delivery(_outcome(status, disable_reason))
         logger.info(
             "webhook attempt",
@@ -294,40 +352,55 @@ class WebhookWorker:
             unsubscribe()
 
 
-async def disable_endpoint(
-    session: AsyncSession,
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    """What disabling an endpoint writes and tells."""
+
+    id: str
+    url: str
+    organization_id: str | None
+    project_id: str | None
+    failing_since: datetime | None
+
+
+def disable_endpoint(
+    connection: Connection,
     service: WebhookService,
-    endpoint: WebhookEndpoint,
+    endpoint: _Endpoint,
     reason: str,
     now: datetime,
-) -> None:
-    """Disable ``endpoint``, fail its pending deliveries and emit ``endpoint.disabled``."""
-    endpoint.enabled = False
-    endpoint.disabled_reason = reason
-    endpoint.updated_at = now
-    await session.execute(
-        update(D)
-        .where(D.endpoint_id == endpoint.id, D.status == "pending")
+) -> bool:
+    """Disable ``endpoint``, fail its pending deliveries and emit ``endpoint.disabled`` (in
+    the caller's transaction); whether the event queued deliveries."""
+    connection.execute(
+        update(_ENDPOINTS)
+        .where(_e.id == endpoint.id)
+        .values(enabled=False, disabled_reason=reason, updated_at=now)
+    )
+    connection.execute(
+        update(_DELIVERIES)
+        .where(_d.endpoint_id == endpoint.id, _d.status == "pending")
         .values(status="failed", next_attempt_at=None, updated_at=now)
-        .execution_options(synchronize_session=False)
     )
     logger.warning("webhook endpoint %s disabled (%s)", endpoint.id, reason)
-    await emit_event(
-        session,
+    data = {
+        "endpoint": {"id": endpoint.id, "url": endpoint.url},
+        "reason": reason,
+        "failing_since": rfc3339(endpoint.failing_since),
+        "disabled_at": rfc3339(now),
+    }
+    if not payload_ok(service, "endpoint.disabled", data):
+        return False
+    _, queued = write_event(
+        connection,
+        service,
         "endpoint.disabled",
-        {
-            "endpoint": {"id": endpoint.id, "url": endpoint.url},
-            "reason": reason,
-            "failing_since": rfc3339(endpoint.failing_since),
-            "disabled_at": rfc3339(now),
-        },
-        organization_id=endpoint.organization_id,
-        project_id=endpoint.project_id,
+        data,
+        endpoint.organization_id,
+        endpoint.project_id,
+        None,
     )
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+    return queued
 
 
 def _outcome(status: str, disable_reason: str | None) -> str:
