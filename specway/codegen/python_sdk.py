@@ -455,7 +455,13 @@ PACKAGE_EXPORTS = (
 )
 
 
-def package_exports(ir: ApiIR, model_names: list[str]) -> tuple[list[str], list[str]]:
+# What ``__init__`` exports besides those when the API has event streams.
+STREAM_EXPORTS = ("AsyncEventStream", "EventStream", "ServerSentEvent")
+
+
+def package_exports(
+    ir: ApiIR, model_names: list[str], streams: bool = False
+) -> tuple[list[str], list[str]]:
     """``(models re-exported, __all__)``: ``from hexabase import Client, Workspace``.
 
     A model whose name is one of the package's own (``WebhookEvent``, a client class) stays in
@@ -463,6 +469,8 @@ def package_exports(ir: ApiIR, model_names: list[str]) -> tuple[list[str], list[
     then the rest.
     """
     own = {*PACKAGE_EXPORTS, ir.sdk.client_class, ir.sdk.async_client_class}
+    if streams:
+        own.update(STREAM_EXPORTS)
     models = [name for name in model_names if name not in own]
 
     def order(name: str) -> tuple[int, str, str]:
@@ -537,8 +545,9 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
             [m.model for m in models] + [a.model for a in aliases], key=str.lower
         ),
     }
+    streams = any(m.stream for r in resources for m in r.methods)
     context["exported_models"], context["exports"] = package_exports(
-        ir, [m.model for m in models] + [a.model for a in aliases]
+        ir, [m.model for m in models] + [a.model for a in aliases], streams
     )
     files: dict[str, str] = {
         "pyproject.toml": render(env, "pyproject.toml.j2", **context),

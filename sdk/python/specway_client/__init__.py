@@ -7,9 +7,9 @@
     result = client.system.get_health()
 """
 
-from specway_client._async_client import AsyncClient
-from specway_client._client import Client
-from specway_client._core import RequestOptions, RetryPolicy
+from specway_client._async_client import AsyncClient, AsyncEventStream
+from specway_client._client import Client, EventStream
+from specway_client._core import RequestOptions, RetryPolicy, ServerSentEvent
 from specway_client._errors import (
     APIConnectionError,
     APIError,
@@ -135,6 +135,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncClient",
+    "AsyncEventStream",
     "AuditDateBound",
     "AuditLogEntry",
     "AuditLogList",
@@ -159,6 +160,7 @@ __all__ = [
     "EnvironmentType",
     "EnvironmentUpdate",
     "Error",
+    "EventStream",
     "Health",
     "ImportFailure",
     "ImportResult",
@@ -199,6 +201,7 @@ __all__ = [
     "ResourceQuota",
     "ResourceSamples",
     "RetryPolicy",
+    "ServerSentEvent",
     "UnprocessableEntityError",
     "Unset",
     "User",
