@@ -986,6 +986,79 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "x-specway-dashboard": {
+        "title": "the web dashboard: API tokens and webhooks",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["path"],
+        "description": "Server-rendered pages of the `dashboard` plugin where an organisation's "
+        "users sign in with their email and password (the `auth` plugin's accounts), list, "
+        "create (the secret shown once) and revoke API keys, and list, create (the signing "
+        "secret shown once) and delete webhook endpoints for the spec's events. Keys and "
+        "endpoints go through the same stores and rules as the API: scopes the user's role "
+        "holds, only admins (or a role holding the API-keys write scope) create and revoke "
+        "keys, the webhook URL allow-list, audit rows. The session is an `HttpOnly`, "
+        "`SameSite=Strict` cookie (`Secure` except over plain http on localhost) scoped to "
+        "`path`; every form carries a CSRF token; every page is sent with "
+        "`Content-Security-Policy: default-src 'self'` and `X-Frame-Options: DENY`. Read only "
+        "when `dashboard` is in `x-specway-plugins` (which needs `auth`; the webhooks page "
+        "needs `webhooks`).",
+        "examples": [{"path": "/dashboard", "title": "example.com dashboard", "signup": True}],
+        "x-inheritance": "Document only.",
+        "properties": {
+            "path": {
+                "type": "string",
+                "pattern": r"^(/[A-Za-z0-9._~-]+)+$",
+                "description": "Where the pages live, outside the API's base path: "
+                "`{path}/login`, `{path}/api-tokens`, `{path}/webhooks`, `{path}/logout` "
+                "(and `{path}/signup` with `signup`).",
+                "examples": ["/dashboard"],
+            },
+            "title": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 80,
+                "description": "The name in every page's title and header. Unset: the "
+                "spec's `info.title`.",
+                "examples": ["example.com dashboard"],
+            },
+            "signup": {
+                "type": "boolean",
+                "default": False,
+                "description": "Serve `{path}/signup`: anyone may create an account (email "
+                "and password, the registration rules of the `accounts` part), which gets its "
+                "own organisation with the new user as admin.",
+                "examples": [True],
+            },
+            "login_limit": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["limit", "window"],
+                "description": "Sign-in and sign-up attempts allowed per client IP address "
+                "per `window` seconds (the `ratelimit` plugin's backend: Redis when "
+                "configured); further attempts get the form again with status 429 and "
+                "`Retry-After`.",
+                "default": {"limit": 10, "window": 60},
+                "examples": [{"limit": 5, "window": 300}],
+                "properties": {
+                    "limit": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 10000,
+                        "description": "Attempts allowed per window.",
+                        "examples": [5],
+                    },
+                    "window": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 86400,
+                        "description": "The window, in seconds.",
+                        "examples": [300],
+                    },
+                },
+            },
+        },
+    },
     "x-specway-auth": {
         "title": "API-key prefixes and the test-mode sandbox",
         "type": "object",

@@ -99,6 +99,12 @@ BUILTIN_PLUGINS: tuple[PluginEntry, ...] = (
         default=True,
         extension_key="x-specway-events",
     ),
+    # Last: its pages use the auth, ratelimit, audit and webhooks services installed above.
+    PluginEntry(
+        "dashboard",
+        "specway.plugins.dashboard:DashboardPlugin",
+        extension_key="x-specway-dashboard",
+    ),
 )
 
 # The views. Names in install order throughout.
