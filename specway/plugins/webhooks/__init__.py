@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from specway.builder import AppBuilder
 from specway.errors import ConfigError
 from specway.plugins.webhooks.catalogue import EventCatalogue, EventPayloadError, matches
-from specway.plugins.webhooks.outbox import attach, emit_event, emit_events
+from specway.plugins.webhooks.outbox import attach, emit_event, emit_events, write_with_event
 from specway.plugins.webhooks.service import WebhookService
 from specway.plugins.webhooks.worker import WebhookWorker
 from specway.settings import Settings
@@ -43,6 +43,7 @@ __all__ = [
     "emit_events",
     "matches",
     "worker_options",
+    "write_with_event",
 ]
 
 logger = logging.getLogger("specway.webhooks")
