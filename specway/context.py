@@ -4,22 +4,23 @@ Connexion's ``ContextMiddleware`` exposes the ASGI scope in a context variable; 
 middleware put the app state and request id into that scope.
 
 A handler reaches the framework's database through :func:`database`, typed
-:class:`~specway.storage.Database`::
+:class:`~specway.storage.Database`, and its rows through the resource's store
+(:class:`specway.storage.store.TableStore`, or statements built once with
+:class:`~specway.storage.prepared.Prepared` and run by ``Database.records`` / ``rows`` /
+``write``: one round trip each on PostgreSQL; see ``docs/performance.md``)::
 
     from specway import context
 
-    async def get_book(book_id: str) -> dict[str, Any]:
-        async with context.database().session() as session:  # an AsyncSession
-            book = await session.get(Book, book_id)
-        ...
+    class BookStore(TableStore):
+        resource = Resource(table=BOOKS, name="book", id_prefix="book", keys=(...), ...)
 
-    async def create_book(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        async with context.database().session() as session, session.begin():
-            session.add(Book(**body))  # committed when the block ends
-        ...
+    async def get_book(book_id: str) -> tuple[dict[str, Any], int]:
+        principal = context.principal()
+        return await BookStore(context.database()).get(principal.organization_id, book_id), 200
 
-``Database.read(work)`` and ``Database.transaction(work)`` run synchronous Core statements on a
-connection in one hop, for hot paths. The tables are the project's own, created by its
+``Database.transaction(work)`` runs synchronous Core statements in one transaction, for work
+a store's statements do not express; ``Database.session()`` (an ORM ``AsyncSession``) is for
+the CLI and scripts, not the request path. The tables are the project's own, created by its
 ``migrations/`` (``specway db revision`` / ``specway db upgrade``).
 """
 
@@ -46,8 +47,8 @@ def app_state() -> AppState:
 
 
 def database() -> Database:
-    """The app's database: ``session()`` for an ``AsyncSession``, ``read``/``transaction`` for
-    Core statements (see :class:`~specway.storage.Database`)."""
+    """The app's database: what stores run their statements on (``records``, ``rows``,
+    ``write``, ``transaction``; see :class:`~specway.storage.Database`)."""
     return cast(AppState, current_scope()[SCOPE_STATE]).database
 
 
