@@ -2,6 +2,10 @@
 
 Exit codes: 0 success, 1 runtime failure (e.g. database unreachable), 2 invalid input
 (bad spec, bad settings, bad arguments).
+
+Commands (``keys``, ``orgs``, ``sandbox``...) may use ``Database.session()`` and the
+session-based functions of the plugins: they run once per invocation, not on the request
+path, where handlers and plugins go through the stores (``docs/performance.md``).
 """
 
 from __future__ import annotations
