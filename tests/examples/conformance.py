@@ -382,9 +382,9 @@ ITEMS: dict[str, list[Item]] = {
             f"{SDK}::test_go_sdk_is_gofmt_clean_vets_and_passes_go_test",
         ),
         gap("SDK: Ruby", "specway generates Python, TypeScript and Go SDKs only"),
-        gap(
-            "Tokens and webhooks from a dashboard",
-            "no dashboard: keys from `specway keys generate`, webhooks through the API",
+        served(
+            "Tokens and webhooks from a dashboard (`/dashboard/api-tokens`, `/dashboard/webhooks`)",
+            "test_seed_examplecom_dashboard.py::test_examplecom_dashboard_links_serve_tokens_and_webhooks",
         ),
     ],
     "keynest": [
