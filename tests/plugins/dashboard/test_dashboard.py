@@ -380,3 +380,26 @@ def test_configuration_errors_stop_the_start(tmp_path: Path, settings_factory: A
     clash["x-specway-dashboard"]["path"] = "/v1/projects"
     with pytest.raises(ConfigError, match="would hide the API's own paths"):
         create_app(write_variant(clash, tmp_path), settings_factory())
+
+
+def test_what_the_pages_do_is_in_the_audit_log(
+    dashboard_app: Make, auth_factory: Callable[..., AuthIdentity]
+) -> None:
+    client = dashboard_app()
+    admin = auth_factory(client)
+    browser = Browser(client)
+    browser.login(admin.email, "wrong-password-1")
+    browser.login(admin.email, PASSWORD)
+    made = browser.create_key("audited", ["read"])
+    assert made.status_code == 201
+    rows = client.get("/v1/audit-logs", params={"limit": 50}, headers=admin.headers).json()
+    mine = [r for r in rows["data"] if (r.get("details") or {}).get("via") == "dashboard"]
+    actions = [(r["action"], r["status"]) for r in mine]
+    assert ("api_key.created", 201) in actions
+    assert ("user.logged_in", 200) in actions
+    assert ("user.logged_in", 401) in actions
+    created = next(r for r in mine if r["action"] == "api_key.created")
+    assert created["user_id"] == admin.user_id
+    assert created["path"] == "/dashboard/api-tokens"
+    assert created["request_id"] == made.headers["x-request-id"]
+    assert all(PASSWORD not in str(r) and "wrong-password-1" not in str(r) for r in mine)
