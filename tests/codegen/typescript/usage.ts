@@ -54,8 +54,12 @@ export async function tour(client: Client, secret: string, body: string, headers
   await client.configuration.updateConfig(created.id, {});
   await client.monitoring.getMetrics(created.id);
   for await (const line of await client.monitoring.getLogs(created.id, { level: "error" })) line.message.length;
-  const stream: Response = await client.monitoring.streamLogs(created.id);
-  await stream.body?.cancel();
+  const stream = client.monitoring.streamLogs(created.id, { level: "error" });
+  for await (const line of stream) {
+    line.message satisfies string;
+    break;
+  }
+  stream.close();
   const allowlist = await client.security.getIpAllowlist();
   await client.security.updateIpAllowlist({ allowed_ips: [...allowlist.allowed_ips, "10.0.0.0/8"] });
   await client.batch.execute({ operations: [{ method: "GET", path: "/v1/projects" }] });
