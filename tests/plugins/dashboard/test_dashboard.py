@@ -338,7 +338,8 @@ def test_sign_in_attempts_are_limited_per_address(
     assert browser.login(admin.email, "wrong-password-2").status_code == 401
     limited = browser.login(admin.email, PASSWORD)
     assert limited.status_code == 429
-    assert 0 < int(limited.headers["retry-after"]) <= 60
+    # A sliding window: the wait ends within the next window, whatever the window's phase.
+    assert 0 < int(limited.headers["retry-after"]) <= 2 * 60
     assert "Too many sign-in attempts" in limited.text
     assert not any(
         c.startswith("specway_dashboard=") for c in limited.headers.get_list("set-cookie")
