@@ -186,6 +186,8 @@ class Dashboard:
                     return await route.handler(request, found.groupdict())
                 except FormRefused as refused:
                     return self.error_page(request, refused.status, refused.message)
+                except APIError as exc:  # one a page did not turn into a form message
+                    return self.error_page(request, exc.status, exc.message)
             allowed.append(route.method)
         if allowed:
             response = self.error_page(request, 405, "This page does not accept that method.")
@@ -234,7 +236,9 @@ class Dashboard:
 
     async def form(self, request: Request) -> FormData:
         length = request.headers.get("content-length")
-        if length is None or not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        if length is None or not length.isdigit():
+            raise FormRefused(411, "Send the form from the dashboard's page.")
+        if int(length) > MAX_FORM_BYTES:
             raise FormRefused(413, "The form is too large.")
         kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if kind != "application/x-www-form-urlencoded":
@@ -253,8 +257,11 @@ class Dashboard:
             return None
         if principal.kind != "session" or principal.user_id is None:
             return None
+        try:
+            user = await self.accounts.user(principal.user_id)
+        except APIError:  # the user is gone
+            return None
         request.scope[SCOPE_PRINCIPAL] = principal
-        user = await self.accounts.user(principal.user_id)
         return Viewer(principal, token, session_csrf(self.auth.hasher, token), str(user["email"]))
 
     async def signed_in_form(self, request: Request, viewer: Viewer) -> FormData:

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 from specway.app import create_app
 from specway.errors import ConfigError
+from specway.plugins.dashboard import Dashboard
 from tests.conftest import PASSWORD, AuthIdentity, write_variant
 from tests.plugins.dashboard.dashboard_support import (
     Browser,
@@ -32,11 +33,15 @@ Make = Callable[..., TestClient]
 
 @pytest.fixture
 def dashboard_app(tmp_path: Path, app_factory: Make) -> Make:
-    """``dashboard_app(base_url=..., **x-specway-dashboard options)``: a started client."""
+    """``dashboard_app(base_url=..., database_url=..., **x-specway-dashboard options)``: a
+    started client (SQLite in ``tmp_path`` unless ``database_url`` says otherwise)."""
 
-    def make(base_url: str = "http://localhost", **config: Any) -> TestClient:
+    def make(
+        base_url: str = "http://localhost", database_url: str | None = None, **config: Any
+    ) -> TestClient:
         spec = write_variant(dashboard_document(**config), tmp_path)
-        client = app_factory(spec, spec_path=str(spec))
+        settings = {"database_url": database_url} if database_url else {}
+        client = app_factory(spec, spec_path=str(spec), **settings)
         client.base_url = base_url  # type: ignore[assignment]
         return client
 
@@ -138,9 +143,9 @@ def test_session_cookie_attributes(
 
 
 def test_a_token_made_on_the_page_calls_the_api_until_revoked(
-    dashboard_app: Make, auth_factory: Callable[..., AuthIdentity]
+    dashboard_app: Make, auth_factory: Callable[..., AuthIdentity], database_url: str
 ) -> None:
-    client = dashboard_app()
+    client = dashboard_app(database_url=database_url)
     admin = auth_factory(client)
     browser = Browser(client)
     browser.login(admin.email, PASSWORD)
@@ -291,6 +296,14 @@ def test_every_page_carries_the_security_headers_and_the_request_id(
         assert page.headers["x-request-id"] in page.text
         assert "<script" not in page.text
     assert pages[1].status_code == 404
+    too_large = client.post(
+        "/dashboard/api-tokens",
+        content=b"name=" + b"x" * 70_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert too_large.status_code == 413
+    not_a_form = client.post("/dashboard/api-tokens", json={"name": "k"})
+    assert not_a_form.status_code == 415
     wrong_method = client.delete("/dashboard/api-tokens")
     assert wrong_method.status_code == 405
     assert wrong_method.headers["allow"] == "GET, POST"
@@ -404,3 +417,26 @@ def test_what_the_pages_do_is_in_the_audit_log(
     assert created["path"] == "/dashboard/api-tokens"
     assert created["request_id"] == made.headers["x-request-id"]
     assert all(PASSWORD not in str(r) and "wrong-password-1" not in str(r) for r in mine)
+
+
+def test_an_unexpected_failure_is_a_page_with_the_request_id_not_a_traceback(
+    dashboard_app: Make,
+    auth_factory: Callable[..., AuthIdentity],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = dashboard_app()
+    admin = auth_factory(client)
+    browser = Browser(client)
+    browser.login(admin.email, PASSWORD)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database on fire at /srv/secret/path")
+
+    monkeypatch.setattr(Dashboard, "tokens_page", broken)
+    failed = browser.get("/api-tokens")
+    assert failed.status_code == 500
+    assert failed.headers["x-request-id"] in failed.text
+    assert "Something went wrong" in failed.text
+    assert "on fire" not in failed.text
+    assert "Traceback" not in failed.text
+    assert failed.headers["content-security-policy"].startswith("default-src 'self'")
