@@ -312,6 +312,12 @@ class _Result:
 
     @classmethod
     def of(cls, impl: Any, dialect: Dialect) -> _Result:
+        if isinstance(impl, sqltypes.Float) and not impl.asdecimal and dialect.name != "sqlite":
+            # PostgreSQL's numeric types pick their processor by the fetched column's type OID,
+            # unknown to a statement compiled ahead of execution: a float column comes back
+            # as a float, an aggregate or a numeric one perhaps as a Decimal: float() is right
+            # for both (what SQLAlchemy does for the second, a no-op for the first).
+            return cls(_to_float)
         process = impl.result_processor(dialect, None)
         if process is from_sqlite_text:
             return cls(process, _usual_sqlite_timestamp)
@@ -332,6 +338,10 @@ class _Result:
         if self.helper is not None:
             namespace[f"{name}_h"] = self.helper
         return self.usual(value, name)
+
+
+def _to_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _usual_sqlite_timestamp(value: str, process: str) -> str:

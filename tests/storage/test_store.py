@@ -10,11 +10,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
 
 from specway.errors import NotFound
 from specway.pagination import PageRequest
 from specway.storage.database import Database
+from specway.storage.prepared import Prepared
 from specway.storage.store import REQUIRED, Resource, TableStore, like_pattern
 
 METADATA = MetaData()
@@ -191,3 +204,40 @@ def test_missing_required_field_is_a_key_error(tmp_path: Path) -> None:
         assert await store.page("org_a", PageRequest(1, 20)) == ([], 0)
 
     _run(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}", check)
+
+
+READINGS = Table(
+    "store_test_readings",
+    METADATA,
+    Column("id", String(40), primary_key=True),
+    Column("organization_id", String(40), nullable=True),
+    Column("value", Float, nullable=True),
+)
+
+
+def test_float_columns_and_aggregates_read_as_floats(database_url: str) -> None:
+    """A Float column, and an aggregate of one, read through prebuilt statements: on
+    PostgreSQL the column's processor depends on the fetched type, unknown when compiled."""
+    database = Database(database_url)
+    rows = Prepared(select(READINGS.c.id, READINGS.c.value).order_by(READINGS.c.id))
+    average = Prepared(select(func.avg(READINGS.c.value).label("mean")))
+
+    async def main() -> None:
+        try:
+            async with database.engine.begin() as connection:
+                await connection.run_sync(METADATA.create_all)
+            values: list[dict[str, Any]] = [
+                {"id": "r1", "value": 1.5},
+                {"id": "r2", "value": 2},
+                {"id": "r3", "value": None},
+            ]
+            await database.write([(Prepared(insert(READINGS)), values)])
+            got = [(row.id, row.value) for row in await database.rows(rows, {})]
+            assert got == [("r1", 1.5), ("r2", 2.0), ("r3", None)]
+            assert all(value is None or type(value) is float for _, value in got)
+            mean = (await database.rows(average, {}))[0].mean
+            assert (type(mean), mean) == (float, 1.75)
+        finally:
+            await database.dispose()
+
+    asyncio.run(main())
