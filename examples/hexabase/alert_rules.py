@@ -18,21 +18,25 @@ once fire a rule once. No mail is sent and no ad-hoc URL is called from here: ``
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 
 from examples.hexabase.metric_samples import AGGREGATES, METRICS, aggregate_since
 from examples.hexabase.models import AlertNotification, AlertRule
-from specway.errors import BadRequest
-from specway.ids import rfc3339
-from specway.plugins.webhooks import emit_event
+from specway.errors import BadRequest, Conflict, NotFound
+from specway.ids import new_id, rfc3339, utcnow
+from specway.plugins.webhooks.outbox import record_event
+from specway.plugins.webhooks.service import WebhookService
+from specway.storage.prepared import Prepared
+from specway.storage.store import REQUIRED, Resource, TableStore
 
 TRIGGERED = "alert.triggered"
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -106,84 +110,200 @@ def parse_notifications(targets: Iterable[str]) -> list[tuple[str, str]]:
     return out
 
 
-def alert_to_dict(rule: AlertRule) -> dict[str, Any]:
-    def stamp(at: datetime | None) -> str | None:
-        return None if at is None else rfc3339(at)
+_RULES = cast(Table, AlertRule.__table__)
+_NOTIFICATIONS = cast(Table, AlertNotification.__table__)
 
-    return {
-        "id": rule.id,
-        "name": rule.name,
-        "condition": rule.condition,
-        "duration": rule.duration,
-        "notifications": list(rule.notifications or []),
-        "workspace_id": rule.workspace_id,
-        "state": rule.state,
-        "last_value": rule.last_value,
-        "triggered_at": stamp(rule.triggered_at),
-        "acknowledged_at": stamp(rule.acknowledged_at),
-        "resolved_at": stamp(rule.resolved_at),
-        "created_at": stamp(rule.created_at),
-        "updated_at": stamp(rule.updated_at),
-    }
-
-
-async def _fire(session: AsyncSession, rule: AlertRule, value: float, now: datetime) -> bool:
-    moved = await session.execute(
-        update(AlertRule)
-        .where(AlertRule.id == rule.id, AlertRule.state == "ok")
-        .values(state="firing", last_value=value, triggered_at=now, updated_at=now)
-    )
-    if getattr(moved, "rowcount", 0) != 1:
-        return False
-    await session.refresh(rule)
-    for target in rule.notifications or []:
-        channel, _, address = target.partition(":")
-        session.add(
-            AlertNotification(
-                organization_id=rule.organization_id,
-                alert_id=rule.id,
-                channel=channel,
-                target=address,
-                status="pending",
-                created_at=now,
-            )
-        )
-    data = {"alert": alert_to_dict(rule), "value": value}
-    await emit_event(session, TRIGGERED, data, organization_id=rule.organization_id)
-    return True
+# What a response shows of a rule.
+ALERT = Resource(
+    table=_RULES,
+    name="alert",
+    id_prefix="alert",
+    keys=(
+        "id",
+        "name",
+        "condition",
+        "duration",
+        "notifications",
+        "workspace_id",
+        "state",
+        "last_value",
+        "triggered_at",
+        "acknowledged_at",
+        "resolved_at",
+        "created_at",
+        "updated_at",
+    ),
+    defaults={"notifications": list},
+    fields={
+        "name": REQUIRED,
+        "condition": REQUIRED,
+        "duration": REQUIRED,
+        "notifications": list,
+        "workspace_id": None,
+    },
+    updatable=(),
+    sortable=("created_at",),
+    tie_ascending=True,
+    filters=("state", "workspace_id"),
+)
 
 
-async def evaluate(
-    session: AsyncSession, organization_id: str | None, metrics: Iterable[str], now: datetime
-) -> list[str]:
-    """Check the organisation's rules on ``metrics`` against their windows (in the caller's
-    transaction, after the new samples are written); the ids of the rules that fired."""
-    names = sorted(set(metrics))
-    rules = (
-        await session.execute(
-            select(AlertRule).where(
-                AlertRule.organization_id == organization_id, AlertRule.metric.in_(names)
-            )
-        )
-    ).scalars()
-    fired = []
-    for rule in list(rules):
-        value = await aggregate_since(
-            session,
+class AlertStore(TableStore):
+    """Alert rules of one database: get, page (+ total, filtered by ``state`` and
+    ``workspace_id``), create, delete, acknowledge; results are the response's dicts."""
+
+    resource = ALERT
+
+    async def create_rule(
+        self, organization_id: str | None, data: dict[str, Any], condition: Condition, seconds: int
+    ) -> dict[str, Any]:
+        """A new ``ok`` rule of ``data`` (name, condition, duration, notifications,
+        workspace_id), its parsed ``condition`` and duration in ``seconds``."""
+        return await self.create(
             organization_id,
-            rule.workspace_id,
-            metric=rule.metric,
-            aggregation=rule.aggregate,
-            since=now - timedelta(seconds=rule.duration_seconds),
+            data,
+            aggregate=condition.aggregate,
+            metric=condition.metric,
+            operator=condition.operator,
+            threshold=condition.threshold,
+            duration_seconds=seconds,
+            state="ok",
+            last_value=None,
+            triggered_at=None,
+            acknowledged_at=None,
+            resolved_at=None,
         )
-        condition = Condition(rule.aggregate, rule.metric, rule.operator, rule.threshold)
-        crossing = condition.holds(value)
-        if crossing and rule.state == "ok" and value is not None:
-            if await _fire(session, rule, value, now):
-                fired.append(rule.id)
-        elif not crossing and rule.state != "ok":
-            rule.state, rule.resolved_at, rule.updated_at = "ok", now, now
-            rule.last_value = value
-        elif value is not None:
-            rule.last_value = value
-    return fired
+
+    async def acknowledge(self, organization_id: str | None, alert_id: str) -> dict[str, Any]:
+        """``firing → acknowledged`` (kept until it resolves); again is a no-op, and a rule
+        that is not firing is 409."""
+        rule = await self.get(organization_id, alert_id)
+        if rule["state"] == "ok":
+            raise Conflict(f"Alert '{alert_id}' is not firing", details={"state": rule["state"]})
+        if rule["state"] != "firing":
+            return rule
+        now = utcnow()
+        values: dict[str, Any] = {"row_id": alert_id, "firing": "firing"}
+        values["state"] = "acknowledged"
+        values.update(acknowledged_at=now, updated_at=now)
+        await self.database.write([(_ACKNOWLEDGE, values)])
+        stamp = rfc3339(now)
+        return {**rule, "state": "acknowledged", "acknowledged_at": stamp, "updated_at": stamp}
+
+    def not_found(self, row_id: str) -> NotFound:
+        return NotFound(
+            f"Alert '{row_id}' not found",
+            details={"resource_type": "alert", "resource_id": row_id},
+        )
+
+
+_ACKNOWLEDGE = Prepared(
+    update(_RULES).where(_RULES.c.id == bindparam("row_id"), _RULES.c.state == bindparam("firing"))
+)
+# The move to firing: only from ok, so two ingestions at once fire a rule once.
+_FIRE = update(_RULES).where(_RULES.c.id == bindparam("row_id"), _RULES.c.state == "ok")
+_SET = Prepared(update(_RULES).where(_RULES.c.id == bindparam("row_id")))
+_NOTIFY = Prepared(insert(_NOTIFICATIONS))
+
+
+@functools.cache
+def _rules_of(no_org: bool) -> Prepared:
+    """The organisation's rules on ``metric``: the response's keys and what evaluation needs."""
+    org = _RULES.c.organization_id
+    columns = _RULES.c
+    query = select(
+        *ALERT.selected,
+        columns.aggregate,
+        columns.metric,
+        columns.operator,
+        columns.threshold,
+        columns.duration_seconds,
+    ).where(
+        org.is_(None) if no_org else org == bindparam("org"), columns.metric == bindparam("metric")
+    )
+    return Prepared(query.order_by(columns.created_at, columns.id))
+
+
+def _record(row: Any) -> dict[str, Any]:
+    record = {key: getattr(row, key) for key in ALERT.keys}
+    record["notifications"] = list(record["notifications"] or [])
+    return record
+
+
+def _fire(
+    connection: Connection,
+    webhooks: WebhookService | None,
+    organization_id: str | None,
+    rule: dict[str, Any],
+    value: float,
+    now: datetime,
+) -> tuple[bool, bool]:
+    """``(fired, deliveries queued)``: the move to ``firing``, its pending notifications and
+    its ``alert.triggered`` event, in the caller's transaction."""
+    values = {"row_id": rule["id"], "state": "firing", "last_value": value}
+    values.update(triggered_at=now, updated_at=now)
+    if connection.execute(_FIRE, values).rowcount != 1:
+        return False, False
+    notifications = [
+        {
+            "id": new_id("ntf"),
+            "organization_id": organization_id,
+            "alert_id": rule["id"],
+            "channel": target.partition(":")[0],
+            "target": target.partition(":")[2],
+            "status": "pending",
+            "created_at": now,
+        }
+        for target in rule["notifications"]
+    ]
+    if notifications:
+        _NOTIFY.run(connection, notifications)
+    stamp = rfc3339(now)
+    rule = {**rule, "state": "firing", "last_value": value, "triggered_at": stamp}
+    rule["updated_at"] = stamp
+    data = {"alert": rule, "value": value}
+    queued = record_event(connection, webhooks, TRIGGERED, data, organization_id=organization_id)
+    return True, queued
+
+
+def evaluate(
+    connection: Connection,
+    webhooks: WebhookService | None,
+    organization_id: str | None,
+    metrics: Iterable[str],
+    now: datetime,
+) -> tuple[list[str], bool]:
+    """Check the organisation's rules on ``metrics`` against their windows, in the caller's
+    ``Database.transaction`` after the new samples are written: ``(ids of the rules that
+    fired, whether webhook deliveries were queued)`` (then call ``webhooks.notify()`` once
+    committed)."""
+    fired: list[str] = []
+    queued = False
+    for metric in sorted(set(metrics)):
+        params = {"org": organization_id, "metric": metric}
+        for row in _rules_of(organization_id is None).rows(connection, params):
+            rule = _record(row)
+            value = aggregate_since(
+                connection,
+                organization_id,
+                row.workspace_id,
+                metric=metric,
+                aggregation=row.aggregate,
+                since=now - timedelta(seconds=row.duration_seconds),
+            )
+            condition = Condition(row.aggregate, metric, row.operator, row.threshold)
+            crossing = condition.holds(value)
+            changes: dict[str, Any] = {}
+            if crossing and rule["state"] == "ok" and value is not None:
+                moved, delivered = _fire(connection, webhooks, organization_id, rule, value, now)
+                if moved:
+                    fired.append(rule["id"])
+                    queued = queued or delivered
+            elif not crossing and rule["state"] != "ok":
+                changes = {"state": "ok", "resolved_at": now, "updated_at": now}
+                changes["last_value"] = value
+            elif value is not None and value != rule["last_value"]:
+                changes = {"last_value": value}
+            if changes:
+                _SET.run(connection, {"row_id": rule["id"], **changes})
+    return fired, queued

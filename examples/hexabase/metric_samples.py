@@ -21,21 +21,25 @@ samples behind loses the oldest ones (``dropped`` counts them) rather than slowi
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Integer, Table, bindparam, func, insert, select
+from sqlalchemy.engine import Connection
 
 from examples.hexabase.models import MetricSample
 from specway.errors import BadRequest
 from specway.ids import rfc3339
+from specway.storage.database import Database
+from specway.storage.prepared import Prepared
 
 SERVICE = "hexabase_samples"
 QUEUE_SIZE = 1000
+REPLAY_LIMIT = 1000  # samples a reconnecting stream reads back at most
 # Metric name -> unit.
 METRICS: dict[str, str] = {"cpu_usage": "percent", "memory_usage": "MiB"}
 # Period -> (minutes covered, bucket minutes): at most a few hundred points per query.
@@ -128,11 +132,14 @@ def read_samples(
     return out
 
 
-async def store_samples(
-    session: AsyncSession, samples: Sequence[StoredSample]
-) -> list[StoredSample]:
-    """All of ``samples`` in one statement, returned with their ids (the caller commits, then
-    publishes them)."""
+_SAMPLES = cast(Table, MetricSample.__table__)
+# A batch of samples and their new ids, in the order given (RETURNING, one statement).
+_INSERT = insert(_SAMPLES).returning(_SAMPLES.c.id, sort_by_parameter_order=True)
+
+
+def insert_samples(connection: Connection, samples: Sequence[StoredSample]) -> list[StoredSample]:
+    """All of ``samples`` in one statement, in the caller's ``Database.transaction``, returned
+    with their ids (the caller publishes them once committed)."""
     rows = [
         {
             "organization_id": s.organization_id,
@@ -147,77 +154,64 @@ async def store_samples(
     ]
     if not rows:
         return []
-    statement = insert(MetricSample).returning(MetricSample.id, sort_by_parameter_order=True)
-    ids = (await session.execute(statement, rows)).scalars().all()
+    ids = connection.execute(_INSERT, rows).scalars().all()
     return [replace(s, id=int(i)) for s, i in zip(samples, ids, strict=True)]
 
 
-def _scope(organization_id: str | None, workspace_id: str | None, metric: str) -> list[Any]:
-    where = [MetricSample.organization_id == organization_id, MetricSample.metric == metric]
-    if workspace_id is not None:
-        where.append(MetricSample.workspace_id == workspace_id)
+def _scope(no_org: bool, workspace: bool) -> list[ColumnElement[bool]]:
+    """The organisation's samples of ``metric`` (of ``workspace_id`` when ``workspace``)."""
+    org = _SAMPLES.c.organization_id
+    where = [org.is_(None) if no_org else org == bindparam("org")]
+    where.append(_SAMPLES.c.metric == bindparam("metric"))
+    if workspace:
+        where.append(_SAMPLES.c.workspace_id == bindparam("workspace_id"))
     return where
 
 
-async def query_series(
-    session: AsyncSession,
-    organization_id: str | None,
-    workspace_id: str,
-    *,
-    metric: str,
-    period: str,
-    aggregation: str,
-    deployment_id: str | None,
-    now: datetime,
-) -> dict[str, Any]:
-    """``aggregation`` of ``metric`` per bucket over the last ``period``: the body of
-    ``client.metrics.query(...)``; 400 naming ``period`` when it is not one of :data:`PERIODS`."""
-    if period not in PERIODS:
-        raise BadRequest(
-            f"Invalid 'period': use one of {', '.join(PERIODS)}",
-            details=[
-                {"field": "period", "in": "query", "reason": f"use one of {', '.join(PERIODS)}"}
-            ],
+@functools.cache
+def _series(aggregation: str, no_org: bool, deployment: bool) -> tuple[Prepared, Prepared]:
+    """``(per bucket, overall)`` of one shape of :meth:`SampleStore.series`."""
+    minute = _SAMPLES.c.minute
+    first = bindparam("first", type_=Integer)
+    where = [*_scope(no_org, True), minute >= first, minute < bindparam("last", type_=Integer)]
+    if deployment:
+        where.append(_SAMPLES.c.deployment_id == bindparam("deployment_id"))
+    aggregate = AGGREGATES[aggregation](_SAMPLES.c.value)
+    slot = ((minute - first) // bindparam("step", type_=Integer)).label("slot")
+    per_slot = select(slot, aggregate.label("value"), func.count().label("samples"))
+    overall = select(aggregate.label("value"), func.count().label("samples"))
+    return Prepared(per_slot.where(*where).group_by(slot)), Prepared(overall.where(*where))
+
+
+@functools.cache
+def _since(aggregation: str, no_org: bool, workspace: bool) -> Prepared:
+    """The aggregate of one metric's samples measured at or after ``since``."""
+    value = AGGREGATES[aggregation](_SAMPLES.c.value).label("value")
+    where = [*_scope(no_org, workspace), _SAMPLES.c.measured_at >= bindparam("since")]
+    return Prepared(select(value).where(*where))
+
+
+@functools.cache
+def _after(no_org: bool) -> Prepared:
+    """A workspace's samples of one metric stored after id ``after``, oldest first."""
+    columns = _SAMPLES.c
+    query = (
+        select(
+            columns.workspace_id,
+            columns.deployment_id,
+            columns.measured_at,
+            columns.value,
+            columns.id,
         )
-    minutes, step = PERIODS[period]
-    last = int(now.timestamp() // 60) // step * step + step
-    first = last - (minutes // step) * step
-    where = [*_scope(organization_id, workspace_id, metric), MetricSample.minute >= first]
-    where.append(MetricSample.minute < last)
-    if deployment_id is not None:
-        where.append(MetricSample.deployment_id == deployment_id)
-    aggregate = AGGREGATES[aggregation]
-    slot = ((MetricSample.minute - first) // step).label("slot")
-    per_slot = (
-        select(slot, aggregate(MetricSample.value), func.count()).where(*where).group_by(slot)
+        .where(*_scope(no_org, True), columns.id > bindparam("after", type_=Integer))
+        .order_by(columns.id)
+        .limit(REPLAY_LIMIT)
     )
-    found = {int(s): (float(v), int(n)) for s, v, n in await session.execute(per_slot)}
-    overall = select(aggregate(MetricSample.value), func.count()).where(*where)
-    total, count = (await session.execute(overall)).one()
-    points = []
-    for index in range((last - first) // step):
-        value, samples = found.get(index, (None, 0))
-        stamp = rfc3339(datetime.fromtimestamp((first + index * step) * 60, UTC))
-        rounded = None if value is None else round(value, 3)
-        points.append({"timestamp": stamp, "value": rounded, "samples": samples})
-    return {
-        "workspace_id": workspace_id,
-        "deployment_id": deployment_id,
-        "metric": metric,
-        "unit": METRICS[metric],
-        "period": period,
-        "aggregation": aggregation,
-        "interval": f"{step}m",
-        "start_time": rfc3339(datetime.fromtimestamp(first * 60, UTC)),
-        "end_time": rfc3339(datetime.fromtimestamp(last * 60, UTC)),
-        "value": None if total is None else round(float(total), 3),
-        "samples": int(count),
-        "data": points,
-    }
+    return Prepared(query)
 
 
-async def aggregate_since(
-    session: AsyncSession,
+def aggregate_since(
+    connection: Connection,
     organization_id: str | None,
     workspace_id: str | None,
     *,
@@ -226,12 +220,102 @@ async def aggregate_since(
     since: datetime,
 ) -> float | None:
     """``aggregation`` of the samples measured at or after ``since`` (every workspace of the
-    organisation when ``workspace_id`` is ``None``); ``None`` without samples."""
-    query = select(AGGREGATES[aggregation](MetricSample.value)).where(
-        *_scope(organization_id, workspace_id, metric), MetricSample.measured_at >= since
-    )
-    value = (await session.execute(query)).scalar_one_or_none()
+    organisation when ``workspace_id`` is ``None``), in the caller's transaction; ``None``
+    without samples."""
+    params = {"org": organization_id, "metric": metric, "since": since}
+    if workspace_id is not None:
+        params["workspace_id"] = workspace_id
+    statement = _since(aggregation, organization_id is None, workspace_id is not None)
+    value = statement.rows(connection, params)[0].value
     return None if value is None else float(value)
+
+
+class SampleStore:
+    """The samples of one database, read as ``client.metrics.query`` and the metric stream
+    show them (writes go through :func:`insert_samples`, with the alert rules' evaluation)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def series(
+        self,
+        organization_id: str | None,
+        workspace_id: str,
+        *,
+        metric: str,
+        period: str,
+        aggregation: str,
+        deployment_id: str | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """``aggregation`` of ``metric`` per bucket over the last ``period``: the body of
+        ``client.metrics.query(...)``; 400 naming ``period`` when it is not one of
+        :data:`PERIODS`."""
+        if period not in PERIODS:
+            reason = f"use one of {', '.join(PERIODS)}"
+            raise BadRequest(
+                f"Invalid 'period': {reason}",
+                details=[{"field": "period", "in": "query", "reason": reason}],
+            )
+        minutes, step = PERIODS[period]
+        last = int(now.timestamp() // 60) // step * step + step
+        first = last - (minutes // step) * step
+        params: dict[str, Any] = {
+            "org": organization_id,
+            "workspace_id": workspace_id,
+            "metric": metric,
+            "first": first,
+            "last": last,
+            "step": step,
+        }
+        if deployment_id is not None:
+            params["deployment_id"] = deployment_id
+        per_slot, overall = _series(aggregation, organization_id is None, deployment_id is not None)
+        found = {
+            int(row.slot): (float(row.value), int(row.samples))
+            for row in await self.database.rows(per_slot, params)
+        }
+        total = (await self.database.rows(overall, params))[0]
+        points = []
+        for index in range((last - first) // step):
+            value, samples = found.get(index, (None, 0))
+            stamp = rfc3339(datetime.fromtimestamp((first + index * step) * 60, UTC))
+            rounded = None if value is None else round(value, 3)
+            points.append({"timestamp": stamp, "value": rounded, "samples": samples})
+        return {
+            "workspace_id": workspace_id,
+            "deployment_id": deployment_id,
+            "metric": metric,
+            "unit": METRICS[metric],
+            "period": period,
+            "aggregation": aggregation,
+            "interval": f"{step}m",
+            "start_time": rfc3339(datetime.fromtimestamp(first * 60, UTC)),
+            "end_time": rfc3339(datetime.fromtimestamp(last * 60, UTC)),
+            "value": None if total.value is None else round(float(total.value), 3),
+            "samples": int(total.samples),
+            "data": points,
+        }
+
+    async def after(
+        self, organization_id: str | None, workspace_id: str, metric: str, after: int
+    ) -> list[StoredSample]:
+        """The workspace's samples of ``metric`` stored after sample ``after``, oldest first
+        (at most :data:`REPLAY_LIMIT`): what a reconnecting stream missed."""
+        params = {"org": organization_id, "workspace_id": workspace_id, "metric": metric}
+        rows = await self.database.rows(_after(organization_id is None), {**params, "after": after})
+        return [
+            StoredSample(
+                organization_id,
+                r.workspace_id,
+                r.deployment_id,
+                metric,
+                r.measured_at,
+                float(r.value),
+                int(r.id),
+            )
+            for r in rows
+        ]
 
 
 @dataclass(eq=False)

@@ -5,6 +5,7 @@ run in ``test_seed_snippets.py``."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,9 +24,12 @@ def hexabase(
     example_client: Callable[..., TestClient],
     app_factory: Callable[..., TestClient],
     auth_factory: Callable[..., AuthIdentity],
+    database_url: str,
 ) -> tuple[TestClient, dict[str, str]]:
-    client = example_client("hexabase")
-    return client, hexabase_key(client, app_factory, auth_factory)
+    """Hexabase and an admin key, on SQLite and on PostgreSQL (the stores' two paths)."""
+    client = example_client("hexabase", database_url=database_url)
+    reference = functools.partial(app_factory, database_url=database_url)
+    return client, hexabase_key(client, reference, auth_factory)
 
 
 def workspace(client: TestClient, auth: dict[str, str], name: str = "production") -> str:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from sqlalchemy import select
 from starlette.responses import StreamingResponse
 
-from examples.hexabase.metric_samples import SampleFeed, StoredSample
-from examples.hexabase.models import MetricSample
-from handlers.services import workspaces as workspace_service
+from examples.hexabase.metric_samples import SampleFeed, SampleStore, StoredSample
+from handlers.services.workspaces import WorkspaceStore
 from specway import context
 from specway.errors import BadRequest
 from specway.sse import READY, Event, Ready, event_stream, last_event_id, replay_then_live
 
 SCOPE_BATCH = "specway.batch"
-REPLAY_LIMIT = 1000
 
 
 def _event_id(raw: str) -> int:
@@ -42,39 +39,15 @@ async def stream_workspace_metrics(workspace_id: str, metric: str) -> StreamingR
     after = last_event_id(scope, _event_id)
     principal = context.principal()
     org = principal.organization_id if principal else None
-    async with context.database().session() as session:
-        workspace = (await workspace_service.get_workspace(session, org, workspace_id)).id
+    database = context.database()
+    workspace = (await WorkspaceStore(database).get(org, workspace_id))["id"]
     state = context.app_state()
     settings = state.settings
 
     async def missed() -> list[StoredSample]:
         if after is None:
             return []
-        query = (
-            select(MetricSample)
-            .where(
-                MetricSample.organization_id == org,
-                MetricSample.workspace_id == workspace,
-                MetricSample.metric == metric,
-                MetricSample.id > after,
-            )
-            .order_by(MetricSample.id)
-            .limit(REPLAY_LIMIT)
-        )
-        async with context.database().session() as session:
-            rows = (await session.execute(query)).scalars().all()
-        return [
-            StoredSample(
-                r.organization_id,
-                r.workspace_id,
-                r.deployment_id,
-                r.metric,
-                r.measured_at,
-                r.value,
-                r.id,
-            )
-            for r in rows
-        ]
+        return await SampleStore(database).after(org, workspace, metric, after)
 
     async def events() -> AsyncIterator[Event | Ready]:
         async with SampleFeed.of(state).subscribe(org, workspace, metric) as queue:

@@ -1,7 +1,7 @@
 """``Metrics``: workload samples reported per workspace, and ``client.metrics.query(...)``.
 
-Samples are stored, then (after the commit) published to live subscribers and checked against
-the organisation's alert rules (:mod:`examples.hexabase.alert_rules`).
+Samples are stored and checked against the organisation's alert rules
+(:mod:`examples.hexabase.alert_rules`) in one transaction, then published to live subscribers.
 """
 
 from __future__ import annotations
@@ -9,10 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from examples.hexabase import alert_rules
 from examples.hexabase.handlers.metric_stream import stream_workspace_metrics
-from examples.hexabase.metric_samples import SampleFeed, query_series, read_samples, store_samples
-from handlers.services import workspaces as workspace_service
+from examples.hexabase.metric_samples import (
+    SampleFeed,
+    SampleStore,
+    StoredSample,
+    insert_samples,
+    read_samples,
+)
+from handlers.services.workspaces import WorkspaceStore
 from specway import context
 
 __all__ = ["query_workspace_metrics", "report_metric_samples", "stream_workspace_metrics"]
@@ -27,13 +35,23 @@ def _org() -> str | None:
 
 async def report_metric_samples(workspace_id: str, body: dict[str, Any]) -> Response:
     now = datetime.now(UTC)
-    async with context.database().session() as session, session.begin():
-        workspace = await workspace_service.get_workspace(session, _org(), workspace_id)
-        samples = read_samples(body["samples"], _org(), workspace.id, now)
-        samples = await store_samples(session, samples)
-        fired = await alert_rules.evaluate(session, _org(), {s.metric for s in samples}, now)
-    SampleFeed.of(context.app_state()).publish(samples)
-    return {"accepted": len(samples), "alerts_triggered": fired}, 202
+    org = _org()
+    database = context.database()
+    workspace = await WorkspaceStore(database).get(org, workspace_id)
+    samples = read_samples(body["samples"], org, workspace["id"], now)
+    webhooks = context.app_state().services.get("webhooks")
+
+    def ingest(connection: Connection) -> tuple[list[StoredSample], list[str], bool]:
+        stored = insert_samples(connection, samples)
+        metrics = {s.metric for s in stored}
+        fired, queued = alert_rules.evaluate(connection, webhooks, org, metrics, now)
+        return stored, fired, queued
+
+    stored, fired, queued = await database.transaction(ingest)
+    if queued and webhooks is not None:
+        webhooks.notify()
+    SampleFeed.of(context.app_state()).publish(stored)
+    return {"accepted": len(stored), "alerts_triggered": fired}, 202
 
 
 async def query_workspace_metrics(
@@ -43,16 +61,15 @@ async def query_workspace_metrics(
     aggregation: str = "avg",
     deployment_id: str | None = None,
 ) -> Response:
-    async with context.database().session() as session:
-        workspace = await workspace_service.get_workspace(session, _org(), workspace_id)
-        body = await query_series(
-            session,
-            _org(),
-            workspace.id,
-            metric=metric,
-            period=period,
-            aggregation=aggregation,
-            deployment_id=deployment_id,
-            now=datetime.now(UTC),
-        )
+    database = context.database()
+    workspace = await WorkspaceStore(database).get(_org(), workspace_id)
+    body = await SampleStore(database).series(
+        _org(),
+        workspace["id"],
+        metric=metric,
+        period=period,
+        aggregation=aggregation,
+        deployment_id=deployment_id,
+        now=datetime.now(UTC),
+    )
     return body, 200
