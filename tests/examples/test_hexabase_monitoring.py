@@ -9,11 +9,14 @@ import functools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from sqlalchemy import Table, select
 from starlette.testclient import TestClient
 
+from examples.hexabase.models import WorkspaceSecret
+from specway.settings import secret_box
 from tests.conftest import AuthIdentity
 from tests.examples.seed_support import hexabase_key
 from tests.plugins.webhooks.webhooks_support import Receiver
@@ -260,3 +263,42 @@ def test_deploy_resolves_secrets_and_reports_its_phase(
         "/v1/deployments", json={**body, "workspace_id": "ws_nothere"}, headers=auth
     )
     assert error_of(no_ws, 404)["code"] == "RESOURCE_NOT_FOUND"
+
+
+def test_secrets_are_sealed_and_replaced_in_place(
+    hexabase: tuple[TestClient, dict[str, str]],
+) -> None:
+    """A secret's value is stored sealed (its row id the associated data); a second PUT
+    replaces it (200, same created_at); another workspace's or organisation's is a 404."""
+    client, auth = hexabase
+    ws = workspace(client, auth)
+    url = f"/v1/workspaces/{ws}/secrets/db-password"
+    first = client.put(url, json={"value": "hunter2"}, headers=auth)
+    assert first.status_code == 201, first.text
+    second = client.put(url, json={"value": "correct horse"}, headers=auth)
+    assert second.status_code == 200, second.text
+    assert second.json()["created_at"] == first.json()["created_at"]
+    assert (second.json()["name"], second.json()["workspace_id"]) == ("db-password", ws)
+    state = client.app.state  # type: ignore[attr-defined]
+    table = cast(Table, WorkspaceSecret.__table__)
+
+    async def stored() -> list[Any]:
+        query = select(table.c.id, table.c.value_ciphertext).where(table.c.workspace_id == ws)
+        async with state.database.engine.connect() as connection:
+            return list(await connection.execute(query))
+
+    rows = client.portal.call(stored)  # type: ignore[union-attr]
+    assert len(rows) == 1
+    secret_id, sealed = rows[0]
+    assert "correct horse" not in sealed
+    assert secret_box(state.settings).open(sealed, secret_id) == "correct horse"
+    other = workspace(client, auth, "staging")
+    missing = client.delete(f"/v1/workspaces/{other}/secrets/db-password", headers=auth)
+    assert error_of(missing, 404)["details"] == {
+        "resource_type": "secret",
+        "resource_id": "db-password",
+    }
+    no_ws = client.put("/v1/workspaces/ws_nothere/secrets/x", json={"value": "v"}, headers=auth)
+    assert error_of(no_ws, 404)["details"]["resource_type"] == "workspace"
+    assert client.delete(url, headers=auth).status_code == 204
+    assert client.portal.call(stored) == []  # type: ignore[union-attr]
