@@ -1135,6 +1135,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "Format of login session tokens: 40 hexadecimal characters.",
                 "examples": ["hex40"],
             },
+            "session_tokens": {
+                "enum": ["per-login", "per-user"],
+                "default": "per-login",
+                "description": "What a login hands out. `per-login`: a new token each time "
+                "(earlier ones stay valid until logout). `per-user`: the token of the user's "
+                "live session in that organisation, the same one every time until it is "
+                "revoked (logout), as Django REST framework's `TokenAuthentication` does. "
+                "Such tokens are derived from `SPECWAY_SECRET_KEY` and the session's id, so "
+                "only their digests are stored either way; rotating the secret key gives the "
+                "next login a new token.",
+                "examples": ["per-user"],
+            },
             "sandbox": {
                 "type": "object",
                 "additionalProperties": False,
@@ -1405,6 +1417,7 @@ class AuthConfig:
     key_prefix: str = "sk_live_"
     test_key_prefix: str = "sk_test_"
     token_format: Literal["hex40"] = "hex40"  # noqa: S105 - a format name, not a secret
+    session_tokens: Literal["per-login", "per-user"] = "per-login"
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
 
     @classmethod
@@ -1417,6 +1430,8 @@ class AuthConfig:
         raw = raw if isinstance(raw, dict) else {}
         names = ("key_prefix", "test_key_prefix", "token_format")
         values = {k: raw[k] for k in names if isinstance(raw.get(k), str)}
+        if raw.get("session_tokens") in ("per-login", "per-user"):
+            values["session_tokens"] = raw["session_tokens"]
         return cls(**values, sandbox=SandboxConfig.of(raw.get("sandbox")))
 
 

@@ -467,10 +467,9 @@ ITEMS: dict[str, list[Item]] = {
             f"{S_KN}::test_keynest_environments_and_variables_in_a_second_organization",
         ),
         gap('Integer ids (`"id": 1`)', "specway's ids are opaque strings (`proj_…`)"),
-        gap(
+        served(
             "Login returns the same token each time",
-            "each login makes a new token; earlier ones stay valid until logout, as the seed's "
-            "'until manually revoked' allows",
+            f"{S_KN}::test_keynest_login_returns_the_users_token_until_it_is_revoked",
         ),
         served(
             "Python SDK `Client(token=…)`, `environments.variables`, "

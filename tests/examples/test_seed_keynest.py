@@ -264,3 +264,42 @@ def test_keynest_environments_and_variables_in_a_second_organization(
     assert client.get(f"/api/environments/{env_id}/variables/", headers=other).status_code == 404
     assert client.delete(f"/api/variables/{var_id}/", headers=other).status_code == 404
     assert client.delete(f"/api/variables/{var_id}/", headers=auth).status_code == 204
+
+
+def test_keynest_login_returns_the_users_token_until_it_is_revoked(
+    example_client: Callable[..., TestClient],
+) -> None:
+    # Seed 004: register and login both answer "token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
+    # ("Token Format: 40-character hexadecimal string"); "Each user receives a unique token upon
+    # successful login"; "Token Lifetime: Indefinite (until manually revoked)".
+    client = example_client("keynest")
+    registered = client.post("/api/auth/register/", json=KEYNEST_USER)
+    assert registered.status_code == 201, registered.text
+    token = registered.json()["token"]
+    assert len(token) == 40
+    assert int(token, 16) >= 0
+    login = {"email": KEYNEST_USER["email"], "password": KEYNEST_USER["password"]}
+    for _ in range(2):
+        again = client.post("/api/auth/login/", json=login)
+        assert again.status_code == 200, again.text
+        assert again.json()["token"] == token
+    auth = {"Authorization": f"Token {token}"}
+    assert client.get("/api/auth/profile/", headers=auth).status_code == 200
+    # Another user gets a token of their own.
+    other = client.post(
+        "/api/auth/register/",
+        json={**KEYNEST_USER, "email": "other@example.com", "username": "other"},
+    )
+    assert other.status_code == 201, other.text
+    assert other.json()["token"] != token
+    # Logout revokes it: the old token is refused, the next login hands out a new one, which the
+    # login after it hands out again.
+    assert client.post("/api/auth/logout/", headers=auth).status_code in (200, 204)
+    assert client.get("/api/auth/profile/", headers=auth).status_code == 401
+    fresh = client.post("/api/auth/login/", json=login).json()["token"]
+    assert fresh != token
+    assert client.post("/api/auth/login/", json=login).json()["token"] == fresh
+    assert (
+        client.get("/api/auth/profile/", headers={"Authorization": f"Token {fresh}"}).status_code
+        == 200
+    )

@@ -32,7 +32,8 @@ INVALID_LOGIN = "Invalid email or password"
 
 def account_store(runtime: AuthRuntime) -> AccountStore:
     """The users and sessions of the request's database."""
-    return AccountStore(context.database(), runtime.hasher)
+    per_user = runtime.spec.auth.session_tokens == "per-user"
+    return AccountStore(context.database(), runtime.hasher, token_per_user=per_user)
 
 
 def user_to_dict(user: dict[str, Any]) -> dict[str, Any]:

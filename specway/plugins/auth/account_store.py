@@ -75,6 +75,17 @@ _INSERT_USER = Prepared(insert(USERS))
 _INSERT_ORGANIZATION = Prepared(insert(ORGANIZATIONS))
 _INSERT_MEMBERSHIP = Prepared(insert(MEMBERSHIPS))
 _INSERT_SESSION = Prepared(insert(SESSIONS))
+# A user's live sessions in one organisation, newest first (per-user tokens: the one to reuse).
+_LIVE_SESSIONS = Prepared(
+    select(_s.id, _s.token_hash)
+    .where(
+        _s.user_id == bindparam("user_id"),
+        _s.organization_id == bindparam("org"),
+        _s.revoked_at.is_(None),
+    )
+    .order_by(_s.created_at.desc(), _s.id.desc())
+    .limit(5)
+)
 _CHANGE_USER = Prepared(update(USERS).where(_u.id == bindparam("user_id")))
 _REVOKE_SESSION = Prepared(
     update(SESSIONS)
@@ -103,9 +114,14 @@ class Signed:
 class AccountStore:
     """Users and sessions of one database (see the module docstring)."""
 
-    def __init__(self, database: Database, hasher: CredentialHasher) -> None:
+    def __init__(
+        self, database: Database, hasher: CredentialHasher, *, token_per_user: bool = False
+    ) -> None:
         self.database = database
         self.hasher = hasher
+        # x-specway-auth.session_tokens: per-user — a login hands out the token of the user's
+        # live session in that organisation (if any) instead of a new one.
+        self.token_per_user = token_per_user
 
     async def user_by_email(self, email: str) -> dict[str, Any] | None:
         rows = await self.database.rows(_USER_BY_EMAIL, {"email": normalize_email(email)})
@@ -195,8 +211,11 @@ class AccountStore:
             org_id, name = new_id("org"), personal_organization_name(_Named.of(user))
             writes.extend(self._organization(org_id, name, user["id"], now))
             change["default_organization_id"] = org_id
-        token, session = self._session(user["id"], org_id, now)
-        writes += [(_INSERT_SESSION, session), (_CHANGE_USER, change)]
+        token = await self._live_token(user["id"], org_id) if self.token_per_user else None
+        if token is None:
+            token, session = self._session(user["id"], org_id, now)
+            writes.append((_INSERT_SESSION, session))
+        writes.append((_CHANGE_USER, change))
         await self.database.write(writes)
         changed = {**user, **{k: v for k, v in change.items() if k != "user_id"}}
         return Signed(token, changed, org_id, name)
@@ -204,10 +223,23 @@ class AccountStore:
     async def revoke_session(self, session_id: str) -> None:
         await self.database.write([(_REVOKE_SESSION, {"session_id": session_id, "now": utcnow()})])
 
+    async def _live_token(self, user_id: str, org_id: str) -> str | None:
+        """The token of the user's newest unrevoked session in ``org_id`` that was made with a
+        derived token (``per-user`` mode, under the current secret key), else ``None``."""
+        rows = await self.database.rows(_LIVE_SESSIONS, {"user_id": user_id, "org": org_id})
+        for row in rows:
+            token = self.hasher.session_token(row.id)
+            if any(self.hasher.matches(row.token_hash, d) for d in self.hasher.candidates(token)):
+                return token
+        return None
+
     def _session(self, user_id: str, org_id: str, now: Any) -> tuple[str, dict[str, Any]]:
-        token = new_session_token()
+        session_id = new_id("sess")
+        token = (
+            self.hasher.session_token(session_id) if self.token_per_user else new_session_token()
+        )
         return token, {
-            "id": new_id("sess"),
+            "id": session_id,
             "organization_id": org_id,
             "user_id": user_id,
             "token_hash": self.hasher.digest(token),

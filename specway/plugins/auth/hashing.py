@@ -15,6 +15,7 @@ from specway.crypto import derive_key
 from specway.settings import Settings
 
 PURPOSE = "specway auth credential pepper v1"
+SESSION_TOKEN_PURPOSE = "specway auth session token v1"  # noqa: S105 - an HKDF label
 
 
 class CredentialHasher:
@@ -24,6 +25,7 @@ class CredentialHasher:
         if not secrets:
             raise ValueError("at least one secret is needed")
         self._peppers = [derive_key(s, PURPOSE) for s in secrets]
+        self._token_key = derive_key(secrets[0], SESSION_TOKEN_PURPOSE)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CredentialHasher:
@@ -37,6 +39,14 @@ class CredentialHasher:
         """The hashes ``credential`` may be stored under: current pepper first, then older."""
         data = credential.encode("ascii")
         return [hmac.new(p, data, hashlib.sha256).hexdigest() for p in self._peppers]
+
+    def session_token(self, session_id: str) -> str:
+        """The token of session ``session_id`` when tokens are one per user
+        (``x-specway-auth.session_tokens: per-user``): 40 hex characters derived from the
+        current secret key and the session's id, so a later login can hand out the same token
+        without any copy of it being stored (only its digest is, as for every credential)."""
+        mac = hmac.new(self._token_key, session_id.encode("ascii"), hashlib.sha256)
+        return mac.hexdigest()[:40]
 
     @staticmethod
     def matches(stored: str, computed: str) -> bool:
