@@ -3,27 +3,41 @@
 Like metric samples, lines come from the workload (an agent or sidecar pushes them to
 ``POST /v1/deployments/{deployment_id}/logs``); nothing is made up. Each stored line's ``id``
 is its position in the deployment's log and the SSE event id ``client.logs.stream(...)``
-resumes after: a reconnecting stream reads the lines after it (:func:`lines_after`), then the
+resumes after: a reconnecting stream reads the lines after it (:meth:`LogStore.after`), then the
 live ones :class:`LogFeed` hands it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from examples.hexabase.metric_samples import MAX_AGE, MAX_AHEAD, bad_field
 from handlers import models_deployments as _deployments  # noqa: F401 - ``deployments``, FK target
 from specway.ids import rfc3339
 from specway.storage import Base
+from specway.storage.database import Database
+from specway.storage.prepared import Prepared
 
 SERVICE = "hexabase_deployment_logs"
 QUEUE_SIZE = 1000
@@ -88,47 +102,67 @@ def read_lines(
     return out
 
 
-async def store_lines(session: AsyncSession, lines: Sequence[LogLine]) -> list[LogLine]:
-    """``lines`` in one statement, returned with their ids (the caller commits, then
-    publishes)."""
-    if not lines:
-        return []
-    rows = [
-        {
-            "organization_id": line.organization_id,
-            "deployment_id": line.deployment_id,
-            "timestamp": line.timestamp,
-            "level": line.level,
-            "message": line.message,
-        }
-        for line in lines
-    ]
-    statement = insert(DeploymentLogRow).returning(
-        DeploymentLogRow.id, sort_by_parameter_order=True
-    )
-    ids = (await session.execute(statement, rows)).scalars().all()
-    return [replace(line, id=int(i)) for line, i in zip(lines, ids, strict=True)]
+_LINES = cast(Table, DeploymentLogRow.__table__)
+# A batch of lines and their new ids, in the order given (RETURNING, one statement).
+_INSERT = insert(_LINES).returning(_LINES.c.id, sort_by_parameter_order=True)
 
 
-async def lines_after(
-    session: AsyncSession, organization_id: str | None, deployment_id: str, after: int
-) -> list[LogLine]:
-    """The deployment's lines stored after line ``after``, oldest first (at most
-    :data:`REPLAY_LIMIT`)."""
+@functools.cache
+def _after(no_org: bool) -> Prepared:
+    """A deployment's lines stored after line ``after``, oldest first."""
+    org = _LINES.c.organization_id
     query = (
-        select(DeploymentLogRow)
+        select(_LINES.c.timestamp, _LINES.c.level, _LINES.c.message, _LINES.c.id)
         .where(
-            DeploymentLogRow.organization_id == organization_id,
-            DeploymentLogRow.deployment_id == deployment_id,
-            DeploymentLogRow.id > after,
+            org.is_(None) if no_org else org == bindparam("org"),
+            _LINES.c.deployment_id == bindparam("deployment_id"),
+            _LINES.c.id > bindparam("after", type_=Integer),
         )
-        .order_by(DeploymentLogRow.id)
+        .order_by(_LINES.c.id)
         .limit(REPLAY_LIMIT)
     )
-    return [
-        LogLine(r.organization_id, r.deployment_id, r.timestamp, r.level, r.message, r.id)
-        for r in (await session.execute(query)).scalars()
-    ]
+    return Prepared(query)
+
+
+class LogStore:
+    """The deployment log lines of one database: stored in batches, read back after an id."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def store(self, lines: Sequence[LogLine]) -> list[LogLine]:
+        """``lines`` in one statement (one transaction), returned with their ids (the caller
+        then publishes them)."""
+        if not lines:
+            return []
+        rows = [
+            {
+                "organization_id": line.organization_id,
+                "deployment_id": line.deployment_id,
+                "timestamp": line.timestamp,
+                "level": line.level,
+                "message": line.message,
+            }
+            for line in lines
+        ]
+
+        def insert_lines(connection: Connection) -> Sequence[int]:
+            return connection.execute(_INSERT, rows).scalars().all()
+
+        ids = await self.database.transaction(insert_lines)
+        return [replace(line, id=int(i)) for line, i in zip(lines, ids, strict=True)]
+
+    async def after(
+        self, organization_id: str | None, deployment_id: str, after: int
+    ) -> list[LogLine]:
+        """The deployment's lines stored after line ``after``, oldest first (at most
+        :data:`REPLAY_LIMIT`)."""
+        params = {"org": organization_id, "deployment_id": deployment_id, "after": after}
+        rows = await self.database.rows(_after(organization_id is None), params)
+        return [
+            LogLine(organization_id, deployment_id, r.timestamp, r.level, r.message, int(r.id))
+            for r in rows
+        ]
 
 
 class LogFeed:

@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import Table, select
 from starlette.testclient import TestClient
 
+from examples.hexabase.deployment_logs import LogLine, LogStore
 from examples.hexabase.models import WorkspaceSecret
+from handlers.services.deployment_store import DeploymentStore
 from specway.settings import secret_box
 from tests.conftest import AuthIdentity
 from tests.examples.seed_support import hexabase_key
@@ -302,3 +304,37 @@ def test_secrets_are_sealed_and_replaced_in_place(
     assert error_of(no_ws, 404)["details"]["resource_type"] == "workspace"
     assert client.delete(url, headers=auth).status_code == 204
     assert client.portal.call(stored) == []  # type: ignore[union-attr]
+
+
+def test_deployment_logs_are_stored_in_order_and_read_back_after_an_id(
+    hexabase: tuple[TestClient, dict[str, str]],
+) -> None:
+    """What ``client.logs.stream`` replays after ``Last-Event-ID``: the lines reported, in
+    order, after the given one; another organisation's deployment is a 404."""
+    client, auth = hexabase
+    ws = workspace(client, auth)
+    body = {"workspace_id": ws, "name": "logged", "source": "github.com/o/logged"}
+    deployed = client.post("/v1/deployments", json=body, headers=auth)
+    assert deployed.status_code == 201, deployed.text
+    deployment_id = deployed.json()["id"]
+    lines = [{"message": "one"}, {"message": "two", "level": "warn"}, {"message": "three"}]
+    sent = client.post(f"/v1/deployments/{deployment_id}/logs", json={"lines": lines}, headers=auth)
+    assert (sent.status_code, sent.json()) == (202, {"accepted": 3}), sent.text
+    database = client.app.state.database  # type: ignore[attr-defined]
+
+    async def after(line_id: int) -> list[LogLine]:
+        owner = await DeploymentStore(database).with_owner(deployment_id)
+        assert owner is not None
+        return await LogStore(database).after(owner[1], deployment_id, line_id)
+
+    stored = client.portal.call(after, 0)  # type: ignore[union-attr]
+    assert [(line.message, line.level) for line in stored] == [
+        ("one", "info"),
+        ("two", "warn"),
+        ("three", "info"),
+    ]
+    rest = client.portal.call(after, stored[0].id or 0)  # type: ignore[union-attr]
+    assert [line.message for line in rest] == ["two", "three"]
+    assert client.portal.call(after, stored[2].id or 0) == []  # type: ignore[union-attr]
+    unknown = client.post("/v1/deployments/dep_nothere/logs", json={"lines": lines}, headers=auth)
+    assert error_of(unknown, 404)["details"]["resource_type"] == "deployment"

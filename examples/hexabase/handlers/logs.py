@@ -11,13 +11,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from starlette.responses import StreamingResponse
 
-from examples.hexabase.deployment_logs import LogFeed, LogLine, lines_after, read_lines, store_lines
-from handlers.models_deployments import Deployment
+from examples.hexabase.deployment_logs import LogFeed, LogLine, LogStore, read_lines
+from handlers.services.deployment_store import DeploymentStore
 from specway import context
-from specway.errors import BadRequest, NotFound
+from specway.errors import BadRequest
 from specway.sse import READY, Event, Ready, event_stream, last_event_id, replay_then_live
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
@@ -31,25 +30,15 @@ def _org() -> str | None:
 
 async def _deployment_id(deployment_id: str) -> str:
     """The id of a deployment of the caller's organisation (404 otherwise)."""
-    query = select(Deployment.id).where(
-        Deployment.id == deployment_id, Deployment.organization_id == _org()
-    )
-    async with context.database().session() as session:
-        found = (await session.execute(query)).scalar_one_or_none()
-    if found is None:
-        raise NotFound(
-            f"Deployment '{deployment_id}' not found",
-            details={"resource_type": "deployment", "resource_id": deployment_id},
-        )
-    return str(found)
+    found = await DeploymentStore(context.database()).get(_org(), deployment_id)
+    return str(found["id"])
 
 
 async def report_deployment_logs(deployment_id: str, body: dict[str, Any]) -> Response:
     """Store the lines the deployment's workload reports, then hand them to live streams."""
     deployment = await _deployment_id(deployment_id)
     lines = read_lines(body["lines"], _org(), deployment, datetime.now(UTC))
-    async with context.database().session() as session, session.begin():
-        stored = await store_lines(session, lines)
+    stored = await LogStore(context.database()).store(lines)
     LogFeed.of(context.app_state()).publish(stored)
     return {"accepted": len(stored)}, 202
 
@@ -79,8 +68,7 @@ async def stream_deployment_logs(deployment_id: str) -> StreamingResponse:
     async def missed() -> list[LogLine]:
         if after is None:
             return []
-        async with context.database().session() as session:
-            return await lines_after(session, org, deployment, after)
+        return await LogStore(context.database()).after(org, deployment, after)
 
     async def events() -> AsyncIterator[Event | Ready]:
         async with LogFeed.of(state).subscribe(org, deployment) as queue:
