@@ -3,13 +3,15 @@
 The seed deploys by name into a workspace, with an environment whose values are literals or
 ``{"from_secret": "<name>"}``. Here that is:
 
-- the project named ``name`` of the organisation (created when there is none);
-- a reference deployment of it (``handlers.services.deployments``: ``deployment.created``, the
-  background runner, ``deployment.completed``/``failed``), of ``version`` (``0.0.0`` when the
-  source carries no version of its own);
-- beside it (:class:`~examples.hexabase.models.DeploySource`) the workspace, the source and
-  the environment, secret references kept as references. Each reference must name a secret of
-  the workspace (``PUT /v1/workspaces/{id}/secrets/{name}``): 422 naming the variable otherwise.
+- the project named ``name`` of the organisation (created through ``ProjectStore.create``,
+  with its ``project.created`` event, when there is none);
+- a reference deployment of it (``DeploymentStore.create_in_project``: ``deployment.created``,
+  the background runner, ``deployment.completed``/``failed``), of ``version`` (``0.0.0`` when
+  the source carries no version of its own);
+- beside it, in the deployment's transaction (:class:`~examples.hexabase.models.DeploySource`),
+  the workspace, the source and the environment, secret references kept as references. Each
+  reference must name a secret of the workspace (``PUT /v1/workspaces/{id}/secrets/{name}``):
+  422 naming the variable otherwise.
 
 ``phase`` is the seed's word for the deployment's status: ``pending`` → ``building`` (the runner
 is rolling it out) → ``running`` (completed) or ``failed``.
@@ -17,19 +19,20 @@ is rolling it out) → ``running`` (completed) or ``failed``.
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, insert, select
 
-from examples.hexabase.models import DeploySource, WorkspaceSecret
-from handlers.models import Project
-from handlers.models_deployments import Deployment
-from handlers.services import deployments as deployment_service
-from handlers.services import projects as project_service
-from specway.errors import BadRequest, NotFound, UnprocessableEntity
-from specway.ids import rfc3339
+from examples.hexabase.models import DeploySource
+from examples.hexabase.workspace_secrets import SecretStore
+from handlers.services.deployment_store import DeploymentStore
+from handlers.services.projects import PROJECT, PROJECTS, ProjectStore
+from specway.errors import BadRequest, UnprocessableEntity
+from specway.storage.database import Write
+from specway.storage.prepared import Prepared
 
 PHASES = {
     "pending": "pending",
@@ -39,6 +42,10 @@ PHASES = {
 }
 DEFAULT_VERSION = "0.0.0"
 _SECRET_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+_SOURCES = cast(Table, DeploySource.__table__)
+_INSERT_SOURCE = Prepared(insert(_SOURCES))
 
 
 def _is_reference(value: Any) -> bool:
@@ -51,7 +58,7 @@ def _is_reference(value: Any) -> bool:
 
 
 async def check_environment(
-    session: AsyncSession, organization_id: str | None, workspace_id: str, env: dict[str, Any]
+    secrets: SecretStore, organization_id: str | None, workspace_id: str, env: dict[str, Any]
 ) -> dict[str, Any]:
     """``env`` as stored: literals as given, ``{"from_secret": name}`` kept as the reference
     once the workspace is known to hold that secret (422 naming ``environment.<VAR>`` if not;
@@ -65,12 +72,7 @@ async def check_environment(
             )
     wanted = {k: v["from_secret"] for k, v in env.items() if isinstance(v, dict)}
     if wanted:
-        query = select(WorkspaceSecret.name).where(
-            WorkspaceSecret.organization_id == organization_id,
-            WorkspaceSecret.workspace_id == workspace_id,
-            WorkspaceSecret.name.in_(sorted(set(wanted.values()))),
-        )
-        held = set((await session.execute(query)).scalars())
+        held = await secrets.names(organization_id, workspace_id)
         missing = {k: name for k, name in wanted.items() if name not in held}
         if missing:
             var, name = sorted(missing.items())[0]
@@ -84,54 +86,75 @@ async def check_environment(
     }
 
 
-async def project_named(
-    session: AsyncSession, organization_id: str | None, name: str, created_by: str | None
-) -> Project:
-    """The organisation's newest project called ``name``, or a new one."""
+@functools.cache
+def _named(no_org: bool) -> Prepared:
+    """The organisation's newest project called ``name``, as the project store shows it."""
+    org = PROJECTS.c.organization_id
     query = (
-        select(Project)
-        .where(Project.organization_id == organization_id, Project.name == name)
-        .order_by(Project.created_at.desc())
+        select(*PROJECT.selected)
+        .where(org.is_(None) if no_org else org == bindparam("org"))
+        .where(PROJECTS.c.name == bindparam("name"))
+        .order_by(PROJECTS.c.created_at.desc(), PROJECTS.c.id.desc())
         .limit(1)
     )
-    found: Project | None = (await session.execute(query)).scalar_one_or_none()
-    if found is not None:
-        return found
-    return await project_service.create_project(
-        session, organization_id, {"name": name}, created_by=created_by
-    )
+    return PROJECT.records(query)
 
 
-def deployment_view(deployment: Deployment, source: DeploySource, name: str) -> dict[str, Any]:
-    """The reference deployment with the seed's fields and its ``phase``."""
+async def project_named(
+    projects: ProjectStore, organization_id: str | None, name: str, created_by: str | None
+) -> dict[str, Any]:
+    """The organisation's newest project called ``name``, or a new one (a record of the
+    project store)."""
+    params = {"org": organization_id, "name": name}
+    found, _ = await projects.database.records(_named(organization_id is None), params)
+    if found:
+        return found[0]
+    return await projects.create(organization_id, {"name": name}, created_by=created_by)
+
+
+def source_writes(
+    organization_id: str | None, workspace_id: str, source: str, environment: dict[str, Any]
+) -> Callable[[dict[str, Any]], list[Write]]:
+    """``with_writes`` of ``DeploymentStore.create_in_project``: the deploy source's row."""
+
+    def writes(deployment: dict[str, Any]) -> list[Write]:
+        row = {
+            "deployment_id": deployment["id"],
+            "organization_id": organization_id,
+            "workspace_id": workspace_id,
+            "source": source,
+            "environment": environment,
+        }
+        return [(_INSERT_SOURCE, row)]
+
+    return writes
+
+
+def deployment_view(
+    deployment: dict[str, Any], workspace_id: str, source: str, env: dict[str, Any], name: str
+) -> dict[str, Any]:
+    """The reference deployment (a record of the deployment store) with the seed's fields and
+    its ``phase``."""
     return {
-        **deployment_service.deployment_to_dict(deployment),
+        **deployment,
         "name": name,
-        "workspace_id": source.workspace_id,
-        "source": source.source,
-        "environment": dict(source.environment or {}),
-        "phase": PHASES.get(deployment.status, deployment.status),
+        "workspace_id": workspace_id,
+        "source": source,
+        "environment": dict(env),
+        "phase": PHASES.get(deployment["status"], deployment["status"]),
     }
 
 
 async def deployment_status(
-    session: AsyncSession, organization_id: str | None, deployment_id: str
+    deployments: DeploymentStore, organization_id: str | None, deployment_id: str
 ) -> dict[str, Any]:
     """``{deployment_id, phase, status, error, updated_at}``; 404 for another organisation's."""
-    query = select(Deployment).where(
-        Deployment.id == deployment_id, Deployment.organization_id == organization_id
-    )
-    deployment: Deployment | None = (await session.execute(query)).scalar_one_or_none()
-    if deployment is None:
-        raise NotFound(
-            f"Deployment '{deployment_id}' not found",
-            details={"resource_type": "deployment", "resource_id": deployment_id},
-        )
+    deployment = await deployments.get(organization_id, deployment_id)
     return {
-        "deployment_id": deployment.id,
-        "project_id": deployment.project_id,
-        "phase": PHASES.get(deployment.status, deployment.status),
-        "status": deployment.status,
-        "error": deployment.error,
-        "updated_at": rfc3339(deployment.updated_at),
+        "deployment_id": deployment["id"],
+        "project_id": deployment["project_id"],
+        "phase": PHASES.get(deployment["status"], deployment["status"]),
+        "status": deployment["status"],
+        "error": deployment["error"],
+        "updated_at": deployment["updated_at"],
     }

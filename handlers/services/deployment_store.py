@@ -13,6 +13,7 @@ unique ``(project_id, sequence)`` pair refuses the second (409, retry).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
@@ -28,6 +29,7 @@ from handlers.services.deployments import check_version
 from specway.errors import Conflict
 from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
+from specway.storage.database import Write
 from specway.storage.prepared import Prepared
 from specway.storage.store import Resource, TableStore
 
@@ -226,11 +228,14 @@ class DeploymentStore(TableStore):
         created_by: str | None = None,
         rollback_of: str | None = None,
         replace_config: bool = False,
+        with_writes: Callable[[dict[str, Any]], Sequence[Write]] | None = None,
     ) -> dict[str, Any]:
         """A ``pending`` deployment of ``version`` of ``project`` (a record of the project
         store); 409 while another one is active. ``config_changes`` are merged into the
         project's config (or replace it when ``replace_config``, as a rollback does); the
-        result must be a valid config."""
+        result must be a valid config. ``with_writes``: the writes of rows that go with the
+        deployment (given its record), committed in its transaction (examples/hexabase's
+        deploy source)."""
         check_version(version)
         state = (await self.database.rows(_state(), {"project_id": project["id"], **_ACTIVE}))[0]
         if state.active_id is not None:
@@ -267,7 +272,7 @@ class DeploymentStore(TableStore):
             await events.write_deployment_event(
                 self.database,
                 self.webhooks,
-                [(_INSERT, values)],
+                [(_INSERT, values), *(with_writes(record) if with_writes else ())],
                 events.CREATED,
                 record,
                 organization_id,

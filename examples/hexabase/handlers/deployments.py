@@ -6,6 +6,7 @@ from typing import Any
 
 from examples.hexabase import project_deploy
 from handlers.deployments import create_deployment, get_deployment, list_deployments
+from handlers.services.deployment_store import DeploymentStore
 from specway import context
 
 __all__ = [
@@ -19,5 +20,5 @@ __all__ = [
 async def get_deployment_status(deployment_id: str) -> tuple[Any, int]:
     principal = context.principal()
     org = principal.organization_id if principal else None
-    async with context.database().session() as session:
-        return await project_deploy.deployment_status(session, org, deployment_id), 200
+    store = DeploymentStore(context.database())
+    return await project_deploy.deployment_status(store, org, deployment_id), 200
