@@ -138,3 +138,31 @@ def test_user_created_event_is_recorded(
     assert [json.loads(data) for (data,) in rows] == [
         {"id": created["id"], "name": "John Doe", "email": "john@example.com"}
     ]
+
+
+def test_only_admins_add_users_and_the_user_joins_the_callers_organization(
+    example_client: Callable[..., TestClient],
+    app_factory: Callable[..., TestClient],
+    auth_factory: Callable[..., AuthIdentity],
+    member_factory: Callable[..., AuthIdentity],
+) -> None:
+    """``POST /users`` adds the new user to the caller's organisation (one write with its
+    ``user.created`` event); a member's key is refused (403), and nothing is made."""
+    reference = app_factory()
+    admin = auth_factory(reference)
+    member = member_factory(reference, admin, role="member")
+    client = example_client("examplecom")
+    body = {"name": "Jane Roe", "email": "jane@example.com", "password": "secure_password"}
+    refused = client.post("/v1/users", json=body, headers=member.headers)
+    assert refused.status_code == 403, refused.text
+    made = client.post("/v1/users", json=body, headers=admin.headers)
+    assert made.status_code == 201, made.text
+    user_id = made.json()["id"]
+    # A fellow member reads the new user back; the new user is a member, not an admin.
+    assert client.get(f"/v1/users/{user_id}", headers=member.headers).status_code == 200
+    listed = reference.get(
+        f"/v1/organizations/{admin.organization_id}/members", headers=admin.headers
+    )
+    assert listed.status_code == 200, listed.text
+    roles = {m["email"]: m["role"] for m in listed.json()["data"]}
+    assert roles["jane@example.com"] == "member"

@@ -4,8 +4,8 @@ A user created through ``POST /users`` is registered as in ``POST /v1/auth/regis
 personal organisation) and added as a member of the caller's organisation (admins only), so the
 caller can read it back; ``GET /users/{id}`` shows the caller and the members of its organisation
 (read through the auth plugin's ``AccountStore`` and the organizations part's store). The
-registration keeps one ORM transaction: the user, their membership here and ``user.created``
-commit together, and ``AccountStore.register`` would also open a login session nobody holds.
+user, their personal organisation, their membership here and ``user.created`` are one write
+(``AccountStore.new_user`` + ``write_with_event``): no session, no login.
 
 Ids: example.com spells a user's id ``user_…`` (its spec and seed); the accounts the auth plugin
 keeps are ``usr_…``. The two name the same random part, so this module renames at the boundary:
@@ -17,17 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from specway import context
-from specway.errors import NotFound
+from specway.errors import Conflict, NotFound
 from specway.ids import rfc3339
 from specway.parts.access import auth_runtime, current_principal
 from specway.parts.accounts import service as auth_service
 from specway.parts.organizations import service as org_service
 from specway.parts.organizations.store import OrganizationStore
-from specway.plugins.auth import accounts
 from specway.plugins.auth.models import User
 from specway.plugins.auth.passwords import hash_password_async
-from specway.plugins.webhooks import emit_event
+from specway.plugins.webhooks.outbox import write_with_event
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
 
@@ -64,27 +65,34 @@ def user_to_dict(user: User | Mapping[str, Any]) -> dict[str, Any]:
 async def create_user(body: dict[str, Any]) -> Response:
     principal = current_principal()
     auth_service.check_registration(body)
+    assert principal.organization_id is not None
+    org_id = principal.organization_id
+    role = principal.role
+    if principal.kind != "api_key" and principal.user_id is not None:
+        # A session acts with its membership's current role (as the organizations part checks).
+        found = await OrganizationStore(context.database()).member(org_id, principal.user_id)
+        role = found[0] if found else "none"
+    org_service.require_admin(role)
+    org_service.refuse_in_sandbox(principal, "add members")
     first, _, last = str(body["name"]).strip().partition(" ")
     password_hash = await hash_password_async(body["password"], auth_runtime().password_params)
-    async with context.database().session() as session, session.begin():
-        user, _org = await accounts.register_user(
-            session,
-            email=body["email"],
-            password_hash=password_hash,
-            first_name=first,
-            last_name=last.strip(),
+    store = auth_service.account_store(auth_runtime())
+    user, writes = await store.new_user(
+        email=body["email"],
+        password_hash=password_hash,
+        first_name=first,
+        last_name=last.strip(),
+        member_of=(org_id, "member"),
+    )
+    data = user_to_dict(user)
+    event = {k: data[k] for k in ("id", "name", "email")}
+    webhooks = context.app_state().services.get("webhooks")
+    try:
+        await write_with_event(
+            context.database(), webhooks, writes, "user.created", event, organization_id=org_id
         )
-        assert principal.organization_id is not None
-        await org_service.add_member(
-            session, principal, principal.organization_id, {"email": user.email}
-        )
-        data = user_to_dict(user)
-        await emit_event(
-            session,
-            "user.created",
-            {k: data[k] for k in ("id", "name", "email")},
-            organization_id=principal.organization_id,
-        )
+    except IntegrityError:  # a registration raced for the same email
+        raise Conflict("A user with this email already exists") from None
     return data, 201, {"Location": f"{context.path()}/{data['id']}"}
 
 

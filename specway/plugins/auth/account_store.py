@@ -147,6 +147,36 @@ class AccountStore:
     ) -> Signed:
         """A user, their personal organisation (they are its admin) and a first session, in one
         write. 409 on a taken email or username."""
+        user, writes = await self.new_user(
+            email=email,
+            password_hash=password_hash,
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+        )
+        org_id = user["default_organization_id"]
+        token, session = self._session(user["id"], org_id, user["created_at"])
+        user["last_login_at"] = user["created_at"]
+        writes.append((_INSERT_SESSION, session))
+        await self.write_new_user(writes)
+        return Signed(token, user, org_id, user.pop("organization_name"))
+
+    async def new_user(
+        self,
+        *,
+        email: str,
+        password_hash: str,
+        username: str | None = None,
+        first_name: str = "",
+        last_name: str = "",
+        member_of: tuple[str, str] | None = None,
+    ) -> tuple[dict[str, Any], list[Write]]:
+        """The row of a new user and the writes that make it (the user, their personal
+        organisation with them its admin, and a membership ``(organization id, role)`` of
+        ``member_of``), for a caller to commit with :meth:`write_new_user` or with more writes
+        of its own (an event). No session, no login. 409 on a taken email or username.
+
+        The row carries ``organization_name``, the personal organisation's name."""
         email = normalize_email(email)
         username = username or None
         taken = await self.database.rows(_TAKEN, {"email": email, "username": username})
@@ -172,21 +202,26 @@ class AccountStore:
             "is_active": True,
             "default_organization_id": org_id,
             "created_at": now,
-            "last_login_at": now,
+            "last_login_at": None,
         }
         name = personal_organization_name(_Named(first_name, username, email))
-        token, session = self._session(user_id, org_id, now)
         writes: list[Write] = [
             (_INSERT_USER, user),
             *self._organization(org_id, name, user_id, now),
-            (_INSERT_SESSION, session),
         ]
+        if member_of is not None:
+            writes.append(
+                (_INSERT_MEMBERSHIP, _membership(member_of[0], user_id, member_of[1], now))
+            )
+        return {**user, "organization_name": name}, writes
+
+    async def write_new_user(self, writes: list[Write]) -> None:
+        """Commit :meth:`new_user`'s writes; a registration that raced for the same email (the
+        unique key) is the same 409."""
         try:
             await self.database.write(writes)
         except IntegrityError:
-            # Two registrations raced for the same email: the loser gets the same 409.
             raise Conflict("A user with this email already exists") from None
-        return Signed(token, user, org_id, name)
 
     async def sign_in(
         self, user: dict[str, Any], requested: str | None, password_hash: str | None
@@ -256,14 +291,18 @@ class AccountStore:
             "created_at": now,
             "updated_at": now,
         }
-        member = {
-            "id": new_id("mem"),
-            "organization_id": org_id,
-            "user_id": admin_id,
-            "role": "admin",
-            "created_at": now,
-        }
+        member = _membership(org_id, admin_id, "admin", now)
         return [(_INSERT_ORGANIZATION, organization), (_INSERT_MEMBERSHIP, member)]
+
+
+def _membership(org_id: str, user_id: str, role: str, now: Any) -> dict[str, Any]:
+    return {
+        "id": new_id("mem"),
+        "organization_id": org_id,
+        "user_id": user_id,
+        "role": role,
+        "created_at": now,
+    }
 
 
 @dataclass(frozen=True, slots=True)
