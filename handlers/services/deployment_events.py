@@ -4,10 +4,8 @@
 ``deployment.completed`` / ``deployment.failed`` in the one that finishes it, so an event
 exists exactly when its change was committed (the webhooks plugin's outbox contract).
 
-Events go to the webhooks outbox with the write they announce: on the store path
-(:func:`write_deployment_event`, ``write_with_event``) in the same transaction as the write; in
-a session (:func:`emit_deployment_event`, ``plugins.webhooks.emit_event``, for callers that
-hold one) in the caller's transaction. A rolled-back step emits nothing.
+Events go to the webhooks outbox with the write they announce, in the same transaction
+(:func:`write_deployment_event`, ``write_with_event``). A rolled-back step emits nothing.
 """
 
 from __future__ import annotations
@@ -16,10 +14,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from handlers.models_deployments import Deployment
-from specway.plugins.webhooks import emit_event
 from specway.plugins.webhooks.outbox import write_with_event
 from specway.plugins.webhooks.service import WebhookService
 from specway.storage.database import Database, Write
@@ -29,23 +23,6 @@ logger = logging.getLogger("specway.deployments")
 CREATED = "deployment.created"
 COMPLETED = "deployment.completed"
 FAILED = "deployment.failed"
-
-
-async def emit_deployment_event(
-    session: AsyncSession, event_type: str, deployment: Deployment, data: dict[str, Any]
-) -> None:
-    """Emit ``event_type`` for ``deployment`` in ``session``'s transaction.
-
-    The organisation and project come from the row, not the request: completion and failure
-    are emitted by the background runner, where no principal exists.
-    """
-    await emit_event(
-        session,
-        event_type,
-        data,
-        organization_id=deployment.organization_id,
-        project_id=deployment.project_id,
-    )
 
 
 def record_event_data(record: dict[str, Any]) -> dict[str, Any]:

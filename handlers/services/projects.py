@@ -1,20 +1,18 @@
 """Projects: the store the handlers use (:class:`ProjectStore`: get, page + total, create,
-update, delete, each result the response's dict) and its declaration; KeyNest's shape of a
-project (:class:`ProjectSummaryStore`); and :func:`create_project`, for work in an ORM session
-(examples/hexabase's deploy)."""
+update, delete, each result the response's dict) and its declaration, and KeyNest's shape of
+a project (:class:`ProjectSummaryStore`)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, func, select, update
 
 from handlers.models import Project
 from handlers.models_platform import Environment
 from handlers.services.queries import user_name
-from specway.ids import new_id, utcnow
+from specway.ids import utcnow
 from specway.plugins.auth.models import Organization
 from specway.storage.prepared import Prepared
 from specway.storage.store import REQUIRED, Resource, TableStore
@@ -92,29 +90,3 @@ class ProjectSummaryStore(ProjectStore):
     and ``environment_count`` (a create takes the names as ``extra``)."""
 
     resource = PROJECT_SUMMARY
-
-
-# --- In an ORM session (work that needs a mapped row; handlers use the stores) --------------
-
-
-async def create_project(
-    session: AsyncSession,
-    organization_id: str | None,
-    data: dict[str, Any],
-    created_by: str | None = None,
-) -> Project:
-    """Insert a project in ``session``'s transaction; returns it (not attached to the session)."""
-    now = utcnow()
-    values = {
-        "id": new_id("proj"),
-        "organization_id": organization_id,
-        "name": data["name"],
-        "description": data.get("description", ""),
-        "status": data.get("status", "active"),
-        "config": data.get("config") or {},
-        "created_by": created_by,
-        "created_at": now,
-        "updated_at": now,
-    }
-    await session.execute(insert(PROJECTS), values)
-    return Project(**values)

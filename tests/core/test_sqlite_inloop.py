@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from handlers.models import Project
-from handlers.services import projects as service
 from handlers.services.projects import PROJECTS, ProjectStore
 from specway.ids import new_id, utcnow
 from specway.pagination import PageRequest
@@ -33,6 +33,13 @@ def _insert(connection: Connection, organization_id: str, name: str) -> str:
     values = {"id": project_id, "organization_id": organization_id, "name": name}
     connection.execute(insert(PROJECTS), {**values, "created_at": now, "updated_at": now})
     return project_id
+
+
+async def _add(session: AsyncSession, organization_id: str, name: str) -> None:
+    """A new project, written in ``session``'s transaction (the session path of the driver)."""
+    now = utcnow()
+    values = {"id": new_id("proj"), "organization_id": organization_id, "name": name}
+    await session.execute(insert(PROJECTS), {**values, "created_at": now, "updated_at": now})
 
 
 def _count(connection: Any) -> int:
@@ -73,9 +80,9 @@ def test_concurrent_writers_queue_for_the_connection_instead_of_failing(tmp_path
 
     async def writer(i: int) -> None:
         async with database.session() as session, session.begin():
-            await service.create_project(session, "org_a", {"name": f"p{i}"})
+            await _add(session, "org_a", f"p{i}")
             await asyncio.sleep(0)  # another task runs while this transaction is open
-            await service.create_project(session, "org_a", {"name": f"q{i}"})
+            await _add(session, "org_a", f"q{i}")
 
     async def run() -> int:
         await database.migrate()
@@ -93,12 +100,12 @@ def test_a_failed_or_cancelled_transaction_gives_the_connection_back(tmp_path: P
 
     async def stuck() -> None:
         async with database.session() as session, session.begin():
-            await service.create_project(session, "org_a", {"name": "never"})
+            await _add(session, "org_a", "never")
             await asyncio.sleep(3600)
 
     async def failing() -> None:
         async with database.session() as session, session.begin():
-            await service.create_project(session, "org_a", {"name": "rolled back"})
+            await _add(session, "org_a", "rolled back")
             raise RuntimeError("boom")
 
     async def run() -> tuple[int, str]:
@@ -127,7 +134,7 @@ def test_project_search_takes_wildcards_literally(tmp_path: Path) -> None:
         await database.migrate()
         async with database.session() as session, session.begin():
             for name in ("100% uptime", "plain", "under_score", "underXscore"):
-                await service.create_project(session, "org_a", {"name": name})
+                await _add(session, "org_a", name)
         found = []
         for term in ("%", "_", "UPTIME"):
             items, _ = await ProjectStore(database).page("org_a", PageRequest(1, 20), search=term)
@@ -211,7 +218,7 @@ def test_a_read_sees_what_is_committed_never_a_transaction_in_progress(tmp_path:
         await database.migrate()
         before = await database.read(_count)
         async with database.session() as session, session.begin():
-            await service.create_project(session, "org_t", {"name": "pending"})
+            await _add(session, "org_t", "pending")
             during = await database.read(_count)  # at once: the uncommitted row is not there
         after = await database.read(_count)
         await database.dispose()

@@ -11,7 +11,7 @@ from standardwebhooks.webhooks import Webhook
 from starlette.testclient import TestClient
 from webhooks_support import Receiver, Reply, auth
 
-from handlers.services.projects import create_project
+from handlers.services.projects import ProjectStore
 from specway.plugins.webhooks import WebhookWorker
 from specway.plugins.webhooks.catalogue import openapi_to_jsonschema
 from specway.spec import SpecModel
@@ -189,8 +189,7 @@ def test_project_webhooks(api_factory: Factory, database_url: str) -> None:
     state = client.app.state  # type: ignore[attr-defined]
 
     async def make_project(org: str) -> str:
-        async with state.database.session() as session, session.begin():
-            return (await create_project(session, org, {"name": "P"})).id
+        return str((await ProjectStore(state.database).create(org, {"name": "P"}))["id"])
 
     project_id = client.portal.call(make_project, "org_a")  # type: ignore[union-attr]
     payload = {"url": "http://127.0.0.1:9/h", "events": ["deployment.completed"]}
