@@ -8,6 +8,11 @@ method's arguments: path parameters are positional or ``--<name>`` options, arra
 repeat their option (``--permissions read --permissions write``; the singular spelling is
 accepted too), objects and the like are JSON text, and a multipart file part (``format:
 binary``) takes a path whose bytes are uploaded (``keynest env import --file .env``).
+
+The generated module is data plus one runtime: ``COMMANDS``, a table of ``Command(words,
+call, help, options=(Option(flag, dest, kind, ...), ...))`` laid out as ``ruff format`` keeps
+it (:mod:`specway.codegen.python_layout`), and the functions that build the argparse tree
+from the table and call ``client.<resource>.<method>`` by its attribute path.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import jinja2
 
 from specway.codegen.ir import ApiIR, Operation, Schema
 from specway.codegen.parse import CodegenError
+from specway.codegen.python_layout import Node, Source, layout, literal, tuple_of
 from specway.codegen.render import render
 from specway.spec import Problem
 from specway.spec.problems import pointer
@@ -56,22 +62,10 @@ class CliCommand:
     """One leaf command: its words, the client call and how its result prints."""
 
     words: tuple[str, ...]
-    function: str
-    resource: str
-    method: MethodPlan
+    call: str  # the client's attribute path: ``api_keys.create``
     options: tuple[CliOption, ...]
-    defaults: str  # Python literal: SDK argument → value when the option is not passed
+    defaults: dict[str, Any]  # SDK argument → value when the option is not passed
     output: str  # json | text | none | page
-    help: str
-
-
-@dataclass(frozen=True, slots=True)
-class CliGroup:
-    """A command word with commands under it; ``parent`` is its parent group's variable."""
-
-    words: tuple[str, ...]
-    variable: str
-    parent: str
     help: str
 
 
@@ -148,17 +142,16 @@ class CliPlanner:
                 continue
             chosen[tuple(text.split())] = (op_id, defaults)
         result = []
-        for index, (words, (op_id, defaults)) in enumerate(sorted(chosen.items())):
+        for words, (op_id, defaults) in sorted(chosen.items()):
             attribute, method = methods[op_id]
             op = self.operations[op_id]
-            result.append(self.command(words, index, op, attribute, method, defaults))
+            result.append(self.command(words, op, attribute, method, defaults))
         self._check_tree([c.words for c in result])
         return tuple(result)
 
     def command(
         self,
         words: tuple[str, ...],
-        index: int,
         op: Operation,
         resource: str,
         method: MethodPlan,
@@ -196,10 +189,8 @@ class CliPlanner:
         ]
         output = "page" if method.page else method.response
         summary = method.summary or op.operation_id
-        function = "_run_" + "_".join(w.replace("-", "_") for w in words) + f"_{index}"
-        return CliCommand(
-            words, function, resource, method, tuple(options), repr(defaults), output, summary
-        )
+        call = f"{resource}.{method.name}"
+        return CliCommand(words, call, tuple(options), defaults, output, summary)
 
     def option(
         self, op: Operation, arg: ArgPlan, schemas: dict[tuple[str, str], Schema]
@@ -251,21 +242,64 @@ class CliPlanner:
             )
 
 
-def groups(commands: tuple[CliCommand, ...], ir: ApiIR) -> tuple[CliGroup, ...]:
-    """Every group of words above a command, parents first."""
-    tags = {tag.operations[0].sdk.resource.replace("_", "-"): tag for tag in ir.sdk_tags}
-    seen: dict[tuple[str, ...], CliGroup] = {}
-    for words in sorted({c.words for c in commands} | set(CONFIG_COMMANDS)):
-        for end in range(1, len(words)):
-            prefix = words[:end]
-            if prefix in seen:
-                continue
-            variable = "group_" + "_".join(w.replace("-", "_") for w in prefix)
-            parent = seen[prefix[:-1]].variable if end > 1 else "root"
-            tag = tags.get(prefix[0]) if end == 1 else None
-            text = "Store the token and base URL" if prefix == ("config",) else ""
-            seen[prefix] = CliGroup(prefix, variable, parent, text or (tag.name if tag else ""))
-    return tuple(seen.values())
+def group_help(commands: tuple[CliCommand, ...], ir: ApiIR) -> dict[str, str]:
+    """The help of each group of words above a command (a resource's: its tag's name)."""
+    tags = {tag.operations[0].sdk.resource.replace("_", "-"): tag.name for tag in ir.sdk_tags}
+    found = {"config": "Store the token and base URL"}
+    for command in commands:
+        if len(command.words) > 1 and command.words[0] in tags:
+            found.setdefault(command.words[0], tags[command.words[0]])
+    return dict(sorted(found.items()))
+
+
+def option_source(option: CliOption) -> Node:
+    """``Option("--name", "name", "str", required=True, help="...")``."""
+    items: list[tuple[str, Source]] = [
+        ("", literal(option.flags[0])),
+        ("", literal(option.dest)),
+        ("", literal(option.kind)),
+    ]
+    if option.required and not option.path:
+        items.append(("required=", "True"))
+    if option.repeated:
+        items.append(("repeated=", "True"))
+    if option.path:
+        items.append(("path=", "True"))
+    if len(option.flags) > 1:
+        items.append(("alias=", literal(option.flags[1])))
+    if option.choices:
+        items.append(("choices=", tuple_of([literal(c) for c in option.choices])))
+    if option.help:
+        items.append(("help=", literal(option.help)))
+    return Node("Option(", ")", tuple(items))
+
+
+def command_source(command: CliCommand) -> Node:
+    """``Command("keys create", "keys.create", "Create a key", options=(...))``."""
+    items: list[tuple[str, Source]] = [
+        ("", literal(" ".join(command.words))),
+        ("", literal(command.call)),
+        ("", literal(command.help)),
+    ]
+    if command.output != "json":
+        items.append(("output=", literal(command.output)))
+    if command.options:
+        items.append(("options=", tuple_of([option_source(o) for o in command.options])))
+    if command.defaults:
+        items.append(("defaults=", literal(command.defaults)))
+    return Node("Command(", ")", tuple(items))
+
+
+def tables_source(commands: tuple[CliCommand, ...], ir: ApiIR) -> str:
+    """``GROUPS`` (a group's words → its help) and ``COMMANDS``, in ruff's layout."""
+    groups = literal(group_help(commands, ir))
+    table = tuple_of([command_source(c) for c in commands])
+    lines = [
+        *layout(groups, 0, "GROUPS: dict[str, str] = "),
+        "",
+        *layout(table, 0, "COMMANDS: tuple[Command, ...] = "),
+    ]
+    return "\n".join(lines)
 
 
 def cli_env_prefix(name: str) -> str:
@@ -273,31 +307,63 @@ def cli_env_prefix(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name.upper())
 
 
-def cli_files(
-    ir: ApiIR,
-    planner: PythonSdkPlanner,
-    resources: tuple[ResourcePlan, ...],
-    env: jinja2.Environment,
-) -> dict[str, str]:
-    """``<package>/_cli.py`` when the API has a CLI (``x-specway-sdk.cli`` is not ``false``)."""
+def example_command(commands: tuple[CliCommand, ...], ir: ApiIR) -> CliCommand:
+    """A command to show: the spec's first own command, else the first list, else the first."""
+    by_words = {c.words: c for c in commands}
+    named = [by_words[w] for w in (tuple(t.split()) for t, _, _ in ir.sdk.cli_commands)]
+    pages = [c for c in commands if c.output == "page"]
+    return [*named, *pages, *commands][0]
+
+
+def usage(command: CliCommand) -> str:
+    """Its words and required options: ``env export ENVIRONMENT_ID``."""
+    words = list(command.words)
+    for option in command.options:
+        metavar = option.dest.upper()
+        if option.path:
+            words.append(metavar)
+        elif option.required:
+            words.extend((option.flags[0], metavar))
+    return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class CliPlan:
+    """The command-line tool of one API: the console script's name and its commands."""
+
+    name: str
+    env_prefix: str
+    commands: tuple[CliCommand, ...]
+    example: str  # a command line after the name, for the docstring and the README
+    example_words: str  # that command's words
+
+
+def cli_plan(
+    ir: ApiIR, planner: PythonSdkPlanner, resources: tuple[ResourcePlan, ...]
+) -> CliPlan | None:
+    """The CLI of the API, ``None`` when ``x-specway-sdk.cli`` is ``false``."""
     if not ir.sdk.cli_name:
-        return {}
+        return None
     cli = CliPlanner(ir, planner, resources)
     commands = cli.commands()
     if cli.problems:
         raise CodegenError(cli.problems)
+    name = ir.sdk.cli_name
+    example = example_command(commands, ir)
+    return CliPlan(name, cli_env_prefix(name), commands, usage(example), " ".join(example.words))
+
+
+def cli_files(ir: ApiIR, cli: CliPlan | None, env: jinja2.Environment) -> dict[str, str]:
+    """``<package>/_cli.py`` when the API has a CLI."""
+    if cli is None:
+        return {}
     package = ir.sdk.python_package
-    kinds = {o.kind for c in commands for o in c.options}
     text = render(
         env,
         "_cli.py.j2",
         ir=ir,
         package=package,
-        name=ir.sdk.cli_name,
-        env_prefix=cli_env_prefix(ir.sdk.cli_name),
-        commands=commands,
-        groups=groups(commands, ir),
-        kinds=kinds,
-        pages=any(c.output == "page" for c in commands),
+        cli=cli,
+        tables=tables_source(cli.commands, ir),
     )
     return {f"{package}/_cli.py": text}

@@ -22,7 +22,7 @@ from typing import Any
 from specway.codegen.ir import ApiIR, Operation, Parameter
 from specway.codegen.naming import python_identifier
 from specway.codegen.parse import CodegenError
-from specway.codegen.python_cli import cli_files
+from specway.codegen.python_cli import cli_files, cli_plan
 from specway.codegen.python_types import AliasPlan, ModelPlan, PythonTypes, py_literal
 from specway.codegen.quickstart import quickstart
 from specway.codegen.render import environment, render
@@ -525,6 +525,7 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
     aliases: list[AliasPlan] = sorted(planner.types.aliases.values(), key=lambda a: a.model)
     stem = ir.sdk.env_var.removesuffix("_API_KEY")
     bound = bound_models(resources, planner.types.models)
+    cli = cli_plan(ir, planner, resources)
     context = {
         "ir": ir,
         "package": package,
@@ -541,6 +542,7 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         "bound": bound,
         "model_imports": model_imports(models, aliases, bound),
         "program": python_program(ir, templates),
+        "cli": cli,
         "all_model_names": sorted(
             [m.model for m in models] + [a.model for a in aliases], key=str.lower
         ),
@@ -562,5 +564,5 @@ def generate_python(ir: ApiIR, templates: Path | None = None) -> dict[str, str]:
         f"{package}/_client.py": render(env, "client.py.j2", asynchronous=False, **context),
         f"{package}/_async_client.py": render(env, "client.py.j2", asynchronous=True, **context),
     }
-    files.update(cli_files(ir, planner, resources, env))
+    files.update(cli_files(ir, cli, env))
     return files

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import stat
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +24,9 @@ from specway.codegen import load_ir
 from specway.codegen.parse import CodegenError
 from specway.codegen.python_sdk import generate_python
 from specway.codegen.render import fill
-from tests.codegen.conftest import minimal_document
+from tests.codegen.conftest import ROOT, minimal_document
+
+BIN = Path(sys.executable).parent
 
 
 def keys_document(cli: Any = None) -> dict[str, Any]:
@@ -177,3 +180,71 @@ def test_bad_commands_are_codegen_problems(
     with pytest.raises(CodegenError) as caught:
         generate_python(ir)
     assert any(message in p.message for p in caught.value.problems), caught.value.problems
+
+
+def test_help_lists_each_option_with_the_specs_description(
+    generated: Callable[[dict[str, Any]], ModuleType], capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = keys_document({"commands": {"keys generate": "createKey"}})
+    keys = document["paths"]
+    keys["/keys/{key_id}"]["delete"]["parameters"][0]["description"] = "The key's id (`key_…`)."
+    body = keys["/keys"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body["properties"]["ttl"]["description"] = "Seconds the key lives."
+    cli = generated(document)
+    capsys.readouterr()
+    assert cli.main(["keys", "generate", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--name NAME" in text
+    assert "--scopes {read,write}, --scope {read,write} (repeat for more)" in text
+    assert "--ttl TTL Seconds the key lives." in text
+    assert "--labels LABELS" in text
+    assert cli.main(["keys", "revoke", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "[KEY_ID]" in text
+    assert "KEY_ID The key's id (`key_…`)." in text
+    assert "--key-id KEY_ID The key's id (`key_…`)." in text
+
+
+def test_commands_are_a_table_run_by_one_function(
+    generated: Callable[[dict[str, Any]], ModuleType],
+) -> None:
+    """One ``Command`` per command (the alias with its defaults), no function per command."""
+    cli = generated(
+        keys_document(
+            {"commands": {"keys generate": {"operation": "createKey", "defaults": {"ttl": 60}}}}
+        )
+    )
+    table = {c.words: c for c in cli.COMMANDS}
+    assert sorted(table) == ["keys create", "keys generate", "keys revoke", "things list"]
+    generate = table["keys generate"]
+    assert (generate.call, generate.defaults) == ("keys.create", {"ttl": 60})
+    assert [(o.flag, o.dest, o.kind) for o in generate.options] == [
+        ("--name", "name", "str"),
+        ("--scopes", "scopes", "str"),
+        ("--ttl", "ttl", "int"),
+        ("--labels", "labels", "json"),
+    ]
+    assert table["keys revoke"].output == "none"
+    assert not [name for name in vars(cli) if name.startswith("_run_")]
+
+
+def test_generated_cli_is_ruff_formatted(
+    write_spec: Callable[[dict[str, Any]], Path], tmp_path: Path
+) -> None:
+    """The table's layout is ruff's: ``ruff format --check`` leaves the module as it is."""
+    documents = {
+        "reference": ROOT / "openapi.yaml",
+        "keys": write_spec(keys_document({"commands": {"keys generate": "createKey"}})),
+    }
+    for name, spec in documents.items():
+        out = tmp_path / name
+        fill(out, generate_python(load_ir(spec)))
+        package = load_ir(spec).sdk.python_package
+        done = subprocess.run(
+            [BIN / "ruff", "format", "--check", "--diff", f"{package}/_cli.py"],
+            cwd=out,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout

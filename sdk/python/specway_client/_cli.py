@@ -2,7 +2,7 @@
 """``specway-client``: the Specway Platform API from the command line, over ``Client``.
 
     specway-client config set-token TOKEN
-    specway-client api-keys create ...
+    specway-client api-keys list
     specway-client --help
 
 The token is ``--token``, else ``$SPECWAY_CLIENT_TOKEN``, else the one ``specway-client config
@@ -20,19 +20,1048 @@ import datetime
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from specway_client._client import Client, SyncPage
 from specway_client._errors import APIError
-from specway_client._types import UNSET, parse_datetime, to_json
+from specway_client._types import UNSET, parse_date, parse_datetime, to_json
 
 NAME = "specway-client"
+DESCRIPTION = "The Specway Platform API from the command line."
 TOKEN_ENV = "SPECWAY_CLIENT_TOKEN"
 BASE_URL_ENV = "SPECWAY_CLIENT_BASE_URL"
 
-Run = Callable[[Client, argparse.Namespace], object]
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option of a command: its ``flag``, the SDK argument (``dest``) it fills, and how
+    its text converts (``kind``: str, int, float, bool, json, datetime, date or upload, a
+    file's path whose bytes are sent). ``repeated``: an array, the option given once per item
+    (``alias`` is its singular spelling); ``path``: a path id, given by position too."""
+
+    flag: str
+    dest: str
+    kind: str
+    required: bool = False
+    repeated: bool = False
+    path: bool = False
+    alias: str = ""
+    choices: tuple[Any, ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command: its ``words``, the client method it calls (``call``: the attribute path
+    under the client), its options, and the SDK arguments' values when an option is not
+    given. ``output``: json, text (printed as it is), page (a page's response) or none."""
+
+    words: str
+    call: str
+    help: str
+    output: str = "json"
+    options: tuple[Option, ...] = ()
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+GROUPS: dict[str, str] = {
+    "api-keys": "API Keys",
+    "audit-logs": "Audit Logs",
+    "auth": "Auth",
+    "batch": "Batch",
+    "config": "Store the token and base URL",
+    "configuration": "Configuration",
+    "deployments": "Deployments",
+    "environments": "Environments",
+    "monitoring": "Monitoring",
+    "organizations": "Organizations",
+    "projects": "Projects",
+    "security": "Security",
+    "system": "System",
+    "variables": "Variables",
+    "webhooks": "Webhooks",
+    "workspaces": "Workspaces",
+}
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "api-keys create",
+        "api_keys.create",
+        "Create an API key",
+        options=(
+            Option("--name", "name", "str", required=True),
+            Option(
+                "--scopes",
+                "scopes",
+                "str",
+                required=True,
+                repeated=True,
+                alias="--scope",
+                choices=("read", "write", "delete", "admin"),
+            ),
+            Option(
+                "--expires-at",
+                "expires_at",
+                "datetime",
+                help="After this instant the key is refused with 401.",
+            ),
+            Option("--allowed-ips", "allowed_ips", "str", repeated=True, alias="--allowed-ip"),
+            Option(
+                "--test-mode",
+                "test_mode",
+                "bool",
+                help="Mint an sk_test_ key that acts in the sandbox. Always true when the caller is a test-mode key.",
+            ),
+        ),
+    ),
+    Command(
+        "api-keys get",
+        "api_keys.get",
+        "Get an API key",
+        options=(Option("--key-id", "key_id", "str", path=True, help="API key id (`key_…`)."),),
+    ),
+    Command(
+        "api-keys list",
+        "api_keys.list",
+        "List API keys",
+        output="page",
+        options=(
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+        ),
+    ),
+    Command(
+        "api-keys revoke",
+        "api_keys.revoke",
+        "Revoke an API key",
+        output="none",
+        options=(Option("--key-id", "key_id", "str", path=True, help="API key id (`key_…`)."),),
+    ),
+    Command(
+        "api-keys rotate",
+        "api_keys.rotate",
+        "Rotate an API key",
+        options=(
+            Option("--key-id", "key_id", "str", path=True, help="API key id (`key_…`)."),
+            Option(
+                "--expire-current-in",
+                "expire_current_in",
+                "int",
+                help="Seconds the current key keeps working (0, the default, revokes it now).",
+            ),
+        ),
+    ),
+    Command(
+        "audit-logs list",
+        "audit_logs.list",
+        "List audit log entries",
+        output="page",
+        options=(
+            Option("--user", "user", "str", help="Only entries whose actor is this user id."),
+            Option(
+                "--action",
+                "action",
+                "str",
+                help="Only entries with this action, e.g. `project.created` or `auth.failed`.",
+            ),
+            Option(
+                "--target-type",
+                "target_type",
+                "str",
+                help="Only entries about this kind of resource, e.g. `project`.",
+            ),
+            Option(
+                "--date-from",
+                "date_from",
+                "str",
+                help="Entries at or after this moment; a date (`YYYY-MM-DD`, from 00:00 UTC) or an RFC 3339 date-time.",
+            ),
+            Option(
+                "--date-to",
+                "date_to",
+                "str",
+                help="Entries up to this moment; a date (`YYYY-MM-DD`, to the end of that UTC day) or an RFC 3339 date-time.",
+            ),
+            Option("--cursor", "cursor", "str", help="The `next_cursor` of the previous page."),
+            Option("--limit", "limit", "int", help="Entries per page (max 200)."),
+        ),
+    ),
+    Command("auth get-profile", "auth.get_profile", "Get the caller's profile"),
+    Command(
+        "auth login",
+        "auth.login",
+        "Log in",
+        options=(
+            Option("--email", "email", "str", required=True),
+            Option("--password", "password", "str", required=True),
+            Option(
+                "--organization-id",
+                "organization_id",
+                "str",
+                help="Organisation the session acts in (default the user's own).",
+            ),
+        ),
+    ),
+    Command("auth logout", "auth.logout", "Log out"),
+    Command(
+        "auth register",
+        "auth.register",
+        "Register a user",
+        options=(
+            Option("--email", "email", "str", required=True),
+            Option(
+                "--password",
+                "password",
+                "str",
+                required=True,
+                help="At least 8 characters, not a common password, not your email or username.",
+            ),
+            Option(
+                "--confirm-password",
+                "confirm_password",
+                "str",
+                help="Must equal password when given.",
+            ),
+            Option("--username", "username", "str"),
+            Option("--first-name", "first_name", "str"),
+            Option("--last-name", "last_name", "str"),
+        ),
+    ),
+    Command(
+        "batch execute",
+        "batch.execute",
+        "Run several operations",
+        options=(Option("--operations", "operations", "json", required=True),),
+    ),
+    Command(
+        "configuration get-config",
+        "configuration.get_config",
+        "Get a project's configuration",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+        ),
+    ),
+    Command(
+        "configuration update-config",
+        "configuration.update_config",
+        "Update a project's configuration",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option(
+                "--environment",
+                "environment",
+                "str",
+                choices=("development", "staging", "production", "testing", None),
+            ),
+            Option("--region", "region", "str"),
+            Option("--scaling", "scaling", "json"),
+        ),
+    ),
+    Command(
+        "deployments create",
+        "deployments.create",
+        "Create a deployment",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option(
+                "--version",
+                "version",
+                "str",
+                required=True,
+                help="A semantic version, with or without a leading `v`.",
+            ),
+            Option("--config", "config", "json"),
+        ),
+    ),
+    Command(
+        "deployments get",
+        "deployments.get",
+        "Get a deployment",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option(
+                "--deployment-id",
+                "deployment_id",
+                "str",
+                path=True,
+                help="Deployment id (`dep_…`).",
+            ),
+        ),
+    ),
+    Command(
+        "deployments list",
+        "deployments.list",
+        "List deployments",
+        output="page",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+            Option(
+                "--sort",
+                "sort",
+                "str",
+                choices=("created_at", "version", "status"),
+                help="Field to sort by (`created_at` is the order deployments were created in).",
+            ),
+            Option("--order", "order", "str", choices=("asc", "desc"), help="Sort direction."),
+            Option(
+                "--status",
+                "status",
+                "str",
+                choices=("pending", "in_progress", "completed", "failed"),
+                help="Only deployments with this status.",
+            ),
+        ),
+    ),
+    Command(
+        "deployments rollback",
+        "deployments.rollback",
+        "Roll back a deployment",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option(
+                "--deployment-id",
+                "deployment_id",
+                "str",
+                path=True,
+                help="The deployment to roll back from.",
+            ),
+        ),
+    ),
+    Command(
+        "environments create",
+        "environments.create",
+        "Create an environment",
+        options=(
+            Option("--name", "name", "str", required=True, help="Unique within the project."),
+            Option(
+                "--project", "project", "str", required=True, help="Id of one of your projects."
+            ),
+            Option(
+                "--environment-type",
+                "environment_type",
+                "str",
+                choices=("development", "staging", "production", "testing"),
+            ),
+            Option("--description", "description", "str"),
+        ),
+    ),
+    Command(
+        "environments delete",
+        "environments.delete",
+        "Delete an environment",
+        output="none",
+        options=(
+            Option(
+                "--environment-id",
+                "environment_id",
+                "str",
+                path=True,
+                help="Environment id (`env_…`).",
+            ),
+        ),
+    ),
+    Command(
+        "environments export",
+        "environments.export",
+        "Export an environment as a .env file",
+        output="text",
+        options=(
+            Option(
+                "--environment-id",
+                "environment_id",
+                "str",
+                path=True,
+                help="Environment id (`env_…`).",
+            ),
+        ),
+    ),
+    Command(
+        "environments get",
+        "environments.get",
+        "Get an environment",
+        options=(
+            Option(
+                "--environment-id",
+                "environment_id",
+                "str",
+                path=True,
+                help="Environment id (`env_…`).",
+            ),
+        ),
+    ),
+    Command(
+        "environments import-",
+        "environments.import_",
+        "Import a .env file into an environment",
+        options=(
+            Option(
+                "--environment-id",
+                "environment_id",
+                "str",
+                path=True,
+                help="Environment id (`env_…`).",
+            ),
+            Option(
+                "--file",
+                "file",
+                "upload",
+                required=True,
+                help="The .env file (UTF-8, at most 1 MiB).",
+            ),
+        ),
+    ),
+    Command(
+        "environments list",
+        "environments.list",
+        "List environments",
+        output="page",
+        options=(
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+            Option(
+                "--sort",
+                "sort",
+                "str",
+                choices=("name", "environment_type", "created_at", "updated_at"),
+                help="Field to sort by.",
+            ),
+            Option("--order", "order", "str", choices=("asc", "desc"), help="Sort direction."),
+            Option(
+                "--search",
+                "search",
+                "str",
+                help="Case-insensitive substring match on name and description.",
+            ),
+            Option("--project", "project", "str", help="Only environments of this project."),
+            Option(
+                "--environment-type",
+                "environment_type",
+                "str",
+                choices=("development", "staging", "production", "testing"),
+                help="Only environments of this type.",
+            ),
+        ),
+    ),
+    Command(
+        "environments list-for-project",
+        "environments.list_for_project",
+        "List a project's environments",
+        output="page",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+            Option(
+                "--sort",
+                "sort",
+                "str",
+                choices=("name", "environment_type", "created_at", "updated_at"),
+                help="Field to sort by.",
+            ),
+            Option("--order", "order", "str", choices=("asc", "desc"), help="Sort direction."),
+            Option(
+                "--environment-type",
+                "environment_type",
+                "str",
+                choices=("development", "staging", "production", "testing"),
+                help="Only environments of this type.",
+            ),
+        ),
+    ),
+    Command(
+        "environments update",
+        "environments.update",
+        "Update an environment",
+        options=(
+            Option(
+                "--environment-id",
+                "environment_id",
+                "str",
+                path=True,
+                help="Environment id (`env_…`).",
+            ),
+            Option("--name", "name", "str"),
+            Option(
+                "--environment-type",
+                "environment_type",
+                "str",
+                choices=("development", "staging", "production", "testing"),
+            ),
+            Option("--description", "description", "str"),
+        ),
+    ),
+    Command(
+        "monitoring get-logs",
+        "monitoring.get_logs",
+        "Get a project's logs",
+        output="page",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option(
+                "--start-time",
+                "start_time",
+                "datetime",
+                help="Only lines at or after this time (ISO 8601).",
+            ),
+            Option(
+                "--end-time",
+                "end_time",
+                "datetime",
+                help="Only lines before this time (ISO 8601); after `start_time`.",
+            ),
+            Option(
+                "--level",
+                "level",
+                "str",
+                choices=("debug", "info", "warn", "error"),
+                help="Minimum severity (`warn` gives warn and error lines).",
+            ),
+            Option(
+                "--component",
+                "component",
+                "str",
+                help="Only lines of this component (`api`, `audit`, `deployments`).",
+            ),
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+            Option("--order", "order", "str", choices=("asc", "desc"), help="Sort direction."),
+        ),
+    ),
+    Command(
+        "monitoring get-metrics",
+        "monitoring.get_metrics",
+        "Get a project's metrics",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option(
+                "--start-time",
+                "start_time",
+                "datetime",
+                help="Start of the range (ISO 8601); default one hour before `end_time`.",
+            ),
+            Option(
+                "--end-time",
+                "end_time",
+                "datetime",
+                help="End of the range (ISO 8601), after `start_time`; default now.",
+            ),
+            Option(
+                "--interval",
+                "interval",
+                "str",
+                choices=("1m", "5m", "1h"),
+                help="Length of one point.",
+            ),
+        ),
+    ),
+    Command(
+        "monitoring record-resource-samples",
+        "monitoring.record_resource_samples",
+        "Report a project's CPU and memory samples",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option("--samples", "samples", "json", required=True),
+        ),
+    ),
+    Command(
+        "monitoring stream-logs",
+        "monitoring.stream_logs",
+        "Stream a project's logs",
+        output="stream",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option(
+                "--level",
+                "level",
+                "str",
+                choices=("debug", "info", "warn", "error"),
+                help="Minimum severity (`warn` gives warn and error lines).",
+            ),
+            Option(
+                "--component",
+                "component",
+                "str",
+                help="Only lines of this component (`api`, `audit`, `deployments`).",
+            ),
+            Option(
+                "--last-event-id",
+                "last_event_id",
+                "str",
+                help="Resume after this event id (sent by `EventSource` on reconnect).",
+            ),
+        ),
+    ),
+    Command(
+        "organizations add-member",
+        "organizations.add_member",
+        "Add a member",
+        options=(
+            Option("--org-id", "org_id", "str", path=True, help="Organisation id (`org_…`)."),
+            Option("--email", "email", "str", required=True),
+            Option("--role", "role", "str", choices=("admin", "member", "viewer")),
+        ),
+    ),
+    Command(
+        "organizations create",
+        "organizations.create",
+        "Create an organisation",
+        options=(
+            Option("--name", "name", "str", required=True),
+            Option("--description", "description", "str"),
+        ),
+    ),
+    Command(
+        "organizations delete",
+        "organizations.delete",
+        "Delete an organisation",
+        output="none",
+        options=(
+            Option("--org-id", "org_id", "str", path=True, help="Organisation id (`org_…`)."),
+        ),
+    ),
+    Command(
+        "organizations get",
+        "organizations.get",
+        "Get an organisation",
+        options=(
+            Option("--org-id", "org_id", "str", path=True, help="Organisation id (`org_…`)."),
+        ),
+    ),
+    Command(
+        "organizations list",
+        "organizations.list",
+        "List organisations",
+        output="page",
+        options=(
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+        ),
+    ),
+    Command(
+        "organizations list-members",
+        "organizations.list_members",
+        "List members",
+        output="page",
+        options=(
+            Option("--org-id", "org_id", "str", path=True, help="Organisation id (`org_…`)."),
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+        ),
+    ),
+    Command(
+        "organizations remove-member",
+        "organizations.remove_member",
+        "Remove a member",
+        output="none",
+        options=(
+            Option("--org-id", "org_id", "str", path=True, help="Organisation id (`org_…`)."),
+            Option("--user-id", "user_id", "str", path=True, help="User id (`usr_…`)."),
+        ),
+    ),
+    Command(
+        "organizations update",
+        "organizations.update",
+        "Update an organisation",
+        options=(
+            Option("--org-id", "org_id", "str", path=True, help="Organisation id (`org_…`)."),
+            Option("--name", "name", "str"),
+            Option("--description", "description", "str"),
+        ),
+    ),
+    Command(
+        "projects create",
+        "projects.create",
+        "Create a project",
+        options=(
+            Option("--name", "name", "str", required=True),
+            Option("--description", "description", "str"),
+            Option("--status", "status", "str", choices=("active", "archived")),
+            Option("--config", "config", "json"),
+        ),
+    ),
+    Command(
+        "projects delete",
+        "projects.delete",
+        "Delete a project",
+        output="none",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+        ),
+    ),
+    Command(
+        "projects get",
+        "projects.get",
+        "Get a project",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+        ),
+    ),
+    Command(
+        "projects list",
+        "projects.list",
+        "List projects",
+        output="page",
+        options=(
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+            Option(
+                "--sort",
+                "sort",
+                "str",
+                choices=("name", "created_at", "updated_at"),
+                help="Field to sort by.",
+            ),
+            Option("--order", "order", "str", choices=("asc", "desc"), help="Sort direction."),
+            Option(
+                "--search",
+                "search",
+                "str",
+                help="Case-insensitive substring match on name and description.",
+            ),
+            Option(
+                "--status",
+                "status",
+                "str",
+                choices=("active", "archived"),
+                help="Only projects with this status.",
+            ),
+        ),
+    ),
+    Command(
+        "projects update",
+        "projects.update",
+        "Update a project",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option("--name", "name", "str"),
+            Option("--description", "description", "str"),
+            Option("--status", "status", "str", choices=("active", "archived")),
+            Option("--config", "config", "json"),
+        ),
+    ),
+    Command(
+        "security get-ip-allowlist",
+        "security.get_ip_allowlist",
+        "Get the organisation's IP allow-list",
+    ),
+    Command(
+        "security update-ip-allowlist",
+        "security.update_ip_allowlist",
+        "Replace the organisation's IP allow-list",
+        options=(
+            Option(
+                "--allowed-ips",
+                "allowed_ips",
+                "str",
+                required=True,
+                repeated=True,
+                alias="--allowed-ip",
+                help="CIDR ranges or addresses; `[]` allows any address.",
+            ),
+        ),
+    ),
+    Command("system get-api-index", "system.get_api_index", "API status and index"),
+    Command("system get-health", "system.get_health", "Health check"),
+    Command(
+        "variables create",
+        "variables.create",
+        "Create a variable",
+        options=(
+            Option("--key", "key", "str", required=True),
+            Option("--value", "value", "str", required=True),
+            Option(
+                "--environment",
+                "environment",
+                "str",
+                required=True,
+                help="Id of one of your environments.",
+            ),
+        ),
+    ),
+    Command(
+        "variables delete",
+        "variables.delete",
+        "Delete a variable",
+        output="none",
+        options=(
+            Option("--variable-id", "variable_id", "str", path=True, help="Variable id (`var_…`)."),
+        ),
+    ),
+    Command(
+        "variables get",
+        "variables.get",
+        "Get a variable",
+        options=(
+            Option("--variable-id", "variable_id", "str", path=True, help="Variable id (`var_…`)."),
+        ),
+    ),
+    Command(
+        "variables list",
+        "variables.list",
+        "List an environment's variables",
+        output="page",
+        options=(
+            Option(
+                "--environment-id",
+                "environment_id",
+                "str",
+                path=True,
+                help="Environment id (`env_…`).",
+            ),
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+            Option(
+                "--sort",
+                "sort",
+                "str",
+                choices=("key", "created_at", "updated_at"),
+                help="Field to sort by.",
+            ),
+            Option("--order", "order", "str", choices=("asc", "desc"), help="Sort direction."),
+            Option(
+                "--search", "search", "str", help="Case-insensitive substring match on the key."
+            ),
+        ),
+    ),
+    Command(
+        "variables update",
+        "variables.update",
+        "Update a variable",
+        options=(
+            Option("--variable-id", "variable_id", "str", path=True, help="Variable id (`var_…`)."),
+            Option("--key", "key", "str"),
+            Option("--value", "value", "str"),
+        ),
+    ),
+    Command(
+        "webhooks create",
+        "webhooks.create",
+        "Create a webhook endpoint",
+        options=(
+            Option("--url", "url", "str", required=True, help="https URL to POST events to."),
+            Option("--events", "events", "str", required=True, repeated=True, alias="--event"),
+            Option("--description", "description", "str"),
+            Option("--enabled", "enabled", "bool"),
+        ),
+    ),
+    Command(
+        "webhooks create-for-project",
+        "webhooks.create_for_project",
+        "Create a project webhook",
+        options=(
+            Option("--project-id", "project_id", "str", path=True, help="Project id (`proj_…`)."),
+            Option("--url", "url", "str", required=True, help="https URL to POST events to."),
+            Option("--events", "events", "str", required=True, repeated=True, alias="--event"),
+            Option("--description", "description", "str"),
+            Option("--enabled", "enabled", "bool"),
+        ),
+    ),
+    Command(
+        "webhooks delete",
+        "webhooks.delete",
+        "Delete a webhook endpoint",
+        output="none",
+        options=(
+            Option(
+                "--webhook-id", "webhook_id", "str", path=True, help="Webhook endpoint id (`wh_…`)."
+            ),
+        ),
+    ),
+    Command(
+        "webhooks get",
+        "webhooks.get",
+        "Get a webhook endpoint",
+        options=(
+            Option(
+                "--webhook-id", "webhook_id", "str", path=True, help="Webhook endpoint id (`wh_…`)."
+            ),
+        ),
+    ),
+    Command(
+        "webhooks list",
+        "webhooks.list",
+        "List webhook endpoints",
+        output="page",
+        options=(
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+            Option(
+                "--project-id", "project_id", "str", help="Only endpoints scoped to this project."
+            ),
+            Option(
+                "--enabled",
+                "enabled",
+                "bool",
+                help="Only enabled (`true`) or disabled (`false`) endpoints.",
+            ),
+        ),
+    ),
+    Command(
+        "webhooks list-deliveries",
+        "webhooks.list_deliveries",
+        "List a webhook's deliveries",
+        output="page",
+        options=(
+            Option(
+                "--webhook-id", "webhook_id", "str", path=True, help="Webhook endpoint id (`wh_…`)."
+            ),
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+            Option(
+                "--status",
+                "status",
+                "str",
+                choices=("pending", "succeeded", "failed"),
+                help="Only deliveries in this state.",
+            ),
+            Option("--event", "event", "str", help="Only deliveries of this event type."),
+        ),
+    ),
+    Command("webhooks list-events", "webhooks.list_events", "List event types"),
+    Command(
+        "webhooks recover",
+        "webhooks.recover",
+        "Resend failed deliveries",
+        options=(
+            Option(
+                "--webhook-id", "webhook_id", "str", path=True, help="Webhook endpoint id (`wh_…`)."
+            ),
+            Option(
+                "--since",
+                "since",
+                "datetime",
+                required=True,
+                help="Resend failures from this time on.",
+            ),
+            Option("--until", "until", "datetime", help="... and before this time (default: now)."),
+        ),
+    ),
+    Command(
+        "webhooks redeliver",
+        "webhooks.redeliver",
+        "Redeliver an event",
+        options=(
+            Option(
+                "--webhook-id", "webhook_id", "str", path=True, help="Webhook endpoint id (`wh_…`)."
+            ),
+            Option("--delivery-id", "delivery_id", "str", path=True, help="Delivery id (`whd_…`)."),
+        ),
+    ),
+    Command(
+        "webhooks rotate-secret",
+        "webhooks.rotate_secret",
+        "Rotate a webhook's signing secret",
+        options=(
+            Option(
+                "--webhook-id", "webhook_id", "str", path=True, help="Webhook endpoint id (`wh_…`)."
+            ),
+        ),
+    ),
+    Command(
+        "webhooks test",
+        "webhooks.test",
+        "Send a test event",
+        options=(
+            Option(
+                "--webhook-id", "webhook_id", "str", path=True, help="Webhook endpoint id (`wh_…`)."
+            ),
+        ),
+    ),
+    Command(
+        "webhooks update",
+        "webhooks.update",
+        "Update a webhook endpoint",
+        options=(
+            Option(
+                "--webhook-id", "webhook_id", "str", path=True, help="Webhook endpoint id (`wh_…`)."
+            ),
+            Option("--url", "url", "str"),
+            Option("--events", "events", "str", repeated=True, alias="--event"),
+            Option("--description", "description", "str"),
+            Option("--enabled", "enabled", "bool"),
+        ),
+    ),
+    Command(
+        "workspaces create",
+        "workspaces.create",
+        "Create a workspace",
+        options=(
+            Option("--name", "name", "str", required=True),
+            Option("--description", "description", "str"),
+            Option("--region", "region", "str"),
+            Option("--config", "config", "json"),
+            Option("--resource-quota", "resource_quota", "json"),
+        ),
+    ),
+    Command(
+        "workspaces delete",
+        "workspaces.delete",
+        "Delete a workspace",
+        output="none",
+        options=(
+            Option(
+                "--workspace-id", "workspace_id", "str", path=True, help="Workspace id (`ws_…`)."
+            ),
+        ),
+    ),
+    Command(
+        "workspaces get",
+        "workspaces.get",
+        "Get a workspace",
+        options=(
+            Option(
+                "--workspace-id", "workspace_id", "str", path=True, help="Workspace id (`ws_…`)."
+            ),
+        ),
+    ),
+    Command(
+        "workspaces list",
+        "workspaces.list",
+        "List workspaces",
+        output="page",
+        options=(
+            Option("--page", "page", "int", help="Page number, from 1."),
+            Option("--per-page", "per_page", "int", help="Items per page (max 100)."),
+            Option(
+                "--sort",
+                "sort",
+                "str",
+                choices=("name", "created_at", "updated_at"),
+                help="Field to sort by.",
+            ),
+            Option("--order", "order", "str", choices=("asc", "desc"), help="Sort direction."),
+            Option(
+                "--search",
+                "search",
+                "str",
+                help="Case-insensitive substring match on name and description.",
+            ),
+        ),
+    ),
+    Command(
+        "workspaces update",
+        "workspaces.update",
+        "Update a workspace",
+        options=(
+            Option(
+                "--workspace-id", "workspace_id", "str", path=True, help="Workspace id (`ws_…`)."
+            ),
+            Option("--name", "name", "str"),
+            Option("--description", "description", "str"),
+            Option("--region", "region", "str"),
+            Option("--config", "config", "json"),
+            Option("--resource-quota", "resource_quota", "json"),
+        ),
+    ),
+)
+
+# ``config set-token`` and ``config set-base-url``: stored in ``config_path()``.
+CONFIG_COMMANDS = (("set-token", "Store the API token"), ("set-base-url", "Store the API's URL"))
 
 
 def config_path() -> Path:
@@ -94,6 +1123,13 @@ def _datetime(text: str) -> datetime.datetime:
         raise argparse.ArgumentTypeError(f"not an RFC 3339 date-time: {text!r}") from None
 
 
+def _date(text: str) -> datetime.date:
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 _TYPES: dict[str, Callable[[str], Any]] = {
     "str": str,
     "int": int,
@@ -102,574 +1138,33 @@ _TYPES: dict[str, Callable[[str], Any]] = {
     "json": _json,
     "upload": _upload,
     "datetime": _datetime,
+    "date": _date,
 }
 
 
-def _option(
-    parser: argparse.ArgumentParser,
-    flags: Sequence[str],
-    dest: str,
-    kind: str,
-    *,
-    required: bool = False,
-    repeated: bool = False,
-    path: bool = False,
-    choices: Sequence[Any] | None = None,
-    help: str = "",
-) -> None:
+def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
     """A command's option; a path parameter may also be given by position."""
-    convert = _TYPES[kind]
-    metavar = "PATH" if kind == "upload" else dest.upper()
-    if path:
+    convert = _TYPES[option.kind]
+    help = option.help + " (repeat for more)" if option.repeated else option.help
+    metavar = "PATH" if option.kind == "upload" else option.dest.upper()
+    if option.path:
         parser.add_argument(
-            "pos_" + dest, nargs="?", type=convert, metavar=dest.upper(), help=help or None
+            "pos_" + option.dest,
+            nargs="?",
+            type=convert,
+            metavar=option.dest.upper(),
+            help=option.help or None,
         )
     parser.add_argument(
-        *flags,
-        dest="arg_" + dest,
+        option.flag,
+        *([option.alias] if option.alias else []),
+        dest="arg_" + option.dest,
         type=convert,
-        required=required,
-        action="append" if repeated else "store",
-        choices=choices,
-        metavar=None if choices else metavar,
-        help=(help + " (repeat for more)" if repeated else help) or None,
-    )
-
-
-def _run_api_keys_create_0(client: Client, args: argparse.Namespace) -> object:
-    return client.api_keys.create(
-        name=args.arg_name,
-        scopes=args.arg_scopes,
-        expires_at=args.arg_expires_at,
-        allowed_ips=args.arg_allowed_ips,
-        test_mode=args.arg_test_mode,
-    )
-
-
-def _run_api_keys_get_1(client: Client, args: argparse.Namespace) -> object:
-    return client.api_keys.get(
-        key_id=args.arg_key_id,
-    )
-
-
-def _run_api_keys_list_2(client: Client, args: argparse.Namespace) -> object:
-    return client.api_keys.list(
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-    )
-
-
-def _run_api_keys_revoke_3(client: Client, args: argparse.Namespace) -> object:
-    client.api_keys.revoke(
-        key_id=args.arg_key_id,
-    )
-    return None
-
-
-def _run_api_keys_rotate_4(client: Client, args: argparse.Namespace) -> object:
-    return client.api_keys.rotate(
-        key_id=args.arg_key_id,
-        expire_current_in=args.arg_expire_current_in,
-    )
-
-
-def _run_audit_logs_list_5(client: Client, args: argparse.Namespace) -> object:
-    return client.audit_logs.list(
-        user=args.arg_user,
-        action=args.arg_action,
-        target_type=args.arg_target_type,
-        date_from=args.arg_date_from,
-        date_to=args.arg_date_to,
-        cursor=args.arg_cursor,
-        limit=args.arg_limit,
-    )
-
-
-def _run_auth_get_profile_6(client: Client, args: argparse.Namespace) -> object:
-    return client.auth.get_profile(
-    )
-
-
-def _run_auth_login_7(client: Client, args: argparse.Namespace) -> object:
-    return client.auth.login(
-        email=args.arg_email,
-        password=args.arg_password,
-        organization_id=args.arg_organization_id,
-    )
-
-
-def _run_auth_logout_8(client: Client, args: argparse.Namespace) -> object:
-    return client.auth.logout(
-    )
-
-
-def _run_auth_register_9(client: Client, args: argparse.Namespace) -> object:
-    return client.auth.register(
-        email=args.arg_email,
-        password=args.arg_password,
-        confirm_password=args.arg_confirm_password,
-        username=args.arg_username,
-        first_name=args.arg_first_name,
-        last_name=args.arg_last_name,
-    )
-
-
-def _run_batch_execute_10(client: Client, args: argparse.Namespace) -> object:
-    return client.batch.execute(
-        operations=args.arg_operations,
-    )
-
-
-def _run_configuration_get_config_11(client: Client, args: argparse.Namespace) -> object:
-    return client.configuration.get_config(
-        project_id=args.arg_project_id,
-    )
-
-
-def _run_configuration_update_config_12(client: Client, args: argparse.Namespace) -> object:
-    return client.configuration.update_config(
-        project_id=args.arg_project_id,
-        environment=args.arg_environment,
-        region=args.arg_region,
-        scaling=args.arg_scaling,
-    )
-
-
-def _run_deployments_create_13(client: Client, args: argparse.Namespace) -> object:
-    return client.deployments.create(
-        project_id=args.arg_project_id,
-        version=args.arg_version,
-        config=args.arg_config,
-    )
-
-
-def _run_deployments_get_14(client: Client, args: argparse.Namespace) -> object:
-    return client.deployments.get(
-        project_id=args.arg_project_id,
-        deployment_id=args.arg_deployment_id,
-    )
-
-
-def _run_deployments_list_15(client: Client, args: argparse.Namespace) -> object:
-    return client.deployments.list(
-        project_id=args.arg_project_id,
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-        sort=args.arg_sort,
-        order=args.arg_order,
-        status=args.arg_status,
-    )
-
-
-def _run_deployments_rollback_16(client: Client, args: argparse.Namespace) -> object:
-    return client.deployments.rollback(
-        project_id=args.arg_project_id,
-        deployment_id=args.arg_deployment_id,
-    )
-
-
-def _run_environments_create_17(client: Client, args: argparse.Namespace) -> object:
-    return client.environments.create(
-        name=args.arg_name,
-        project=args.arg_project,
-        environment_type=args.arg_environment_type,
-        description=args.arg_description,
-    )
-
-
-def _run_environments_delete_18(client: Client, args: argparse.Namespace) -> object:
-    client.environments.delete(
-        environment_id=args.arg_environment_id,
-    )
-    return None
-
-
-def _run_environments_export_19(client: Client, args: argparse.Namespace) -> object:
-    return client.environments.export(
-        environment_id=args.arg_environment_id,
-    )
-
-
-def _run_environments_get_20(client: Client, args: argparse.Namespace) -> object:
-    return client.environments.get(
-        environment_id=args.arg_environment_id,
-    )
-
-
-def _run_environments_import__21(client: Client, args: argparse.Namespace) -> object:
-    return client.environments.import_(
-        environment_id=args.arg_environment_id,
-        file=args.arg_file,
-    )
-
-
-def _run_environments_list_22(client: Client, args: argparse.Namespace) -> object:
-    return client.environments.list(
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-        sort=args.arg_sort,
-        order=args.arg_order,
-        search=args.arg_search,
-        project=args.arg_project,
-        environment_type=args.arg_environment_type,
-    )
-
-
-def _run_environments_list_for_project_23(client: Client, args: argparse.Namespace) -> object:
-    return client.environments.list_for_project(
-        project_id=args.arg_project_id,
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-        sort=args.arg_sort,
-        order=args.arg_order,
-        environment_type=args.arg_environment_type,
-    )
-
-
-def _run_environments_update_24(client: Client, args: argparse.Namespace) -> object:
-    return client.environments.update(
-        environment_id=args.arg_environment_id,
-        name=args.arg_name,
-        environment_type=args.arg_environment_type,
-        description=args.arg_description,
-    )
-
-
-def _run_monitoring_get_logs_25(client: Client, args: argparse.Namespace) -> object:
-    return client.monitoring.get_logs(
-        project_id=args.arg_project_id,
-        start_time=args.arg_start_time,
-        end_time=args.arg_end_time,
-        level=args.arg_level,
-        component=args.arg_component,
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-        order=args.arg_order,
-    )
-
-
-def _run_monitoring_get_metrics_26(client: Client, args: argparse.Namespace) -> object:
-    return client.monitoring.get_metrics(
-        project_id=args.arg_project_id,
-        start_time=args.arg_start_time,
-        end_time=args.arg_end_time,
-        interval=args.arg_interval,
-    )
-
-
-def _run_monitoring_record_resource_samples_27(client: Client, args: argparse.Namespace) -> object:
-    return client.monitoring.record_resource_samples(
-        project_id=args.arg_project_id,
-        samples=args.arg_samples,
-    )
-
-
-def _run_monitoring_stream_logs_28(client: Client, args: argparse.Namespace) -> object:
-    return client.monitoring.stream_logs(
-        project_id=args.arg_project_id,
-        level=args.arg_level,
-        component=args.arg_component,
-        last_event_id=args.arg_last_event_id,
-    )
-
-
-def _run_organizations_add_member_29(client: Client, args: argparse.Namespace) -> object:
-    return client.organizations.add_member(
-        org_id=args.arg_org_id,
-        email=args.arg_email,
-        role=args.arg_role,
-    )
-
-
-def _run_organizations_create_30(client: Client, args: argparse.Namespace) -> object:
-    return client.organizations.create(
-        name=args.arg_name,
-        description=args.arg_description,
-    )
-
-
-def _run_organizations_delete_31(client: Client, args: argparse.Namespace) -> object:
-    client.organizations.delete(
-        org_id=args.arg_org_id,
-    )
-    return None
-
-
-def _run_organizations_get_32(client: Client, args: argparse.Namespace) -> object:
-    return client.organizations.get(
-        org_id=args.arg_org_id,
-    )
-
-
-def _run_organizations_list_33(client: Client, args: argparse.Namespace) -> object:
-    return client.organizations.list(
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-    )
-
-
-def _run_organizations_list_members_34(client: Client, args: argparse.Namespace) -> object:
-    return client.organizations.list_members(
-        org_id=args.arg_org_id,
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-    )
-
-
-def _run_organizations_remove_member_35(client: Client, args: argparse.Namespace) -> object:
-    client.organizations.remove_member(
-        org_id=args.arg_org_id,
-        user_id=args.arg_user_id,
-    )
-    return None
-
-
-def _run_organizations_update_36(client: Client, args: argparse.Namespace) -> object:
-    return client.organizations.update(
-        org_id=args.arg_org_id,
-        name=args.arg_name,
-        description=args.arg_description,
-    )
-
-
-def _run_projects_create_37(client: Client, args: argparse.Namespace) -> object:
-    return client.projects.create(
-        name=args.arg_name,
-        description=args.arg_description,
-        status=args.arg_status,
-        config=args.arg_config,
-    )
-
-
-def _run_projects_delete_38(client: Client, args: argparse.Namespace) -> object:
-    client.projects.delete(
-        project_id=args.arg_project_id,
-    )
-    return None
-
-
-def _run_projects_get_39(client: Client, args: argparse.Namespace) -> object:
-    return client.projects.get(
-        project_id=args.arg_project_id,
-    )
-
-
-def _run_projects_list_40(client: Client, args: argparse.Namespace) -> object:
-    return client.projects.list(
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-        sort=args.arg_sort,
-        order=args.arg_order,
-        search=args.arg_search,
-        status=args.arg_status,
-    )
-
-
-def _run_projects_update_41(client: Client, args: argparse.Namespace) -> object:
-    return client.projects.update(
-        project_id=args.arg_project_id,
-        name=args.arg_name,
-        description=args.arg_description,
-        status=args.arg_status,
-        config=args.arg_config,
-    )
-
-
-def _run_security_get_ip_allowlist_42(client: Client, args: argparse.Namespace) -> object:
-    return client.security.get_ip_allowlist(
-    )
-
-
-def _run_security_update_ip_allowlist_43(client: Client, args: argparse.Namespace) -> object:
-    return client.security.update_ip_allowlist(
-        allowed_ips=args.arg_allowed_ips,
-    )
-
-
-def _run_system_get_api_index_44(client: Client, args: argparse.Namespace) -> object:
-    return client.system.get_api_index(
-    )
-
-
-def _run_system_get_health_45(client: Client, args: argparse.Namespace) -> object:
-    return client.system.get_health(
-    )
-
-
-def _run_variables_create_46(client: Client, args: argparse.Namespace) -> object:
-    return client.variables.create(
-        key=args.arg_key,
-        value=args.arg_value,
-        environment=args.arg_environment,
-    )
-
-
-def _run_variables_delete_47(client: Client, args: argparse.Namespace) -> object:
-    client.variables.delete(
-        variable_id=args.arg_variable_id,
-    )
-    return None
-
-
-def _run_variables_get_48(client: Client, args: argparse.Namespace) -> object:
-    return client.variables.get(
-        variable_id=args.arg_variable_id,
-    )
-
-
-def _run_variables_list_49(client: Client, args: argparse.Namespace) -> object:
-    return client.variables.list(
-        environment_id=args.arg_environment_id,
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-        sort=args.arg_sort,
-        order=args.arg_order,
-        search=args.arg_search,
-    )
-
-
-def _run_variables_update_50(client: Client, args: argparse.Namespace) -> object:
-    return client.variables.update(
-        variable_id=args.arg_variable_id,
-        key=args.arg_key,
-        value=args.arg_value,
-    )
-
-
-def _run_webhooks_create_51(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.create(
-        url=args.arg_url,
-        events=args.arg_events,
-        description=args.arg_description,
-        enabled=args.arg_enabled,
-    )
-
-
-def _run_webhooks_create_for_project_52(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.create_for_project(
-        project_id=args.arg_project_id,
-        url=args.arg_url,
-        events=args.arg_events,
-        description=args.arg_description,
-        enabled=args.arg_enabled,
-    )
-
-
-def _run_webhooks_delete_53(client: Client, args: argparse.Namespace) -> object:
-    client.webhooks.delete(
-        webhook_id=args.arg_webhook_id,
-    )
-    return None
-
-
-def _run_webhooks_get_54(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.get(
-        webhook_id=args.arg_webhook_id,
-    )
-
-
-def _run_webhooks_list_55(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.list(
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-        project_id=args.arg_project_id,
-        enabled=args.arg_enabled,
-    )
-
-
-def _run_webhooks_list_deliveries_56(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.list_deliveries(
-        webhook_id=args.arg_webhook_id,
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-        status=args.arg_status,
-        event=args.arg_event,
-    )
-
-
-def _run_webhooks_list_events_57(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.list_events(
-    )
-
-
-def _run_webhooks_recover_58(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.recover(
-        webhook_id=args.arg_webhook_id,
-        since=args.arg_since,
-        until=args.arg_until,
-    )
-
-
-def _run_webhooks_redeliver_59(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.redeliver(
-        webhook_id=args.arg_webhook_id,
-        delivery_id=args.arg_delivery_id,
-    )
-
-
-def _run_webhooks_rotate_secret_60(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.rotate_secret(
-        webhook_id=args.arg_webhook_id,
-    )
-
-
-def _run_webhooks_test_61(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.test(
-        webhook_id=args.arg_webhook_id,
-    )
-
-
-def _run_webhooks_update_62(client: Client, args: argparse.Namespace) -> object:
-    return client.webhooks.update(
-        webhook_id=args.arg_webhook_id,
-        url=args.arg_url,
-        events=args.arg_events,
-        description=args.arg_description,
-        enabled=args.arg_enabled,
-    )
-
-
-def _run_workspaces_create_63(client: Client, args: argparse.Namespace) -> object:
-    return client.workspaces.create(
-        name=args.arg_name,
-        description=args.arg_description,
-        region=args.arg_region,
-        config=args.arg_config,
-        resource_quota=args.arg_resource_quota,
-    )
-
-
-def _run_workspaces_delete_64(client: Client, args: argparse.Namespace) -> object:
-    client.workspaces.delete(
-        workspace_id=args.arg_workspace_id,
-    )
-    return None
-
-
-def _run_workspaces_get_65(client: Client, args: argparse.Namespace) -> object:
-    return client.workspaces.get(
-        workspace_id=args.arg_workspace_id,
-    )
-
-
-def _run_workspaces_list_66(client: Client, args: argparse.Namespace) -> object:
-    return client.workspaces.list(
-        page=args.arg_page,
-        per_page=args.arg_per_page,
-        sort=args.arg_sort,
-        order=args.arg_order,
-        search=args.arg_search,
-    )
-
-
-def _run_workspaces_update_67(client: Client, args: argparse.Namespace) -> object:
-    return client.workspaces.update(
-        workspace_id=args.arg_workspace_id,
-        name=args.arg_name,
-        description=args.arg_description,
-        region=args.arg_region,
-        config=args.arg_config,
-        resource_quota=args.arg_resource_quota,
+        required=option.required,
+        action="append" if option.repeated else "store",
+        choices=option.choices or None,
+        metavar=None if option.choices else metavar,
+        help=help or None,
     )
 
 
@@ -686,2008 +1181,37 @@ def _common(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
-def _command(
-    parent: Any, word: str, help: str, run: Run, output: str, defaults: dict[str, Any]
-) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = parent.add_parser(word, help=help, description=help)
-    _common(parser, argparse.SUPPRESS)
-    parser.set_defaults(cli_run=run, cli_mode=output, cli_defaults=defaults)
-    return parser
-
-
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree."""
-    root = argparse.ArgumentParser(
-        prog=NAME, description="The Specway Platform API from the command line."
-    )
+    """The whole command tree, from ``GROUPS`` and ``COMMANDS``."""
+    root = argparse.ArgumentParser(prog=NAME, description=DESCRIPTION)
     _common(root, None)
-    groups: dict[str, Any] = {
-        "root": root.add_subparsers(dest="cli_command", metavar="COMMAND", required=True)
+    branches: dict[tuple[str, ...], Any] = {
+        (): root.add_subparsers(dest="cli_command", metavar="COMMAND", required=True)
     }
-    group_api_keys = groups["root"].add_parser('api-keys', help='API Keys')
-    groups["group_api_keys"] = group_api_keys.add_subparsers(
-        dest="cli_group_api_keys", metavar="COMMAND", required=True
-    )
-    group_audit_logs = groups["root"].add_parser('audit-logs', help='Audit Logs')
-    groups["group_audit_logs"] = group_audit_logs.add_subparsers(
-        dest="cli_group_audit_logs", metavar="COMMAND", required=True
-    )
-    group_auth = groups["root"].add_parser('auth', help='Auth')
-    groups["group_auth"] = group_auth.add_subparsers(
-        dest="cli_group_auth", metavar="COMMAND", required=True
-    )
-    group_batch = groups["root"].add_parser('batch', help='Batch')
-    groups["group_batch"] = group_batch.add_subparsers(
-        dest="cli_group_batch", metavar="COMMAND", required=True
-    )
-    group_config = groups["root"].add_parser('config', help='Store the token and base URL')
-    groups["group_config"] = group_config.add_subparsers(
-        dest="cli_group_config", metavar="COMMAND", required=True
-    )
-    group_configuration = groups["root"].add_parser('configuration', help='Configuration')
-    groups["group_configuration"] = group_configuration.add_subparsers(
-        dest="cli_group_configuration", metavar="COMMAND", required=True
-    )
-    group_deployments = groups["root"].add_parser('deployments', help='Deployments')
-    groups["group_deployments"] = group_deployments.add_subparsers(
-        dest="cli_group_deployments", metavar="COMMAND", required=True
-    )
-    group_environments = groups["root"].add_parser('environments', help='Environments')
-    groups["group_environments"] = group_environments.add_subparsers(
-        dest="cli_group_environments", metavar="COMMAND", required=True
-    )
-    group_monitoring = groups["root"].add_parser('monitoring', help='Monitoring')
-    groups["group_monitoring"] = group_monitoring.add_subparsers(
-        dest="cli_group_monitoring", metavar="COMMAND", required=True
-    )
-    group_organizations = groups["root"].add_parser('organizations', help='Organizations')
-    groups["group_organizations"] = group_organizations.add_subparsers(
-        dest="cli_group_organizations", metavar="COMMAND", required=True
-    )
-    group_projects = groups["root"].add_parser('projects', help='Projects')
-    groups["group_projects"] = group_projects.add_subparsers(
-        dest="cli_group_projects", metavar="COMMAND", required=True
-    )
-    group_security = groups["root"].add_parser('security', help='Security')
-    groups["group_security"] = group_security.add_subparsers(
-        dest="cli_group_security", metavar="COMMAND", required=True
-    )
-    group_system = groups["root"].add_parser('system', help='System')
-    groups["group_system"] = group_system.add_subparsers(
-        dest="cli_group_system", metavar="COMMAND", required=True
-    )
-    group_variables = groups["root"].add_parser('variables', help='Variables')
-    groups["group_variables"] = group_variables.add_subparsers(
-        dest="cli_group_variables", metavar="COMMAND", required=True
-    )
-    group_webhooks = groups["root"].add_parser('webhooks', help='Webhooks')
-    groups["group_webhooks"] = group_webhooks.add_subparsers(
-        dest="cli_group_webhooks", metavar="COMMAND", required=True
-    )
-    group_workspaces = groups["root"].add_parser('workspaces', help='Workspaces')
-    groups["group_workspaces"] = group_workspaces.add_subparsers(
-        dest="cli_group_workspaces", metavar="COMMAND", required=True
-    )
-    for word, help in (("set-token", "Store the API token"), ("set-base-url", "Store the API's URL")):
-        command = groups["group_config"].add_parser(word, help=help, description=help)
-        command.add_argument("cli_value", metavar="VALUE")
-        command.set_defaults(cli_config=word.removeprefix("set-").replace("-", "_"))
-    command = _command(
-        groups["group_api_keys"],
-        'create',
-        'Create an API key',
-        _run_api_keys_create_0,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--name'],
-        "name",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--scopes', '--scope'],
-        "scopes",
-        "str",
-        required=True,
-        repeated=True,
-        choices=['read', 'write', 'delete', 'admin'],
-    )
-    _option(
-        command,
-        ['--expires-at'],
-        "expires_at",
-        "datetime",
-        help='After this instant the key is refused with 401.',
-    )
-    _option(
-        command,
-        ['--allowed-ips', '--allowed-ip'],
-        "allowed_ips",
-        "str",
-        repeated=True,
-    )
-    _option(
-        command,
-        ['--test-mode'],
-        "test_mode",
-        "bool",
-        help='Mint an sk_test_ key that acts in the sandbox. Always true when the caller is a test-mode key.',
-    )
-    command = _command(
-        groups["group_api_keys"],
-        'get',
-        'Get an API key',
-        _run_api_keys_get_1,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--key-id'],
-        "key_id",
-        "str",
-        path=True,
-        help='API key id (`key_…`).',
-    )
-    command = _command(
-        groups["group_api_keys"],
-        'list',
-        'List API keys',
-        _run_api_keys_list_2,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    command = _command(
-        groups["group_api_keys"],
-        'revoke',
-        'Revoke an API key',
-        _run_api_keys_revoke_3,
-        "none",
-        {},
-    )
-    _option(
-        command,
-        ['--key-id'],
-        "key_id",
-        "str",
-        path=True,
-        help='API key id (`key_…`).',
-    )
-    command = _command(
-        groups["group_api_keys"],
-        'rotate',
-        'Rotate an API key',
-        _run_api_keys_rotate_4,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--key-id'],
-        "key_id",
-        "str",
-        path=True,
-        help='API key id (`key_…`).',
-    )
-    _option(
-        command,
-        ['--expire-current-in'],
-        "expire_current_in",
-        "int",
-        help='Seconds the current key keeps working (0, the default, revokes it now).',
-    )
-    command = _command(
-        groups["group_audit_logs"],
-        'list',
-        'List audit log entries',
-        _run_audit_logs_list_5,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--user'],
-        "user",
-        "str",
-        help='Only entries whose actor is this user id.',
-    )
-    _option(
-        command,
-        ['--action'],
-        "action",
-        "str",
-        help='Only entries with this action, e.g. `project.created` or `auth.failed`.',
-    )
-    _option(
-        command,
-        ['--target-type'],
-        "target_type",
-        "str",
-        help='Only entries about this kind of resource, e.g. `project`.',
-    )
-    _option(
-        command,
-        ['--date-from'],
-        "date_from",
-        "str",
-        help='Entries at or after this moment; a date (`YYYY-MM-DD`, from 00:00 UTC) or an RFC 3339 date-time.',
-    )
-    _option(
-        command,
-        ['--date-to'],
-        "date_to",
-        "str",
-        help='Entries up to this moment; a date (`YYYY-MM-DD`, to the end of that UTC day) or an RFC 3339 date-time.',
-    )
-    _option(
-        command,
-        ['--cursor'],
-        "cursor",
-        "str",
-        help='The `next_cursor` of the previous page.',
-    )
-    _option(
-        command,
-        ['--limit'],
-        "limit",
-        "int",
-        help='Entries per page (max 200).',
-    )
-    command = _command(
-        groups["group_auth"],
-        'get-profile',
-        "Get the caller's profile",
-        _run_auth_get_profile_6,
-        "json",
-        {},
-    )
-    command = _command(
-        groups["group_auth"],
-        'login',
-        'Log in',
-        _run_auth_login_7,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--email'],
-        "email",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--password'],
-        "password",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--organization-id'],
-        "organization_id",
-        "str",
-        help="Organisation the session acts in (default the user's own).",
-    )
-    command = _command(
-        groups["group_auth"],
-        'logout',
-        'Log out',
-        _run_auth_logout_8,
-        "json",
-        {},
-    )
-    command = _command(
-        groups["group_auth"],
-        'register',
-        'Register a user',
-        _run_auth_register_9,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--email'],
-        "email",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--password'],
-        "password",
-        "str",
-        required=True,
-        help='At least 8 characters, not a common password, not your email or username.',
-    )
-    _option(
-        command,
-        ['--confirm-password'],
-        "confirm_password",
-        "str",
-        help='Must equal password when given.',
-    )
-    _option(
-        command,
-        ['--username'],
-        "username",
-        "str",
-    )
-    _option(
-        command,
-        ['--first-name'],
-        "first_name",
-        "str",
-    )
-    _option(
-        command,
-        ['--last-name'],
-        "last_name",
-        "str",
-    )
-    command = _command(
-        groups["group_batch"],
-        'execute',
-        'Run several operations',
-        _run_batch_execute_10,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--operations'],
-        "operations",
-        "json",
-        required=True,
-    )
-    command = _command(
-        groups["group_configuration"],
-        'get-config',
-        "Get a project's configuration",
-        _run_configuration_get_config_11,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    command = _command(
-        groups["group_configuration"],
-        'update-config',
-        "Update a project's configuration",
-        _run_configuration_update_config_12,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--environment'],
-        "environment",
-        "str",
-        choices=['development', 'staging', 'production', 'testing', None],
-    )
-    _option(
-        command,
-        ['--region'],
-        "region",
-        "str",
-    )
-    _option(
-        command,
-        ['--scaling'],
-        "scaling",
-        "json",
-    )
-    command = _command(
-        groups["group_deployments"],
-        'create',
-        'Create a deployment',
-        _run_deployments_create_13,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--version'],
-        "version",
-        "str",
-        required=True,
-        help='A semantic version, with or without a leading `v`.',
-    )
-    _option(
-        command,
-        ['--config'],
-        "config",
-        "json",
-    )
-    command = _command(
-        groups["group_deployments"],
-        'get',
-        'Get a deployment',
-        _run_deployments_get_14,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--deployment-id'],
-        "deployment_id",
-        "str",
-        path=True,
-        help='Deployment id (`dep_…`).',
-    )
-    command = _command(
-        groups["group_deployments"],
-        'list',
-        'List deployments',
-        _run_deployments_list_15,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    _option(
-        command,
-        ['--sort'],
-        "sort",
-        "str",
-        choices=['created_at', 'version', 'status'],
-        help='Field to sort by (`created_at` is the order deployments were created in).',
-    )
-    _option(
-        command,
-        ['--order'],
-        "order",
-        "str",
-        choices=['asc', 'desc'],
-        help='Sort direction.',
-    )
-    _option(
-        command,
-        ['--status'],
-        "status",
-        "str",
-        choices=['pending', 'in_progress', 'completed', 'failed'],
-        help='Only deployments with this status.',
-    )
-    command = _command(
-        groups["group_deployments"],
-        'rollback',
-        'Roll back a deployment',
-        _run_deployments_rollback_16,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--deployment-id'],
-        "deployment_id",
-        "str",
-        path=True,
-        help='The deployment to roll back from.',
-    )
-    command = _command(
-        groups["group_environments"],
-        'create',
-        'Create an environment',
-        _run_environments_create_17,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--name'],
-        "name",
-        "str",
-        required=True,
-        help='Unique within the project.',
-    )
-    _option(
-        command,
-        ['--project'],
-        "project",
-        "str",
-        required=True,
-        help='Id of one of your projects.',
-    )
-    _option(
-        command,
-        ['--environment-type'],
-        "environment_type",
-        "str",
-        choices=['development', 'staging', 'production', 'testing'],
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    command = _command(
-        groups["group_environments"],
-        'delete',
-        'Delete an environment',
-        _run_environments_delete_18,
-        "none",
-        {},
-    )
-    _option(
-        command,
-        ['--environment-id'],
-        "environment_id",
-        "str",
-        path=True,
-        help='Environment id (`env_…`).',
-    )
-    command = _command(
-        groups["group_environments"],
-        'export',
-        'Export an environment as a .env file',
-        _run_environments_export_19,
-        "text",
-        {},
-    )
-    _option(
-        command,
-        ['--environment-id'],
-        "environment_id",
-        "str",
-        path=True,
-        help='Environment id (`env_…`).',
-    )
-    command = _command(
-        groups["group_environments"],
-        'get',
-        'Get an environment',
-        _run_environments_get_20,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--environment-id'],
-        "environment_id",
-        "str",
-        path=True,
-        help='Environment id (`env_…`).',
-    )
-    command = _command(
-        groups["group_environments"],
-        'import-',
-        'Import a .env file into an environment',
-        _run_environments_import__21,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--environment-id'],
-        "environment_id",
-        "str",
-        path=True,
-        help='Environment id (`env_…`).',
-    )
-    _option(
-        command,
-        ['--file'],
-        "file",
-        "upload",
-        required=True,
-        help='The .env file (UTF-8, at most 1 MiB).',
-    )
-    command = _command(
-        groups["group_environments"],
-        'list',
-        'List environments',
-        _run_environments_list_22,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    _option(
-        command,
-        ['--sort'],
-        "sort",
-        "str",
-        choices=['name', 'environment_type', 'created_at', 'updated_at'],
-        help='Field to sort by.',
-    )
-    _option(
-        command,
-        ['--order'],
-        "order",
-        "str",
-        choices=['asc', 'desc'],
-        help='Sort direction.',
-    )
-    _option(
-        command,
-        ['--search'],
-        "search",
-        "str",
-        help='Case-insensitive substring match on name and description.',
-    )
-    _option(
-        command,
-        ['--project'],
-        "project",
-        "str",
-        help='Only environments of this project.',
-    )
-    _option(
-        command,
-        ['--environment-type'],
-        "environment_type",
-        "str",
-        choices=['development', 'staging', 'production', 'testing'],
-        help='Only environments of this type.',
-    )
-    command = _command(
-        groups["group_environments"],
-        'list-for-project',
-        "List a project's environments",
-        _run_environments_list_for_project_23,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    _option(
-        command,
-        ['--sort'],
-        "sort",
-        "str",
-        choices=['name', 'environment_type', 'created_at', 'updated_at'],
-        help='Field to sort by.',
-    )
-    _option(
-        command,
-        ['--order'],
-        "order",
-        "str",
-        choices=['asc', 'desc'],
-        help='Sort direction.',
-    )
-    _option(
-        command,
-        ['--environment-type'],
-        "environment_type",
-        "str",
-        choices=['development', 'staging', 'production', 'testing'],
-        help='Only environments of this type.',
-    )
-    command = _command(
-        groups["group_environments"],
-        'update',
-        'Update an environment',
-        _run_environments_update_24,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--environment-id'],
-        "environment_id",
-        "str",
-        path=True,
-        help='Environment id (`env_…`).',
-    )
-    _option(
-        command,
-        ['--name'],
-        "name",
-        "str",
-    )
-    _option(
-        command,
-        ['--environment-type'],
-        "environment_type",
-        "str",
-        choices=['development', 'staging', 'production', 'testing'],
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    command = _command(
-        groups["group_monitoring"],
-        'get-logs',
-        "Get a project's logs",
-        _run_monitoring_get_logs_25,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--start-time'],
-        "start_time",
-        "datetime",
-        help='Only lines at or after this time (ISO 8601).',
-    )
-    _option(
-        command,
-        ['--end-time'],
-        "end_time",
-        "datetime",
-        help='Only lines before this time (ISO 8601); after `start_time`.',
-    )
-    _option(
-        command,
-        ['--level'],
-        "level",
-        "str",
-        choices=['debug', 'info', 'warn', 'error'],
-        help='Minimum severity (`warn` gives warn and error lines).',
-    )
-    _option(
-        command,
-        ['--component'],
-        "component",
-        "str",
-        help='Only lines of this component (`api`, `audit`, `deployments`).',
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    _option(
-        command,
-        ['--order'],
-        "order",
-        "str",
-        choices=['asc', 'desc'],
-        help='Sort direction.',
-    )
-    command = _command(
-        groups["group_monitoring"],
-        'get-metrics',
-        "Get a project's metrics",
-        _run_monitoring_get_metrics_26,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--start-time'],
-        "start_time",
-        "datetime",
-        help='Start of the range (ISO 8601); default one hour before `end_time`.',
-    )
-    _option(
-        command,
-        ['--end-time'],
-        "end_time",
-        "datetime",
-        help='End of the range (ISO 8601), after `start_time`; default now.',
-    )
-    _option(
-        command,
-        ['--interval'],
-        "interval",
-        "str",
-        choices=['1m', '5m', '1h'],
-        help='Length of one point.',
-    )
-    command = _command(
-        groups["group_monitoring"],
-        'record-resource-samples',
-        "Report a project's CPU and memory samples",
-        _run_monitoring_record_resource_samples_27,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--samples'],
-        "samples",
-        "json",
-        required=True,
-    )
-    command = _command(
-        groups["group_monitoring"],
-        'stream-logs',
-        "Stream a project's logs",
-        _run_monitoring_stream_logs_28,
-        "stream",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--level'],
-        "level",
-        "str",
-        choices=['debug', 'info', 'warn', 'error'],
-        help='Minimum severity (`warn` gives warn and error lines).',
-    )
-    _option(
-        command,
-        ['--component'],
-        "component",
-        "str",
-        help='Only lines of this component (`api`, `audit`, `deployments`).',
-    )
-    _option(
-        command,
-        ['--last-event-id'],
-        "last_event_id",
-        "str",
-        help='Resume after this event id (sent by `EventSource` on reconnect).',
-    )
-    command = _command(
-        groups["group_organizations"],
-        'add-member',
-        'Add a member',
-        _run_organizations_add_member_29,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--org-id'],
-        "org_id",
-        "str",
-        path=True,
-        help='Organisation id (`org_…`).',
-    )
-    _option(
-        command,
-        ['--email'],
-        "email",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--role'],
-        "role",
-        "str",
-        choices=['admin', 'member', 'viewer'],
-    )
-    command = _command(
-        groups["group_organizations"],
-        'create',
-        'Create an organisation',
-        _run_organizations_create_30,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--name'],
-        "name",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    command = _command(
-        groups["group_organizations"],
-        'delete',
-        'Delete an organisation',
-        _run_organizations_delete_31,
-        "none",
-        {},
-    )
-    _option(
-        command,
-        ['--org-id'],
-        "org_id",
-        "str",
-        path=True,
-        help='Organisation id (`org_…`).',
-    )
-    command = _command(
-        groups["group_organizations"],
-        'get',
-        'Get an organisation',
-        _run_organizations_get_32,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--org-id'],
-        "org_id",
-        "str",
-        path=True,
-        help='Organisation id (`org_…`).',
-    )
-    command = _command(
-        groups["group_organizations"],
-        'list',
-        'List organisations',
-        _run_organizations_list_33,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    command = _command(
-        groups["group_organizations"],
-        'list-members',
-        'List members',
-        _run_organizations_list_members_34,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--org-id'],
-        "org_id",
-        "str",
-        path=True,
-        help='Organisation id (`org_…`).',
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    command = _command(
-        groups["group_organizations"],
-        'remove-member',
-        'Remove a member',
-        _run_organizations_remove_member_35,
-        "none",
-        {},
-    )
-    _option(
-        command,
-        ['--org-id'],
-        "org_id",
-        "str",
-        path=True,
-        help='Organisation id (`org_…`).',
-    )
-    _option(
-        command,
-        ['--user-id'],
-        "user_id",
-        "str",
-        path=True,
-        help='User id (`usr_…`).',
-    )
-    command = _command(
-        groups["group_organizations"],
-        'update',
-        'Update an organisation',
-        _run_organizations_update_36,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--org-id'],
-        "org_id",
-        "str",
-        path=True,
-        help='Organisation id (`org_…`).',
-    )
-    _option(
-        command,
-        ['--name'],
-        "name",
-        "str",
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    command = _command(
-        groups["group_projects"],
-        'create',
-        'Create a project',
-        _run_projects_create_37,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--name'],
-        "name",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    _option(
-        command,
-        ['--status'],
-        "status",
-        "str",
-        choices=['active', 'archived'],
-    )
-    _option(
-        command,
-        ['--config'],
-        "config",
-        "json",
-    )
-    command = _command(
-        groups["group_projects"],
-        'delete',
-        'Delete a project',
-        _run_projects_delete_38,
-        "none",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    command = _command(
-        groups["group_projects"],
-        'get',
-        'Get a project',
-        _run_projects_get_39,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    command = _command(
-        groups["group_projects"],
-        'list',
-        'List projects',
-        _run_projects_list_40,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    _option(
-        command,
-        ['--sort'],
-        "sort",
-        "str",
-        choices=['name', 'created_at', 'updated_at'],
-        help='Field to sort by.',
-    )
-    _option(
-        command,
-        ['--order'],
-        "order",
-        "str",
-        choices=['asc', 'desc'],
-        help='Sort direction.',
-    )
-    _option(
-        command,
-        ['--search'],
-        "search",
-        "str",
-        help='Case-insensitive substring match on name and description.',
-    )
-    _option(
-        command,
-        ['--status'],
-        "status",
-        "str",
-        choices=['active', 'archived'],
-        help='Only projects with this status.',
-    )
-    command = _command(
-        groups["group_projects"],
-        'update',
-        'Update a project',
-        _run_projects_update_41,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--name'],
-        "name",
-        "str",
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    _option(
-        command,
-        ['--status'],
-        "status",
-        "str",
-        choices=['active', 'archived'],
-    )
-    _option(
-        command,
-        ['--config'],
-        "config",
-        "json",
-    )
-    command = _command(
-        groups["group_security"],
-        'get-ip-allowlist',
-        "Get the organisation's IP allow-list",
-        _run_security_get_ip_allowlist_42,
-        "json",
-        {},
-    )
-    command = _command(
-        groups["group_security"],
-        'update-ip-allowlist',
-        "Replace the organisation's IP allow-list",
-        _run_security_update_ip_allowlist_43,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--allowed-ips', '--allowed-ip'],
-        "allowed_ips",
-        "str",
-        required=True,
-        repeated=True,
-        help='CIDR ranges or addresses; `[]` allows any address.',
-    )
-    command = _command(
-        groups["group_system"],
-        'get-api-index',
-        'API status and index',
-        _run_system_get_api_index_44,
-        "json",
-        {},
-    )
-    command = _command(
-        groups["group_system"],
-        'get-health',
-        'Health check',
-        _run_system_get_health_45,
-        "json",
-        {},
-    )
-    command = _command(
-        groups["group_variables"],
-        'create',
-        'Create a variable',
-        _run_variables_create_46,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--key'],
-        "key",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--value'],
-        "value",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--environment'],
-        "environment",
-        "str",
-        required=True,
-        help='Id of one of your environments.',
-    )
-    command = _command(
-        groups["group_variables"],
-        'delete',
-        'Delete a variable',
-        _run_variables_delete_47,
-        "none",
-        {},
-    )
-    _option(
-        command,
-        ['--variable-id'],
-        "variable_id",
-        "str",
-        path=True,
-        help='Variable id (`var_…`).',
-    )
-    command = _command(
-        groups["group_variables"],
-        'get',
-        'Get a variable',
-        _run_variables_get_48,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--variable-id'],
-        "variable_id",
-        "str",
-        path=True,
-        help='Variable id (`var_…`).',
-    )
-    command = _command(
-        groups["group_variables"],
-        'list',
-        "List an environment's variables",
-        _run_variables_list_49,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--environment-id'],
-        "environment_id",
-        "str",
-        path=True,
-        help='Environment id (`env_…`).',
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    _option(
-        command,
-        ['--sort'],
-        "sort",
-        "str",
-        choices=['key', 'created_at', 'updated_at'],
-        help='Field to sort by.',
-    )
-    _option(
-        command,
-        ['--order'],
-        "order",
-        "str",
-        choices=['asc', 'desc'],
-        help='Sort direction.',
-    )
-    _option(
-        command,
-        ['--search'],
-        "search",
-        "str",
-        help='Case-insensitive substring match on the key.',
-    )
-    command = _command(
-        groups["group_variables"],
-        'update',
-        'Update a variable',
-        _run_variables_update_50,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--variable-id'],
-        "variable_id",
-        "str",
-        path=True,
-        help='Variable id (`var_…`).',
-    )
-    _option(
-        command,
-        ['--key'],
-        "key",
-        "str",
-    )
-    _option(
-        command,
-        ['--value'],
-        "value",
-        "str",
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'create',
-        'Create a webhook endpoint',
-        _run_webhooks_create_51,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--url'],
-        "url",
-        "str",
-        required=True,
-        help='https URL to POST events to.',
-    )
-    _option(
-        command,
-        ['--events', '--event'],
-        "events",
-        "str",
-        required=True,
-        repeated=True,
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    _option(
-        command,
-        ['--enabled'],
-        "enabled",
-        "bool",
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'create-for-project',
-        'Create a project webhook',
-        _run_webhooks_create_for_project_52,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        path=True,
-        help='Project id (`proj_…`).',
-    )
-    _option(
-        command,
-        ['--url'],
-        "url",
-        "str",
-        required=True,
-        help='https URL to POST events to.',
-    )
-    _option(
-        command,
-        ['--events', '--event'],
-        "events",
-        "str",
-        required=True,
-        repeated=True,
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    _option(
-        command,
-        ['--enabled'],
-        "enabled",
-        "bool",
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'delete',
-        'Delete a webhook endpoint',
-        _run_webhooks_delete_53,
-        "none",
-        {},
-    )
-    _option(
-        command,
-        ['--webhook-id'],
-        "webhook_id",
-        "str",
-        path=True,
-        help='Webhook endpoint id (`wh_…`).',
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'get',
-        'Get a webhook endpoint',
-        _run_webhooks_get_54,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--webhook-id'],
-        "webhook_id",
-        "str",
-        path=True,
-        help='Webhook endpoint id (`wh_…`).',
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'list',
-        'List webhook endpoints',
-        _run_webhooks_list_55,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    _option(
-        command,
-        ['--project-id'],
-        "project_id",
-        "str",
-        help='Only endpoints scoped to this project.',
-    )
-    _option(
-        command,
-        ['--enabled'],
-        "enabled",
-        "bool",
-        help='Only enabled (`true`) or disabled (`false`) endpoints.',
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'list-deliveries',
-        "List a webhook's deliveries",
-        _run_webhooks_list_deliveries_56,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--webhook-id'],
-        "webhook_id",
-        "str",
-        path=True,
-        help='Webhook endpoint id (`wh_…`).',
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    _option(
-        command,
-        ['--status'],
-        "status",
-        "str",
-        choices=['pending', 'succeeded', 'failed'],
-        help='Only deliveries in this state.',
-    )
-    _option(
-        command,
-        ['--event'],
-        "event",
-        "str",
-        help='Only deliveries of this event type.',
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'list-events',
-        'List event types',
-        _run_webhooks_list_events_57,
-        "json",
-        {},
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'recover',
-        'Resend failed deliveries',
-        _run_webhooks_recover_58,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--webhook-id'],
-        "webhook_id",
-        "str",
-        path=True,
-        help='Webhook endpoint id (`wh_…`).',
-    )
-    _option(
-        command,
-        ['--since'],
-        "since",
-        "datetime",
-        required=True,
-        help='Resend failures from this time on.',
-    )
-    _option(
-        command,
-        ['--until'],
-        "until",
-        "datetime",
-        help='... and before this time (default: now).',
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'redeliver',
-        'Redeliver an event',
-        _run_webhooks_redeliver_59,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--webhook-id'],
-        "webhook_id",
-        "str",
-        path=True,
-        help='Webhook endpoint id (`wh_…`).',
-    )
-    _option(
-        command,
-        ['--delivery-id'],
-        "delivery_id",
-        "str",
-        path=True,
-        help='Delivery id (`whd_…`).',
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'rotate-secret',
-        "Rotate a webhook's signing secret",
-        _run_webhooks_rotate_secret_60,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--webhook-id'],
-        "webhook_id",
-        "str",
-        path=True,
-        help='Webhook endpoint id (`wh_…`).',
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'test',
-        'Send a test event',
-        _run_webhooks_test_61,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--webhook-id'],
-        "webhook_id",
-        "str",
-        path=True,
-        help='Webhook endpoint id (`wh_…`).',
-    )
-    command = _command(
-        groups["group_webhooks"],
-        'update',
-        'Update a webhook endpoint',
-        _run_webhooks_update_62,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--webhook-id'],
-        "webhook_id",
-        "str",
-        path=True,
-        help='Webhook endpoint id (`wh_…`).',
-    )
-    _option(
-        command,
-        ['--url'],
-        "url",
-        "str",
-    )
-    _option(
-        command,
-        ['--events', '--event'],
-        "events",
-        "str",
-        repeated=True,
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    _option(
-        command,
-        ['--enabled'],
-        "enabled",
-        "bool",
-    )
-    command = _command(
-        groups["group_workspaces"],
-        'create',
-        'Create a workspace',
-        _run_workspaces_create_63,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--name'],
-        "name",
-        "str",
-        required=True,
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    _option(
-        command,
-        ['--region'],
-        "region",
-        "str",
-    )
-    _option(
-        command,
-        ['--config'],
-        "config",
-        "json",
-    )
-    _option(
-        command,
-        ['--resource-quota'],
-        "resource_quota",
-        "json",
-    )
-    command = _command(
-        groups["group_workspaces"],
-        'delete',
-        'Delete a workspace',
-        _run_workspaces_delete_64,
-        "none",
-        {},
-    )
-    _option(
-        command,
-        ['--workspace-id'],
-        "workspace_id",
-        "str",
-        path=True,
-        help='Workspace id (`ws_…`).',
-    )
-    command = _command(
-        groups["group_workspaces"],
-        'get',
-        'Get a workspace',
-        _run_workspaces_get_65,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--workspace-id'],
-        "workspace_id",
-        "str",
-        path=True,
-        help='Workspace id (`ws_…`).',
-    )
-    command = _command(
-        groups["group_workspaces"],
-        'list',
-        'List workspaces',
-        _run_workspaces_list_66,
-        "page",
-        {},
-    )
-    _option(
-        command,
-        ['--page'],
-        "page",
-        "int",
-        help='Page number, from 1.',
-    )
-    _option(
-        command,
-        ['--per-page'],
-        "per_page",
-        "int",
-        help='Items per page (max 100).',
-    )
-    _option(
-        command,
-        ['--sort'],
-        "sort",
-        "str",
-        choices=['name', 'created_at', 'updated_at'],
-        help='Field to sort by.',
-    )
-    _option(
-        command,
-        ['--order'],
-        "order",
-        "str",
-        choices=['asc', 'desc'],
-        help='Sort direction.',
-    )
-    _option(
-        command,
-        ['--search'],
-        "search",
-        "str",
-        help='Case-insensitive substring match on name and description.',
-    )
-    command = _command(
-        groups["group_workspaces"],
-        'update',
-        'Update a workspace',
-        _run_workspaces_update_67,
-        "json",
-        {},
-    )
-    _option(
-        command,
-        ['--workspace-id'],
-        "workspace_id",
-        "str",
-        path=True,
-        help='Workspace id (`ws_…`).',
-    )
-    _option(
-        command,
-        ['--name'],
-        "name",
-        "str",
-    )
-    _option(
-        command,
-        ['--description'],
-        "description",
-        "str",
-    )
-    _option(
-        command,
-        ['--region'],
-        "region",
-        "str",
-    )
-    _option(
-        command,
-        ['--config'],
-        "config",
-        "json",
-    )
-    _option(
-        command,
-        ['--resource-quota'],
-        "resource_quota",
-        "json",
-    )
+
+    def branch(words: tuple[str, ...]) -> Any:
+        """The subcommands under ``words``, made with the groups above them on first use."""
+        if words not in branches:
+            help = GROUPS.get(" ".join(words), "")
+            group = branch(words[:-1]).add_parser(words[-1], help=help)
+            branches[words] = group.add_subparsers(
+                dest="cli_" + "_".join(words).replace("-", "_"), metavar="COMMAND", required=True
+            )
+        return branches[words]
+
+    for words in sorted({tuple(c.words.split()[:-1]) for c in COMMANDS} | {("config",)}):
+        branch(words)
+    for word, help in CONFIG_COMMANDS:
+        parser = branch(("config",)).add_parser(word, help=help, description=help)
+        parser.add_argument("cli_value", metavar="VALUE")
+        parser.set_defaults(cli_config=word.removeprefix("set-").replace("-", "_"))
+    for command in COMMANDS:
+        *above, word = command.words.split()
+        parser = branch(tuple(above)).add_parser(word, help=command.help, description=command.help)
+        _common(parser, argparse.SUPPRESS)
+        parser.set_defaults(cli_run=command, cli_defaults=dict(command.defaults))
+        for option in command.options:
+            _add_option(parser, option)
     return root
 
 
@@ -2706,6 +1230,14 @@ def _arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     for key in [k for k in vars(args) if k.startswith("arg_")]:
         if getattr(args, key) is None:
             setattr(args, key, args.cli_defaults.get(key.removeprefix("arg_"), UNSET))
+
+
+def _call(client: Client, command: Command, args: argparse.Namespace) -> object:
+    """``client.<resource>.<method>(**options)``."""
+    method: Any = client
+    for name in command.call.split("."):
+        method = getattr(method, name)
+    return method(**{o.dest: getattr(args, "arg_" + o.dest) for o in command.options})
 
 
 def _emit(result: object, mode: str, output: str | None) -> None:
@@ -2741,11 +1273,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     token = args.cli_token or os.environ.get(TOKEN_ENV) or config.get("token")
     base_url = args.cli_base_url or os.environ.get(BASE_URL_ENV) or config.get("base_url")
-    run: Run = args.cli_run
+    command: Command = args.cli_run
     try:
         with Client(api_key=token, base_url=base_url) as client:
-            result = run(client, args)
-        _emit(result, args.cli_mode, args.cli_output)
+            result = _call(client, command, args)
+        _emit(result, command.output, args.cli_output)
     except APIError as exc:
         print(f"{NAME}: error: {exc.message}", file=sys.stderr)
         return 1
