@@ -44,9 +44,7 @@ from handlers.services.environments import EnvironmentStore
 from handlers.services.variables import MAX_VALUE_LENGTH, VariableStore, open_value, value_problem
 from specway.errors import BadRequest, Conflict, PayloadTooLarge
 from specway.ids import as_utc, new_id, utcnow
-from specway.plugins.webhooks.catalogue import EventPayloadError
-from specway.plugins.webhooks.outbox import write_events
-from specway.plugins.webhooks.service import WebhookService
+from specway.plugins.webhooks.outbox import payload_ok, write_events
 from specway.storage.prepared import Prepared
 
 logger = logging.getLogger("handlers.transfer")
@@ -289,7 +287,7 @@ class DotenvStore(VariableStore):
         one executemany per kind, one endpoint read and one insert of each outbox row kind."""
         service = self.webhooks
         organization_id = self.actor.organization_id
-        recorded = _recordable(service, events)
+        recorded = [] if service is None else [e for e in events if payload_ok(service, *e)]
 
         def work(connection: Connection) -> bool:
             if created:
@@ -308,24 +306,3 @@ class DotenvStore(VariableStore):
             ) from exc
         if queued and service is not None:
             service.notify()
-
-
-def _recordable(
-    service: WebhookService | None, events: list[tuple[str, dict[str, Any]]]
-) -> list[tuple[str, dict[str, Any]]]:
-    """The events whose payload matches its ``x-webhooks`` schema, as the outbox's
-    ``emit_events`` keeps them: a mismatch raises in development, is logged and dropped in
-    production."""
-    if service is None:
-        return []
-    kept = []
-    for event_type, data in events:
-        try:
-            service.catalogue.validate(event_type, data)
-        except EventPayloadError:
-            if service.strict_payloads:
-                raise
-            logger.exception("webhook event dropped: its payload does not match the schema")
-            continue
-        kept.append((event_type, data))
-    return kept
