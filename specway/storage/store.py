@@ -231,6 +231,20 @@ def _writes(resource: Resource) -> tuple[Prepared, Prepared, Prepared]:
     )
 
 
+async def read_page(
+    database: Database, page: Prepared, count: Prepared, params: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    """``(items, total)`` of a ``page`` statement whose records carry the total as their last
+    column (a scalar subquery): one statement. Only a page past the end, which has no row to
+    carry it, runs ``count`` (a first page with no rows is an empty collection: 0)."""
+    items, rest = await database.records(page, params)
+    if items:
+        return items, int(rest[0])
+    if not params.get("offset"):
+        return [], 0
+    return [], int((await database.rows(count, params))[0][0])
+
+
 def like_pattern(search: str) -> str:
     """A case-insensitive ``LIKE`` pattern for ``search``, its wildcards taken literally."""
     escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -292,12 +306,7 @@ class TableStore:
             for name in applied:
                 params[name] = filters[name]
         count, query = _page(resource, organization_id is None, sort, order, bool(search), applied)
-        items, rest = await self.database.records(query, params)
-        if items:
-            return items, int(rest[0])
-        if not page.offset:
-            return [], 0
-        return [], int((await self.database.rows(count, params))[0][0])
+        return await read_page(self.database, query, count, params)
 
     async def create(
         self,

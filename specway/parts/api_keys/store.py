@@ -26,6 +26,7 @@ from specway.plugins.auth.models import ApiKey, Organization
 from specway.storage.database import Database, Write
 from specway.storage.prepared import Prepared
 from specway.storage.sqltime import rfc3339_text
+from specway.storage.store import read_page
 
 KEYS = cast(Table, ApiKey.__table__)
 _ORGS = cast(Table, Organization.__table__)
@@ -142,12 +143,7 @@ class ApiKeyStore:
         ``test_only``), newest first."""
         count, query = _page(test_only)
         params = {"org": organization_id, "offset": page.offset, "limit": page.per_page}
-        items, rest = await self.database.records(query, params)
-        if items:
-            return items, int(rest[0])
-        if not page.offset:
-            return [], 0
-        return [], int((await self.database.rows(count, params))[0][0])
+        return await read_page(self.database, query, count, params)
 
     async def get(self, organization_id: str, key_id: str, *, test_only: bool = False) -> StoredKey:
         """A live key of the organisation; 404 if it does not exist, is revoked, is another

@@ -36,6 +36,7 @@ from specway.plugins.webhooks.subscriptions import check_url
 from specway.storage.database import Database
 from specway.storage.prepared import Prepared
 from specway.storage.sqltime import rfc3339_text
+from specway.storage.store import read_page
 
 ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
 _e = ENDPOINTS.c
@@ -152,12 +153,7 @@ class EndpointStore:
             params["project_id"] = project_id
         if enabled is not None:
             params["enabled"] = enabled
-        items, rest = await self.database.records(query, params)
-        if items:
-            return items, int(rest[0])
-        if not page.offset:
-            return [], 0
-        return [], int((await self.database.rows(count, params))[0][0])
+        return await read_page(self.database, query, count, params)
 
     async def create(
         self,
