@@ -16,7 +16,7 @@ from sqlalchemy import Table, select
 from starlette.testclient import TestClient
 
 from examples.hexabase.deployment_logs import LogLine, LogStore
-from examples.hexabase.models import WorkspaceSecret
+from examples.hexabase.models import DeploySource, WorkspaceSecret
 from handlers.services.deployment_store import DeploymentStore
 from specway.settings import secret_box
 from tests.conftest import AuthIdentity
@@ -310,7 +310,8 @@ def test_deployment_logs_are_stored_in_order_and_read_back_after_an_id(
     hexabase: tuple[TestClient, dict[str, str]],
 ) -> None:
     """What ``client.logs.stream`` replays after ``Last-Event-ID``: the lines reported, in
-    order, after the given one; another organisation's deployment is a 404."""
+    order, after the given one; an unknown deployment is a 404. The deploy wrote its source
+    row with the deployment."""
     client, auth = hexabase
     ws = workspace(client, auth)
     body = {"workspace_id": ws, "name": "logged", "source": "github.com/o/logged"}
@@ -336,5 +337,15 @@ def test_deployment_logs_are_stored_in_order_and_read_back_after_an_id(
     rest = client.portal.call(after, stored[0].id or 0)  # type: ignore[union-attr]
     assert [line.message for line in rest] == ["two", "three"]
     assert client.portal.call(after, stored[2].id or 0) == []  # type: ignore[union-attr]
+    sources = cast(Table, DeploySource.__table__)
+
+    async def source() -> list[Any]:
+        query = select(sources.c.workspace_id, sources.c.source, sources.c.environment)
+        async with database.engine.connect() as connection:
+            found = await connection.execute(query.where(sources.c.deployment_id == deployment_id))
+            return list(found)
+
+    # Written with the deployment, in its transaction (DeploymentStore's with_writes).
+    assert client.portal.call(source) == [(ws, "github.com/o/logged", {})]  # type: ignore[union-attr]
     unknown = client.post("/v1/deployments/dep_nothere/logs", json={"lines": lines}, headers=auth)
     assert error_of(unknown, 404)["details"]["resource_type"] == "deployment"
