@@ -10,15 +10,12 @@ Events go to the webhooks outbox with the write they announce, in the same trans
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 from specway.plugins.webhooks.outbox import write_with_event
 from specway.plugins.webhooks.service import WebhookService
 from specway.storage.database import Database, Write
-
-logger = logging.getLogger("specway.deployments")
 
 CREATED = "deployment.created"
 COMPLETED = "deployment.completed"

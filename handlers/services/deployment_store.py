@@ -31,7 +31,7 @@ from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
 from specway.storage.database import Write
 from specway.storage.prepared import Prepared
-from specway.storage.store import Resource, TableStore
+from specway.storage.store import Resource, TableStore, read_page
 
 DEPLOYMENTS = cast(Table, Deployment.__table__)
 PROJECTS = cast(Table, Project.__table__)
@@ -211,12 +211,7 @@ class DeploymentStore(TableStore):
         if status:
             params["status"] = status
         count, query = _page(organization_id is None, column, order, bool(status))
-        items, rest = await self.database.records(query, params)
-        if items:
-            return items, int(rest[0])
-        if not page.offset:
-            return [], 0
-        return [], int((await self.database.rows(count, params))[0][0])
+        return await read_page(self.database, query, count, params)
 
     async def create_in_project(
         self,

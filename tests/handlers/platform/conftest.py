@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fake_auth import bearer
 from starlette.testclient import TestClient
 
 from specway.plugins.registry import BUILTIN
+from tests.handlers.platform.fake_auth import bearer
 
 PLUGINS = ("request_id", "errors", "project_metrics", "fake_auth")
 

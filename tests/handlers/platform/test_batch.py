@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import new_project
-from fake_auth import bearer
 from starlette.testclient import TestClient
+
+from tests.handlers.platform.conftest import new_project
+from tests.handlers.platform.fake_auth import bearer
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import new_project
-from fake_auth import bearer
 from starlette.testclient import TestClient
 
 from handlers.services.configuration import config_problems, config_schema, merge_patch
 from specway.spec import load_model
 from tests.conftest import REFERENCE_SPEC, write_variant
 from tests.examples.support import EXAMPLES
+from tests.handlers.platform.conftest import new_project
+from tests.handlers.platform.fake_auth import bearer
 
 MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 

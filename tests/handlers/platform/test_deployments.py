@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import new_project
-from fake_auth import bearer
 from starlette.testclient import TestClient
 
 from handlers.services import deployment_events
 from handlers.services.deployment_runner import DeploymentJob, DeploymentRunner, release
 from specway import compat
+from tests.handlers.platform.conftest import new_project
+from tests.handlers.platform.fake_auth import bearer
 
 
 @pytest.fixture

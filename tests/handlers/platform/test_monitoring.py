@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import new_project
-from fake_auth import bearer
 from starlette.testclient import TestClient
+
+from tests.handlers.platform.conftest import new_project
+from tests.handlers.platform.fake_auth import bearer
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import new_project
 from starlette.testclient import TestClient
+
+from tests.handlers.platform.conftest import new_project
 
 
 def _stamp(at: datetime) -> str:
