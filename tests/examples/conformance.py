@@ -125,7 +125,11 @@ ITEMS: dict[str, list[Item]] = {
             "SDKs: Python, JavaScript (TypeScript), Go",
             f"{SDK}::test_python_sdk_passes_mypy_strict_and_ruff",
         ),
-        gap("SDK: Java", "specway generates Python, TypeScript and Go SDKs only"),
+        gap(
+            "SDK: Java",
+            "specway generates Python, TypeScript and Go SDKs only: CI may install no Java "
+            "toolchain to build and test a generated one against a live server",
+        ),
     ],
     "hexabase": [
         served(
@@ -381,7 +385,11 @@ ITEMS: dict[str, list[Item]] = {
             "SDKs: JavaScript (TypeScript), Python, Go",
             f"{SDK}::test_go_sdk_is_gofmt_clean_vets_and_passes_go_test",
         ),
-        gap("SDK: Ruby", "specway generates Python, TypeScript and Go SDKs only"),
+        gap(
+            "SDK: Ruby",
+            "specway generates Python, TypeScript and Go SDKs only: CI may install no Ruby "
+            "toolchain to build and test a generated one against a live server",
+        ),
         served(
             "Tokens and webhooks from a dashboard (`/dashboard/api-tokens`, `/dashboard/webhooks`)",
             "test_seed_examplecom_dashboard.py::test_examplecom_dashboard_links_serve_tokens_and_webhooks",
