@@ -65,9 +65,16 @@ class ResourceStore(TableStore):
             }
         return present(await self.update_record(current, fields))
 
-    async def write(self, writes: list[Write], change: str, record: dict[str, Any]) -> None:
+    async def write(
+        self,
+        writes: list[Write],
+        change: str,
+        record: dict[str, Any],
+        *,
+        organization_id: str | None = None,
+    ) -> None:
         if change == "created":
-            await super().write(writes, change, record)
+            await super().write(writes, change, record, organization_id=organization_id)
         else:
             await self.database.write(writes)
 

@@ -89,9 +89,16 @@ class EnvironmentStore(TableStore):
             created_by_name=actor.name,
         )
 
-    async def write(self, writes: list[Write], change: str, record: dict[str, Any]) -> None:
+    async def write(
+        self,
+        writes: list[Write],
+        change: str,
+        record: dict[str, Any],
+        *,
+        organization_id: str | None = None,
+    ) -> None:
         # The unique (project, name) key: a duplicate name, created or renamed to, is a 409.
         try:
-            await super().write(writes, change, record)
+            await super().write(writes, change, record, organization_id=organization_id)
         except IntegrityError as exc:
             raise _duplicate(record["name"]) from exc

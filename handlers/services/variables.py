@@ -206,10 +206,17 @@ class VariableStore(TableStore):
             "created_by_name": record["created_by_name"],
         }
 
-    async def write(self, writes: list[Write], change: str, record: dict[str, Any]) -> None:
+    async def write(
+        self,
+        writes: list[Write],
+        change: str,
+        record: dict[str, Any],
+        *,
+        organization_id: str | None = None,
+    ) -> None:
         # The unique (environment, key) key: a duplicate, created or renamed to, is a 409.
         try:
-            await super().write(writes, change, record)
+            await super().write(writes, change, record, organization_id=organization_id)
         except IntegrityError as exc:
             raise _duplicate(record["key"]) from exc
 

@@ -104,7 +104,7 @@ class Resource:
     fields: Mapping[str, Any] = field(default_factory=dict)
     updatable: tuple[str, ...] | None = None
     merged: tuple[str, ...] = ()
-    sortable: tuple[str, ...] = ("created_at", "updated_at")
+    sortable: tuple[str, ...] = ("created_at", "updated_at")  # those the table has
     default_sort: str = "created_at"
     default_order: str = "desc"
     tie_ascending: bool = False
@@ -112,6 +112,12 @@ class Resource:
     filters: tuple[str, ...] = ()
     joins: tuple[tuple[Table, ColumnElement[bool]], ...] = ()
     events: bool = False
+
+    @functools.cached_property
+    def stamps_updates(self) -> bool:
+        """Whether the table has an ``updated_at`` column that writes set (``created_at`` it
+        must have)."""
+        return "updated_at" in self.table.c
 
     @functools.cached_property
     def label(self) -> str:
@@ -290,7 +296,7 @@ class TableStore:
         applied. The search is a substring of any ``search`` column, case-insensitive.
         """
         resource = self.resource
-        if sort not in resource.sortable:
+        if sort not in resource.sortable or sort not in resource.table.c:
             sort = resource.default_sort
         order = order if order in ("asc", "desc") else resource.default_order
         params: dict[str, Any] = {
@@ -331,10 +337,14 @@ class TableStore:
             else:
                 values[name] = data.get(name, default)
         values.update(columns)
-        values["created_at"] = values["updated_at"] = now
+        values["created_at"] = now
+        if resource.stamps_updates:
+            values["updated_at"] = now
         stamp = rfc3339(now)
         record = self._record(values, organization_id, stamp, stamp, extra)
-        await self.write([(_writes(resource)[0], values)], "created", record)
+        await self.write(
+            [(_writes(resource)[0], values)], "created", record, organization_id=organization_id
+        )
         return record
 
     async def update(
@@ -347,12 +357,18 @@ class TableStore:
         """Set ``data``'s updatable fields (``merged`` ones merged into the stored object) and
         ``columns``; the row as a response shows it."""
         current = await self.get(organization_id, row_id)
-        return await self.update_record(current, data, **columns)
+        return await self.update_record(current, data, organization_id=organization_id, **columns)
 
     async def update_record(
-        self, current: dict[str, Any], data: Mapping[str, Any], **columns: Any
+        self,
+        current: dict[str, Any],
+        data: Mapping[str, Any],
+        *,
+        organization_id: str | None = None,
+        **columns: Any,
     ) -> dict[str, Any]:
-        """:meth:`update` of a row just read (``current``, a record :meth:`get` returned)."""
+        """:meth:`update` of a row just read (``current``, a record :meth:`get` returned);
+        ``organization_id``: its organisation, for the event when the record does not show it."""
         resource = self.resource
         values: dict[str, Any] = {
             column: data[name] for name, column in resource.updated_columns if name in data
@@ -368,28 +384,43 @@ class TableStore:
                 record[key] = values[column]
         if "updated_at" in record:
             record["updated_at"] = rfc3339(now)
-        values["updated_at"] = now
+        if resource.stamps_updates:
+            values["updated_at"] = now
         values["row_id"] = current["id"]
-        await self.write([(_writes(resource)[1], values)], "updated", record)
+        await self.write(
+            [(_writes(resource)[1], values)], "updated", record, organization_id=organization_id
+        )
         return record
 
     async def delete(self, organization_id: str | None, row_id: str) -> dict[str, Any]:
         """Delete the row; what it was."""
         record = await self.get(organization_id, row_id)
-        await self.delete_record(record)
+        await self.delete_record(record, organization_id=organization_id)
         return record
 
-    async def delete_record(self, record: dict[str, Any]) -> None:
+    async def delete_record(
+        self, record: dict[str, Any], *, organization_id: str | None = None
+    ) -> None:
         """:meth:`delete` of a row just read (a record :meth:`get` returned)."""
-        await self.write([(_writes(self.resource)[2], {"row_id": record["id"]})], "deleted", record)
+        writes: list[Write] = [(_writes(self.resource)[2], {"row_id": record["id"]})]
+        await self.write(writes, "deleted", record, organization_id=organization_id)
 
-    async def write(self, writes: list[Write], change: str, record: dict[str, Any]) -> None:
+    async def write(
+        self,
+        writes: list[Write],
+        change: str,
+        record: dict[str, Any],
+        *,
+        organization_id: str | None = None,
+    ) -> None:
         """``writes`` in one transaction, with the ``<name>.<change>`` event when the resource
-        has events."""
+        has events; the event's organisation is :meth:`event`'s, else ``organization_id`` (the
+        write's, for a resource whose records do not show it)."""
         if not self.resource.events:
             await self.database.write(writes)
             return
-        data, organization_id, project_id = self.event(record)
+        data, shown, project_id = self.event(record)
+        organization_id = shown if shown is not None else organization_id
         await write_with_event(
             self.database,
             self.webhooks,

@@ -241,3 +241,77 @@ def test_float_columns_and_aggregates_read_as_floats(database_url: str) -> None:
             await database.dispose()
 
     asyncio.run(main())
+
+
+MEMOS = Table(
+    "store_test_memos",
+    METADATA,
+    Column("id", String(40), primary_key=True),
+    Column("organization_id", String(40), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class MemoStore(TableStore):
+    """A table without ``updated_at``, whose records do not show their organisation (the
+    ``specway init`` scaffold's notes are such a resource)."""
+
+    resource = Resource(
+        table=MEMOS,
+        name="memo",
+        id_prefix="memo",
+        keys=("id", "title", "created_at"),
+        fields={"title": REQUIRED},
+        events=True,
+    )
+
+
+def test_a_table_without_updated_at_and_events_of_an_unshown_organisation(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes stamp ``updated_at`` only where the table has one, a sort on it falls back to
+    the default, and each event goes to the organisation of its write even though the
+    records do not show it."""
+    events: list[tuple[str, str | None]] = []
+
+    async def recorded(
+        database: Database,
+        _webhooks: Any,
+        writes: Any,
+        type: str,
+        data: Any,
+        *,
+        organization_id: str | None,
+        project_id: str | None = None,
+    ) -> None:
+        events.append((type, organization_id))
+        await database.write(writes)
+
+    monkeypatch.setattr("specway.storage.store.write_with_event", recorded)
+    database = Database(database_url)
+
+    async def main() -> None:
+        try:
+            async with database.engine.begin() as connection:
+                await connection.run_sync(METADATA.create_all)
+            store = MemoStore(database)
+            made = await store.create("org_m", {"title": "first"})
+            assert set(made) == {"id", "title", "created_at"}
+            await store.create("org_m", {"title": "second"})
+            items, total = await store.page("org_m", PageRequest(1, 10), sort="updated_at")
+            assert total == 2
+            assert sorted(item["title"] for item in items) == ["first", "second"]
+            changed = await store.update("org_m", made["id"], {"title": "renamed"})
+            assert changed["title"] == "renamed"
+            await store.delete("org_m", made["id"])
+        finally:
+            await database.dispose()
+
+    asyncio.run(main())
+    assert events == [
+        ("memo.created", "org_m"),
+        ("memo.created", "org_m"),
+        ("memo.updated", "org_m"),
+        ("memo.deleted", "org_m"),
+    ]
