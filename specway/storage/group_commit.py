@@ -135,7 +135,13 @@ class GroupCommit:
             assert raw is not None
             control = _Control(connection, raw.cursor())
             if not raw.in_transaction:
-                control("BEGIN")
+                # IMMEDIATE: the write lock is taken (waiting out the busy timeout) before the
+                # first statement. A deferred BEGIN whose work reads first (a guard, a
+                # uniqueness check) fails at once with "database is locked" when another
+                # process commits between that read and the write: SQLite cannot upgrade a
+                # read snapshot another writer has made stale, and the busy timeout does not
+                # apply to that case.
+                control("BEGIN IMMEDIATE")
             for item in batch:
                 if item.future.done():  # its caller was cancelled while it waited
                     continue

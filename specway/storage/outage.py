@@ -36,3 +36,12 @@ def is_outage(exc: BaseException) -> bool:
             return True
         current = current.__cause__
     return False
+
+
+def describe(exc: BaseException) -> str:
+    """``OperationalError: database is locked``: the type and the first line of the driver's
+    message (statements and their parameters, on later lines, are left out), for the log line
+    of a 503."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    first = text.splitlines()[0][:200] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

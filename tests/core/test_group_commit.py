@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,34 @@ def test_works_left_by_a_stopped_loop_do_not_stall_the_next_one() -> None:
     assert callers[0].cancelled()
     with engine.connect() as connection:
         assert [r.id for r in connection.execute(select(ITEMS.c.id))] == ["served"]
+
+
+def test_a_transaction_holds_the_write_lock_from_its_start(tmp_path: Path) -> None:
+    """Another process that commits while a transaction's work is between its read and its
+    write can't make that write fail: the transaction took the write lock at its BEGIN
+    (IMMEDIATE), so the other writer waits instead. With a deferred BEGIN the read's snapshot
+    went stale and the write failed at once ("database is locked", a 503 to the client)."""
+    other_writer: list[str] = []
+
+    def work(connection: Connection) -> int:
+        before = connection.execute(select(ITEMS.c.n)).all()  # a read first, as guards do
+        other = sqlite3.connect(tmp_path / "group.db", timeout=0.2)
+        try:
+            other.execute("INSERT INTO items (id, n) VALUES ('other', 0)")
+            other.commit()
+            other_writer.append("committed")
+        except sqlite3.OperationalError as exc:
+            other_writer.append(str(exc))
+        finally:
+            other.close()
+        connection.execute(insert(ITEMS).values(id="mine", n=len(before)))
+        return len(before)
+
+    async def scenario(database: Database, _commits: list[str]) -> list[str]:
+        await database.transaction(work)
+        async with database.engine.connect() as connection:
+            rows = await connection.execute(select(ITEMS.c.id).order_by(ITEMS.c.id))
+            return [row[0] for row in rows]
+
+    assert _run(tmp_path, scenario) == ["mine"]
+    assert other_writer == ["database is locked"]  # it waited for the lock, then gave up

@@ -19,7 +19,7 @@ from specway.plugins.errors.envelope import (
 )
 from specway.plugins.errors.validation import RequestValidationProblem
 from specway.spec import ErrorsConfig, SpecModel
-from specway.storage.outage import is_outage
+from specway.storage.outage import describe, is_outage
 from specway.types import SCOPE_REQUEST_ID
 
 logger = logging.getLogger("specway.errors")
@@ -119,7 +119,7 @@ class ErrorRenderer:
 
     def unavailable(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         logger.error(
-            "backend unavailable: %s (request_id=%s)", type(exc).__name__, self.request_id(request)
+            "backend unavailable: %s (request_id=%s)", describe(exc), self.request_id(request)
         )
         error = ErrorBody(
             503, "service_unavailable", _MESSAGES[503], None, self.request_id(request)
