@@ -99,9 +99,27 @@ def test_redocly_finds_nothing(name: str, tmp_path: Path) -> None:
         check=False,
     )
     report = json.loads(proc.stdout[proc.stdout.index("{") :])
+    # Redocly does not follow a $ref inside a specification extension: the models a stream's
+    # events decode into (x-specway-event-data) read as unused to it. Spectral, which follows
+    # every $ref, still checks them.
+    event_models = _event_data_refs(yaml.safe_load(spec.read_text(encoding="utf-8")))
     problems = [
         f"{p['severity']} {p['ruleId']} at {p['location'][0]['pointer']}: {p['message']}"
         for p in report["problems"]
+        if not (
+            p["ruleId"] == "no-unused-components" and p["location"][0]["pointer"] in event_models
+        )
     ]
     assert problems == [], "\n".join(problems)
     assert proc.returncode == 0, proc.stderr
+
+
+def _event_data_refs(document: dict[str, Any]) -> set[str]:
+    """The components the operations' ``x-specway-event-data`` refer to, as pointers."""
+    found = set()
+    for item in (document.get("paths") or {}).values():
+        for operation in item.values():
+            ref = isinstance(operation, dict) and (operation.get("x-specway-event-data") or {})
+            if isinstance(ref, dict) and isinstance(ref.get("$ref"), str):
+                found.add(ref["$ref"])
+    return found
