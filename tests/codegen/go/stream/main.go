@@ -115,7 +115,9 @@ func main() {
 	repeated, found := false, 0
 	for found < 3 && stream.Next(ctx) {
 		line := stream.Event()
-		key := line.Timestamp.String() + " " + line.Message
+		// The event's id (its position in the log): two lines may share a millisecond and a
+		// message ("GET … 200 0ms" twice), never an id.
+		key := stream.RawEvent().ID
 		repeated = repeated || seen[key]
 		seen[key] = true
 		if strings.HasPrefix(line.Message, gets) {
