@@ -22,7 +22,7 @@ from specway.codegen.quickstart import quickstart
 from tests.codegen.go.go_support import go_env
 from tests.codegen.sdk_python.conftest import SERVER_ENV, mint_key
 from tests.codegen.typescript.ts_support import TOOLS
-from tests.contract.conftest import start_server
+from tests.contract.conftest import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "sdk"
@@ -40,15 +40,8 @@ def program(language: str, fence: str) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     workdir = tmp_path_factory.mktemp("readme-programs")
-    proc, base = start_server(ROOT / "openapi.yaml", workdir, SERVER_ENV)
-    try:
+    with serving(workdir, SERVER_ENV) as base:
         yield {"SPECWAY_BASE_URL": base, "SPECWAY_API_KEY": mint_key(workdir)}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def listed(out: subprocess.CompletedProcess[str]) -> int:

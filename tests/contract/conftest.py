@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -57,10 +58,13 @@ def start_server(
     raise RuntimeError("server did not become healthy in 30 s")
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("contract")
-    proc, base = start_server(ROOT / "openapi.yaml", workdir)
+@contextmanager
+def serving(
+    workdir: Path, env_extra: dict[str, str] | None = None, spec: Path | None = None
+) -> Iterator[str]:
+    """``specway serve`` of ``spec`` (the reference API) in ``workdir`` while the block runs;
+    its base URL. Afterwards the server is stopped and its log must hold no traceback."""
+    proc, base = start_server(spec or ROOT / "openapi.yaml", workdir, env_extra)
     try:
         yield base
     finally:
@@ -71,3 +75,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
         log = (workdir / "server.log").read_text(errors="replace")
         assert "Traceback" not in log, log[-4000:]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(tmp_path_factory.mktemp("contract")) as base:
+        yield base

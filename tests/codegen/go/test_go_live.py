@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from go_support import HERE, ROOT, SDK, run
+from go_support import HERE, SDK, run
 
-from tests.contract.conftest import start_server
+from tests.contract.conftest import serving
 
 SERVER_ENV = {
     "SPECWAY_WEBHOOK_WORKER": "true",
@@ -39,17 +38,8 @@ def go_module(tmp: Path, program: Path) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("sdk-go-live")
-    proc, base = start_server(ROOT / "openapi.yaml", workdir, SERVER_ENV)
-    try:
+    with serving(workdir, SERVER_ENV) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log = (workdir / "server.log").read_text(errors="replace")
-        assert "Traceback" not in log, log[-4000:]
 
 
 @pytest.fixture(scope="module")

@@ -7,31 +7,21 @@ drops the first connection after one event, then streams an unknown project.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from go_support import HERE, ROOT, run
+from go_support import HERE, run
 from test_go_live import go_module
 
-from tests.contract.conftest import start_server
+from tests.contract.conftest import serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("sdk-go-stream")
-    proc, base = start_server(ROOT / "openapi.yaml", workdir, {})
-    try:
+    with serving(workdir) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log = (workdir / "server.log").read_text(errors="replace")
-        assert "Traceback" not in log, log[-4000:]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ SDK = ROOT / "sdk" / "python"
 if str(SDK) not in sys.path:
     sys.path.insert(0, str(SDK))
 
-from tests.contract.conftest import start_server  # noqa: E402
+from tests.contract.conftest import serving  # noqa: E402
 from tests.plugins.webhooks.webhooks_support import Receiver  # noqa: E402
 
 SERVER_ENV = {
@@ -70,17 +70,8 @@ def mint_key(workdir: Path) -> str:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     workdir = tmp_path_factory.mktemp("sdk-live")
-    proc, base = start_server(ROOT / "openapi.yaml", workdir, SERVER_ENV)
-    try:
+    with serving(workdir, SERVER_ENV) as base:
         yield LiveServer(base, mint_key(workdir))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log = (workdir / "server.log").read_text(errors="replace")
-        assert "Traceback" not in log, log[-4000:]
 
 
 @pytest.fixture

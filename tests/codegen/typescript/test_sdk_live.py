@@ -14,33 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ts_support import HERE, ROOT
+from ts_support import HERE
 
-from tests.contract.conftest import start_server
+from tests.contract.conftest import serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("sdk-ts-live")
-    proc, base = start_server(
-        ROOT / "openapi.yaml",
-        workdir,
-        {
-            "SPECWAY_WEBHOOK_WORKER": "true",
-            "SPECWAY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
-            "SPECWAY_WEBHOOK_ALLOW_HTTP": "true",
-        },
-    )
-    try:
+    env = {
+        "SPECWAY_WEBHOOK_WORKER": "true",
+        "SPECWAY_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "SPECWAY_WEBHOOK_ALLOW_HTTP": "true",
+    }
+    with serving(workdir, env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log = (workdir / "server.log").read_text(errors="replace")
-        assert "Traceback" not in log, log[-4000:]
 
 
 @pytest.fixture(scope="module")

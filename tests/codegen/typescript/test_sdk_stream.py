@@ -14,25 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ts_support import HERE, ROOT
+from ts_support import HERE
 
-from tests.contract.conftest import start_server
+from tests.contract.conftest import serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("sdk-ts-stream")
-    proc, base = start_server(ROOT / "openapi.yaml", workdir, {})
-    try:
+    with serving(workdir) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log = (workdir / "server.log").read_text(errors="replace")
-        assert "Traceback" not in log, log[-4000:]
 
 
 @pytest.fixture(scope="module")
