@@ -101,15 +101,21 @@ def _named(no_org: bool) -> Prepared:
 
 
 async def project_named(
-    projects: ProjectStore, organization_id: str | None, name: str, created_by: str | None
+    projects: ProjectStore,
+    organization_id: str | None,
+    name: str,
+    created_by: str | None,
+    workspace_id: str,
 ) -> dict[str, Any]:
-    """The organisation's newest project called ``name``, or a new one (a record of the
-    project store)."""
+    """The organisation's newest project called ``name``, or a new one in ``workspace_id``
+    (its config names the workspace, as GraphQL's ``workspace { projects }`` reads it); a
+    record of the project store."""
     params = {"org": organization_id, "name": name}
     found, _ = await projects.database.records(_named(organization_id is None), params)
     if found:
         return found[0]
-    return await projects.create(organization_id, {"name": name}, created_by=created_by)
+    body = {"name": name, "config": {"workspace_id": workspace_id}}
+    return await projects.create(organization_id, body, created_by=created_by)
 
 
 def source_writes(

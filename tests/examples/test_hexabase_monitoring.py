@@ -250,6 +250,11 @@ def test_deploy_resolves_secrets_and_reports_its_phase(
     assert status.json()["phase"] in {"pending", "building", "running"}
     projects = client.get("/v1/projects", headers=auth).json()["data"]
     assert [p["name"] for p in projects] == ["my-app"]
+    # The deployed project belongs to its workspace, as GraphQL reads it (config.workspace_id).
+    query = "query($id: ID!) { workspace(id: $id) { projects { name } } }"
+    read = client.post("/v1/graphql", json={"query": query, "variables": {"id": ws}}, headers=auth)
+    assert read.status_code == 200, read.text
+    assert [p["name"] for p in read.json()["data"]["workspace"]["projects"]] == ["my-app"]
     unknown = client.get("/v1/deployments/dep_nothere/status", headers=auth)
     assert error_of(unknown, 404)["code"] == "RESOURCE_NOT_FOUND"
     for bad in ({"from_secret": "api-key", "x": 1}, {"from_secret": "no spaces"}, 42, ["a"]):

@@ -15,6 +15,7 @@ from handlers.projects import (
     list_projects,
     update_project,
 )
+from handlers.services.configuration import config_schema
 from handlers.services.deployment_runner import DeploymentRunner
 from handlers.services.deployment_store import DeploymentStore
 from handlers.services.deployments import check_version
@@ -39,9 +40,7 @@ async def deploy_project(body: dict[str, Any]) -> Response:
     org = principal.organization_id if principal else None
     actor = principal.id if principal else None
     state = context.app_state()
-    config_schema = cast(
-        dict[str, Any], state.spec.resolve({"$ref": "#/components/schemas/ProjectConfig"})
-    )
+    project_config = config_schema(state.spec)
     database = context.database()
     webhooks = state.services.get("webhooks")
     version = check_version(str(body.get("version") or project_deploy.DEFAULT_VERSION))
@@ -50,13 +49,15 @@ async def deploy_project(body: dict[str, Any]) -> Response:
         SecretStore(database), org, workspace["id"], dict(body.get("environment") or {})
     )
     projects = ProjectStore(database, webhooks)
-    project = await project_deploy.project_named(projects, org, str(body["name"]), actor)
+    project = await project_deploy.project_named(
+        projects, org, str(body["name"]), actor, workspace["id"]
+    )
     source = str(body["source"])
     deployment = await DeploymentStore(database, webhooks).create_in_project(
         project,
         version=version,
         config_changes=None,
-        config_schema=config_schema,
+        config_schema=project_config,
         created_by=actor,
         with_writes=project_deploy.source_writes(org, workspace["id"], source, environment),
     )
