@@ -24,7 +24,6 @@ from sqlalchemy import (
     column,
     delete,
     func,
-    insert,
     select,
     table,
     update,
@@ -35,7 +34,14 @@ from sqlalchemy.exc import IntegrityError
 from specway.errors import Conflict
 from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
-from specway.plugins.auth.account_store import MEMBERSHIPS, ORGANIZATIONS, SESSIONS, USERS
+from specway.plugins.auth.account_store import (
+    MEMBERSHIPS,
+    ORGANIZATIONS,
+    SESSIONS,
+    USERS,
+    membership_writes,
+    organization_writes,
+)
 from specway.plugins.auth.models import ApiKey
 from specway.plugins.auth.sandbox import delete_twin
 from specway.storage.database import Database, Write
@@ -182,8 +188,6 @@ _MEMBER = Prepared(
         .label("admins"),
     ).where(_m.organization_id == bindparam("org"), _m.user_id == bindparam("user_id"))
 )
-_INSERT_ORGANIZATION = Prepared(insert(ORGANIZATIONS))
-_INSERT_MEMBERSHIP = Prepared(insert(MEMBERSHIPS))
 _CHANGE_ORGANIZATION = Prepared(update(ORGANIZATIONS).where(_o.id == bindparam("org_id")))
 _REMOVE_MEMBERSHIP = Prepared(
     delete(MEMBERSHIPS).where(
@@ -277,23 +281,7 @@ class OrganizationStore:
         """A new organisation with ``admin_id`` its first admin (one write)."""
         now = utcnow()
         org_id = new_id("org")
-        organization = {
-            "id": org_id,
-            "name": name,
-            "description": description,
-            "created_at": now,
-            "updated_at": now,
-        }
-        member = {
-            "id": new_id("mem"),
-            "organization_id": org_id,
-            "user_id": admin_id,
-            "role": "admin",
-            "created_at": now,
-        }
-        await self.database.write(
-            [(_INSERT_ORGANIZATION, organization), (_INSERT_MEMBERSHIP, member)]
-        )
+        await self.database.write(organization_writes(org_id, name, admin_id, now, description))
         stamp = rfc3339(now)
         return {
             "id": org_id,
@@ -354,15 +342,8 @@ class OrganizationStore:
     async def add_member(self, org_id: str, user: Any, role: str) -> dict[str, Any]:
         """Make ``user`` (a :meth:`candidate`) a member; 409 if they already are."""
         now = utcnow()
-        member = {
-            "id": new_id("mem"),
-            "organization_id": org_id,
-            "user_id": user.id,
-            "role": role,
-            "created_at": now,
-        }
         try:
-            await self.database.write([(_INSERT_MEMBERSHIP, member)])
+            await self.database.write(membership_writes(org_id, user.id, role, now))
         except IntegrityError:
             raise Conflict("This user is already a member") from None
         return {

@@ -207,12 +207,10 @@ class AccountStore:
         name = personal_organization_name(_Named(first_name, username, email))
         writes: list[Write] = [
             (_INSERT_USER, user),
-            *self._organization(org_id, name, user_id, now),
+            *organization_writes(org_id, name, user_id, now),
         ]
         if member_of is not None:
-            writes.append(
-                (_INSERT_MEMBERSHIP, _membership(member_of[0], user_id, member_of[1], now))
-            )
+            writes += membership_writes(member_of[0], user_id, member_of[1], now)
         return {**user, "organization_name": name}, writes
 
     async def write_new_user(self, writes: list[Write]) -> None:
@@ -244,7 +242,7 @@ class AccountStore:
             org_id, name = rows[0][0], rows[0][1] or ""
         else:
             org_id, name = new_id("org"), personal_organization_name(_Named.of(user))
-            writes.extend(self._organization(org_id, name, user["id"], now))
+            writes.extend(organization_writes(org_id, name, user["id"], now))
             change["default_organization_id"] = org_id
         token = await self._live_token(user["id"], org_id) if self.token_per_user else None
         if token is None:
@@ -281,21 +279,29 @@ class AccountStore:
             "created_at": now,
         }
 
-    @staticmethod
-    def _organization(org_id: str, name: str, admin_id: str, now: Any) -> list[Write]:
-        """The writes of a new organisation with ``admin_id`` its first admin."""
-        organization = {
-            "id": org_id,
-            "name": name,
-            "description": "",
-            "created_at": now,
-            "updated_at": now,
-        }
-        member = _membership(org_id, admin_id, "admin", now)
-        return [(_INSERT_ORGANIZATION, organization), (_INSERT_MEMBERSHIP, member)]
+
+def organization_writes(
+    org_id: str, name: str, admin_id: str, now: Any, description: str = ""
+) -> list[Write]:
+    """The writes of a new organisation with ``admin_id`` its first admin (a registration's
+    personal organisation, or one the organizations part creates)."""
+    organization = {
+        "id": org_id,
+        "name": name,
+        "description": description,
+        "created_at": now,
+        "updated_at": now,
+    }
+    member = membership_row(org_id, admin_id, "admin", now)
+    return [(_INSERT_ORGANIZATION, organization), (_INSERT_MEMBERSHIP, member)]
 
 
-def _membership(org_id: str, user_id: str, role: str, now: Any) -> dict[str, Any]:
+def membership_writes(org_id: str, user_id: str, role: str, now: Any) -> list[Write]:
+    """The write that makes ``user_id`` a member of ``org_id`` with ``role``."""
+    return [(_INSERT_MEMBERSHIP, membership_row(org_id, user_id, role, now))]
+
+
+def membership_row(org_id: str, user_id: str, role: str, now: Any) -> dict[str, Any]:
     return {
         "id": new_id("mem"),
         "organization_id": org_id,
