@@ -15,7 +15,7 @@ from specway.errors import Forbidden
 from specway.pagination import PageRequest, list_response, page_request
 from specway.plugins.audit import written_so_far
 from specway.plugins.audit.models import AuditLog
-from specway.plugins.audit.query import AuditFilter, entry_to_dict
+from specway.plugins.audit.query import AuditFilter, entry_to_dict, filter_clauses, filter_values
 from specway.plugins.auth.models import User
 from specway.storage.prepared import Prepared
 
@@ -41,21 +41,10 @@ def _of_user(column: ColumnElement[Any]) -> ScalarSelect[Any]:
 
 
 @functools.cache
-def _page(user: bool, action: bool, target_type: bool, since: bool, before: bool) -> Prepared:
+def _page(applied: tuple[str, ...]) -> Prepared:
     """One shape of numbered page (which filters apply), newest first: the entries with their
     user's name and email and, on every row, the total (one statement; values bound)."""
-    where = [_a.organization_id == bindparam("org")]
-    for applied, column in (
-        (user, _a.user_id),
-        (action, _a.action),
-        (target_type, _a.target_type),
-    ):
-        if applied:
-            where.append(column == bindparam(column.key))
-    if since:
-        where.append(_a.timestamp >= bindparam("since", type_=_a.timestamp.type))
-    if before:
-        where.append(_a.timestamp < bindparam("before", type_=_a.timestamp.type))
+    where = filter_clauses(applied)
     total = select(func.count()).select_from(_AUDIT).where(*where).scalar_subquery()
     return Prepared(
         select(
@@ -75,17 +64,10 @@ async def _entries(
     organization_id: str, flt: AuditFilter, page: PageRequest
 ) -> tuple[list[Any], int]:
     """One numbered page of the organisation's entries and their total."""
-    values = {
-        "user_id": flt.user,
-        "action": flt.action,
-        "target_type": flt.target_type,
-        "since": flt.since,
-        "before": flt.before,
-    }
-    params: dict[str, Any] = {name: value for name, value in values.items() if value}
-    params.update(org=organization_id, offset=page.offset, limit=page.per_page)
+    values = filter_values(flt)
+    params = {**values, "org": organization_id, "offset": page.offset, "limit": page.per_page}
     database = context.database()
-    statement = _page(*(bool(value) for value in values.values()))
+    statement = _page(tuple(values))
     rows = list(await database.rows(statement, params))
     if rows:
         return rows, int(rows[0].total)

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, Table, and_, bindparam, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Integer, Table, and_, bindparam, or_, select
 
 from specway.errors import BadRequest
 from specway.ids import as_utc
-from specway.pagination import PageRequest
 from specway.plugins.audit.models import AuditLog
 from specway.storage.database import Database
 from specway.storage.prepared import Prepared
@@ -96,41 +94,42 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from None
 
 
-def _filtered(organization_id: str, flt: AuditFilter) -> Select[Any]:
-    query = select(AuditLog).where(AuditLog.organization_id == organization_id)
-    if flt.user:
-        query = query.where(AuditLog.user_id == flt.user)
-    if flt.action:
-        query = query.where(AuditLog.action == flt.action)
-    if flt.target_type:
-        query = query.where(AuditLog.target_type == flt.target_type)
-    if flt.since:
-        query = query.where(AuditLog.timestamp >= flt.since)
-    if flt.before:
-        query = query.where(AuditLog.timestamp < flt.before)
-    return query
-
-
 _AUDIT: Table = AuditLog.__table__  # type: ignore[assignment]
 _a = _AUDIT.c
 
 
+def filter_values(flt: AuditFilter) -> dict[str, Any]:
+    """The values of ``flt``'s filters that apply, under the names :func:`filter_clauses`
+    binds them (``org`` aside); the tuple of its keys is a statement's shape."""
+    values = {
+        "user_id": flt.user,
+        "action": flt.action,
+        "target_type": flt.target_type,
+        "since": flt.since,
+        "before": flt.before,
+    }
+    return {name: value for name, value in values.items() if value}
+
+
+def filter_clauses(applied: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """The WHERE of an organisation's entries (``org``) with the ``applied`` filters (names of
+    :func:`filter_values`), values bound at execution."""
+    where = [_a.organization_id == bindparam("org")]
+    for name in ("user_id", "action", "target_type"):
+        if name in applied:
+            where.append(_a[name] == bindparam(name))
+    if "since" in applied:
+        where.append(_a.timestamp >= bindparam("since", type_=_a.timestamp.type))
+    if "before" in applied:
+        where.append(_a.timestamp < bindparam("before", type_=_a.timestamp.type))
+    return where
+
+
 @functools.cache
-def _page_statement(
-    user: bool, action: bool, target_type: bool, since: bool, before: bool, after: bool
-) -> Prepared:
+def _page_statement(applied: tuple[str, ...], after: bool) -> Prepared:
     """One shape of cursor page (which filters apply; ``after``: a cursor's position), values
     bound at execution."""
-    where = [_a.organization_id == bindparam("org")]
-    for applied, column in ((user, _a.user_id), (action, _a.action)):
-        if applied:
-            where.append(column == bindparam(column.key))
-    if target_type:
-        where.append(_a.target_type == bindparam("target_type"))
-    if since:
-        where.append(_a.timestamp >= bindparam("since", type_=_a.timestamp.type))
-    if before:
-        where.append(_a.timestamp < bindparam("before", type_=_a.timestamp.type))
+    where = filter_clauses(applied)
     if after:
         stamp = bindparam("stamp", type_=_a.timestamp.type)
         where.append(
@@ -157,22 +156,9 @@ async def list_entries(
     params: dict[str, Any] = {"org": organization_id, "limit": limit + 1}
     if cursor:
         params["stamp"], params["entry"] = decode_cursor(cursor)
-    values = {
-        "user_id": flt.user,
-        "action": flt.action,
-        "target_type": flt.target_type,
-        "since": flt.since,
-        "before": flt.before,
-    }
-    params.update({name: value for name, value in values.items() if value})
-    statement = _page_statement(
-        bool(flt.user),
-        bool(flt.action),
-        bool(flt.target_type),
-        bool(flt.since),
-        bool(flt.before),
-        bool(cursor),
-    )
+    values = filter_values(flt)
+    params.update(values)
+    statement = _page_statement(tuple(values), bool(cursor))
     rows = list(await database.rows(statement, params))
     if len(rows) > limit:
         return rows[:limit], encode_cursor(rows[limit - 1])
@@ -202,14 +188,3 @@ def entry_to_dict(entry: AuditLog | Any) -> dict[str, Any]:
         "request_id": entry.request_id,
         "details": entry.details or {},
     }
-
-
-async def page_entries(
-    session: AsyncSession, organization_id: str, flt: AuditFilter, page: PageRequest
-) -> tuple[list[AuditLog], int]:
-    """One numbered page of ``organization_id``'s entries (newest first) and their total."""
-    query = _filtered(organization_id, flt)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    query = query.order_by(AuditLog.timestamp.desc(), AuditLog.id.desc())
-    rows = await session.execute(query.offset(page.offset).limit(page.per_page))
-    return list(rows.scalars()), int(total)
