@@ -11,13 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.exc import IntegrityError
 
 from handlers.models import Project
 from handlers.models_platform import Environment, Variable
 from handlers.runtime import Actor
 from specway.errors import Conflict
-from specway.storage.database import Write
 from specway.storage.store import REQUIRED, Resource, TableStore
 
 SORTABLE = ("name", "environment_type", "created_at", "updated_at")
@@ -89,16 +87,6 @@ class EnvironmentStore(TableStore):
             created_by_name=actor.name,
         )
 
-    async def write(
-        self,
-        writes: list[Write],
-        change: str,
-        record: dict[str, Any],
-        *,
-        organization_id: str | None = None,
-    ) -> None:
-        # The unique (project, name) key: a duplicate name, created or renamed to, is a 409.
-        try:
-            await super().write(writes, change, record, organization_id=organization_id)
-        except IntegrityError as exc:
-            raise _duplicate(record["name"]) from exc
+    def conflict(self, record: dict[str, Any]) -> Conflict:
+        # The unique (project, name) key: a duplicate, created or renamed to, is a 409.
+        return _duplicate(record["name"])

@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.exc import IntegrityError
 
 from handlers.models_platform import Environment, Variable
 from handlers.runtime import Actor
@@ -22,7 +21,7 @@ from specway.errors import BadRequest, Conflict, InternalError
 from specway.ids import new_id
 from specway.pagination import PageRequest
 from specway.plugins.webhooks.service import WebhookService
-from specway.storage.database import Database, Write
+from specway.storage.database import Database
 from specway.storage.store import REQUIRED, Resource, TableStore
 
 logger = logging.getLogger("handlers.variables")
@@ -206,19 +205,9 @@ class VariableStore(TableStore):
             "created_by_name": record["created_by_name"],
         }
 
-    async def write(
-        self,
-        writes: list[Write],
-        change: str,
-        record: dict[str, Any],
-        *,
-        organization_id: str | None = None,
-    ) -> None:
+    def conflict(self, record: dict[str, Any]) -> Conflict:
         # The unique (environment, key) key: a duplicate, created or renamed to, is a 409.
-        try:
-            await super().write(writes, change, record, organization_id=organization_id)
-        except IntegrityError as exc:
-            raise _duplicate(record["key"]) from exc
+        return _duplicate(record["key"])
 
     def event(self, record: dict[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
         """Key names only, never a value."""

@@ -76,8 +76,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
-from specway.errors import NotFound
+from specway.errors import APIError, NotFound
 from specway.ids import new_id, rfc3339, utcnow
 from specway.pagination import PageRequest
 from specway.plugins.webhooks.outbox import write_with_event
@@ -415,21 +416,32 @@ class TableStore:
     ) -> None:
         """``writes`` in one transaction, with the ``<name>.<change>`` event when the resource
         has events; the event's organisation is :meth:`event`'s, else ``organization_id`` (the
-        write's, for a resource whose records do not show it)."""
-        if not self.resource.events:
-            await self.database.write(writes)
-            return
-        data, shown, project_id = self.event(record)
-        organization_id = shown if shown is not None else organization_id
-        await write_with_event(
-            self.database,
-            self.webhooks,
-            writes,
-            f"{self.resource.name}.{change}",
-            data,
-            organization_id=organization_id,
-            project_id=project_id,
-        )
+        write's, for a resource whose records do not show it). A unique key's refusal is
+        :meth:`conflict`'s error when it gives one."""
+        try:
+            if not self.resource.events:
+                await self.database.write(writes)
+                return
+            data, shown, project_id = self.event(record)
+            await write_with_event(
+                self.database,
+                self.webhooks,
+                writes,
+                f"{self.resource.name}.{change}",
+                data,
+                organization_id=shown if shown is not None else organization_id,
+                project_id=project_id,
+            )
+        except IntegrityError as exc:
+            conflict = self.conflict(record)
+            if conflict is None:
+                raise
+            raise conflict from exc
+
+    def conflict(self, record: dict[str, Any]) -> APIError | None:
+        """The error of a write of ``record`` a unique key refused (a 409 naming the field,
+        say); ``None`` (the default): the ``IntegrityError`` propagates."""
+        return None
 
     def event(self, record: dict[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
         """``(payload, organisation, project)`` of a write's event: by default
