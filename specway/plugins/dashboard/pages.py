@@ -19,6 +19,7 @@ a new key's or endpoint's secret on the one response that creates it.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Awaitable, Callable
@@ -107,11 +108,36 @@ class Viewer:
         return str(self.principal.organization_id)
 
 
+SignedInHandler = Callable[["Dashboard", Request, dict[str, str], "Viewer"], Awaitable[Response]]
+
+
+def requires_viewer(
+    handler: SignedInHandler,
+) -> Callable[[Dashboard, Request, dict[str, str]], Awaitable[Response]]:
+    """A page for signed-in users only: anyone else is sent to the sign-in page."""
+
+    @functools.wraps(handler)
+    async def page_of(self: Dashboard, request: Request, match: dict[str, str]) -> Response:
+        viewer = await self.viewer(request)
+        if viewer is None:
+            return self.redirect("/login")
+        return await handler(self, request, match, viewer)
+
+    return page_of
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
+
+
+def _may_manage(principal: Principal, write_scopes: frozenset[str]) -> bool:
+    """Admins, or a role holding ``write_scopes`` (none: admins only)."""
+    if principal.role == "admin":
+        return True
+    return bool(write_scopes) and write_scopes <= principal.scopes
 
 
 def _scopes_of_part(spec: SpecModel, part: str) -> frozenset[str]:
@@ -445,10 +471,8 @@ class Dashboard:
         )
         return self.signed_in(request, signed.token)
 
-    async def logout(self, request: Request, _: dict[str, str]) -> Response:
-        viewer = await self.viewer(request)
-        if viewer is None:
-            return self.redirect("/login")
+    @requires_viewer
+    async def logout(self, request: Request, _: dict[str, str], viewer: Viewer) -> Response:
         await self.signed_in_form(request, viewer)
         await self.accounts.revoke_session(viewer.principal.id)
         await self.auth.invalidate()
@@ -461,9 +485,7 @@ class Dashboard:
 
     def may_manage_keys(self, principal: Principal) -> bool:
         """Admins, or a role holding the api-keys part's write scope (when the spec has it)."""
-        if principal.role == "admin":
-            return True
-        return bool(self.keys_write_scopes) and self.keys_write_scopes <= principal.scopes
+        return _may_manage(principal, self.keys_write_scopes)
 
     async def tokens_page(
         self, request: Request, viewer: Viewer, status: int = 200, **values: Any
@@ -490,16 +512,12 @@ class Dashboard:
         }
         return page("api_tokens.html.j2", status, **context)
 
-    async def tokens(self, request: Request, _: dict[str, str]) -> Response:
-        viewer = await self.viewer(request)
-        if viewer is None:
-            return self.redirect("/login")
+    @requires_viewer
+    async def tokens(self, request: Request, _: dict[str, str], viewer: Viewer) -> Response:
         return await self.tokens_page(request, viewer)
 
-    async def create_token(self, request: Request, _: dict[str, str]) -> Response:
-        viewer = await self.viewer(request)
-        if viewer is None:
-            return self.redirect("/login")
+    @requires_viewer
+    async def create_token(self, request: Request, _: dict[str, str], viewer: Viewer) -> Response:
         form = await self.signed_in_form(request, viewer)
         name = _text(form, "name").strip()
         chosen = [str(s) for s in form.getlist("scopes")]
@@ -518,10 +536,10 @@ class Dashboard:
         self.audit(request, "createApiKey", 201, target_type="api_key", target_id=created["id"])
         return await self.tokens_page(request, viewer, 201, new_key=created)
 
-    async def revoke_token(self, request: Request, match: dict[str, str]) -> Response:
-        viewer = await self.viewer(request)
-        if viewer is None:
-            return self.redirect("/login")
+    @requires_viewer
+    async def revoke_token(
+        self, request: Request, match: dict[str, str], viewer: Viewer
+    ) -> Response:
         await self.signed_in_form(request, viewer)
         key_id = match["key_id"]
         try:
@@ -538,9 +556,7 @@ class Dashboard:
 
     def may_manage_webhooks(self, principal: Principal) -> bool:
         """Admins, or a role holding the webhooks part's write scope (when the spec has it)."""
-        if principal.role == "admin":
-            return True
-        return bool(self.webhooks_write_scopes) and self.webhooks_write_scopes <= principal.scopes
+        return _may_manage(principal, self.webhooks_write_scopes)
 
     def endpoint_store(self) -> EndpointStore:
         service = self.webhooks
@@ -567,16 +583,12 @@ class Dashboard:
         }
         return page("webhooks.html.j2", status, **context)
 
-    async def webhooks_page(self, request: Request, _: dict[str, str]) -> Response:
-        viewer = await self.viewer(request)
-        if viewer is None:
-            return self.redirect("/login")
+    @requires_viewer
+    async def webhooks_page(self, request: Request, _: dict[str, str], viewer: Viewer) -> Response:
         return await self.hooks_page(request, viewer)
 
-    async def create_webhook(self, request: Request, _: dict[str, str]) -> Response:
-        viewer = await self.viewer(request)
-        if viewer is None:
-            return self.redirect("/login")
+    @requires_viewer
+    async def create_webhook(self, request: Request, _: dict[str, str], viewer: Viewer) -> Response:
         form = await self.signed_in_form(request, viewer)
         url = _text(form, "url").strip()
         description = _text(form, "description").strip()
@@ -605,10 +617,10 @@ class Dashboard:
         self.audit(request, "createWebhook", 201, target_type="webhook", target_id=created["id"])
         return await self.hooks_page(request, viewer, 201, created=created)
 
-    async def delete_webhook(self, request: Request, match: dict[str, str]) -> Response:
-        viewer = await self.viewer(request)
-        if viewer is None:
-            return self.redirect("/login")
+    @requires_viewer
+    async def delete_webhook(
+        self, request: Request, match: dict[str, str], viewer: Viewer
+    ) -> Response:
         await self.signed_in_form(request, viewer)
         webhook_id = match["webhook_id"]
         try:
