@@ -15,6 +15,7 @@ from typing import Any, cast
 from starlette.responses import StreamingResponse
 
 from handlers.services import monitoring, resource_samples
+from handlers.services.batch import SCOPE_BATCH
 from handlers.services.projects import ProjectStore
 from specway import context
 from specway.errors import BadRequest, ServiceUnavailable
@@ -29,7 +30,6 @@ from specway.plugins.project_metrics import (
 from specway.sse import READY, Event, Ready, event_stream, last_event_id, replay_then_live
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
-SCOPE_BATCH = "specway.batch"
 REPLAY_LIMIT = 1000
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "encode_event",
     "event_stream",
     "last_event_id",
+    "position",
     "replay_then_live",
 ]
 
@@ -95,6 +96,15 @@ def encode_event(event: Event) -> bytes:
     else:
         parts.append(b"data: " + orjson.dumps(event.data) + b"\n")
     return b"".join(parts) + b"\n"
+
+
+def position(raw: str) -> int:
+    """The usual event id: a position in a stream, a non-negative integer (``ValueError``
+    otherwise), for :func:`last_event_id`."""
+    value = int(raw)
+    if value < 0:
+        raise ValueError(raw)
+    return value
 
 
 def last_event_id(scope: Scope, parse: Callable[[str], IdT]) -> IdT | None:

@@ -14,13 +14,21 @@ from typing import Any
 from starlette.responses import StreamingResponse
 
 from examples.hexabase.deployment_logs import LogFeed, LogLine, LogStore, read_lines
+from handlers.services.batch import SCOPE_BATCH
 from handlers.services.deployment_store import DeploymentStore
 from specway import context
 from specway.errors import BadRequest
-from specway.sse import READY, Event, Ready, event_stream, last_event_id, replay_then_live
+from specway.sse import (
+    READY,
+    Event,
+    Ready,
+    event_stream,
+    last_event_id,
+    position,
+    replay_then_live,
+)
 
 Response = tuple[Any, int] | tuple[Any, int, dict[str, str]]
-SCOPE_BATCH = "specway.batch"
 
 
 def _org() -> str | None:
@@ -47,19 +55,12 @@ def _position(line: LogLine) -> int:
     return line.id or 0
 
 
-def _event_id(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError(raw)
-    return value
-
-
 async def stream_deployment_logs(deployment_id: str) -> StreamingResponse:
     """Server-Sent Events: one ``log`` event per line, resuming after ``Last-Event-ID``."""
     scope = context.current_scope()
     if scope.get(SCOPE_BATCH):
         raise BadRequest("A log stream can't be part of a batch")
-    after = last_event_id(scope, _event_id)
+    after = last_event_id(scope, position)
     deployment = await _deployment_id(deployment_id)
     org = _org()
     state = context.app_state()

@@ -12,19 +12,19 @@ from collections.abc import AsyncIterator
 from starlette.responses import StreamingResponse
 
 from examples.hexabase.metric_samples import SampleFeed, SampleStore, StoredSample
+from handlers.services.batch import SCOPE_BATCH
 from handlers.services.workspaces import WorkspaceStore
 from specway import context
 from specway.errors import BadRequest
-from specway.sse import READY, Event, Ready, event_stream, last_event_id, replay_then_live
-
-SCOPE_BATCH = "specway.batch"
-
-
-def _event_id(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError(raw)
-    return value
+from specway.sse import (
+    READY,
+    Event,
+    Ready,
+    event_stream,
+    last_event_id,
+    position,
+    replay_then_live,
+)
 
 
 def _position(sample: StoredSample) -> int:
@@ -36,7 +36,7 @@ async def stream_workspace_metrics(workspace_id: str, metric: str) -> StreamingR
     scope = context.current_scope()
     if scope.get(SCOPE_BATCH):
         raise BadRequest("A metric stream can't be part of a batch")
-    after = last_event_id(scope, _event_id)
+    after = last_event_id(scope, position)
     principal = context.principal()
     org = principal.organization_id if principal else None
     database = context.database()
